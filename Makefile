@@ -1,0 +1,66 @@
+# migrate — a SQLite loadable extension for schema migrations.
+#
+#   make            build migrate.so
+#   make test       run the Tcl suite (installs missing Debian packages first)
+#   make demo       build, then walk through sql/demo on a scratch database
+#   make install    install migrate.so where `.load migrate` finds it
+#   make sanitize   the suite under ASan + UBSan
+#   make valgrind   the suite under valgrind memcheck
+#   make bench      benchmarks (bench/)
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
+PIC      = -fPIC
+SRC      = $(sort $(wildcard ext/*.c))
+HDR      = $(wildcard ext/*.h)
+LIB      = migrate.so
+PREFIX  ?= /usr/local
+# sqlite3_load_extension() tries <name>.so on the library search path, so
+# installing into the linker's path makes `.load migrate` work without a path.
+LIBDIR  ?= $(PREFIX)/lib
+TCLSH   ?= tclsh
+PYTHON  ?= /usr/bin/python3
+
+all: $(LIB)
+
+$(LIB): $(SRC) $(HDR)
+	$(CC) $(WARN) $(CFLAGS) $(PIC) -shared -o $@ $(SRC)
+
+deps:
+	@sh test/deps.sh
+
+test: deps $(LIB)
+	@$(TCLSH) test/all.tcl
+
+demo: deps $(LIB)
+	@sh sql/demo.sh
+
+install: $(LIB)
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
+	-ldconfig 2>/dev/null
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(LIB)
+	-ldconfig 2>/dev/null
+
+sanitize: deps
+	$(CC) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	  $(PIC) -shared -o migrate-asan.so $(SRC)
+	@MIGRATE_LIB=./migrate-asan.so \
+	  LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(TCLSH) test/all.tcl
+
+valgrind: deps $(LIB)
+	@MIGRATE_VALGRIND=1 $(TCLSH) test/all.tcl
+
+bench: $(LIB)
+	@sh bench/run.sh
+
+clean:
+	rm -f $(LIB) migrate-asan.so
+	rm -rf test/tmp demo.tmp
+
+.PHONY: all deps test demo install uninstall sanitize valgrind bench clean

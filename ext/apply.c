@@ -1,0 +1,455 @@
+/*
+** apply.c — migrate_apply(), migrate_rollback() and migrate_current().
+**
+**   SELECT migrate_apply('db/migrations');      -- every pending migration
+**   SELECT migrate_apply('db/migrations', 20);  -- pending ones up to 20
+**   SELECT migrate_rollback();                  -- the newest one
+**   SELECT migrate_rollback(3);                 -- the newest three
+**
+** One call reads straight down: source -> transaction (write lock) ->
+** history -> plan -> backup -> scripts -> history + log -> commit.  With the
+** `atomic` setting on (the default) a call commits all of its migrations or
+** none; off, each commits on its own.  A transaction:false migration runs
+** between two transactions and is not atomic.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+
+/* State of one apply or rollback call. */
+typedef struct Call {
+  sqlite3 *db;
+  MigrateConn *mc;
+  const char *zFunc;   /* "migrate_apply" or "migrate_rollback" */
+  Txn t;
+  int atomic;          /* commit everything at the end (else per migration) */
+  int nDone;           /* migrations applied or rolled back so far */
+  int backedUp;        /* the automatic backup was taken (or is not wanted) */
+  int hasFail;         /* failVersion/failName say which migration failed */
+  i64 failVersion;
+  char *failName;
+  char *zErr;
+} Call;
+
+/* Refuse a call that cannot run safely on this connection right now. */
+static int callRefused(sqlite3_context *ctx, MigrateConn *mc, const char *zFunc){
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  int writing = 0;
+  if( mc->busy ){
+    ctxErrorMsg(ctx, "%s: cannot be called from inside a migration or while "
+                "another migrate call is running", zFunc);
+    return 1;
+  }
+  if( otherStatementsBusy(db, &writing) || writing ){
+    ctxErrorMsg(ctx, "%s: other statements on this connection are still "
+                "running%s; finish or reset them and call %s in a statement "
+                "of its own", zFunc, writing ? " (or this statement writes)" : "",
+                zFunc);
+    return 1;
+  }
+  return 0;
+}
+
+static void failAt(Call *c, i64 v, const char *zName){
+  c->hasFail = 1;
+  c->failVersion = v;
+  sqlite3_free(c->failName);
+  c->failName = zName ? sqlite3_mprintf("%s", zName) : 0;
+}
+
+/* The automatic backup, once per call, before the first change. */
+static int backupOnce(Call *c){
+  char *zPath = 0;
+  int rc;
+  if( c->backedUp ) return SQLITE_OK;
+  c->backedUp = 1;
+  /* Inside the caller's transaction the state to copy may hold the
+  ** caller's uncommitted work, which no other connection can see. */
+  if( !c->t.owned || !connBackupOn(c->mc, c->db) ) return SQLITE_OK;
+  rc = backupAuto(c->db, c->mc, &zPath, &c->zErr);
+  if( rc ){
+    char *z = sqlite3_mprintf("automatic backup failed: %s", c->zErr);
+    sqlite3_free(c->zErr);
+    c->zErr = z;
+    return rc ? rc : SQLITE_NOMEM;
+  }
+  logWrite(c->db, "backup", 0, 0, "ok", zPath, -1);
+  sqlite3_free(zPath);
+  return SQLITE_OK;
+}
+
+/*
+** Run one script the way its options ask.  transaction:false ends the open
+** transaction, runs the script in autocommit mode and opens a new one, so
+** what comes after it still shares a transaction.
+*/
+static int runScript(Call *c, const Script *pScr, const char *zFile){
+  int rc;
+  if( !pScr->noTxn ) return scriptRun(c->db, pScr, 1, zFile, &c->zErr);
+  if( !c->t.owned ){
+    c->zErr = sqlite3_mprintf("%s: a transaction:false migration cannot run "
+                              "inside a transaction; call %s outside BEGIN ... "
+                              "COMMIT", zFile, c->zFunc);
+    return SQLITE_ERROR;
+  }
+  rc = txnCommit(&c->t, &c->zErr);
+  if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, 0, zFile, &c->zErr);
+  if( rc==SQLITE_OK && settingsRestore(c->db, c->t.saved)!=SQLITE_OK ){
+    c->zErr = sqlite3_mprintf("%s: could not restore connection settings: %s",
+                              zFile, sqlite3_errmsg(c->db));
+    rc = SQLITE_ERROR;
+  }
+  if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ apply */
+
+/*
+** Check the folder against the history and list what is pending, up to
+** target.  Refuses a changed applied file, an applied migration missing from
+** the folder and a pending one older than the newest applied.
+*/
+static int plan(Call *c, Source *pSrc, History *pH, i64 target, int **paIdx,
+                int *pnIdx){
+  int i, rc = SQLITE_OK, n = 0;
+  i64 newest = pH->n ? pH->a[pH->n-1].version : -1;
+  int *aIdx;
+
+  for(i=0; i<pH->n; i++){
+    Applied *a = &pH->a[i];
+    Migration *m = sourceFind(pSrc, a->version);
+    Loaded ld;
+    if( m==0 ){
+      c->zErr = sqlite3_mprintf("migration %lld (%s) is applied but missing from "
+                                "'%s': the database is ahead of the code",
+                                a->version, a->name, pSrc->dir);
+      return SQLITE_ERROR;
+    }
+    rc = migrationLoad(m, &ld, &c->zErr);
+    if( rc ) return rc;
+    if( strcmp(ld.checksum, a->checksum)!=0 ){
+      c->zErr = sqlite3_mprintf("%s: applied migration has changed since it was "
+                                "applied (checksum %.12s..., applied %.12s...)",
+                                m->file, ld.checksum, a->checksum);
+      rc = SQLITE_ERROR;
+    }
+    loadedFree(&ld);
+    if( rc ) return rc;
+  }
+  aIdx = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)(pSrc->n+1));
+  if( aIdx==0 ) return SQLITE_NOMEM;
+  for(i=0; i<pSrc->n; i++){
+    Migration *m = &pSrc->a[i];
+    if( historyFind(pH, m->version) ) continue;
+    if( m->version<newest ){
+      c->zErr = sqlite3_mprintf("%s: pending migration %lld is older than the "
+                                "newest applied migration %lld; give it a "
+                                "higher version", m->file, m->version, newest);
+      sqlite3_free(aIdx);
+      return SQLITE_ERROR;
+    }
+    if( m->version<=target ) aIdx[n++] = i;
+  }
+  *paIdx = aIdx;
+  *pnIdx = n;
+  return SQLITE_OK;
+}
+
+static int applyOne(Call *c, Migration *m){
+  Loaded ld;
+  Script up, down;
+  char *zUp = 0, *zDown = 0, *zAt = 0;
+  struct timespec t0;
+  double ms;
+  int rc;
+
+  failAt(c, m->version, m->name);
+  rc = migrationLoad(m, &ld, &c->zErr);
+  if( rc ) return rc;
+  loadedUp(&ld, &up);
+  rc = backupOnce(c);
+  clockNow(&t0);
+  if( rc==SQLITE_OK ) rc = runScript(c, &up, m->file);
+  ms = msSince(&t0);
+  if( rc==SQLITE_OK ){
+    zUp = loadedStoredUp(&ld);
+    zDown = loadedStoredDown(&ld);
+    zAt = utcNow();
+    if( zUp==0 || zAt==0 || (zDown==0 && loadedDown(&ld, &down)) ) rc = SQLITE_NOMEM;
+  }
+  if( rc==SQLITE_OK ){
+    rc = historyInsert(c->db, m->version, m->name, ld.checksum, zUp, zDown, zAt,
+                       ms, &c->zErr);
+  }
+  if( rc==SQLITE_OK ){
+    logWrite(c->db, "apply", &m->version, m->name, "ok", m->file, ms);
+    c->nDone++;
+  }
+  sqlite3_free(zUp);
+  sqlite3_free(zDown);
+  sqlite3_free(zAt);
+  loadedFree(&ld);
+  return rc;
+}
+
+/*
+** With atomic off every migration commits on its own, so between two of them
+** another process may have migrated: if the newest version is not the one
+** this call just wrote, plan again from the history as it now is.
+*/
+static int stillOurs(Call *c, i64 expect, int *pOurs){
+  i64 mx;
+  int any, rc = historyMax(c->db, &mx, &any, &c->zErr);
+  *pOurs = rc==SQLITE_OK && any && mx==expect;
+  return rc;
+}
+
+static int applyAll(Call *c, const char *zDir, i64 target){
+  Source src;
+  int rc = sourceScan(zDir, &src, &c->zErr);
+  int replan = 1;
+  if( rc ) return rc;
+  rc = txnBegin(&c->t, &c->zErr);
+  if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
+  while( rc==SQLITE_OK && replan ){
+    History h;
+    int *aIdx = 0, nIdx = 0, i;
+    replan = 0;
+    rc = historyLoad(c->db, &h, &c->zErr);
+    if( rc==SQLITE_OK ) rc = plan(c, &src, &h, target, &aIdx, &nIdx);
+    historyFree(&h);
+    for(i=0; rc==SQLITE_OK && i<nIdx; i++){
+      Migration *m = &src.a[aIdx[i]];
+      rc = applyOne(c, m);
+      if( rc==SQLITE_OK && !c->atomic && i+1<nIdx ){
+        int ours = 0;
+        rc = txnCommit(&c->t, &c->zErr);
+        if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
+        if( rc==SQLITE_OK ) rc = stillOurs(c, m->version, &ours);
+        if( rc==SQLITE_OK && !ours ){ replan = 1; break; }
+      }
+    }
+    sqlite3_free(aIdx);
+  }
+  if( rc==SQLITE_OK ){
+    c->hasFail = 0;
+    rc = txnCommit(&c->t, &c->zErr);
+  }
+  sourceFree(&src);
+  return rc;
+}
+
+/* --------------------------------------------------------------- rollback */
+
+static int rollbackOne(Call *c, i64 v, const char *zName){
+  char *zUp = 0, *zDown = 0, *zShow = 0, *zMsg = 0;
+  Sections sec;
+  Script down;
+  struct timespec t0;
+  int line = 0, rc;
+  double ms = 0;
+
+  failAt(c, v, zName);
+  zShow = sqlite3_mprintf("%lld_%s (down)", v, zName);
+  if( zShow==0 ) return SQLITE_NOMEM;
+  rc = historyScripts(c->db, v, &zUp, &zDown, &c->zErr);
+  if( rc==SQLITE_OK && zDown==0 ){
+    c->zErr = sqlite3_mprintf("%lld_%s has no down script; it cannot be rolled "
+                              "back", v, zName);
+    rc = SQLITE_ERROR;
+  }
+  if( rc==SQLITE_OK ){
+    /* The stored text may lead with its marker line, to keep its options. */
+    rc = formatSplit(zDown, strlen(zDown), FMT_WHOLE_DOWN, &sec, &line, &zMsg);
+    if( rc ){
+      c->zErr = zMsg ? sqlite3_mprintf("%s:%d: %s", zShow, line, zMsg) : 0;
+      if( c->zErr==0 ) rc = SQLITE_NOMEM;
+    }
+  }
+  if( rc==SQLITE_OK ) rc = backupOnce(c);
+  if( rc==SQLITE_OK ){
+    down.z = zDown + sec.down.off;
+    down.n = sec.down.len;
+    down.line = sec.down.line;
+    down.noTxn = sec.down.noTxn;
+    clockNow(&t0);
+    rc = runScript(c, &down, zShow);
+    ms = msSince(&t0);
+  }
+  if( rc==SQLITE_OK ) rc = historyDelete(c->db, v, &c->zErr);
+  if( rc==SQLITE_OK ){
+    logWrite(c->db, "rollback", &v, zName, "ok", 0, ms);
+    c->nDone++;
+  }
+  sqlite3_free(zMsg);
+  sqlite3_free(zShow);
+  sqlite3_free(zUp);
+  sqlite3_free(zDown);
+  return rc;
+}
+
+/* The newest applied migration, or *pAny = 0 when there is none. */
+static int newest(Call *c, i64 *pV, char **pzName, int *pAny){
+  sqlite3_stmt *p = 0;
+  int rc;
+  *pAny = 0;
+  *pzName = 0;
+  rc = sqlite3_prepare_v2(c->db, "SELECT version, name FROM main.migrate_history"
+                          " ORDER BY version DESC LIMIT 1", -1, &p, 0);
+  if( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
+    *pAny = 1;
+    *pV = sqlite3_column_int64(p, 0);
+    *pzName = sqlite3_mprintf("%s", sqlite3_column_text(p, 1));
+    if( *pzName==0 ) rc = SQLITE_NOMEM;
+  }
+  if( rc==SQLITE_OK ) rc = sqlite3_finalize(p); else sqlite3_finalize(p);
+  if( rc && rc!=SQLITE_NOMEM ) c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
+  return rc;
+}
+
+/* Before anything runs: every one of the newest n must have a down script. */
+static int allReversible(Call *c, i64 n){
+  sqlite3_stmt *p = 0;
+  int rc = sqlite3_prepare_v2(c->db,
+      "SELECT version, name FROM (SELECT version, name, down FROM "
+      "main.migrate_history ORDER BY version DESC LIMIT ?1) WHERE down IS NULL "
+      "ORDER BY version DESC LIMIT 1", -1, &p, 0);
+  if( rc ){
+    c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
+    return rc;
+  }
+  sqlite3_bind_int64(p, 1, n);
+  if( sqlite3_step(p)==SQLITE_ROW ){
+    failAt(c, sqlite3_column_int64(p, 0), (const char*)sqlite3_column_text(p, 1));
+    c->zErr = sqlite3_mprintf("%lld_%s has no down script; it cannot be rolled "
+                              "back", sqlite3_column_int64(p, 0),
+                              sqlite3_column_text(p, 1));
+    rc = SQLITE_ERROR;
+  }
+  sqlite3_finalize(p);
+  return rc;
+}
+
+static int rollbackAll(Call *c, i64 n){
+  int rc = txnBegin(&c->t, &c->zErr);
+  i64 i;
+  if( rc==SQLITE_OK && !historyExists(c->db) ) return txnCommit(&c->t, &c->zErr);
+  if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
+  if( rc==SQLITE_OK ) rc = allReversible(c, n);
+  for(i=0; rc==SQLITE_OK && i<n; i++){
+    i64 v = 0;
+    char *zName = 0;
+    int any = 0;
+    /* The newest row each time, read under the lock: with atomic off
+    ** another process may have moved the history between two commits. */
+    rc = newest(c, &v, &zName, &any);
+    if( rc==SQLITE_OK && any ) rc = rollbackOne(c, v, zName);
+    sqlite3_free(zName);
+    if( !any ) break;
+    if( rc==SQLITE_OK && !c->atomic && i+1<n ){
+      rc = txnCommit(&c->t, &c->zErr);
+      if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
+    }
+  }
+  if( rc==SQLITE_OK ){
+    c->hasFail = 0;
+    rc = txnCommit(&c->t, &c->zErr);
+  }
+  return rc;
+}
+
+/* ------------------------------------------------------------- the calls */
+
+/*
+** Common frame of apply and rollback: refuse unsafe calls, remember the
+** connection's settings, run, roll back on failure, restore, log, report.
+*/
+static void runCall(sqlite3_context *ctx, const char *zFunc, const char *zDir,
+                    i64 arg){
+  MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
+  Call c;
+  int rc;
+  if( callRefused(ctx, mc, zFunc) ) return;
+  memset(&c, 0, sizeof(c));
+  c.db = sqlite3_context_db_handle(ctx);
+  c.mc = mc;
+  c.zFunc = zFunc;
+  txnStart(&c.t, c.db);
+  c.atomic = mc->atomic || !c.t.owned;
+  mc->busy = 1;
+  rc = zDir ? applyAll(&c, zDir, arg) : rollbackAll(&c, arg);
+  mc->busy = 0;
+  if( rc ) txnRollback(&c.t);
+  if( txnFinish(&c.t, rc ? 0 : &c.zErr)!=SQLITE_OK && rc==SQLITE_OK ){
+    rc = SQLITE_ERROR;
+  }
+  if( rc==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+  }else if( rc ){
+    const char *zMsg = c.zErr ? c.zErr : sqlite3_errstr(rc);
+    if( c.t.owned ){
+      logWrite(c.db, zDir ? "apply" : "rollback", c.hasFail ? &c.failVersion : 0,
+               c.hasFail ? c.failName : 0, "failed", zMsg, -1);
+    }
+    ctxErrorMsg(ctx, "%s: %s", zFunc, zMsg);
+  }else{
+    sqlite3_result_int(ctx, c.nDone);
+  }
+  sqlite3_free(c.failName);
+  sqlite3_free(c.zErr);
+}
+
+void applyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  const char *zDir = (const char*)sqlite3_value_text(argv[0]);
+  i64 target = INT64_MAX;
+  if( zDir==0 || zDir[0]==0 ){
+    ctxErrorMsg(ctx, "migrate_apply: the directory argument is %s",
+                zDir ? "empty" : "NULL");
+    return;
+  }
+  if( argc>1 ){
+    if( sqlite3_value_numeric_type(argv[1])!=SQLITE_INTEGER ){
+      ctxErrorMsg(ctx, "migrate_apply: the target version must be an integer, "
+                  "not '%s'", sqlite3_value_text(argv[1]) ?
+                  (const char*)sqlite3_value_text(argv[1]) : "NULL");
+      return;
+    }
+    target = sqlite3_value_int64(argv[1]);
+  }
+  runCall(ctx, "migrate_apply", zDir, target);
+}
+
+void rollbackFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  i64 n = 1;
+  if( argc>0 ){
+    if( sqlite3_value_numeric_type(argv[0])!=SQLITE_INTEGER
+     || sqlite3_value_int64(argv[0])<0 ){
+      ctxErrorMsg(ctx, "migrate_rollback: the count must be a whole number >= 0,"
+                  " not '%s'", sqlite3_value_text(argv[0]) ?
+                  (const char*)sqlite3_value_text(argv[0]) : "NULL");
+      return;
+    }
+    n = sqlite3_value_int64(argv[0]);
+  }
+  if( n==0 ){
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  runCall(ctx, "migrate_rollback", 0, n);
+}
+
+void currentFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  char *zErr = 0;
+  i64 v;
+  int any;
+  (void)argc; (void)argv;
+  if( historyMax(db, &v, &any, &zErr) ){
+    ctxErrorMsg(ctx, "migrate_current: %s", zErr ? zErr : "out of memory");
+    sqlite3_free(zErr);
+  }else if( any ){
+    sqlite3_result_int64(ctx, v);
+  }
+}

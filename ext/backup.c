@@ -1,0 +1,461 @@
+/*
+** backup.c — consistent copies of the database, and putting one back.
+**
+**   SELECT migrate_backup('backups/');          -- backups/app-<UTC time>.db
+**   SELECT migrate_backup('/tmp/before.db');    -- exactly that new file
+**   SELECT migrate_restore('/tmp/before.db');   -- checked, then copied in
+**
+** A backup is written with SQLite's backup API to a temporary file beside its
+** final name, synced, checked with PRAGMA quick_check and only then linked to
+** its name, so a backup file that exists is complete.  It never replaces an
+** existing file and never writes to the live database, its -wal, -shm or
+** -journal.  Automatic backups (before a call that changes the schema) are
+** named <db>-<UTC time>.auto.db; only those are ever removed, oldest first,
+** beyond the backup_keep setting.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define AUTO_SUFFIX ".auto.db"
+
+/* ------------------------------------------------------- path safety */
+
+/* Same file as one of the live database's files (links included)? */
+static int isLiveFile(sqlite3 *db, const char *zPath){
+  static const char *azSuffix[] = {"", "-wal", "-shm", "-journal"};
+  const char *zDb = sqlite3_db_filename(db, "main");
+  struct stat st, stLive;
+  char *zReal;
+  size_t i;
+  if( zDb==0 || zDb[0]==0 ) return 0;
+  if( stat(zPath, &st)!=0 ) memset(&st, 0, sizeof(st));
+  zReal = realpath(zPath, 0);
+  for(i=0; i<sizeof(azSuffix)/sizeof(azSuffix[0]); i++){
+    char *zLive = sqlite3_mprintf("%s%s", zDb, azSuffix[i]);
+    int same = 0;
+    if( zLive==0 ) continue;
+    if( st.st_ino!=0 && stat(zLive, &stLive)==0
+     && st.st_dev==stLive.st_dev && st.st_ino==stLive.st_ino ) same = 1;
+    if( !same && zReal && strcmp(zReal, zLive)==0 ) same = 1;
+    sqlite3_free(zLive);
+    if( same ){ free(zReal); return 1; }
+  }
+  free(zReal);
+  return 0;
+}
+
+/* The canonical name a new file at zPath would have: its folder resolved. */
+static char *canonicalNew(const char *zPath){
+  const char *zSlash = strrchr(zPath, '/');
+  char *zDir, *zReal, *zOut;
+  if( zSlash==0 ){
+    zDir = sqlite3_mprintf(".");
+  }else if( zSlash==zPath ){
+    zDir = sqlite3_mprintf("/");
+  }else{
+    zDir = sqlite3_mprintf("%.*s", (int)(zSlash-zPath), zPath);
+  }
+  if( zDir==0 ) return 0;
+  zReal = realpath(zDir, 0);
+  sqlite3_free(zDir);
+  if( zReal==0 ) return 0;
+  zOut = sqlite3_mprintf("%s/%s", zReal, zSlash ? zSlash+1 : zPath);
+  free(zReal);
+  return zOut;
+}
+
+static int isLiveName(sqlite3 *db, const char *zPath){
+  char *zCanon = canonicalNew(zPath);
+  int live = isLiveFile(db, zPath) || (zCanon && isLiveFile(db, zCanon));
+  const char *zDb = sqlite3_db_filename(db, "main");
+  if( !live && zCanon && zDb && zDb[0] ){
+    /* -journal, -wal and -shm may not exist yet: compare names too. */
+    static const char *azSuffix[] = {"", "-wal", "-shm", "-journal"};
+    size_t i;
+    for(i=0; i<4 && !live; i++){
+      char *zLive = sqlite3_mprintf("%s%s", zDb, azSuffix[i]);
+      if( zLive && strcmp(zLive, zCanon)==0 ) live = 1;
+      sqlite3_free(zLive);
+    }
+  }
+  sqlite3_free(zCanon);
+  return live;
+}
+
+/* ------------------------------------------------------- the copy */
+
+static int syncPath(const char *zPath, int isDir){
+  int fd = open(zPath, (isDir ? O_RDONLY|O_DIRECTORY : O_RDWR)|O_CLOEXEC);
+  int rc;
+  if( fd<0 ) return -1;
+  rc = fsync(fd);
+  close(fd);
+  return rc;
+}
+
+static void removeTemp(const char *zTmp){
+  char *zJ = sqlite3_mprintf("%s-journal", zTmp);
+  unlink(zTmp);
+  if( zJ ){ unlink(zJ); sqlite3_free(zJ); }
+}
+
+/* A fresh temporary name beside zDest, created empty and exclusively. */
+static char *makeTemp(const char *zDest){
+  int i;
+  for(i=0; i<100; i++){
+    unsigned r;
+    char *z;
+    int fd;
+    sqlite3_randomness(sizeof(r), &r);
+    z = sqlite3_mprintf("%s.tmp-%08x", zDest, r);
+    if( z==0 ) return 0;
+    fd = open(z, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC|O_NOFOLLOW, 0644);
+    if( fd>=0 ){ close(fd); return z; }
+    sqlite3_free(z);
+    if( errno!=EEXIST ) return 0;
+  }
+  return 0;
+}
+
+/* PRAGMA quick_check of a finished copy, opened read-only. */
+static int checkCopy(const char *zPath, char **pzErr){
+  sqlite3 *db = 0;
+  sqlite3_stmt *p = 0;
+  int rc = sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READONLY, 0);
+  if( rc==SQLITE_OK ) rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &p, 0);
+  if( rc==SQLITE_OK ){
+    if( sqlite3_step(p)!=SQLITE_ROW
+     || sqlite3_stricmp((const char*)sqlite3_column_text(p, 0), "ok")!=0 ){
+      *pzErr = sqlite3_mprintf("'%s' failed its check: %s", zPath,
+                               sqlite3_column_text(p, 0) ?
+                               (const char*)sqlite3_column_text(p, 0) :
+                               sqlite3_errmsg(db));
+      rc = SQLITE_CORRUPT;
+    }
+  }else{
+    *pzErr = sqlite3_mprintf("'%s' is not a readable SQLite database: %s", zPath,
+                             db ? sqlite3_errmsg(db) : "out of memory");
+  }
+  sqlite3_finalize(p);
+  sqlite3_close(db);
+  return rc;
+}
+
+/* Give the finished temporary file its name, never replacing a file. */
+static int publish(const char *zTmp, const char *zDest, char **pzErr){
+  if( renameat2(AT_FDCWD, zTmp, AT_FDCWD, zDest, RENAME_NOREPLACE)==0 ) return SQLITE_OK;
+  if( errno==EINVAL || errno==ENOSYS || errno==ENOTSUP ){
+    /* No RENAME_NOREPLACE on this filesystem: link() refuses to replace too. */
+    if( link(zTmp, zDest)==0 ){ unlink(zTmp); return SQLITE_OK; }
+  }
+  *pzErr = errno==EEXIST
+    ? sqlite3_mprintf("'%s' already exists; a backup never replaces a file", zDest)
+    : sqlite3_mprintf("cannot create '%s': %s", zDest, strerror(errno));
+  return SQLITE_CANTOPEN;
+}
+
+/*
+** Copy schema main of pSrc into the new file zDest.  The destination
+** connection is private, unjournaled and unsynced while it writes: the file
+** has no name anyone uses until it is complete, synced and checked.
+*/
+static int copyTo(sqlite3 *pSrc, const char *zDest, char **pzErr){
+  sqlite3 *pDest = 0;
+  sqlite3_backup *b;
+  struct stat st;
+  char *zTmp;
+  int rc;
+  if( isLiveName(pSrc, zDest) ){
+    *pzErr = sqlite3_mprintf("'%s' is the live database or one of its files", zDest);
+    return SQLITE_ERROR;
+  }
+  if( lstat(zDest, &st)==0 ){
+    *pzErr = sqlite3_mprintf("'%s' already exists; a backup never replaces a "
+                             "file", zDest);
+    return SQLITE_ERROR;
+  }
+  zTmp = makeTemp(zDest);
+  if( zTmp==0 ){
+    *pzErr = sqlite3_mprintf("cannot create a file beside '%s': %s", zDest,
+                             strerror(errno));
+    return SQLITE_CANTOPEN;
+  }
+  rc = sqlite3_open_v2(zTmp, &pDest, SQLITE_OPEN_READWRITE, 0);
+  if( rc==SQLITE_OK ){
+    sqlite3_exec(pDest, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF", 0, 0, 0);
+    b = sqlite3_backup_init(pDest, "main", pSrc, "main");
+    if( b==0 ){
+      rc = sqlite3_errcode(pDest);
+    }else{
+      while( (rc = sqlite3_backup_step(b, -1))==SQLITE_BUSY || rc==SQLITE_LOCKED ){
+        /* The source is briefly locked by a writer: wait as SQLite would. */
+        sqlite3_sleep(10);
+      }
+      if( rc==SQLITE_DONE ) rc = SQLITE_OK;
+      sqlite3_backup_finish(b);
+    }
+    if( rc ) *pzErr = sqlite3_mprintf("copy failed: %s", sqlite3_errmsg(pDest));
+  }else{
+    *pzErr = sqlite3_mprintf("cannot open '%s': %s", zTmp, sqlite3_errmsg(pDest));
+  }
+  sqlite3_close(pDest);
+  if( rc==SQLITE_OK && syncPath(zTmp, 0)!=0 ){
+    *pzErr = sqlite3_mprintf("cannot sync '%s': %s", zTmp, strerror(errno));
+    rc = SQLITE_IOERR;
+  }
+  if( rc==SQLITE_OK ) rc = checkCopy(zTmp, pzErr);
+  if( rc==SQLITE_OK ) rc = publish(zTmp, zDest, pzErr);
+  if( rc==SQLITE_OK ){
+    char *zCanon = canonicalNew(zDest);
+    char *zSlash = zCanon ? strrchr(zCanon, '/') : 0;
+    if( zSlash ){
+      *zSlash = 0;
+      syncPath(zCanon[0] ? zCanon : "/", 1);
+    }
+    sqlite3_free(zCanon);
+  }
+  removeTemp(zTmp);
+  sqlite3_free(zTmp);
+  return rc;
+}
+
+/* "app" for /data/app.db: backup files are named after the database. */
+static char *dbStem(sqlite3 *db){
+  const char *zDb = sqlite3_db_filename(db, "main");
+  const char *zBase, *zDot;
+  if( zDb==0 || zDb[0]==0 ) return sqlite3_mprintf("memory");
+  zBase = strrchr(zDb, '/');
+  zBase = zBase ? zBase+1 : zDb;
+  zDot = strrchr(zBase, '.');
+  if( zDot==0 || zDot==zBase ) return sqlite3_mprintf("%s", zBase);
+  return sqlite3_mprintf("%.*s", (int)(zDot-zBase), zBase);
+}
+
+/* dir/<db>-<UTC time><suffix>, with -2, -3 ... if that name is taken. */
+static int copyIntoDir(sqlite3 *pSrc, sqlite3 *db, const char *zDir,
+                       const char *zSuffix, char **pzPath, char **pzErr){
+  char *zStem = dbStem(db);
+  char *zStamp = utcStamp();
+  int rc = SQLITE_NOMEM, i;
+  *pzPath = 0;
+  for(i=1; zStem && zStamp && i<100; i++){
+    char *zPath = i==1
+      ? sqlite3_mprintf("%s/%s-%s%s", zDir, zStem, zStamp, zSuffix)
+      : sqlite3_mprintf("%s/%s-%s-%d%s", zDir, zStem, zStamp, i, zSuffix);
+    struct stat st;
+    if( zPath==0 ){ rc = SQLITE_NOMEM; break; }
+    if( lstat(zPath, &st)==0 ){ sqlite3_free(zPath); continue; }
+    rc = copyTo(pSrc, zPath, pzErr);
+    if( rc ){ sqlite3_free(zPath); break; }
+    *pzPath = zPath;
+    break;
+  }
+  sqlite3_free(zStem);
+  sqlite3_free(zStamp);
+  return rc;
+}
+
+static int isDir(const char *zPath){
+  struct stat st;
+  return stat(zPath, &st)==0 && S_ISDIR(st.st_mode);
+}
+
+/* -------------------------------------------------- automatic backups */
+
+static int cmpName(const void *a, const void *b){
+  return strcmp(*(char*const*)a, *(char*const*)b);
+}
+
+/* Remove the oldest automatic backups of this database beyond keep. */
+static void pruneAuto(sqlite3 *db, const char *zDir, int keep){
+  char *zStem = dbStem(db);
+  DIR *d;
+  struct dirent *de;
+  char **az = 0;
+  int n = 0, nAlloc = 0, i;
+  size_t nStem, nSuf = strlen(AUTO_SUFFIX);
+  if( keep<=0 || zStem==0 || (d = opendir(zDir))==0 ){
+    sqlite3_free(zStem);
+    return;
+  }
+  nStem = strlen(zStem);
+  while( (de = readdir(d))!=0 ){
+    size_t nName = strlen(de->d_name);
+    if( nName<=nStem+1+nSuf || strncmp(de->d_name, zStem, nStem)!=0
+     || de->d_name[nStem]!='-'
+     || strcmp(de->d_name+nName-nSuf, AUTO_SUFFIX)!=0 ) continue;
+    if( n==nAlloc ){
+      int nNew = nAlloc ? nAlloc*2 : 16;
+      char **azNew = sqlite3_realloc64(az, sizeof(char*)*(sqlite3_uint64)nNew);
+      if( azNew==0 ) break;
+      az = azNew;
+      nAlloc = nNew;
+    }
+    if( (az[n] = sqlite3_mprintf("%s", de->d_name))!=0 ) n++;
+  }
+  closedir(d);
+  qsort(az, (size_t)n, sizeof(char*), cmpName);
+  for(i=0; i<n; i++){
+    if( i<n-keep ){
+      char *zPath = sqlite3_mprintf("%s/%s", zDir, az[i]);
+      if( zPath ){ unlink(zPath); sqlite3_free(zPath); }
+    }
+    sqlite3_free(az[i]);
+  }
+  sqlite3_free(az);
+  sqlite3_free(zStem);
+}
+
+/*
+** The automatic backup taken by a migrate call that holds the write lock
+** (BEGIN IMMEDIATE) and has changed nothing yet.  The copy is read through a
+** second, read-only connection: the backup API refuses a source connection
+** that is inside a write transaction, and the lock we hold means the other
+** connection sees exactly the state the call starts from.
+*/
+int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
+  char *zDir = connBackupDir(mc, db);
+  sqlite3 *pSrc = 0;
+  sqlite3_vfs *pVfs = 0;
+  int rc;
+  *pzPath = 0;
+  if( zDir==0 ) return SQLITE_NOMEM;
+  if( mkdir(zDir, 0755)!=0 && errno!=EEXIST ){
+    *pzErr = sqlite3_mprintf("cannot create backup folder '%s': %s", zDir,
+                             strerror(errno));
+    sqlite3_free(zDir);
+    return SQLITE_CANTOPEN;
+  }
+  if( !isDir(zDir) ){
+    *pzErr = sqlite3_mprintf("backup folder '%s' is not a directory", zDir);
+    sqlite3_free(zDir);
+    return SQLITE_CANTOPEN;
+  }
+  sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs);
+  rc = sqlite3_open_v2(sqlite3_db_filename(db, "main"), &pSrc,
+                       SQLITE_OPEN_READONLY, pVfs ? pVfs->zName : 0);
+  if( rc==SQLITE_OK ){
+    sqlite3_busy_timeout(pSrc, 5000);
+    rc = copyIntoDir(pSrc, db, zDir, AUTO_SUFFIX, pzPath, pzErr);
+  }else{
+    *pzErr = sqlite3_mprintf("cannot open the database to copy it: %s",
+                             sqlite3_errmsg(pSrc));
+  }
+  sqlite3_close(pSrc);
+  if( rc==SQLITE_OK ) pruneAuto(db, zDir, mc->backupKeep);
+  sqlite3_free(zDir);
+  return rc;
+}
+
+/* --------------------------------------------------------- the calls */
+
+void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  const char *zPath = (const char*)sqlite3_value_text(argv[0]);
+  char *zOut = 0, *zErr = 0;
+  int rc;
+  (void)argc;
+  if( zPath==0 || zPath[0]==0 ){
+    ctxErrorMsg(ctx, "migrate_backup: the path is %s", zPath ? "empty" : "NULL");
+    return;
+  }
+  /* Uncommitted changes would be missing from a copy of the file. */
+  if( sqlite3_txn_state(db, "main")==SQLITE_TXN_WRITE ){
+    ctxErrorMsg(ctx, "migrate_backup: the database has uncommitted changes; "
+                "commit them before taking a backup");
+    return;
+  }
+  if( isDir(zPath) ){
+    rc = copyIntoDir(db, db, zPath, ".db", &zOut, &zErr);
+  }else{
+    rc = copyTo(db, zPath, &zErr);
+    if( rc==SQLITE_OK && (zOut = sqlite3_mprintf("%s", zPath))==0 ) rc = SQLITE_NOMEM;
+  }
+  if( rc==SQLITE_NOMEM && zErr==0 ){
+    sqlite3_result_error_nomem(ctx);
+  }else if( rc ){
+    ctxErrorMsg(ctx, "migrate_backup: %s", zErr ? zErr : sqlite3_errstr(rc));
+  }else{
+    if( sqlite3_get_autocommit(db) ) logWrite(db, "backup", 0, 0, "ok", zOut, -1);
+    sqlite3_result_text(ctx, zOut, -1, sqlite3_free);
+    zOut = 0;
+  }
+  sqlite3_free(zOut);
+  sqlite3_free(zErr);
+}
+
+void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
+  const char *zPath = (const char*)sqlite3_value_text(argv[0]);
+  char *zErr = 0, *zAuto = 0;
+  sqlite3 *pSrc = 0;
+  struct stat st;
+  int rc, writing = 0;
+  (void)argc;
+  if( zPath==0 || zPath[0]==0 ){
+    ctxErrorMsg(ctx, "migrate_restore: the path is %s", zPath ? "empty" : "NULL");
+    return;
+  }
+  if( !sqlite3_get_autocommit(db) ){
+    ctxErrorMsg(ctx, "migrate_restore: cannot restore inside a transaction");
+    return;
+  }
+  if( mc->busy || otherStatementsBusy(db, &writing) || writing ){
+    ctxErrorMsg(ctx, "migrate_restore: other statements on this connection are "
+                "still running; finish or reset them first");
+    return;
+  }
+  if( isLiveName(db, zPath) ){
+    ctxErrorMsg(ctx, "migrate_restore: '%s' is the live database or one of its "
+                "files", zPath);
+    return;
+  }
+  if( stat(zPath, &st)!=0 || !S_ISREG(st.st_mode) ){
+    ctxErrorMsg(ctx, "migrate_restore: '%s' is not a file", zPath);
+    return;
+  }
+  rc = checkCopy(zPath, &zErr);
+  if( rc==SQLITE_OK && connBackupOn(mc, db) ){
+    /* Replacing everything is the most destructive call there is: keep what
+    ** is being replaced, like any other call that changes the schema. */
+    rc = backupAuto(db, mc, &zAuto, &zErr);
+  }
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_open_v2(zPath, &pSrc, SQLITE_OPEN_READONLY, 0);
+    if( rc==SQLITE_OK ){
+      sqlite3_backup *b = sqlite3_backup_init(db, "main", pSrc, "main");
+      if( b==0 ){
+        rc = sqlite3_errcode(db);
+        zErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+      }else{
+        rc = sqlite3_backup_step(b, -1);
+        if( rc==SQLITE_DONE ) rc = SQLITE_OK;
+        sqlite3_backup_finish(b);
+        if( rc ) zErr = sqlite3_mprintf("%s", sqlite3_errstr(rc));
+      }
+    }else{
+      zErr = sqlite3_mprintf("cannot open '%s': %s", zPath, sqlite3_errmsg(pSrc));
+    }
+    sqlite3_close(pSrc);
+  }
+  if( rc ){
+    logWrite(db, "restore", 0, 0, "failed", zErr, -1);
+    ctxErrorMsg(ctx, "migrate_restore: %s", zErr ? zErr : sqlite3_errstr(rc));
+  }else{
+    if( zAuto ) logWrite(db, "backup", 0, 0, "ok", zAuto, -1);
+    logWrite(db, "restore", 0, 0, "ok", zPath, -1);
+    sqlite3_result_text(ctx, zPath, -1, SQLITE_TRANSIENT);
+  }
+  sqlite3_free(zAuto);
+  sqlite3_free(zErr);
+}

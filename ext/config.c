@@ -1,0 +1,136 @@
+/*
+** config.c — per-connection settings, read and set with migrate_config().
+**
+**   SELECT migrate_config('backup');           -- 'on' / 'off'
+**   SELECT migrate_config('backup_keep', 10);  -- returns 10
+**
+** The settings live in a MigrateConn that hangs off the functions registered
+** on one connection, so two connections never see each other's settings.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+
+MigrateConn *connNew(void){
+  MigrateConn *p = sqlite3_malloc64(sizeof(*p));
+  if( p ){
+    memset(p, 0, sizeof(*p));
+    p->backup = -1;
+    p->backupKeep = 5;
+    p->atomic = 1;
+  }
+  return p;
+}
+
+/* Destructor of every registration that holds the settings. */
+void connRelease(void *pArg){
+  MigrateConn *p = (MigrateConn*)pArg;
+  if( p && --p->nRef<=0 ){
+    sqlite3_free(p->backupDir);
+    sqlite3_free(p);
+  }
+}
+
+/* Automatic backups need a file to copy: never for :memory: or temp. */
+int connBackupOn(MigrateConn *p, sqlite3 *db){
+  if( !dbIsFile(db) ) return 0;
+  return p->backup!=0;
+}
+
+/* The folder automatic backups go to: set, or "backups" beside the file. */
+char *connBackupDir(MigrateConn *p, sqlite3 *db){
+  const char *zDb;
+  const char *zSlash;
+  if( p->backupDir ) return sqlite3_mprintf("%s", p->backupDir);
+  zDb = sqlite3_db_filename(db, "main");
+  if( zDb==0 || zDb[0]==0 ) return 0;
+  zSlash = strrchr(zDb, '/');
+  if( zSlash==0 ) return sqlite3_mprintf("backups");
+  return sqlite3_mprintf("%.*s/backups", (int)(zSlash-zDb), zDb);
+}
+
+/* on/off, also 1/0, true/false, yes/no; -1 when it is none of those. */
+static int parseSwitch(sqlite3_value *v){
+  static const char *azOn[] = {"on", "1", "true", "yes"};
+  static const char *azOff[] = {"off", "0", "false", "no"};
+  const char *z = (const char*)sqlite3_value_text(v);
+  size_t i;
+  if( z==0 ) return -1;
+  for(i=0; i<sizeof(azOn)/sizeof(azOn[0]); i++){
+    if( sqlite3_stricmp(z, azOn[i])==0 ) return 1;
+    if( sqlite3_stricmp(z, azOff[i])==0 ) return 0;
+  }
+  return -1;
+}
+
+static void resultSwitch(sqlite3_context *ctx, int on){
+  sqlite3_result_text(ctx, on ? "on" : "off", -1, SQLITE_STATIC);
+}
+
+#define KNOWN_KEYS "atomic, backup, backup_dir, backup_keep"
+
+void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  MigrateConn *p = (MigrateConn*)sqlite3_user_data(ctx);
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  const char *zKey = (const char*)sqlite3_value_text(argv[0]);
+  sqlite3_value *pVal = argc>1 ? argv[1] : 0;
+
+  if( zKey==0 ){
+    ctxErrorMsg(ctx, "migrate_config: the setting name is NULL (known: "
+                KNOWN_KEYS ")");
+    return;
+  }
+  if( sqlite3_stricmp(zKey, "atomic")==0 || sqlite3_stricmp(zKey, "backup")==0 ){
+    int isAtomic = sqlite3_stricmp(zKey, "atomic")==0;
+    if( pVal ){
+      int on = parseSwitch(pVal);
+      if( on<0 ){
+        ctxErrorMsg(ctx, "migrate_config: %s must be 'on' or 'off', not '%s'",
+                    isAtomic ? "atomic" : "backup",
+                    sqlite3_value_text(pVal) ? (const char*)sqlite3_value_text(pVal)
+                                             : "NULL");
+        return;
+      }
+      if( isAtomic ) p->atomic = on; else p->backup = on;
+    }
+    resultSwitch(ctx, isAtomic ? p->atomic : connBackupOn(p, db));
+  }else if( sqlite3_stricmp(zKey, "backup_keep")==0 ){
+    if( pVal ){
+      i64 n = sqlite3_value_int64(pVal);
+      int t = sqlite3_value_numeric_type(pVal);
+      if( t!=SQLITE_INTEGER || n<0 || n>1000000 ){
+        ctxErrorMsg(ctx, "migrate_config: backup_keep must be a whole number "
+                    "from 0 to 1000000, not '%s'",
+                    sqlite3_value_text(pVal) ? (const char*)sqlite3_value_text(pVal)
+                                             : "NULL");
+        return;
+      }
+      p->backupKeep = (int)n;
+    }
+    sqlite3_result_int(ctx, p->backupKeep);
+  }else if( sqlite3_stricmp(zKey, "backup_dir")==0 ){
+    char *zDir;
+    if( pVal ){
+      const char *z = (const char*)sqlite3_value_text(pVal);
+      char *zNew = 0;
+      if( z && z[0]==0 ){
+        ctxErrorMsg(ctx, "migrate_config: backup_dir must not be empty "
+                    "(NULL restores the default)");
+        return;
+      }
+      if( z ){
+        zNew = sqlite3_mprintf("%s", z);
+        if( zNew==0 ){ sqlite3_result_error_nomem(ctx); return; }
+      }
+      sqlite3_free(p->backupDir);
+      p->backupDir = zNew;
+    }
+    zDir = connBackupDir(p, db);
+    if( zDir ) sqlite3_result_text(ctx, zDir, -1, sqlite3_free);
+    else sqlite3_result_null(ctx);
+  }else{
+    ctxErrorMsg(ctx, "migrate_config: unknown setting '%s' (known: "
+                KNOWN_KEYS ")", zKey);
+  }
+}

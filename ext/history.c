@@ -1,0 +1,288 @@
+/*
+** history.c — the two real tables the extension keeps in the database:
+**
+**   migrate_history  one row per applied migration, with its up and down
+**                    scripts, so a rollback needs no files
+**   migrate_log      an append-only trail of applies, rollbacks, backups,
+**                    restores and failures
+**
+** Every statement names main. explicitly: a TEMP table of the same name must
+** not be able to stand in for the real history.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+
+#define HISTORY_SCHEMA \
+  "CREATE TABLE IF NOT EXISTS main.migrate_history(\n" \
+  "  version INTEGER PRIMARY KEY,\n" \
+  "  name TEXT NOT NULL,\n" \
+  "  checksum TEXT NOT NULL,\n" \
+  "  up TEXT NOT NULL,\n" \
+  "  down TEXT,\n" \
+  "  applied_at TEXT NOT NULL,\n" \
+  "  duration_ms REAL\n" \
+  ")"
+
+#define LOG_SCHEMA \
+  "CREATE TABLE IF NOT EXISTS main.migrate_log(\n" \
+  "  id INTEGER PRIMARY KEY,\n" \
+  "  at TEXT NOT NULL,\n" \
+  "  action TEXT NOT NULL,\n" \
+  "  version INTEGER,\n" \
+  "  name TEXT,\n" \
+  "  outcome TEXT NOT NULL,\n" \
+  "  message TEXT,\n" \
+  "  duration_ms REAL\n" \
+  ")"
+
+static const char *azHistoryCols[] = {
+  "version", "name", "checksum", "up", "down", "applied_at", "duration_ms"
+};
+
+static char *dbErr(sqlite3 *db){
+  return sqlite3_mprintf("%s", sqlite3_errmsg(db));
+}
+
+int historyExists(sqlite3 *db){
+  sqlite3_stmt *p = 0;
+  int found = 0;
+  if( sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_schema WHERE type='table'"
+                         " AND name='migrate_history'", -1, &p, 0)==SQLITE_OK ){
+    found = sqlite3_step(p)==SQLITE_ROW;
+  }
+  sqlite3_finalize(p);
+  return found;
+}
+
+/* A history table edited by hand must not be trusted blindly. */
+static int historyCheckColumns(sqlite3 *db, char **pzErr){
+  sqlite3_stmt *p = 0;
+  unsigned seen = 0;
+  size_t i;
+  int rc = sqlite3_prepare_v2(db, "SELECT name, pk FROM main.pragma_table_info"
+                              "('migrate_history')", -1, &p, 0);
+  if( rc ){ *pzErr = dbErr(db); return rc; }
+  while( sqlite3_step(p)==SQLITE_ROW ){
+    const char *zCol = (const char*)sqlite3_column_text(p, 0);
+    for(i=0; zCol && i<sizeof(azHistoryCols)/sizeof(azHistoryCols[0]); i++){
+      if( sqlite3_stricmp(zCol, azHistoryCols[i])==0 ) seen |= 1u<<i;
+    }
+  }
+  rc = sqlite3_finalize(p);
+  if( rc ){ *pzErr = dbErr(db); return rc; }
+  for(i=0; i<sizeof(azHistoryCols)/sizeof(azHistoryCols[0]); i++){
+    if( (seen & (1u<<i))==0 ){
+      *pzErr = sqlite3_mprintf("migrate_history has no column '%s'; it was not "
+                               "created by migrate or has been altered",
+                               azHistoryCols[i]);
+      return SQLITE_ERROR;
+    }
+  }
+  return SQLITE_OK;
+}
+
+int historyEnsure(sqlite3 *db, char **pzErr){
+  int rc;
+  if( historyExists(db) ) return historyCheckColumns(db, pzErr);
+  rc = sqlite3_exec(db, HISTORY_SCHEMA ";" LOG_SCHEMA, 0, 0, 0);
+  if( rc ) *pzErr = dbErr(db);
+  return rc;
+}
+
+static char *columnDup(sqlite3_stmt *p, int i, int *pNomem){
+  const char *z = (const char*)sqlite3_column_text(p, i);
+  char *zCopy;
+  if( z==0 ) return 0;
+  zCopy = sqlite3_mprintf("%s", z);
+  if( zCopy==0 ) *pNomem = 1;
+  return zCopy;
+}
+
+/* Versions, names, checksums and times, in version order; no scripts. */
+int historyLoad(sqlite3 *db, History *pH, char **pzErr){
+  sqlite3_stmt *p = 0;
+  int rc, nAlloc = 0, nomem = 0;
+  memset(pH, 0, sizeof(*pH));
+  if( !historyExists(db) ) return SQLITE_OK;
+  rc = historyCheckColumns(db, pzErr);
+  if( rc ) return rc;
+  rc = sqlite3_prepare_v2(db, "SELECT version, name, checksum, applied_at, "
+                          "duration_ms, down IS NOT NULL FROM main.migrate_history"
+                          " ORDER BY version", -1, &p, 0);
+  if( rc ){ *pzErr = dbErr(db); return rc; }
+  while( (rc = sqlite3_step(p))==SQLITE_ROW ){
+    Applied *a;
+    if( pH->n==nAlloc ){
+      int nNew = nAlloc ? nAlloc*2 : 64;
+      Applied *aNew = sqlite3_realloc64(pH->a, (sqlite3_uint64)nNew*sizeof(Applied));
+      if( aNew==0 ){ nomem = 1; break; }
+      pH->a = aNew;
+      nAlloc = nNew;
+    }
+    a = &pH->a[pH->n++];
+    memset(a, 0, sizeof(*a));
+    a->version = sqlite3_column_int64(p, 0);
+    a->name = columnDup(p, 1, &nomem);
+    a->checksum = columnDup(p, 2, &nomem);
+    a->appliedAt = columnDup(p, 3, &nomem);
+    a->hasDuration = sqlite3_column_type(p, 4)!=SQLITE_NULL;
+    a->durationMs = sqlite3_column_double(p, 4);
+    a->hasDown = sqlite3_column_int(p, 5);
+    if( nomem ) break;
+    if( a->name==0 || a->checksum==0 ){
+      *pzErr = sqlite3_mprintf("migrate_history row %lld has a NULL name or "
+                               "checksum; it has been edited by hand", a->version);
+      sqlite3_finalize(p);
+      historyFree(pH);
+      return SQLITE_ERROR;
+    }
+  }
+  if( nomem ){
+    sqlite3_finalize(p);
+    historyFree(pH);
+    return SQLITE_NOMEM;
+  }
+  if( rc!=SQLITE_DONE ){
+    *pzErr = dbErr(db);
+    sqlite3_finalize(p);
+    historyFree(pH);
+    return rc;
+  }
+  sqlite3_finalize(p);
+  return SQLITE_OK;
+}
+
+void historyFree(History *pH){
+  int i;
+  for(i=0; i<pH->n; i++){
+    sqlite3_free(pH->a[i].name);
+    sqlite3_free(pH->a[i].checksum);
+    sqlite3_free(pH->a[i].appliedAt);
+  }
+  sqlite3_free(pH->a);
+  memset(pH, 0, sizeof(*pH));
+}
+
+Applied *historyFind(History *pH, i64 v){
+  int lo = 0, hi = pH->n-1;
+  while( lo<=hi ){
+    int mid = (lo+hi)/2;
+    if( pH->a[mid].version==v ) return &pH->a[mid];
+    if( pH->a[mid].version<v ) lo = mid+1; else hi = mid-1;
+  }
+  return 0;
+}
+
+/* The stored up and down scripts of one applied migration. */
+int historyScripts(sqlite3 *db, i64 v, char **pzUp, char **pzDown, char **pzErr){
+  sqlite3_stmt *p = 0;
+  int rc, nomem = 0;
+  *pzUp = *pzDown = 0;
+  rc = sqlite3_prepare_v2(db, "SELECT up, down FROM main.migrate_history"
+                          " WHERE version=?1", -1, &p, 0);
+  if( rc ){ *pzErr = dbErr(db); return rc; }
+  sqlite3_bind_int64(p, 1, v);
+  if( sqlite3_step(p)==SQLITE_ROW ){
+    *pzUp = columnDup(p, 0, &nomem);
+    *pzDown = columnDup(p, 1, &nomem);
+  }
+  rc = sqlite3_finalize(p);
+  if( nomem ) rc = SQLITE_NOMEM;
+  if( rc ){
+    if( rc!=SQLITE_NOMEM ) *pzErr = dbErr(db);
+    sqlite3_free(*pzUp);
+    sqlite3_free(*pzDown);
+    *pzUp = *pzDown = 0;
+  }
+  return rc;
+}
+
+int historyInsert(sqlite3 *db, i64 v, const char *zName, const char *zSum,
+                  const char *zUp, const char *zDown, const char *zAt,
+                  double ms, char **pzErr){
+  sqlite3_stmt *p = 0;
+  int rc = sqlite3_prepare_v2(db, "INSERT INTO main.migrate_history(version, name,"
+                              " checksum, up, down, applied_at, duration_ms)"
+                              " VALUES(?1,?2,?3,?4,?5,?6,?7)", -1, &p, 0);
+  if( rc ){ *pzErr = dbErr(db); return rc; }
+  sqlite3_bind_int64(p, 1, v);
+  sqlite3_bind_text(p, 2, zName, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 3, zSum, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 4, zUp, -1, SQLITE_STATIC);
+  if( zDown ) sqlite3_bind_text(p, 5, zDown, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 6, zAt, -1, SQLITE_STATIC);
+  sqlite3_bind_double(p, 7, ms);
+  sqlite3_step(p);
+  rc = sqlite3_finalize(p);
+  if( rc ) *pzErr = dbErr(db);
+  return rc;
+}
+
+int historyDelete(sqlite3 *db, i64 v, char **pzErr){
+  sqlite3_stmt *p = 0;
+  int rc = sqlite3_prepare_v2(db, "DELETE FROM main.migrate_history WHERE version=?1",
+                              -1, &p, 0);
+  if( rc ){ *pzErr = dbErr(db); return rc; }
+  sqlite3_bind_int64(p, 1, v);
+  sqlite3_step(p);
+  rc = sqlite3_finalize(p);
+  if( rc ) *pzErr = dbErr(db);
+  return rc;
+}
+
+int historyMax(sqlite3 *db, i64 *pMax, int *pAny, char **pzErr){
+  sqlite3_stmt *p = 0;
+  int rc;
+  *pAny = 0;
+  *pMax = 0;
+  if( !historyExists(db) ) return SQLITE_OK;
+  rc = sqlite3_prepare_v2(db, "SELECT max(version) FROM main.migrate_history",
+                          -1, &p, 0);
+  if( rc ){ *pzErr = dbErr(db); return rc; }
+  if( sqlite3_step(p)==SQLITE_ROW && sqlite3_column_type(p, 0)!=SQLITE_NULL ){
+    *pAny = 1;
+    *pMax = sqlite3_column_int64(p, 0);
+  }
+  rc = sqlite3_finalize(p);
+  if( rc ) *pzErr = dbErr(db);
+  return rc;
+}
+
+static int logInsert(sqlite3 *db, const char *zAt, const char *zAction,
+                     const i64 *pVersion, const char *zName,
+                     const char *zOutcome, const char *zMsg, double ms){
+  sqlite3_stmt *p = 0;
+  int rc = sqlite3_prepare_v2(db, "INSERT INTO main.migrate_log(at, action, version,"
+                              " name, outcome, message, duration_ms)"
+                              " VALUES(?1,?2,?3,?4,?5,?6,?7)", -1, &p, 0);
+  if( rc ) return rc;
+  sqlite3_bind_text(p, 1, zAt, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 2, zAction, -1, SQLITE_STATIC);
+  if( pVersion ) sqlite3_bind_int64(p, 3, *pVersion);
+  if( zName ) sqlite3_bind_text(p, 4, zName, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 5, zOutcome, -1, SQLITE_STATIC);
+  if( zMsg ) sqlite3_bind_text(p, 6, zMsg, -1, SQLITE_STATIC);
+  if( ms>=0 ) sqlite3_bind_double(p, 7, ms);
+  sqlite3_step(p);
+  return sqlite3_finalize(p);
+}
+
+/*
+** Append to the audit trail.  Best effort by design: a failure row is written
+** after the failed work was rolled back, and a read-only or locked database
+** must not turn the original error into a different one.
+*/
+void logWrite(sqlite3 *db, const char *zAction, const i64 *pVersion,
+              const char *zName, const char *zOutcome, const char *zMsg,
+              double ms){
+  char *zAt = utcNow();
+  if( zAt==0 ) return;
+  if( logInsert(db, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms)!=SQLITE_OK ){
+    if( sqlite3_exec(db, LOG_SCHEMA, 0, 0, 0)==SQLITE_OK ){
+      logInsert(db, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms);
+    }
+  }
+  sqlite3_free(zAt);
+}

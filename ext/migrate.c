@@ -1,0 +1,94 @@
+/*
+** migrate — schema migrations inside any SQLite connection.
+**
+**   .load ./migrate
+**   SELECT migrate_apply('db/migrations');       -- apply what is pending
+**   SELECT * FROM migrations('db/migrations');   -- applied/pending/changed/missing
+**   SELECT migrate_rollback();                   -- undo the newest migration
+**   SELECT migrate_backup('backups/');           -- consistent online copy
+**   SELECT migrate_restore('backups/app-....db');
+**   SELECT migrate_config('atomic', 'off');      -- per-connection settings
+**   SELECT migrate_current(), migrate_version();
+**
+** This file only checks the library version and registers; each concern
+** lives in a file of its own (see migrate.h).
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT1
+
+#include <string.h>
+
+static void versionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  (void)argc; (void)argv;
+  sqlite3_result_text(ctx, MIGRATE_VERSION, -1, SQLITE_STATIC);
+}
+
+/*
+** Functions that read files or change the database are DIRECTONLY: a view,
+** trigger, CHECK or DEFAULT in a database file someone else wrote can never
+** call them.  Pure helpers are INNOCUOUS so they work with trusted_schema off.
+*/
+#define SIDE_EFFECTS (SQLITE_UTF8|SQLITE_DIRECTONLY)
+#define PURE         (SQLITE_UTF8|SQLITE_INNOCUOUS|SQLITE_DETERMINISTIC)
+
+static const struct {
+  const char *zName;
+  int nArg;
+  int flags;
+  void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
+} aFunc[] = {
+  { "migrate_apply",    1, SIDE_EFFECTS, applyFunc },
+  { "migrate_apply",    2, SIDE_EFFECTS, applyFunc },
+  { "migrate_rollback", 0, SIDE_EFFECTS, rollbackFunc },
+  { "migrate_rollback", 1, SIDE_EFFECTS, rollbackFunc },
+  { "migrate_backup",   1, SIDE_EFFECTS, backupFunc },
+  { "migrate_restore",  1, SIDE_EFFECTS, restoreFunc },
+  /* Settings decide whether backups are taken: not for a hostile schema. */
+  { "migrate_config",   1, SIDE_EFFECTS, configFunc },
+  { "migrate_config",   2, SIDE_EFFECTS, configFunc },
+  /* Reads the history table only; harmless, but not deterministic. */
+  { "migrate_current",  0, SQLITE_UTF8,  currentFunc },
+  { "migrate_version",  0, PURE,         versionFunc },
+  { "migrate_sha256",   1, PURE,         sha256Func },
+};
+
+#ifdef _WIN32
+__declspec(dllexport)
+#endif
+int sqlite3_migrate_init(sqlite3 *db, char **pzErrMsg,
+                         const sqlite3_api_routines *pApi){
+  MigrateConn *mc;
+  size_t i;
+  int rc = SQLITE_OK;
+  SQLITE_EXTENSION_INIT2(pApi);
+
+  /* Before any newer API is touched: an older library has no such entry. */
+  if( sqlite3_libversion_number()<MIGRATE_MIN_SQLITE ){
+    *pzErrMsg = sqlite3_mprintf("migrate requires SQLite " MIGRATE_MIN_SQLITE_TEXT
+                                " or later; this is SQLite %s",
+                                sqlite3_libversion());
+    return SQLITE_ERROR;
+  }
+  mc = connNew();
+  if( mc==0 ) return SQLITE_NOMEM;
+  mc->nRef = 1;   /* held by this function until registration is done */
+  for(i=0; rc==SQLITE_OK && i<sizeof(aFunc)/sizeof(aFunc[0]); i++){
+    mc->nRef++;
+    rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg,
+                                    aFunc[i].flags, mc, aFunc[i].xFunc, 0, 0,
+                                    connRelease);
+    if( rc ){
+      *pzErrMsg = sqlite3_mprintf("migrate: cannot register %s: %s",
+                                  aFunc[i].zName, sqlite3_errmsg(db));
+    }
+  }
+  if( rc==SQLITE_OK ){
+    rc = statusRegister(db);
+    if( rc ){
+      *pzErrMsg = sqlite3_mprintf("migrate: cannot register migrations: %s",
+                                  sqlite3_errmsg(db));
+    }
+  }
+  connRelease(mc);
+  return rc;
+}

@@ -1,0 +1,190 @@
+/*
+** migrate.h — the few types the extension's files share, and their internal API.
+**
+** The data path of one call reads straight down:
+**   config -> source -> history -> plan -> backup -> txn -> script -> history -> log
+** and no file reaches back up that chain.
+*/
+#ifndef MIGRATE_H
+#define MIGRATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "sqlite3ext.h"
+
+#define MIGRATE_VERSION "0.1.0"
+/* sqlite3_error_offset() and the DIRECTONLY flags we rely on need 3.38. */
+#define MIGRATE_MIN_SQLITE 3038000
+#define MIGRATE_MIN_SQLITE_TEXT "3.38.0"
+/* A migration file larger than this is refused rather than read into memory. */
+#define MIGRATE_MAX_FILE (256 * 1024 * 1024)
+
+typedef sqlite3_int64 i64;
+
+/* ---- config.c: per-connection settings --------------------------------- */
+typedef struct MigrateConn MigrateConn;
+struct MigrateConn {
+  int nRef;          /* one per registered function/module holding it */
+  int backup;        /* -1 = default (on for a file database), 0 off, 1 on */
+  char *backupDir;   /* NULL = "backups" beside the database file */
+  int backupKeep;    /* automatic backups to keep */
+  int atomic;        /* 1: one call commits all of its migrations or none */
+  int busy;          /* a migrate call is running: refuse re-entry */
+};
+MigrateConn *connNew(void);
+void connRelease(void *p);
+int connBackupOn(MigrateConn *, sqlite3 *);
+char *connBackupDir(MigrateConn *, sqlite3 *); /* sqlite3_free() it */
+void configFunc(sqlite3_context *, int, sqlite3_value **);
+
+/* ---- util.c: errors, time, small strings -------------------------------- */
+void ctxErrorMsg(sqlite3_context *, const char *zFmt, ...);
+char *utcNow(void);                 /* "2026-11-22T10:15:00.123Z"; sqlite3_free */
+char *utcStamp(void);               /* "20261122-101500-123" for file names */
+double msSince(const struct timespec *t0);
+void clockNow(struct timespec *t);
+int dbIsFile(sqlite3 *);            /* main is a real file (not :memory:/temp) */
+int otherStatementsBusy(sqlite3 *, int *pWriting);
+
+/* ---- sha256.c ----------------------------------------------------------- */
+typedef struct Sha256 {
+  uint32_t h[8];
+  uint64_t nByte;
+  unsigned char buf[64];
+  unsigned nBuf;
+} Sha256;
+void sha256Init(Sha256 *);
+void sha256Update(Sha256 *, const void *, size_t);
+void sha256FinalHex(Sha256 *, char zOut[65]);
+void sha256Hex(const void *, size_t, char zOut[65]);
+
+/* sha256.c also defines the SQL helper migrate_sha256(x). */
+void sha256Func(sqlite3_context *, int, sqlite3_value **);
+
+/* ---- format.c: one file's text -> sections and options (pure) ------------ */
+typedef struct Section {
+  int present;
+  size_t off, len;   /* byte range of the script body in the file text */
+  int line;          /* file line number of the body's first byte */
+  size_t markerOff;  /* start of the marker line (== off when there is none) */
+  int hasOptions;    /* the marker line carried options: keep it when stored */
+  int noTxn;         /* transaction:false */
+} Section;
+typedef struct Sections {
+  Section up, down;
+} Sections;
+/* How a file's text is split: markers inside one file, or the whole file. */
+#define FMT_MARKED     1   /* NNN_name.sql: migrate/goose markers, or plain */
+#define FMT_WHOLE_UP   2   /* the whole file is the up script */
+#define FMT_WHOLE_DOWN 3   /* the whole file is the down script */
+int formatSplit(const char *z, size_t n, int how, Sections *, int *pErrLine,
+                char **pzErr);
+char *formatStored(const char *z, const Section *); /* text kept in history */
+
+/* ---- source.c: a directory -> migrations in version order --------------- */
+typedef struct Migration {
+  i64 version;
+  char *name;      /* "add_users" */
+  char *file;      /* up file relative to dir: "003_add_users.sql" */
+  char *upPath;    /* dir + file */
+  char *downFile;  /* separate down file (pair, folder, Flyway U), or NULL */
+  char *downPath;
+  int how;         /* FMT_MARKED or FMT_WHOLE_UP */
+} Migration;
+typedef struct Source {
+  char *dir;
+  Migration *a;
+  int n;
+} Source;
+int sourceScan(const char *zDir, Source *, char **pzErr);
+void sourceFree(Source *);
+Migration *sourceFind(Source *, i64 version);
+
+/* One migration read into memory once: the bytes hashed are the bytes run. */
+typedef struct Loaded {
+  char *upText;    size_t nUp;
+  char *downText;  size_t nDown;   /* separate down file's bytes, or NULL */
+  Sections up;                     /* sections of upText */
+  Sections down;                   /* sections of downText (its .down) */
+  char checksum[65];
+} Loaded;
+int migrationLoad(const Migration *, Loaded *, char **pzErr);
+void loadedFree(Loaded *);
+/* The up and down scripts of a loaded migration, as text to run and store. */
+typedef struct Script {
+  const char *z;   /* not NUL-terminated */
+  size_t n;
+  int line;        /* file line of z[0] */
+  int noTxn;
+} Script;
+int loadedUp(const Loaded *, Script *);
+int loadedDown(const Loaded *, Script *);     /* 0: no down script */
+char *loadedStoredUp(const Loaded *);         /* sqlite3_free */
+char *loadedStoredDown(const Loaded *);       /* NULL when none */
+
+/* ---- history.c: migrate_history and migrate_log -------------------------- */
+typedef struct Applied {
+  i64 version;
+  char *name, *checksum, *appliedAt;   /* scripts: historyScripts() */
+  double durationMs;
+  int hasDuration;
+  int hasDown;       /* a down script is stored: it can be rolled back */
+} Applied;
+typedef struct History {
+  Applied *a;
+  int n;
+} History;
+int historyExists(sqlite3 *);
+int historyEnsure(sqlite3 *, char **pzErr);
+int historyLoad(sqlite3 *, History *, char **pzErr);
+void historyFree(History *);
+Applied *historyFind(History *, i64 version);
+int historyScripts(sqlite3 *, i64 version, char **pzUp, char **pzDown,
+                   char **pzErr);
+int historyInsert(sqlite3 *, i64 version, const char *zName, const char *zSum,
+                  const char *zUp, const char *zDown, const char *zAt,
+                  double ms, char **pzErr);
+int historyDelete(sqlite3 *, i64 version, char **pzErr);
+int historyMax(sqlite3 *, i64 *pMax, int *pAny, char **pzErr);
+void logWrite(sqlite3 *, const char *zAction, const i64 *pVersion,
+              const char *zName, const char *zOutcome, const char *zMsg,
+              double ms);
+
+/* ---- script.c: run one script statement by statement -------------------- */
+int scriptRun(sqlite3 *, const Script *, int inTxn, const char *zFile,
+              char **pzErr);
+
+/* ---- txn.c: who owns the transaction, savepoints, foreign keys ---------- */
+#define MIGRATE_NSETTING 15
+typedef struct Txn {
+  sqlite3 *db;
+  int owned;          /* we issued BEGIN IMMEDIATE (else a savepoint) */
+  int open;           /* a transaction or savepoint of ours is open */
+  int fkOn;           /* PRAGMA foreign_keys was on when the call began */
+  int deferWasOn;     /* savepoint mode: defer_foreign_keys before the call */
+  i64 saved[MIGRATE_NSETTING];
+} Txn;
+void txnStart(Txn *, sqlite3 *);
+int txnBegin(Txn *, char **pzErr);
+int txnFkCheck(Txn *, char **pzErr);
+int txnCommit(Txn *, char **pzErr);
+void txnRollback(Txn *);
+int txnFinish(Txn *, char **pzErr);
+void settingsSave(sqlite3 *, i64 *aSaved);
+int settingsRestore(sqlite3 *, const i64 *aSaved);
+
+/* ---- backup.c ----------------------------------------------------------- */
+int backupAuto(sqlite3 *, MigrateConn *, char **pzPath, char **pzErr);
+void backupFunc(sqlite3_context *, int, sqlite3_value **);
+void restoreFunc(sqlite3_context *, int, sqlite3_value **);
+
+/* ---- apply.c ------------------------------------------------------------ */
+void applyFunc(sqlite3_context *, int, sqlite3_value **);
+void rollbackFunc(sqlite3_context *, int, sqlite3_value **);
+void currentFunc(sqlite3_context *, int, sqlite3_value **);
+
+/* ---- status.c ----------------------------------------------------------- */
+int statusRegister(sqlite3 *);
+
+#endif /* MIGRATE_H */

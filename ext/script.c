@@ -1,0 +1,172 @@
+/*
+** script.c — run one migration script, statement by statement, with SQLite's
+** own parser (sqlite3_prepare_v2 and its tail pointer): triggers with
+** BEGIN ... END, strings holding ';' and comments all need no splitter of ours.
+**
+** Errors name the file and the line of the file the failing statement is on
+** ("004_add_index.sql:12: no such table: userz").  Inside the call's
+** transaction, statements that would take the transaction or the
+** connection's settings away from the call are refused before they run.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+
+/* Skip blanks and comments; returns the first byte of the statement. */
+static const char *skipSpace(const char *z){
+  while( *z ){
+    if( *z==' ' || *z=='\t' || *z=='\n' || *z=='\r' || *z=='\f' || *z=='\v' ){
+      z++;
+    }else if( z[0]=='-' && z[1]=='-' ){
+      while( *z && *z!='\n' ) z++;
+    }else if( z[0]=='/' && z[1]=='*' ){
+      z += 2;
+      while( *z && !(z[0]=='*' && z[1]=='/') ) z++;
+      if( *z ) z += 2;
+    }else{
+      break;
+    }
+  }
+  return z;
+}
+
+/* One identifier, bare or quoted ("x", [x], `x`), copied into zOut. */
+static const char *readIdent(const char *z, char *zOut, int nOut){
+  int n = 0;
+  char close = 0;
+  if( *z=='"' ) close = '"';
+  else if( *z=='[' ) close = ']';
+  else if( *z=='`' ) close = '`';
+  if( close ){
+    z++;
+    while( *z && *z!=close ){ if( n<nOut-1 ) zOut[n++] = *z; z++; }
+    if( *z ) z++;
+  }else{
+    while( (*z>='a' && *z<='z') || (*z>='A' && *z<='Z') || (*z>='0' && *z<='9')
+        || *z=='_' ){
+      if( n<nOut-1 ) zOut[n++] = *z;
+      z++;
+    }
+  }
+  zOut[n] = 0;
+  return z;
+}
+
+static int isWord(const char *zWord, const char *const *az){
+  for(; *az; az++) if( sqlite3_stricmp(zWord, *az)==0 ) return 1;
+  return 0;
+}
+
+/* PRAGMAs that may take an argument inside the transaction: they query, or
+** they change the database itself (and so roll back with it). */
+static const char *const azPragmaOk[] = {
+  "table_info", "table_xinfo", "table_list", "index_info", "index_xinfo",
+  "index_list", "foreign_key_list", "foreign_key_check", "integrity_check",
+  "quick_check", "user_version", "application_id", "optimize",
+  "incremental_vacuum", "function_list", "pragma_list", "module_list",
+  "collation_list", "database_list", "compile_options", 0
+};
+
+static const char *const azTxnWords[] = {
+  "BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "DETACH", 0
+};
+
+/*
+** Why a statement may not run inside the call's transaction, or NULL.
+** Everything else is left to SQLite, whose own errors (VACUUM, ATTACH inside
+** a transaction) are already clear.
+*/
+static char *refusal(const char *zStmt, int inTxn){
+  char zWord[32], zName[64];
+  const char *z = readIdent(skipSpace(zStmt), zWord, sizeof(zWord));
+  if( sqlite3_stricmp(zWord, "PRAGMA")==0 ){
+    z = readIdent(skipSpace(z), zName, sizeof(zName));
+    z = skipSpace(z);
+    if( *z=='.' ) z = skipSpace(readIdent(skipSpace(z+1), zName, sizeof(zName)));
+    if( sqlite3_stricmp(zName, "writable_schema")==0 && (*z=='=' || *z=='(') ){
+      return sqlite3_mprintf("PRAGMA writable_schema is refused in migrations");
+    }
+    if( !inTxn || (*z!='=' && *z!='(') || isWord(zName, azPragmaOk) ) return 0;
+    if( sqlite3_stricmp(zName, "foreign_keys")==0 ){
+      return sqlite3_mprintf("PRAGMA foreign_keys cannot change inside a "
+        "transaction (SQLite ignores it there); migrate already turns foreign "
+        "keys off around the call and runs foreign_key_check before commit");
+    }
+    return sqlite3_mprintf("PRAGMA %s changes a connection setting, which is "
+      "refused inside the migration's transaction (mark the migration "
+      "transaction:false to run it outside one)", zName);
+  }
+  if( inTxn && isWord(zWord, azTxnWords) ){
+    char *zUp = sqlite3_mprintf("%s", zWord);
+    char *zMsg;
+    int i;
+    if( zUp==0 ) return 0;
+    for(i=0; zUp[i]; i++) if( zUp[i]>='a' && zUp[i]<='z' ) zUp[i] -= 32;
+    zMsg = sqlite3_mprintf("%s is refused: the migration runs inside the call's "
+      "transaction (mark it transaction:false to manage transactions yourself)",
+      zUp);
+    sqlite3_free(zUp);
+    return zMsg;
+  }
+  return 0;
+}
+
+static int countLines(const char *zFrom, const char *zTo){
+  int n = 0;
+  for(; zFrom<zTo; zFrom++) if( *zFrom=='\n' ) n++;
+  return n;
+}
+
+int scriptRun(sqlite3 *db, const Script *pScr, int inTxn, const char *zFile,
+              char **pzErr){
+  /* A NUL-terminated copy: with a byte count, prepare would copy the whole
+  ** remaining text for every statement. */
+  char *zSql = sqlite3_mprintf("%.*s", (int)pScr->n, pScr->z);
+  const char *zTail;
+  const char *zLineAt;     /* line is the file line of this position */
+  int line = pScr->line;
+  int rc = SQLITE_OK;
+
+  if( zSql==0 ) return SQLITE_NOMEM;
+  zTail = zLineAt = zSql;
+  while( rc==SQLITE_OK && *zTail ){
+    sqlite3_stmt *pStmt = 0;
+    const char *zStart = zTail;
+    const char *zNext = 0;
+    char *zWhy;
+    rc = sqlite3_prepare_v2(db, zStart, -1, &pStmt, &zNext);
+    if( rc!=SQLITE_OK ){
+      int off = sqlite3_error_offset(db);
+      const char *zAt = off>=0 ? zStart+off : skipSpace(zStart);
+      line += countLines(zLineAt, zAt);
+      *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, sqlite3_errmsg(db));
+      break;
+    }
+    if( pStmt==0 ) break;  /* only blanks and comments were left */
+    zTail = zNext;
+    zWhy = refusal(zStart, inTxn);
+    if( zWhy==0 ){
+      while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){}
+      if( rc==SQLITE_DONE ) rc = SQLITE_OK;
+    }
+    if( rc!=SQLITE_OK || zWhy ){
+      const char *zAt = skipSpace(zStart);
+      line += countLines(zLineAt, zAt);
+      *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line,
+                               zWhy ? zWhy : sqlite3_errmsg(db));
+      if( rc==SQLITE_OK ) rc = SQLITE_ERROR;
+      sqlite3_free(zWhy);
+    }
+    sqlite3_finalize(pStmt);
+  }
+  sqlite3_free(zSql);
+  if( rc==SQLITE_OK && *pzErr==0 && !inTxn && !sqlite3_get_autocommit(db) ){
+    /* A transaction:false script must not leave its own transaction open. */
+    sqlite3_exec(db, "ROLLBACK", 0, 0, 0);
+    *pzErr = sqlite3_mprintf("%s: the script left a transaction open "
+                             "(it was rolled back)", zFile);
+    rc = SQLITE_ERROR;
+  }
+  return rc;
+}

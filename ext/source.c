@@ -1,0 +1,454 @@
+/*
+** source.c — a directory of migration files -> migrations in version order,
+** and reading one migration's files into memory (once) when it is needed.
+**
+** Names recognised (anything else in the directory is ignored):
+**
+**   NNN_name.sql                 one file: markers, or a plain up-only script
+**   NNN_name.up.sql / .down.sql  a pair (golang-migrate, sqlx)
+**   NNN_name/up.sql, down.sql    a folder (diesel); NNN may hold '-' and '_'
+**                                separators: 2018-01-01-000000_x -> 20180101000000
+**   V<N>__name.sql / U<N>__name.sql   Flyway versioned / undo
+**
+** Up and down files are paired by version, so their names may differ.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* What one directory entry is to us. */
+#define ENT_UP_MARKED  1   /* NNN_name.sql */
+#define ENT_UP_WHOLE   2   /* NNN_name.up.sql, V<N>__name.sql */
+#define ENT_DOWN_WHOLE 3   /* NNN_name.down.sql, U<N>__name.sql */
+#define ENT_FOLDER     4   /* NNN_name/ with up.sql inside */
+
+typedef struct Entry {
+  i64 version;
+  int kind;
+  char *name;   /* migration name */
+  char *file;   /* entry name in the directory */
+} Entry;
+
+typedef struct EntryList {
+  Entry *a;
+  int n, nAlloc;
+} EntryList;
+
+static void entriesFree(EntryList *p){
+  int i;
+  for(i=0; i<p->n; i++){
+    sqlite3_free(p->a[i].name);
+    sqlite3_free(p->a[i].file);
+  }
+  sqlite3_free(p->a);
+  memset(p, 0, sizeof(*p));
+}
+
+/* Digits (for folders also the '-' of a diesel timestamp) before the '_'
+** that starts the name.  Returns the length of the prefix, 0 if none. */
+static int parseVersion(const char *z, int allowDash, i64 *pVersion, int *pOverflow){
+  uint64_t v = 0;
+  int i, nDigit = 0;
+  *pOverflow = 0;
+  for(i=0; ; i++){
+    char c = z[i];
+    if( c>='0' && c<='9' ){
+      if( v > (uint64_t)(INT64_MAX - (c-'0'))/10 ) *pOverflow = 1;
+      else v = v*10 + (uint64_t)(c-'0');
+      nDigit++;
+    }else if( !(allowDash && c=='-' && nDigit>0) ){
+      break;
+    }
+  }
+  if( nDigit==0 ) return 0;
+  *pVersion = (i64)v;
+  return i;
+}
+
+static int endsWith(const char *z, size_t n, const char *zEnd){
+  size_t m = strlen(zEnd);
+  return n>m && memcmp(z+n-m, zEnd, m)==0;
+}
+
+static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
+                    const char *zFile){
+  Entry *e;
+  if( p->n==p->nAlloc ){
+    int nNew = p->nAlloc ? p->nAlloc*2 : 64;
+    Entry *aNew = sqlite3_realloc64(p->a, (sqlite3_uint64)nNew*sizeof(Entry));
+    if( aNew==0 ) return SQLITE_NOMEM;
+    p->a = aNew;
+    p->nAlloc = nNew;
+  }
+  e = &p->a[p->n];
+  e->version = v;
+  e->kind = kind;
+  e->name = sqlite3_mprintf("%.*s", nName, zName);
+  e->file = sqlite3_mprintf("%s", zFile);
+  if( e->name==0 || e->file==0 ){
+    sqlite3_free(e->name);
+    sqlite3_free(e->file);
+    return SQLITE_NOMEM;
+  }
+  p->n++;
+  return SQLITE_OK;
+}
+
+/*
+** Classify one directory entry.  Sets *pKind to 0 for names that are not
+** migrations.  A name that looks like a migration but cannot be one is an
+** error rather than silently skipped: skipping would drop a migration.
+*/
+static int classify(const char *zFile, int isDir, int *pKind, i64 *pV,
+                    const char **pzName, int *pnName, char **pzErr){
+  size_t n = strlen(zFile);
+  int nPre, overflow = 0;
+  *pKind = 0;
+  if( !isDir && (zFile[0]=='V' || zFile[0]=='U' || zFile[0]=='R')
+   && endsWith(zFile, n, ".sql") ){
+    const char *zSep = strstr(zFile, "__");
+    if( zSep==0 ) return SQLITE_OK;
+    if( zFile[0]=='R' ){
+      if( zSep!=zFile+1 ) return SQLITE_OK;
+      *pzErr = sqlite3_mprintf("%s: Flyway repeatable migrations (R__) are "
+                               "not supported", zFile);
+      return SQLITE_ERROR;
+    }
+    nPre = parseVersion(zFile+1, 0, pV, &overflow);
+    if( nPre==0 ) return SQLITE_OK;
+    if( zFile+1+nPre!=zSep ){
+      *pzErr = sqlite3_mprintf("%s: version '%.*s' is not a whole number",
+                               zFile, (int)(zSep-zFile-1), zFile+1);
+      return SQLITE_ERROR;
+    }
+    *pKind = zFile[0]=='V' ? ENT_UP_WHOLE : ENT_DOWN_WHOLE;
+    *pzName = zSep+2;
+    *pnName = (int)(n - 4 - (size_t)(zSep+2-zFile));
+  }else{
+    nPre = parseVersion(zFile, isDir, pV, &overflow);
+    if( nPre==0 || zFile[nPre]!='_' ) return SQLITE_OK;
+    *pzName = zFile+nPre+1;
+    if( isDir ){
+      *pKind = ENT_FOLDER;
+      *pnName = (int)(n - (size_t)nPre - 1);
+    }else if( endsWith(zFile, n, ".up.sql") ){
+      *pKind = ENT_UP_WHOLE;
+      *pnName = (int)(n - (size_t)nPre - 1 - 7);
+    }else if( endsWith(zFile, n, ".down.sql") ){
+      *pKind = ENT_DOWN_WHOLE;
+      *pnName = (int)(n - (size_t)nPre - 1 - 9);
+    }else if( endsWith(zFile, n, ".sql") ){
+      *pKind = ENT_UP_MARKED;
+      *pnName = (int)(n - (size_t)nPre - 1 - 4);
+    }else{
+      return SQLITE_OK;
+    }
+  }
+  if( overflow ){
+    *pKind = 0;
+    *pzErr = sqlite3_mprintf("%s: version is larger than 9223372036854775807",
+                             zFile);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+static int cmpEntry(const void *a, const void *b){
+  const Entry *x = (const Entry*)a, *y = (const Entry*)b;
+  if( x->version!=y->version ) return x->version<y->version ? -1 : 1;
+  return strcmp(x->file, y->file);
+}
+
+static int listDir(const char *zDir, EntryList *pList, char **pzErr){
+  DIR *d = opendir(zDir);
+  struct dirent *de;
+  int rc = SQLITE_OK;
+  if( d==0 ){
+    *pzErr = sqlite3_mprintf("cannot open directory '%s': %s", zDir, strerror(errno));
+    return SQLITE_ERROR;
+  }
+  while( rc==SQLITE_OK && (errno = 0, de = readdir(d))!=0 ){
+    struct stat st;
+    char *zPath;
+    int kind, nName = 0;
+    i64 v = 0;
+    const char *zName = 0;
+    if( de->d_name[0]=='.' ) continue;
+    zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
+    if( zPath==0 ){ rc = SQLITE_NOMEM; break; }
+    if( lstat(zPath, &st)!=0 ){
+      *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
+      sqlite3_free(zPath);
+      rc = SQLITE_ERROR;
+      break;
+    }
+    sqlite3_free(zPath);
+    rc = classify(de->d_name, S_ISDIR(st.st_mode), &kind, &v, &zName, &nName, pzErr);
+    if( rc || kind==0 ) continue;
+    if( S_ISLNK(st.st_mode) ){
+      *pzErr = sqlite3_mprintf("%s: is a symbolic link; migrations are read "
+                               "only from regular files", de->d_name);
+      rc = SQLITE_ERROR;
+    }else if( !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) ){
+      *pzErr = sqlite3_mprintf("%s: is not a regular file", de->d_name);
+      rc = SQLITE_ERROR;
+    }else{
+      rc = addEntry(pList, v, kind, zName, nName, de->d_name);
+    }
+  }
+  if( rc==SQLITE_OK && errno!=0 ){
+    *pzErr = sqlite3_mprintf("cannot read directory '%s': %s", zDir, strerror(errno));
+    rc = SQLITE_ERROR;
+  }
+  closedir(d);
+  return rc;
+}
+
+static int fileExists(const char *zPath, int *pIsReg){
+  struct stat st;
+  if( lstat(zPath, &st)!=0 ) return 0;
+  *pIsReg = S_ISREG(st.st_mode);
+  return 1;
+}
+
+/* A diesel folder: up.sql is required, down.sql optional. */
+static int folderFiles(const char *zDir, const Entry *e, Migration *m, char **pzErr){
+  int isReg = 0;
+  m->file = sqlite3_mprintf("%s/up.sql", e->file);
+  m->upPath = sqlite3_mprintf("%s/%s/up.sql", zDir, e->file);
+  if( m->file==0 || m->upPath==0 ) return SQLITE_NOMEM;
+  if( !fileExists(m->upPath, &isReg) || !isReg ){
+    *pzErr = sqlite3_mprintf("%s: folder has no up.sql", e->file);
+    return SQLITE_ERROR;
+  }
+  m->downFile = sqlite3_mprintf("%s/down.sql", e->file);
+  m->downPath = sqlite3_mprintf("%s/%s/down.sql", zDir, e->file);
+  if( m->downFile==0 || m->downPath==0 ) return SQLITE_NOMEM;
+  if( !fileExists(m->downPath, &isReg) ){
+    sqlite3_free(m->downFile);
+    sqlite3_free(m->downPath);
+    m->downFile = m->downPath = 0;
+  }else if( !isReg ){
+    *pzErr = sqlite3_mprintf("%s: is not a regular file", m->downFile);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+/* Entries sharing one version -> one migration, or an error naming both. */
+static int buildMigration(const char *zDir, Entry *a, int n, Migration *m, char **pzErr){
+  Entry *pUp = 0, *pDown = 0;
+  int i;
+  for(i=0; i<n; i++){
+    Entry **pp = a[i].kind==ENT_DOWN_WHOLE ? &pDown : &pUp;
+    if( *pp ){
+      *pzErr = sqlite3_mprintf("two migrations have version %lld: %s and %s",
+                               a[i].version, (*pp)->file, a[i].file);
+      return SQLITE_ERROR;
+    }
+    *pp = &a[i];
+  }
+  if( pUp==0 ){
+    *pzErr = sqlite3_mprintf("%s: down file without an up file", pDown->file);
+    return SQLITE_ERROR;
+  }
+  if( pDown && pUp->kind!=ENT_UP_WHOLE ){
+    *pzErr = sqlite3_mprintf("two migrations have version %lld: %s and %s",
+                             pUp->version, pUp->file, pDown->file);
+    return SQLITE_ERROR;
+  }
+  m->version = pUp->version;
+  m->name = sqlite3_mprintf("%s", pUp->name);
+  if( m->name==0 ) return SQLITE_NOMEM;
+  if( pUp->kind==ENT_FOLDER ){
+    m->how = FMT_WHOLE_UP;
+    return folderFiles(zDir, pUp, m, pzErr);
+  }
+  m->how = pUp->kind==ENT_UP_MARKED ? FMT_MARKED : FMT_WHOLE_UP;
+  m->file = sqlite3_mprintf("%s", pUp->file);
+  m->upPath = sqlite3_mprintf("%s/%s", zDir, pUp->file);
+  if( m->file==0 || m->upPath==0 ) return SQLITE_NOMEM;
+  if( pDown ){
+    m->downFile = sqlite3_mprintf("%s", pDown->file);
+    m->downPath = sqlite3_mprintf("%s/%s", zDir, pDown->file);
+    if( m->downFile==0 || m->downPath==0 ) return SQLITE_NOMEM;
+  }
+  return SQLITE_OK;
+}
+
+int sourceScan(const char *zDir, Source *pSrc, char **pzErr){
+  EntryList list;
+  int rc, i, j;
+  size_t nDir = strlen(zDir);
+  memset(pSrc, 0, sizeof(*pSrc));
+  memset(&list, 0, sizeof(list));
+  /* "dir/" and "dir" name the same folder; keep error paths tidy. */
+  while( nDir>1 && zDir[nDir-1]=='/' ) nDir--;
+  pSrc->dir = sqlite3_mprintf("%.*s", (int)nDir, zDir);
+  if( pSrc->dir==0 ) return SQLITE_NOMEM;
+  rc = listDir(pSrc->dir, &list, pzErr);
+  if( rc==SQLITE_OK && list.n>0 ){
+    qsort(list.a, (size_t)list.n, sizeof(Entry), cmpEntry);
+    pSrc->a = sqlite3_malloc64((sqlite3_uint64)list.n*sizeof(Migration));
+    if( pSrc->a==0 ) rc = SQLITE_NOMEM;
+  }
+  for(i=0; rc==SQLITE_OK && i<list.n; i=j){
+    Migration *m = &pSrc->a[pSrc->n];
+    for(j=i+1; j<list.n && list.a[j].version==list.a[i].version; j++){}
+    memset(m, 0, sizeof(*m));
+    pSrc->n++;
+    rc = buildMigration(pSrc->dir, &list.a[i], j-i, m, pzErr);
+  }
+  entriesFree(&list);
+  if( rc ) sourceFree(pSrc);
+  return rc;
+}
+
+void sourceFree(Source *pSrc){
+  int i;
+  for(i=0; i<pSrc->n; i++){
+    Migration *m = &pSrc->a[i];
+    sqlite3_free(m->name);
+    sqlite3_free(m->file);
+    sqlite3_free(m->upPath);
+    sqlite3_free(m->downFile);
+    sqlite3_free(m->downPath);
+  }
+  sqlite3_free(pSrc->a);
+  sqlite3_free(pSrc->dir);
+  memset(pSrc, 0, sizeof(*pSrc));
+}
+
+Migration *sourceFind(Source *pSrc, i64 v){
+  int lo = 0, hi = pSrc->n-1;
+  while( lo<=hi ){
+    int mid = (lo+hi)/2;
+    if( pSrc->a[mid].version==v ) return &pSrc->a[mid];
+    if( pSrc->a[mid].version<v ) lo = mid+1; else hi = mid-1;
+  }
+  return 0;
+}
+
+/*
+** Read one file whole through a descriptor that does not follow a symbolic
+** link, so what is hashed is exactly what is run, and refuse anything that
+** is not a regular file of a sane size.
+*/
+static int readWhole(const char *zPath, const char *zShow, char **pz, size_t *pn,
+                     char **pzErr){
+  struct stat st;
+  char *z;
+  size_t got = 0;
+  int fd = open(zPath, O_RDONLY|O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK);
+  if( fd<0 ){
+    *pzErr = sqlite3_mprintf("%s: cannot open for reading: %s", zShow, strerror(errno));
+    return SQLITE_ERROR;
+  }
+  if( fstat(fd, &st)!=0 || !S_ISREG(st.st_mode) ){
+    close(fd);
+    *pzErr = sqlite3_mprintf("%s: is not a regular file", zShow);
+    return SQLITE_ERROR;
+  }
+  if( st.st_size>MIGRATE_MAX_FILE ){
+    close(fd);
+    *pzErr = sqlite3_mprintf("%s: file is larger than the %d MiB limit",
+                             zShow, MIGRATE_MAX_FILE/(1024*1024));
+    return SQLITE_ERROR;
+  }
+  z = sqlite3_malloc64((sqlite3_uint64)st.st_size + 1);
+  if( z==0 ){ close(fd); return SQLITE_NOMEM; }
+  while( got<(size_t)st.st_size ){
+    ssize_t r = read(fd, z+got, (size_t)st.st_size-got);
+    if( r<0 && errno==EINTR ) continue;
+    if( r<=0 ){
+      int e = errno;
+      close(fd);
+      sqlite3_free(z);
+      *pzErr = sqlite3_mprintf("%s: read failed: %s", zShow,
+                               r<0 ? strerror(e) : "file shrank while reading");
+      return SQLITE_ERROR;
+    }
+    got += (size_t)r;
+  }
+  close(fd);
+  z[got] = 0;
+  *pz = z;
+  *pn = got;
+  return SQLITE_OK;
+}
+
+static int splitOrExplain(const char *zShow, const char *z, size_t n, int how,
+                          Sections *pSec, char **pzErr){
+  int line = 0;
+  char *zMsg = 0;
+  int rc = formatSplit(z, n, how, pSec, &line, &zMsg);
+  if( rc==SQLITE_OK ) return SQLITE_OK;
+  if( zMsg==0 ) return SQLITE_NOMEM;
+  *pzErr = line>0 ? sqlite3_mprintf("%s:%d: %s", zShow, line, zMsg)
+                  : sqlite3_mprintf("%s: %s", zShow, zMsg);
+  sqlite3_free(zMsg);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+int migrationLoad(const Migration *m, Loaded *p, char **pzErr){
+  int rc;
+  memset(p, 0, sizeof(*p));
+  rc = readWhole(m->upPath, m->file, &p->upText, &p->nUp, pzErr);
+  if( rc==SQLITE_OK ) rc = splitOrExplain(m->file, p->upText, p->nUp, m->how, &p->up, pzErr);
+  if( rc==SQLITE_OK && m->downPath ){
+    rc = readWhole(m->downPath, m->downFile, &p->downText, &p->nDown, pzErr);
+    if( rc==SQLITE_OK ){
+      rc = splitOrExplain(m->downFile, p->downText, p->nDown, FMT_WHOLE_DOWN,
+                          &p->down, pzErr);
+    }
+  }
+  if( rc==SQLITE_OK ) sha256Hex(p->upText, p->nUp, p->checksum);
+  if( rc ) loadedFree(p);
+  return rc;
+}
+
+void loadedFree(Loaded *p){
+  sqlite3_free(p->upText);
+  sqlite3_free(p->downText);
+  memset(p, 0, sizeof(*p));
+}
+
+static void toScript(const char *z, const Section *pSec, Script *pScr){
+  pScr->z = z + pSec->off;
+  pScr->n = pSec->len;
+  pScr->line = pSec->line;
+  pScr->noTxn = pSec->noTxn;
+}
+
+int loadedUp(const Loaded *p, Script *pScr){
+  toScript(p->upText, &p->up.up, pScr);
+  return 1;
+}
+
+/* The down script: a separate file's, or the down section of the one file. */
+int loadedDown(const Loaded *p, Script *pScr){
+  if( p->downText ){
+    toScript(p->downText, &p->down.down, pScr);
+    return 1;
+  }
+  if( !p->up.down.present ) return 0;
+  toScript(p->upText, &p->up.down, pScr);
+  return 1;
+}
+
+char *loadedStoredUp(const Loaded *p){
+  return formatStored(p->upText, &p->up.up);
+}
+
+char *loadedStoredDown(const Loaded *p){
+  if( p->downText ) return formatStored(p->downText, &p->down.down);
+  if( !p->up.down.present ) return 0;
+  return formatStored(p->upText, &p->up.down);
+}

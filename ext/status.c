@@ -1,0 +1,323 @@
+/*
+** status.c — the `migrations` table-valued function.
+**
+**   SELECT * FROM migrations;                   -- the history: all 'applied'
+**   SELECT * FROM migrations('db/migrations');  -- history merged with files
+**
+** status is 'applied' (the file matches), 'pending' (not applied yet),
+** 'changed' (applied, but the file's checksum differs) or 'missing'
+** (applied, no file in the folder).  Rows come in version order.
+**
+** It reads files, so it is SQLITE_VTAB_DIRECTONLY: a view or trigger in a
+** database file someone else wrote can never make it read this machine's
+** files.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+
+#define STATUS_SCHEMA \
+  "CREATE TABLE x(version INTEGER, name TEXT, status TEXT, applied_at TEXT," \
+  " duration_ms REAL, checksum TEXT, reversible INTEGER, file TEXT," \
+  " dir TEXT HIDDEN, up TEXT HIDDEN, down TEXT HIDDEN)"
+#define COL_VERSION     0
+#define COL_NAME        1
+#define COL_STATUS      2
+#define COL_APPLIED_AT  3
+#define COL_DURATION    4
+#define COL_CHECKSUM    5
+#define COL_REVERSIBLE  6
+#define COL_FILE        7
+#define COL_DIR         8   /* first hidden column: migrations('dir') */
+#define COL_UP          9
+#define COL_DOWN        10
+
+typedef struct StatusRow {
+  i64 version;
+  const char *status;
+  Applied *a;          /* history row, or NULL when pending */
+  Migration *m;        /* file, or NULL when missing / no folder given */
+  char checksum[65];   /* the file's, when there is a file */
+  int fileHasDown;
+} StatusRow;
+
+typedef struct StatusCursor {
+  sqlite3_vtab_cursor base;
+  sqlite3 *db;
+  History h;
+  Source src;
+  int hasSrc;
+  StatusRow *aRow;
+  int nRow, iRow;
+  char *zUp, *zDown;   /* scripts of the current row, fetched when asked */
+  int scriptsRow;      /* row zUp/zDown belong to, or -1 */
+} StatusCursor;
+
+typedef struct StatusVtab {
+  sqlite3_vtab base;
+  sqlite3 *db;         /* cursors read the history through it */
+} StatusVtab;
+
+static int statusConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                         sqlite3_vtab **ppVtab, char **pzErr){
+  StatusVtab *p;
+  int rc;
+  (void)pAux; (void)argc; (void)argv; (void)pzErr;
+  rc = sqlite3_declare_vtab(db, STATUS_SCHEMA);
+  if( rc ) return rc;
+  p = sqlite3_malloc64(sizeof(*p));
+  if( p==0 ) return SQLITE_NOMEM;
+  memset(p, 0, sizeof(*p));
+  p->db = db;
+  /* It reads files: never from a view or trigger of an untrusted schema. */
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  *ppVtab = &p->base;
+  return SQLITE_OK;
+}
+
+static int statusDisconnect(sqlite3_vtab *p){
+  sqlite3_free(p);
+  return SQLITE_OK;
+}
+
+static int statusOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
+  StatusCursor *c = sqlite3_malloc64(sizeof(*c));
+  if( c==0 ) return SQLITE_NOMEM;
+  memset(c, 0, sizeof(*c));
+  c->db = ((StatusVtab*)pVtab)->db;
+  c->scriptsRow = -1;
+  *ppCur = &c->base;
+  return SQLITE_OK;
+}
+
+static void cursorReset(StatusCursor *c){
+  historyFree(&c->h);
+  if( c->hasSrc ) sourceFree(&c->src);
+  c->hasSrc = 0;
+  sqlite3_free(c->aRow);
+  c->aRow = 0;
+  c->nRow = c->iRow = 0;
+  sqlite3_free(c->zUp);
+  sqlite3_free(c->zDown);
+  c->zUp = c->zDown = 0;
+  c->scriptsRow = -1;
+}
+
+static int statusClose(sqlite3_vtab_cursor *pCur){
+  StatusCursor *c = (StatusCursor*)pCur;
+  cursorReset(c);
+  sqlite3_free(c);
+  return SQLITE_OK;
+}
+
+/* Read and hash one file; what a row shows of it. */
+static int rowFromFile(StatusRow *r, Migration *m, char **pzErr){
+  Loaded ld;
+  Script s;
+  int rc = migrationLoad(m, &ld, pzErr);
+  if( rc ) return rc;
+  r->m = m;
+  memcpy(r->checksum, ld.checksum, sizeof(r->checksum));
+  r->fileHasDown = loadedDown(&ld, &s);
+  loadedFree(&ld);
+  return SQLITE_OK;
+}
+
+/* Merge the history and the folder, both in version order. */
+static int buildRows(StatusCursor *c, char **pzErr){
+  int i = 0, j = 0, rc = SQLITE_OK;
+  int nMax = c->h.n + c->src.n;
+  c->aRow = sqlite3_malloc64(sizeof(StatusRow)*(sqlite3_uint64)(nMax+1));
+  if( c->aRow==0 ) return SQLITE_NOMEM;
+  while( rc==SQLITE_OK && (i<c->h.n || j<c->src.n) ){
+    StatusRow *r = &c->aRow[c->nRow++];
+    Applied *a = i<c->h.n ? &c->h.a[i] : 0;
+    Migration *m = j<c->src.n ? &c->src.a[j] : 0;
+    memset(r, 0, sizeof(*r));
+    if( a && (m==0 || a->version<m->version) ){
+      r->version = a->version;
+      r->a = a;
+      r->status = c->hasSrc ? "missing" : "applied";
+      i++;
+    }else if( a==0 || m->version<a->version ){
+      r->version = m->version;
+      r->status = "pending";
+      rc = rowFromFile(r, m, pzErr);
+      j++;
+    }else{
+      r->version = a->version;
+      r->a = a;
+      rc = rowFromFile(r, m, pzErr);
+      r->status = strcmp(r->checksum, a->checksum)==0 ? "applied" : "changed";
+      i++;
+      j++;
+    }
+  }
+  return rc;
+}
+
+static int statusFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
+                        int argc, sqlite3_value **argv){
+  StatusCursor *c = (StatusCursor*)pCur;
+  sqlite3_vtab *pVtab = pCur->pVtab;
+  char *zErr = 0;
+  int rc;
+  (void)idxStr; (void)argc;
+  cursorReset(c);
+  rc = historyLoad(c->db, &c->h, &zErr);
+  if( rc==SQLITE_OK && idxNum==1 ){
+    const char *zDir = (const char*)sqlite3_value_text(argv[0]);
+    if( zDir==0 || zDir[0]==0 ){
+      zErr = sqlite3_mprintf("the directory argument is %s", zDir ? "empty" : "NULL");
+      rc = SQLITE_ERROR;
+    }else{
+      rc = sourceScan(zDir, &c->src, &zErr);
+      c->hasSrc = rc==SQLITE_OK;
+    }
+  }
+  if( rc==SQLITE_OK ) rc = buildRows(c, &zErr);
+  if( rc && zErr ){
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = sqlite3_mprintf("migrations: %s", zErr);
+  }
+  sqlite3_free(zErr);
+  return rc;
+}
+
+static int statusNext(sqlite3_vtab_cursor *pCur){
+  ((StatusCursor*)pCur)->iRow++;
+  return SQLITE_OK;
+}
+
+static int statusEof(sqlite3_vtab_cursor *pCur){
+  StatusCursor *c = (StatusCursor*)pCur;
+  return c->iRow>=c->nRow;
+}
+
+/* up/down: the stored scripts when applied, else the file's; read lazily so
+** a plain status query never keeps every script in memory. */
+static int fetchScripts(StatusCursor *c, StatusRow *r, char **pzErr){
+  int rc = SQLITE_OK;
+  if( c->scriptsRow==c->iRow ) return SQLITE_OK;
+  sqlite3_free(c->zUp);
+  sqlite3_free(c->zDown);
+  c->zUp = c->zDown = 0;
+  if( r->a ){
+    rc = historyScripts(c->db, r->version, &c->zUp, &c->zDown, pzErr);
+  }else if( r->m ){
+    Loaded ld;
+    rc = migrationLoad(r->m, &ld, pzErr);
+    if( rc==SQLITE_OK ){
+      Script s;
+      c->zUp = loadedStoredUp(&ld);
+      c->zDown = loadedStoredDown(&ld);
+      if( c->zUp==0 || (c->zDown==0 && loadedDown(&ld, &s)) ) rc = SQLITE_NOMEM;
+      loadedFree(&ld);
+    }
+  }
+  if( rc==SQLITE_OK ) c->scriptsRow = c->iRow;
+  return rc;
+}
+
+static int statusColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i){
+  StatusCursor *c = (StatusCursor*)pCur;
+  StatusRow *r = &c->aRow[c->iRow];
+  switch( i ){
+    case COL_VERSION:
+      sqlite3_result_int64(ctx, r->version);
+      break;
+    case COL_NAME:
+      sqlite3_result_text(ctx, r->a ? r->a->name : r->m->name, -1, SQLITE_TRANSIENT);
+      break;
+    case COL_STATUS:
+      sqlite3_result_text(ctx, r->status, -1, SQLITE_STATIC);
+      break;
+    case COL_APPLIED_AT:
+      if( r->a ) sqlite3_result_text(ctx, r->a->appliedAt, -1, SQLITE_TRANSIENT);
+      break;
+    case COL_DURATION:
+      if( r->a && r->a->hasDuration ) sqlite3_result_double(ctx, r->a->durationMs);
+      break;
+    case COL_CHECKSUM:
+      sqlite3_result_text(ctx, r->m ? r->checksum : r->a->checksum, -1,
+                          SQLITE_TRANSIENT);
+      break;
+    case COL_REVERSIBLE:
+      sqlite3_result_int(ctx, r->a ? r->a->hasDown : r->fileHasDown);
+      break;
+    case COL_FILE:
+      if( r->m ) sqlite3_result_text(ctx, r->m->file, -1, SQLITE_TRANSIENT);
+      break;
+    case COL_UP:
+    case COL_DOWN: {
+      char *zErr = 0;
+      int rc = fetchScripts(c, r, &zErr);
+      if( rc ){
+        if( zErr ) ctxErrorMsg(ctx, "migrations: %s", zErr);
+        else sqlite3_result_error_code(ctx, rc);
+        sqlite3_free(zErr);
+        return rc;
+      }
+      sqlite3_result_text(ctx, i==COL_UP ? c->zUp : c->zDown, -1, SQLITE_TRANSIENT);
+      break;
+    }
+    case COL_DIR:
+      if( c->hasSrc ) sqlite3_result_text(ctx, c->src.dir, -1, SQLITE_TRANSIENT);
+      break;
+  }
+  return SQLITE_OK;
+}
+
+static int statusRowid(sqlite3_vtab_cursor *pCur, sqlite3_int64 *pRowid){
+  *pRowid = ((StatusCursor*)pCur)->iRow + 1;
+  return SQLITE_OK;
+}
+
+/*
+** The hidden column dir is the function's argument.  Present but unusable
+** (a join that cannot supply it yet) is SQLITE_CONSTRAINT so SQLite picks
+** another plan; absent means "history only".
+*/
+static int statusBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *p){
+  int i, iDir = -1, unusableDir = 0;
+  (void)pVtab;
+  for(i=0; i<p->nConstraint; i++){
+    const struct sqlite3_index_constraint *k = &p->aConstraint[i];
+    if( k->iColumn!=COL_DIR || k->op!=SQLITE_INDEX_CONSTRAINT_EQ ) continue;
+    if( k->usable ) iDir = i; else unusableDir = 1;
+  }
+  if( iDir>=0 ){
+    p->aConstraintUsage[iDir].argvIndex = 1;
+    p->aConstraintUsage[iDir].omit = 1;
+    p->idxNum = 1;
+  }else if( unusableDir ){
+    return SQLITE_CONSTRAINT;
+  }
+  if( p->nOrderBy==1 && p->aOrderBy[0].iColumn==COL_VERSION && !p->aOrderBy[0].desc ){
+    p->orderByConsumed = 1;
+  }
+  p->estimatedCost = iDir>=0 ? 1000.0 : 100.0;
+  return SQLITE_OK;
+}
+
+static sqlite3_module statusModule = {
+  0,                 /* iVersion */
+  0,                 /* xCreate: eponymous only, no CREATE VIRTUAL TABLE */
+  statusConnect,
+  statusBestIndex,
+  statusDisconnect,
+  0,                 /* xDestroy */
+  statusOpen,
+  statusClose,
+  statusFilter,
+  statusNext,
+  statusEof,
+  statusColumn,
+  statusRowid,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0     /* xUpdate ... xShadowName */
+};
+
+int statusRegister(sqlite3 *db){
+  return sqlite3_create_module_v2(db, "migrations", &statusModule, 0, 0);
+}

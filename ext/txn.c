@@ -1,0 +1,163 @@
+/*
+** txn.c — who owns the transaction, and leaving the connection as it was.
+**
+** Called in autocommit mode, a migrate call owns its transaction:
+**   foreign_keys on?  -> PRAGMA foreign_keys=OFF (it is a no-op once inside)
+**   BEGIN IMMEDIATE      (the write lock first, the history read after)
+**   ... scripts ...
+**   PRAGMA foreign_key_check  (violations roll the whole call back)
+**   COMMIT, then PRAGMA foreign_keys=ON again
+** That is SQLite's documented procedure for table rebuilds.
+**
+** Called inside the caller's transaction it uses a savepoint and never
+** commits or rolls back the caller's work; foreign keys are deferred for the
+** duration (foreign_keys itself cannot change there) and checked the same way.
+**
+** Either way the connection settings a script could change are read before
+** and put back after, so the connection is the same after the call.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+
+/* Connection settings restored after every call; foreign_keys is first and
+** defer_foreign_keys second because the procedure above uses them. */
+static const char *const azSetting[MIGRATE_NSETTING] = {
+  "foreign_keys", "defer_foreign_keys", "recursive_triggers", "trusted_schema",
+  "legacy_alter_table", "query_only", "reverse_unordered_selects",
+  "automatic_index", "cell_size_check", "ignore_check_constraints",
+  "synchronous", "busy_timeout", "cache_size", "temp_store", "secure_delete"
+};
+
+static i64 pragmaInt(sqlite3 *db, const char *zName){
+  sqlite3_stmt *p = 0;
+  i64 v = 0;
+  char *zSql = sqlite3_mprintf("PRAGMA main.%s", zName);
+  if( zSql && sqlite3_prepare_v2(db, zSql, -1, &p, 0)==SQLITE_OK
+   && sqlite3_step(p)==SQLITE_ROW ){
+    v = sqlite3_column_int64(p, 0);
+  }
+  sqlite3_finalize(p);
+  sqlite3_free(zSql);
+  return v;
+}
+
+void settingsSave(sqlite3 *db, i64 *aSaved){
+  int i;
+  for(i=0; i<MIGRATE_NSETTING; i++) aSaved[i] = pragmaInt(db, azSetting[i]);
+}
+
+/* Put back every setting that differs from aSaved; SQLITE_OK if all did. */
+int settingsRestore(sqlite3 *db, const i64 *aSaved){
+  int i, rc = SQLITE_OK;
+  for(i=0; i<MIGRATE_NSETTING; i++){
+    if( pragmaInt(db, azSetting[i])!=aSaved[i] ){
+      char *zSql = sqlite3_mprintf("PRAGMA main.%s=%lld", azSetting[i], aSaved[i]);
+      int rc2 = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+      sqlite3_free(zSql);
+      if( rc==SQLITE_OK ) rc = rc2;
+    }
+  }
+  return rc;
+}
+
+static int execOrExplain(sqlite3 *db, const char *zSql, char **pzErr){
+  int rc = sqlite3_exec(db, zSql, 0, 0, 0);
+  if( rc && pzErr && *pzErr==0 ) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  return rc;
+}
+
+/* Note who owns the transaction and what the settings are, before anything. */
+void txnStart(Txn *t, sqlite3 *db){
+  memset(t, 0, sizeof(*t));
+  t->db = db;
+  t->owned = sqlite3_get_autocommit(db);
+  settingsSave(db, t->saved);
+  t->fkOn = t->saved[0]!=0;
+  t->deferWasOn = t->saved[1]!=0;
+}
+
+int txnBegin(Txn *t, char **pzErr){
+  int rc;
+  if( t->owned ){
+    if( t->fkOn ){
+      rc = execOrExplain(t->db, "PRAGMA foreign_keys=OFF", pzErr);
+      if( rc ) return rc;
+    }
+    rc = execOrExplain(t->db, "BEGIN IMMEDIATE", pzErr);
+  }else{
+    rc = execOrExplain(t->db, "SAVEPOINT migrate", pzErr);
+    if( rc==SQLITE_OK && t->fkOn && !t->deferWasOn ){
+      t->open = 1;
+      rc = execOrExplain(t->db, "PRAGMA defer_foreign_keys=ON", pzErr);
+    }
+  }
+  if( rc==SQLITE_OK ) t->open = 1;
+  return rc;
+}
+
+/* Violations after the scripts ran: name the first one and count them all. */
+int txnFkCheck(Txn *t, char **pzErr){
+  sqlite3_stmt *p = 0;
+  int rc, n = 0;
+  char *zFirst = 0;
+  if( !t->fkOn ) return SQLITE_OK;
+  rc = sqlite3_prepare_v2(t->db, "PRAGMA main.foreign_key_check", -1, &p, 0);
+  if( rc ){
+    *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(t->db));
+    return rc;
+  }
+  while( sqlite3_step(p)==SQLITE_ROW ){
+    if( n++==0 ){
+      zFirst = sqlite3_mprintf("table %s row %s references missing row in %s",
+                               sqlite3_column_text(p, 0),
+                               sqlite3_column_type(p, 1)==SQLITE_NULL ? "(no rowid)"
+                                 : (const char*)sqlite3_column_text(p, 1),
+                               sqlite3_column_text(p, 2));
+    }
+  }
+  rc = sqlite3_finalize(p);
+  if( rc ){
+    sqlite3_free(zFirst);
+    *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(t->db));
+    return rc;
+  }
+  if( n==0 ) return SQLITE_OK;
+  if( zFirst==0 ) return SQLITE_NOMEM;
+  *pzErr = n==1 ? sqlite3_mprintf("foreign key violation: %s", zFirst)
+                : sqlite3_mprintf("foreign key violation: %s (and %d more)",
+                                  zFirst, n-1);
+  sqlite3_free(zFirst);
+  return SQLITE_CONSTRAINT_FOREIGNKEY;
+}
+
+int txnCommit(Txn *t, char **pzErr){
+  int rc = txnFkCheck(t, pzErr);
+  if( rc ) return rc;
+  rc = execOrExplain(t->db, t->owned ? "COMMIT" : "RELEASE migrate", pzErr);
+  if( rc==SQLITE_OK ) t->open = 0;
+  return rc;
+}
+
+void txnRollback(Txn *t){
+  if( !t->open ) return;
+  if( t->owned ){
+    if( !sqlite3_get_autocommit(t->db) ) sqlite3_exec(t->db, "ROLLBACK", 0, 0, 0);
+  }else{
+    sqlite3_exec(t->db, "ROLLBACK TO migrate; RELEASE migrate", 0, 0, 0);
+  }
+  t->open = 0;
+}
+
+/* Out of the transaction: every setting back to what it was. */
+int txnFinish(Txn *t, char **pzErr){
+  int rc;
+  txnRollback(t);
+  rc = settingsRestore(t->db, t->saved);
+  if( rc && pzErr && *pzErr==0 ){
+    *pzErr = sqlite3_mprintf("could not restore connection settings: %s",
+                             sqlite3_errmsg(t->db));
+  }
+  return rc;
+}
