@@ -26,6 +26,8 @@ typedef struct Call {
   int atomic;          /* commit everything at the end (else per migration) */
   int nDone;           /* migrations applied or rolled back so far */
   int backedUp;        /* the automatic backup was taken (or is not wanted) */
+  int callerWrote;     /* the caller's transaction had written before us */
+  char *zBackup;       /* its path, until a commit has logged it */
   int hasFail;         /* failVersion/failName say which migration failed */
   i64 failVersion;
   char *failName;
@@ -58,15 +60,41 @@ static void failAt(Call *c, i64 v, const char *zName){
   c->failName = zName ? sqlite3_mprintf("%s", zName) : 0;
 }
 
+/*
+** Inside the caller's transaction: take the write lock now, by writing
+** user_version back unchanged, so no other connection can commit between
+** the copy and our first change.  (In WAL mode this fails if the caller's
+** snapshot is already stale, which is the right answer.)
+*/
+static int lockForBackup(Call *c){
+  sqlite3_stmt *p = 0;
+  i64 v = 0;
+  char *zSql;
+  int rc = sqlite3_prepare_v2(c->db, "PRAGMA main.user_version", -1, &p, 0);
+  if( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ) v = sqlite3_column_int64(p, 0);
+  sqlite3_finalize(p);
+  zSql = sqlite3_mprintf("PRAGMA main.user_version=%lld", v);
+  rc = zSql ? sqlite3_exec(c->db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  if( rc && rc!=SQLITE_NOMEM ) c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
+  return rc;
+}
+
 /* The automatic backup, once per call, before the first change. */
 static int backupOnce(Call *c){
   char *zPath = 0;
   int rc;
   if( c->backedUp ) return SQLITE_OK;
   c->backedUp = 1;
-  /* Inside the caller's transaction the state to copy may hold the
-  ** caller's uncommitted work, which no other connection can see. */
-  if( !c->t.owned || !connBackupOn(c->mc, c->db) ) return SQLITE_OK;
+  if( !connBackupOn(c->mc, c->db) ) return SQLITE_OK;
+  /* Work the caller has not committed is invisible to the connection the
+  ** copy is read through: there is no state to copy that is both complete
+  ** and true, so the call goes on without one (doc/guarantees.md). */
+  if( c->callerWrote ) return SQLITE_OK;
+  if( !c->t.owned ){
+    rc = lockForBackup(c);
+    if( rc ) return rc;
+  }
   rc = backupAuto(c->db, c->mc, &zPath, &c->zErr);
   if( rc ){
     char *z = sqlite3_mprintf("automatic backup failed: %s", c->zErr);
@@ -75,8 +103,18 @@ static int backupOnce(Call *c){
     return rc ? rc : SQLITE_NOMEM;
   }
   logWrite(c->db, "backup", 0, 0, "ok", zPath, -1);
-  sqlite3_free(zPath);
+  c->zBackup = zPath;
   return SQLITE_OK;
+}
+
+/* Commit, noting that the backup's log row is now safely written. */
+static int commit(Call *c){
+  int rc = txnCommit(&c->t, &c->zErr);
+  if( rc==SQLITE_OK ){
+    sqlite3_free(c->zBackup);
+    c->zBackup = 0;
+  }
+  return rc;
 }
 
 /*
@@ -86,14 +124,17 @@ static int backupOnce(Call *c){
 */
 static int runScript(Call *c, const Script *pScr, const char *zFile){
   int rc;
-  if( !pScr->noTxn ) return scriptRun(c->db, pScr, 1, zFile, &c->zErr);
+  if( !pScr->noTxn ){
+    int flags = SCRIPT_IN_TXN | (!c->t.owned && c->t.fkOn ? SCRIPT_FK_LIVE : 0);
+    return scriptRun(c->db, pScr, flags, zFile, &c->zErr);
+  }
   if( !c->t.owned ){
     c->zErr = sqlite3_mprintf("%s: a transaction:false migration cannot run "
                               "inside a transaction; call %s outside BEGIN ... "
                               "COMMIT", zFile, c->zFunc);
     return SQLITE_ERROR;
   }
-  rc = txnCommit(&c->t, &c->zErr);
+  rc = commit(c);
   if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, 0, zFile, &c->zErr);
   if( rc==SQLITE_OK && settingsRestore(c->db, c->t.saved)!=SQLITE_OK ){
     c->zErr = sqlite3_mprintf("%s: could not restore connection settings: %s",
@@ -225,7 +266,7 @@ static int applyAll(Call *c, const char *zDir, i64 target){
       rc = applyOne(c, m);
       if( rc==SQLITE_OK && !c->atomic && i+1<nIdx ){
         int ours = 0;
-        rc = txnCommit(&c->t, &c->zErr);
+        rc = commit(c);
         if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
         if( rc==SQLITE_OK ) rc = stillOurs(c, m->version, &ours);
         if( rc==SQLITE_OK && !ours ){ replan = 1; break; }
@@ -235,7 +276,7 @@ static int applyAll(Call *c, const char *zDir, i64 target){
   }
   if( rc==SQLITE_OK ){
     c->hasFail = 0;
-    rc = txnCommit(&c->t, &c->zErr);
+    rc = commit(c);
   }
   sourceFree(&src);
   return rc;
@@ -280,7 +321,7 @@ static int rollbackOne(Call *c, i64 v, const char *zName){
   }
   if( rc==SQLITE_OK ) rc = historyDelete(c->db, v, &c->zErr);
   if( rc==SQLITE_OK ){
-    logWrite(c->db, "rollback", &v, zName, "ok", 0, ms);
+    logWrite(c->db, "rollback", &v, zName, "ok", zShow, ms);
     c->nDone++;
   }
   sqlite3_free(zMsg);
@@ -335,7 +376,7 @@ static int allReversible(Call *c, i64 n){
 static int rollbackAll(Call *c, i64 n){
   int rc = txnBegin(&c->t, &c->zErr);
   i64 i;
-  if( rc==SQLITE_OK && !historyExists(c->db) ) return txnCommit(&c->t, &c->zErr);
+  if( rc==SQLITE_OK && !historyExists(c->db) ) return commit(c);
   if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
   if( rc==SQLITE_OK ) rc = allReversible(c, n);
   for(i=0; rc==SQLITE_OK && i<n; i++){
@@ -349,13 +390,13 @@ static int rollbackAll(Call *c, i64 n){
     sqlite3_free(zName);
     if( !any ) break;
     if( rc==SQLITE_OK && !c->atomic && i+1<n ){
-      rc = txnCommit(&c->t, &c->zErr);
+      rc = commit(c);
       if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
     }
   }
   if( rc==SQLITE_OK ){
     c->hasFail = 0;
-    rc = txnCommit(&c->t, &c->zErr);
+    rc = commit(c);
   }
   return rc;
 }
@@ -377,6 +418,7 @@ static void runCall(sqlite3_context *ctx, const char *zFunc, const char *zDir,
   c.mc = mc;
   c.zFunc = zFunc;
   txnStart(&c.t, c.db);
+  c.callerWrote = !c.t.owned && sqlite3_txn_state(c.db, "main")==SQLITE_TXN_WRITE;
   c.atomic = mc->atomic || !c.t.owned;
   mc->busy = 1;
   rc = zDir ? applyAll(&c, zDir, arg) : rollbackAll(&c, arg);
@@ -390,6 +432,8 @@ static void runCall(sqlite3_context *ctx, const char *zFunc, const char *zDir,
   }else if( rc ){
     const char *zMsg = c.zErr ? c.zErr : sqlite3_errstr(rc);
     if( c.t.owned ){
+      /* The backup's row went with the rolled-back work: the file is there. */
+      if( c.zBackup ) logWrite(c.db, "backup", 0, 0, "ok", c.zBackup, -1);
       logWrite(c.db, zDir ? "apply" : "rollback", c.hasFail ? &c.failVersion : 0,
                c.hasFail ? c.failName : 0, "failed", zMsg, -1);
     }
@@ -398,6 +442,7 @@ static void runCall(sqlite3_context *ctx, const char *zFunc, const char *zDir,
     sqlite3_result_int(ctx, c.nDone);
   }
   sqlite3_free(c.failName);
+  sqlite3_free(c.zBackup);
   sqlite3_free(c.zErr);
 }
 

@@ -246,11 +246,13 @@ static int copyIntoDir(sqlite3 *pSrc, sqlite3 *db, const char *zDir,
   char *zStem = dbStem(db);
   char *zStamp = utcStamp();
   int rc = SQLITE_NOMEM, i;
+  int nDir = (int)strlen(zDir);
+  while( nDir>1 && zDir[nDir-1]=='/' ) nDir--;   /* "backups/" -> "backups" */
   *pzPath = 0;
   for(i=1; zStem && zStamp && i<100; i++){
     char *zPath = i==1
-      ? sqlite3_mprintf("%s/%s-%s%s", zDir, zStem, zStamp, zSuffix)
-      : sqlite3_mprintf("%s/%s-%s-%d%s", zDir, zStem, zStamp, i, zSuffix);
+      ? sqlite3_mprintf("%.*s/%s-%s%s", nDir, zDir, zStem, zStamp, zSuffix)
+      : sqlite3_mprintf("%.*s/%s-%s-%d%s", nDir, zDir, zStem, zStamp, i, zSuffix);
     struct stat st;
     if( zPath==0 ){ rc = SQLITE_NOMEM; break; }
     if( lstat(zPath, &st)==0 ){ sqlite3_free(zPath); continue; }

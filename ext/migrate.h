@@ -152,7 +152,9 @@ void logWrite(sqlite3 *, const char *zAction, const i64 *pVersion,
               double ms);
 
 /* ---- script.c: run one script statement by statement -------------------- */
-int scriptRun(sqlite3 *, const Script *, int inTxn, const char *zFile,
+#define SCRIPT_IN_TXN  0x01  /* inside the call's transaction or savepoint */
+#define SCRIPT_FK_LIVE 0x02  /* foreign keys enforced and cannot be turned off */
+int scriptRun(sqlite3 *, const Script *, int flags, const char *zFile,
               char **pzErr);
 
 /* ---- txn.c: who owns the transaction, savepoints, foreign keys ---------- */

@@ -72,14 +72,36 @@ static const char *const azTxnWords[] = {
   "BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "DETACH", 0
 };
 
+/* Is zTable the parent of any foreign key in main? */
+static int isParentTable(sqlite3 *db, const char *zTable){
+  sqlite3_stmt *p = 0;
+  int found = 0;
+  if( sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_schema s,"
+        " pragma_foreign_key_list(s.name, 'main') f WHERE s.type='table'"
+        " AND f.\"table\"=?1 COLLATE NOCASE LIMIT 1", -1, &p, 0)==SQLITE_OK ){
+    sqlite3_bind_text(p, 1, zTable, -1, SQLITE_STATIC);
+    found = sqlite3_step(p)==SQLITE_ROW;
+  }
+  sqlite3_finalize(p);
+  return found;
+}
+
 /*
-** Why a statement may not run inside the call's transaction, or NULL.
-** Everything else is left to SQLite, whose own errors (VACUUM, ATTACH inside
-** a transaction) are already clear.
+** Why a statement may not run where it is about to, or NULL.  Everything
+** else is left to SQLite, whose own errors (ATTACH inside a transaction) are
+** already clear.
 */
-static char *refusal(const char *zStmt, int inTxn){
-  char zWord[32], zName[64];
+static char *refusal(sqlite3 *db, const char *zStmt, int flags){
+  char zWord[32], zName[256];
+  int inTxn = (flags & SCRIPT_IN_TXN)!=0;
   const char *z = readIdent(skipSpace(zStmt), zWord, sizeof(zWord));
+  if( sqlite3_stricmp(zWord, "VACUUM")==0 ){
+    /* SQLite refuses VACUUM while any other statement runs, and the SELECT
+    ** that called us is running: say so instead of its generic message. */
+    return sqlite3_mprintf("VACUUM cannot run inside a migration (SQLite "
+      "refuses it while the statement that called migrate is running); run "
+      "VACUUM after the call returns");
+  }
   if( sqlite3_stricmp(zWord, "PRAGMA")==0 ){
     z = readIdent(skipSpace(z), zName, sizeof(zName));
     z = skipSpace(z);
@@ -98,16 +120,30 @@ static char *refusal(const char *zStmt, int inTxn){
       "transaction:false to run it outside one)", zName);
   }
   if( inTxn && isWord(zWord, azTxnWords) ){
-    char *zUp = sqlite3_mprintf("%s", zWord);
-    char *zMsg;
     int i;
-    if( zUp==0 ) return 0;
-    for(i=0; zUp[i]; i++) if( zUp[i]>='a' && zUp[i]<='z' ) zUp[i] -= 32;
-    zMsg = sqlite3_mprintf("%s is refused: the migration runs inside the call's "
+    for(i=0; zWord[i]; i++) if( zWord[i]>='a' && zWord[i]<='z' ) zWord[i] -= 32;
+    return sqlite3_mprintf("%s is refused: the migration runs inside the call's "
       "transaction (mark it transaction:false to manage transactions yourself)",
-      zUp);
-    sqlite3_free(zUp);
-    return zMsg;
+      zWord);
+  }
+  if( (flags & SCRIPT_FK_LIVE) && sqlite3_stricmp(zWord, "DROP")==0 ){
+    /* Foreign keys are enforced and cannot be turned off here: dropping a
+    ** parent table runs an implicit DELETE that fires ON DELETE actions
+    ** (CASCADE deletes the children's rows). */
+    z = readIdent(skipSpace(z), zWord, sizeof(zWord));
+    if( sqlite3_stricmp(zWord, "TABLE")!=0 ) return 0;
+    z = readIdent(skipSpace(z), zName, sizeof(zName));
+    if( sqlite3_stricmp(zName, "IF")==0 ){
+      z = readIdent(skipSpace(z), zWord, sizeof(zWord));      /* EXISTS */
+      z = readIdent(skipSpace(z), zName, sizeof(zName));
+    }
+    z = skipSpace(z);
+    if( *z=='.' ) readIdent(skipSpace(z+1), zName, sizeof(zName));
+    if( !isParentTable(db, zName) ) return 0;
+    return sqlite3_mprintf("DROP TABLE %s inside your own transaction with "
+      "foreign_keys on would fire its ON DELETE actions (SQLite cannot turn "
+      "foreign keys off inside a transaction); call migrate outside BEGIN ... "
+      "COMMIT so it can run the foreign-key procedure", zName);
   }
   return 0;
 }
@@ -118,7 +154,7 @@ static int countLines(const char *zFrom, const char *zTo){
   return n;
 }
 
-int scriptRun(sqlite3 *db, const Script *pScr, int inTxn, const char *zFile,
+int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
               char **pzErr){
   /* A NUL-terminated copy: with a byte count, prepare would copy the whole
   ** remaining text for every statement. */
@@ -145,7 +181,7 @@ int scriptRun(sqlite3 *db, const Script *pScr, int inTxn, const char *zFile,
     }
     if( pStmt==0 ) break;  /* only blanks and comments were left */
     zTail = zNext;
-    zWhy = refusal(zStart, inTxn);
+    zWhy = refusal(db, zStart, flags);
     if( zWhy==0 ){
       while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){}
       if( rc==SQLITE_DONE ) rc = SQLITE_OK;
@@ -161,7 +197,8 @@ int scriptRun(sqlite3 *db, const Script *pScr, int inTxn, const char *zFile,
     sqlite3_finalize(pStmt);
   }
   sqlite3_free(zSql);
-  if( rc==SQLITE_OK && *pzErr==0 && !inTxn && !sqlite3_get_autocommit(db) ){
+  if( rc==SQLITE_OK && *pzErr==0 && !(flags & SCRIPT_IN_TXN)
+   && !sqlite3_get_autocommit(db) ){
     /* A transaction:false script must not leave its own transaction open. */
     sqlite3_exec(db, "ROLLBACK", 0, 0, 0);
     *pzErr = sqlite3_mprintf("%s: the script left a transaction open "
