@@ -15,10 +15,11 @@ PIC      = -fPIC
 SRC      = $(sort $(wildcard ext/*.c))
 HDR      = $(wildcard ext/*.h)
 LIB      = migrate.so
-PREFIX  ?= /usr/local
-# sqlite3_load_extension() tries <name>.so on the library search path, so
-# installing into the linker's path makes `.load migrate` work without a path.
-LIBDIR  ?= $(PREFIX)/lib
+# `.load migrate` (no path) makes SQLite dlopen("migrate.so"), which searches
+# LD_LIBRARY_PATH, the ld.so cache and the default directories. The cache only
+# lists lib*.so names, so the file must sit in a default directory: /usr/lib.
+# Elsewhere (LIBDIR=/usr/local/lib) load it by path, or set LD_LIBRARY_PATH.
+LIBDIR  ?= /usr/lib
 TCLSH   ?= tclsh
 PYTHON  ?= /usr/bin/python3
 
@@ -39,11 +40,9 @@ demo: deps $(LIB)
 install: $(LIB)
 	install -d $(DESTDIR)$(LIBDIR)
 	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
-	-ldconfig 2>/dev/null
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIB)
-	-ldconfig 2>/dev/null
 
 sanitize: deps
 	$(CC) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \

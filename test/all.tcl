@@ -49,6 +49,11 @@ foreach file $files {
                  --keep-debuginfo=yes \
                  {*}$cmd]
   }
+  # A file that hangs must not stall the suite: coreutils' timeout ends it
+  # (10 minutes is far beyond any file's run, even under valgrind).
+  if {[auto_execok timeout] ne ""} {
+    set cmd [list timeout -k 10 600 {*}$cmd]
+  }
   # stderr joins stdout so errors appear where they happened.
   set chan [open |[list {*}$cmd < /dev/null 2>@1] r]
   set closing ""
