@@ -37,17 +37,17 @@ typedef struct Call {
 /* Refuse a call that cannot run safely on this connection right now. */
 static int callRefused(sqlite3_context *ctx, MigrateConn *mc, const char *zFunc){
   sqlite3 *db = sqlite3_context_db_handle(ctx);
-  int writing = 0;
+  int indirect = 0;
   if( mc->busy ){
     ctxErrorMsg(ctx, "%s: cannot be called from inside a migration or while "
                 "another migrate call is running", zFunc);
     return 1;
   }
-  if( otherStatementsBusy(db, &writing) || writing ){
+  if( refuseIndirect(ctx, zFunc) ) return 1;
+  if( runningStatements(db, &indirect)>1 ){
     ctxErrorMsg(ctx, "%s: other statements on this connection are still "
-                "running%s; finish or reset them and call %s in a statement "
-                "of its own", zFunc, writing ? " (or this statement writes)" : "",
-                zFunc);
+                "running; finish or reset them and call %s in a statement of "
+                "its own", zFunc, zFunc);
     return 1;
   }
   return 0;

@@ -370,6 +370,7 @@ void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     ctxErrorMsg(ctx, "migrate_backup: the path is %s", zPath ? "empty" : "NULL");
     return;
   }
+  if( refuseIndirect(ctx, "migrate_backup") ) return;
   /* Uncommitted changes would be missing from a copy of the file. */
   if( sqlite3_txn_state(db, "main")==SQLITE_TXN_WRITE ){
     ctxErrorMsg(ctx, "migrate_backup: the database has uncommitted changes; "
@@ -402,7 +403,7 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   char *zErr = 0, *zAuto = 0;
   sqlite3 *pSrc = 0;
   struct stat st;
-  int rc, writing = 0;
+  int rc, indirect = 0;
   (void)argc;
   if( zPath==0 || zPath[0]==0 ){
     ctxErrorMsg(ctx, "migrate_restore: the path is %s", zPath ? "empty" : "NULL");
@@ -412,7 +413,8 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     ctxErrorMsg(ctx, "migrate_restore: cannot restore inside a transaction");
     return;
   }
-  if( mc->busy || otherStatementsBusy(db, &writing) || writing ){
+  if( refuseIndirect(ctx, "migrate_restore") ) return;
+  if( mc->busy || runningStatements(db, &indirect)>1 ){
     ctxErrorMsg(ctx, "migrate_restore: other statements on this connection are "
                 "still running; finish or reset them first");
     return;

@@ -292,8 +292,14 @@ int formatSplit(const char *z, size_t n, int how, Sections *pOut,
 }
 
 /* The text kept in migrate_history: the body, led by its marker line only
-** when that line carries options the script needs to run the same way. */
-char *formatStored(const char *z, const Section *pSec){
+** when that line carries options the script needs to run the same way.  A
+** goose NO TRANSACTION file gets a marker line that says so, since the goose
+** line itself is not part of the section. */
+char *formatStored(const char *z, const Section *pSec, int isDown){
   size_t from = pSec->hasOptions ? pSec->markerOff : pSec->off;
+  if( pSec->noTxn && !pSec->hasOptions ){
+    return sqlite3_mprintf("-- migrate:%s transaction:false\n%.*s",
+                           isDown ? "down" : "up", (int)pSec->len, z+pSec->off);
+  }
   return sqlite3_mprintf("%.*s", (int)(pSec->off + pSec->len - from), z+from);
 }

@@ -45,7 +45,8 @@ char *utcStamp(void);               /* "20261122-101500-123" for file names */
 double msSince(const struct timespec *t0);
 void clockNow(struct timespec *t);
 int dbIsFile(sqlite3 *);            /* main is a real file (not :memory:/temp) */
-int otherStatementsBusy(sqlite3 *, int *pWriting);
+int runningStatements(sqlite3 *, int *pIndirect);
+int refuseIndirect(sqlite3_context *, const char *zFunc);
 
 /* ---- sha256.c ----------------------------------------------------------- */
 typedef struct Sha256 {
@@ -80,7 +81,7 @@ typedef struct Sections {
 #define FMT_WHOLE_DOWN 3   /* the whole file is the down script */
 int formatSplit(const char *z, size_t n, int how, Sections *, int *pErrLine,
                 char **pzErr);
-char *formatStored(const char *z, const Section *); /* text kept in history */
+char *formatStored(const char *z, const Section *, int isDown); /* history text */
 
 /* ---- source.c: a directory -> migrations in version order --------------- */
 typedef struct Migration {

@@ -444,11 +444,11 @@ int loadedDown(const Loaded *p, Script *pScr){
 }
 
 char *loadedStoredUp(const Loaded *p){
-  return formatStored(p->upText, &p->up.up);
+  return formatStored(p->upText, &p->up.up, 0);
 }
 
 char *loadedStoredDown(const Loaded *p){
-  if( p->downText ) return formatStored(p->downText, &p->down.down);
+  if( p->downText ) return formatStored(p->downText, &p->down.down, 1);
   if( !p->up.down.present ) return 0;
-  return formatStored(p->upText, &p->up.down);
+  return formatStored(p->upText, &p->up.down, 1);
 }

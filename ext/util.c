@@ -62,21 +62,59 @@ int dbIsFile(sqlite3 *db){
   return z!=0 && z[0]!=0;
 }
 
+/* Does the statement's text begin with the keyword PRAGMA? */
+static int isPragma(const char *z){
+  while( z && *z ){
+    if( *z==' ' || *z=='\t' || *z=='\n' || *z=='\r' ){
+      z++;
+    }else if( z[0]=='-' && z[1]=='-' ){
+      while( *z && *z!='\n' ) z++;
+    }else if( z[0]=='/' && z[1]=='*' ){
+      const char *zEnd = strstr(z+2, "*/");
+      z = zEnd ? zEnd+2 : z+strlen(z);
+    }else{
+      return sqlite3_strnicmp(z, "PRAGMA", 6)==0;
+    }
+  }
+  return 0;
+}
+
 /*
-** Count the connection's statements that are running.  The statement that
-** called us is one of them; any other one, or a caller that is itself
-** writing (INSERT ... SELECT migrate_apply()), would either be corrupted by
-** DDL or make it fail with "database table is locked" halfway through.
+** Look at the connection's running statements before a call changes
+** anything.  The statement that called us is one of them.
+**
+** *pIndirect: a running statement writes, or is a PRAGMA.  Our functions are
+** meant to be called from a SELECT of their own; called from a statement
+** that writes (INSERT ... SELECT migrate_apply()) or from a PRAGMA, they
+** are being run by a CHECK constraint or trigger of the schema, or would
+** change the database under a statement that is itself changing it.
+** (SQLite before 3.50 does not apply DIRECTONLY to non-deterministic
+** functions in CHECK constraints, which INSERT, UPDATE and PRAGMA
+** integrity_check evaluate: this closes that door on every version.)
+**
+** Returns the number of running statements: more than one means a cursor is
+** open that DDL would fail on ("database table is locked") halfway through.
 */
-int otherStatementsBusy(sqlite3 *db, int *pWriting){
+int runningStatements(sqlite3 *db, int *pIndirect){
   sqlite3_stmt *p = 0;
   int n = 0;
-  *pWriting = 0;
+  *pIndirect = 0;
   while( (p = sqlite3_next_stmt(db, p))!=0 ){
     if( sqlite3_stmt_busy(p) ){
       n++;
-      if( !sqlite3_stmt_readonly(p) ) *pWriting = 1;
+      if( !sqlite3_stmt_readonly(p) || isPragma(sqlite3_sql(p)) ) *pIndirect = 1;
     }
   }
-  return n>1;
+  return n;
+}
+
+/* The error for a call made from a writing statement, a PRAGMA or a schema. */
+int refuseIndirect(sqlite3_context *ctx, const char *zFunc){
+  int indirect = 0;
+  runningStatements(sqlite3_context_db_handle(ctx), &indirect);
+  if( !indirect ) return 0;
+  ctxErrorMsg(ctx, "%s: must be called from a SELECT of its own, not from a "
+              "statement that writes, a PRAGMA, a trigger or a CHECK constraint",
+              zFunc);
+  return 1;
 }
