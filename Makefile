@@ -6,7 +6,6 @@
 #   make install    install migrate.so where `.load migrate` finds it
 #   make sanitize   the suite under ASan + UBSan
 #   make valgrind   the suite under valgrind memcheck
-#   make bench      benchmarks (bench/)
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -55,11 +54,8 @@ sanitize: deps
 valgrind: deps $(LIB)
 	@MIGRATE_VALGRIND=1 $(TCLSH) test/all.tcl
 
-bench: $(LIB)
-	@sh bench/run.sh
-
 clean:
 	rm -f $(LIB) migrate-asan.so
 	rm -rf test/tmp demo.tmp
 
-.PHONY: all deps test demo install uninstall sanitize valgrind bench clean
+.PHONY: all deps test demo install uninstall sanitize valgrind clean
