@@ -431,7 +431,11 @@ static void runCall(sqlite3_context *ctx, const char *zFunc, const char *zDir,
     sqlite3_result_error_nomem(ctx);
   }else if( rc ){
     const char *zMsg = c.zErr ? c.zErr : sqlite3_errstr(rc);
-    if( c.t.owned ){
+    int busy = (rc&0xff)==SQLITE_BUSY || (rc&0xff)==SQLITE_LOCKED
+            || (rc&0xff)==SQLITE_READONLY;
+    /* No failure row when the database could not be written at all: trying
+    ** would only wait out the busy timeout a second time. */
+    if( c.t.owned && !busy ){
       /* The backup's row went with the rolled-back work: the file is there. */
       if( c.zBackup ) logWrite(c.db, "backup", 0, 0, "ok", c.zBackup, -1);
       logWrite(c.db, zDir ? "apply" : "rollback", c.hasFail ? &c.failVersion : 0,

@@ -126,11 +126,30 @@ static char *makeTemp(const char *zDest){
   return 0;
 }
 
-/* PRAGMA quick_check of a finished copy, opened read-only. */
-static int checkCopy(const char *zPath, char **pzErr){
+/* file:<path>?immutable=1, for a copy nothing else has open: reading it
+** then takes no locks and leaves no -wal or -shm behind. */
+static char *immutableUri(const char *zPath){
+  sqlite3_str *p = sqlite3_str_new(0);
+  const char *z;
+  sqlite3_str_appendall(p, "file:");
+  for(z=zPath; *z; z++){
+    if( *z=='%' || *z=='?' || *z=='#' ) sqlite3_str_appendf(p, "%%%02X", (unsigned char)*z);
+    else sqlite3_str_appendchar(p, 1, *z);
+  }
+  sqlite3_str_appendall(p, "?immutable=1");
+  return sqlite3_str_finish(p);
+}
+
+/* PRAGMA quick_check of a database file, opened read-only. */
+static int checkFile(const char *zPath, int immutable, char **pzErr){
   sqlite3 *db = 0;
   sqlite3_stmt *p = 0;
-  int rc = sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READONLY, 0);
+  char *zUri = immutable ? immutableUri(zPath) : 0;
+  int rc;
+  if( immutable && zUri==0 ) return SQLITE_NOMEM;
+  rc = sqlite3_open_v2(immutable ? zUri : zPath, &db,
+                       SQLITE_OPEN_READONLY | (immutable ? SQLITE_OPEN_URI : 0), 0);
+  sqlite3_free(zUri);
   if( rc==SQLITE_OK ) rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &p, 0);
   if( rc==SQLITE_OK ){
     if( sqlite3_step(p)!=SQLITE_ROW
@@ -196,8 +215,10 @@ static int copyTo(sqlite3 *pSrc, const char *zDest, char **pzErr){
     if( b==0 ){
       rc = sqlite3_errcode(pDest);
     }else{
-      while( (rc = sqlite3_backup_step(b, -1))==SQLITE_BUSY || rc==SQLITE_LOCKED ){
-        /* The source is briefly locked by a writer: wait as SQLite would. */
+      int nWait = 0;
+      while( ((rc = sqlite3_backup_step(b, -1))==SQLITE_BUSY || rc==SQLITE_LOCKED)
+             && nWait++<500 ){
+        /* The source is briefly locked by a writer: wait, up to ~5 s. */
         sqlite3_sleep(10);
       }
       if( rc==SQLITE_DONE ) rc = SQLITE_OK;
@@ -212,7 +233,7 @@ static int copyTo(sqlite3 *pSrc, const char *zDest, char **pzErr){
     *pzErr = sqlite3_mprintf("cannot sync '%s': %s", zTmp, strerror(errno));
     rc = SQLITE_IOERR;
   }
-  if( rc==SQLITE_OK ) rc = checkCopy(zTmp, pzErr);
+  if( rc==SQLITE_OK ) rc = checkFile(zTmp, 1, pzErr);
   if( rc==SQLITE_OK ) rc = publish(zTmp, zDest, pzErr);
   if( rc==SQLITE_OK ){
     char *zCanon = canonicalNew(zDest);
@@ -428,7 +449,7 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     ctxErrorMsg(ctx, "migrate_restore: '%s' is not a file", zPath);
     return;
   }
-  rc = checkCopy(zPath, &zErr);
+  rc = checkFile(zPath, 0, &zErr);
   if( rc==SQLITE_OK && connBackupOn(mc, db) ){
     /* Replacing everything is the most destructive call there is: keep what
     ** is being replaced, like any other call that changes the schema. */
