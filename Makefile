@@ -10,7 +10,9 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
-PIC      = -fPIC
+# Only the entry point is exported: SQLite loads extensions so that later
+# libraries see their symbols, and ours must not collide with anyone's.
+PIC      = -fPIC -fvisibility=hidden
 SRC      = $(sort $(wildcard ext/*.c))
 HDR      = $(wildcard ext/*.h)
 LIB      = migrate.so

@@ -117,6 +117,13 @@ static int commit(Call *c){
   return rc;
 }
 
+/* Commit what is done and carry on in a new transaction. */
+static int recommit(Call *c){
+  int rc = commit(c);
+  if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
+  return rc;
+}
+
 /*
 ** Run one script the way its options ask.  transaction:false ends the open
 ** transaction, runs the script in autocommit mode and opens a new one, so
@@ -227,6 +234,9 @@ static int applyOne(Call *c, Migration *m){
   if( rc==SQLITE_OK ){
     logWrite(c->db, "apply", &m->version, m->name, "ok", m->file, ms);
     c->nDone++;
+    /* Its script has committed already: so must its history row, whatever
+    ** happens to the migrations after it. */
+    if( up.noTxn ) rc = recommit(c);
   }
   sqlite3_free(zUp);
   sqlite3_free(zDown);
@@ -266,8 +276,7 @@ static int applyAll(Call *c, const char *zDir, i64 target){
       rc = applyOne(c, m);
       if( rc==SQLITE_OK && !c->atomic && i+1<nIdx ){
         int ours = 0;
-        rc = commit(c);
-        if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
+        rc = recommit(c);
         if( rc==SQLITE_OK ) rc = stillOurs(c, m->version, &ours);
         if( rc==SQLITE_OK && !ours ){ replan = 1; break; }
       }
@@ -323,6 +332,7 @@ static int rollbackOne(Call *c, i64 v, const char *zName){
   if( rc==SQLITE_OK ){
     logWrite(c->db, "rollback", &v, zName, "ok", zShow, ms);
     c->nDone++;
+    if( down.noTxn ) rc = recommit(c);
   }
   sqlite3_free(zMsg);
   sqlite3_free(zShow);
@@ -389,10 +399,7 @@ static int rollbackAll(Call *c, i64 n){
     if( rc==SQLITE_OK && any ) rc = rollbackOne(c, v, zName);
     sqlite3_free(zName);
     if( !any ) break;
-    if( rc==SQLITE_OK && !c->atomic && i+1<n ){
-      rc = commit(c);
-      if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
-    }
+    if( rc==SQLITE_OK && !c->atomic && i+1<n ) rc = recommit(c);
   }
   if( rc==SQLITE_OK ){
     c->hasFail = 0;

@@ -61,8 +61,8 @@ static int historyCheckColumns(sqlite3 *db, char **pzErr){
   sqlite3_stmt *p = 0;
   unsigned seen = 0;
   size_t i;
-  int rc = sqlite3_prepare_v2(db, "SELECT name, pk FROM main.pragma_table_info"
-                              "('migrate_history')", -1, &p, 0);
+  int rc = sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info"
+                              "('migrate_history', 'main')", -1, &p, 0);
   if( rc ){ *pzErr = dbErr(db); return rc; }
   while( sqlite3_step(p)==SQLITE_ROW ){
     const char *zCol = (const char*)sqlite3_column_text(p, 0);

@@ -52,8 +52,24 @@ static const struct {
   { "migrate_sha256",   1, PURE,         sha256Func },
 };
 
+/* Loaded twice into one connection (.load again, load_extension() from SQL)
+** the second load keeps the first one's registrations and settings:
+** replacing them would reset settings, and SQLite refuses to replace a
+** function while a statement (the load_extension() call) is running. */
+static int alreadyLoaded(sqlite3 *db){
+  sqlite3_stmt *p = 0;
+  int found = 0;
+  /* Naming no table, this prepare does not read the schema: a schema read
+  ** before our functions exist would resolve its expressions without them. */
+  found = sqlite3_prepare_v2(db, "SELECT migrate_version()", -1, &p, 0)==SQLITE_OK;
+  sqlite3_finalize(p);
+  return found;
+}
+
 #ifdef _WIN32
 __declspec(dllexport)
+#else
+__attribute__((visibility("default")))
 #endif
 int sqlite3_migrate_init(sqlite3 *db, char **pzErrMsg,
                          const sqlite3_api_routines *pApi){
@@ -69,6 +85,7 @@ int sqlite3_migrate_init(sqlite3 *db, char **pzErrMsg,
                                 sqlite3_libversion());
     return SQLITE_ERROR;
   }
+  if( alreadyLoaded(db) ) return SQLITE_OK;
   mc = connNew();
   if( mc==0 ) return SQLITE_NOMEM;
   mc->nRef = 1;   /* held by this function until registration is done */

@@ -159,7 +159,7 @@ int scriptRun(sqlite3 *, const Script *, int flags, const char *zFile,
               char **pzErr);
 
 /* ---- txn.c: who owns the transaction, savepoints, foreign keys ---------- */
-#define MIGRATE_NSETTING 15
+#define MIGRATE_NSETTING 28
 typedef struct Txn {
   sqlite3 *db;
   int owned;          /* we issued BEGIN IMMEDIATE (else a savepoint) */

@@ -68,6 +68,14 @@ static const char *const azPragmaOk[] = {
   "collation_list", "database_list", "compile_options", 0
 };
 
+/* Settings no migration may change, transaction or not: they cannot be read
+** back to be restored, reach beyond this connection, or open a hostile
+** schema to writes. */
+static const char *const azPragmaNever[] = {
+  "writable_schema", "case_sensitive_like", "locking_mode", "soft_heap_limit",
+  "hard_heap_limit", "temp_store_directory", "data_store_directory", 0
+};
+
 static const char *const azTxnWords[] = {
   "BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "DETACH", 0
 };
@@ -95,6 +103,14 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags){
   char zWord[32], zName[256];
   int inTxn = (flags & SCRIPT_IN_TXN)!=0;
   const char *z = readIdent(skipSpace(zStmt), zWord, sizeof(zWord));
+  if( sqlite3_stricmp(zWord, "EXPLAIN")==0 ){
+    /* EXPLAIN PRAGMA x=1 still applies the PRAGMA while it is prepared. */
+    z = readIdent(skipSpace(z), zWord, sizeof(zWord));
+    if( sqlite3_stricmp(zWord, "QUERY")==0 ){
+      z = readIdent(skipSpace(z), zWord, sizeof(zWord));   /* PLAN */
+      z = readIdent(skipSpace(z), zWord, sizeof(zWord));
+    }
+  }
   if( sqlite3_stricmp(zWord, "VACUUM")==0 ){
     /* SQLite refuses VACUUM while any other statement runs, and the SELECT
     ** that called us is running: say so instead of its generic message. */
@@ -103,11 +119,13 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags){
       "VACUUM after the call returns");
   }
   if( sqlite3_stricmp(zWord, "PRAGMA")==0 ){
+    int i;
     z = readIdent(skipSpace(z), zName, sizeof(zName));
     z = skipSpace(z);
     if( *z=='.' ) z = skipSpace(readIdent(skipSpace(z+1), zName, sizeof(zName)));
-    if( sqlite3_stricmp(zName, "writable_schema")==0 && (*z=='=' || *z=='(') ){
-      return sqlite3_mprintf("PRAGMA writable_schema is refused in migrations");
+    for(i=0; zName[i]; i++) if( zName[i]>='A' && zName[i]<='Z' ) zName[i] += 32;
+    if( isWord(zName, azPragmaNever) && (*z=='=' || *z=='(') ){
+      return sqlite3_mprintf("PRAGMA %s is refused in migrations", zName);
     }
     if( !inTxn || (*z!='=' && *z!='(') || isWord(zName, azPragmaOk) ) return 0;
     if( sqlite3_stricmp(zName, "foreign_keys")==0 ){
@@ -170,7 +188,16 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     sqlite3_stmt *pStmt = 0;
     const char *zStart = zTail;
     const char *zNext = 0;
-    char *zWhy;
+    /* Judged before prepare: SQLite applies some PRAGMAs (writable_schema
+    ** and the other on/off flags) while it prepares them. */
+    char *zWhy = refusal(db, zStart, flags);
+    if( zWhy ){
+      line += countLines(zLineAt, skipSpace(zStart));
+      *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, zWhy);
+      sqlite3_free(zWhy);
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+      break;
+    }
     rc = sqlite3_prepare_v2(db, zStart, -1, &pStmt, &zNext);
     if( rc!=SQLITE_OK ){
       int off = sqlite3_error_offset(db);
@@ -181,18 +208,12 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     }
     if( pStmt==0 ) break;  /* only blanks and comments were left */
     zTail = zNext;
-    zWhy = refusal(db, zStart, flags);
-    if( zWhy==0 ){
-      while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){}
-      if( rc==SQLITE_DONE ) rc = SQLITE_OK;
-    }
-    if( rc!=SQLITE_OK || zWhy ){
-      const char *zAt = skipSpace(zStart);
-      line += countLines(zLineAt, zAt);
-      *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line,
-                               zWhy ? zWhy : sqlite3_errmsg(db));
-      if( rc==SQLITE_OK ) rc = SQLITE_ERROR;
-      sqlite3_free(zWhy);
+    while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){}
+    if( rc==SQLITE_DONE ){
+      rc = SQLITE_OK;
+    }else{
+      line += countLines(zLineAt, skipSpace(zStart));
+      *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, sqlite3_errmsg(db));
     }
     sqlite3_finalize(pStmt);
   }

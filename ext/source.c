@@ -177,7 +177,7 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
   while( rc==SQLITE_OK && (errno = 0, de = readdir(d))!=0 ){
     struct stat st;
     char *zPath;
-    int kind, nName = 0;
+    int kind, nName = 0, linkToDir = 0;
     i64 v = 0;
     const char *zName = 0;
     if( de->d_name[0]=='.' ) continue;
@@ -189,8 +189,15 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
       rc = SQLITE_ERROR;
       break;
     }
+    if( S_ISLNK(st.st_mode) ){
+      /* Classify a link by what it points at, so a linked folder is
+      ** refused like a linked file instead of passing unseen. */
+      struct stat stTarget;
+      if( stat(zPath, &stTarget)==0 && S_ISDIR(stTarget.st_mode) ) linkToDir = 1;
+    }
     sqlite3_free(zPath);
-    rc = classify(de->d_name, S_ISDIR(st.st_mode), &kind, &v, &zName, &nName, pzErr);
+    rc = classify(de->d_name, S_ISDIR(st.st_mode) || linkToDir, &kind, &v,
+                  &zName, &nName, pzErr);
     if( rc || kind==0 ) continue;
     if( S_ISLNK(st.st_mode) ){
       *pzErr = sqlite3_mprintf("%s: is a symbolic link; migrations are read "
@@ -211,32 +218,44 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
   return rc;
 }
 
-static int fileExists(const char *zPath, int *pIsReg){
+/* What is at a path: 0 nothing, 1 a regular file, -1 a symbolic link,
+** -2 something else. */
+static int pathKind(const char *zPath){
   struct stat st;
   if( lstat(zPath, &st)!=0 ) return 0;
-  *pIsReg = S_ISREG(st.st_mode);
-  return 1;
+  if( S_ISLNK(st.st_mode) ) return -1;
+  return S_ISREG(st.st_mode) ? 1 : -2;
+}
+
+static char *notRegular(const char *zFile, int kind){
+  return kind==-1
+    ? sqlite3_mprintf("%s: is a symbolic link; migrations are read only from "
+                      "regular files", zFile)
+    : sqlite3_mprintf("%s: is not a regular file", zFile);
 }
 
 /* A diesel folder: up.sql is required, down.sql optional. */
 static int folderFiles(const char *zDir, const Entry *e, Migration *m, char **pzErr){
-  int isReg = 0;
+  int k;
   m->file = sqlite3_mprintf("%s/up.sql", e->file);
   m->upPath = sqlite3_mprintf("%s/%s/up.sql", zDir, e->file);
   if( m->file==0 || m->upPath==0 ) return SQLITE_NOMEM;
-  if( !fileExists(m->upPath, &isReg) || !isReg ){
-    *pzErr = sqlite3_mprintf("%s: folder has no up.sql", e->file);
+  k = pathKind(m->upPath);
+  if( k<=0 ){
+    *pzErr = k==0 ? sqlite3_mprintf("%s: folder has no up.sql", e->file)
+                  : notRegular(m->file, k);
     return SQLITE_ERROR;
   }
   m->downFile = sqlite3_mprintf("%s/down.sql", e->file);
   m->downPath = sqlite3_mprintf("%s/%s/down.sql", zDir, e->file);
   if( m->downFile==0 || m->downPath==0 ) return SQLITE_NOMEM;
-  if( !fileExists(m->downPath, &isReg) ){
+  k = pathKind(m->downPath);
+  if( k==0 ){
     sqlite3_free(m->downFile);
     sqlite3_free(m->downPath);
     m->downFile = m->downPath = 0;
-  }else if( !isReg ){
-    *pzErr = sqlite3_mprintf("%s: is not a regular file", m->downFile);
+  }else if( k<0 ){
+    *pzErr = notRegular(m->downFile, k);
     return SQLITE_ERROR;
   }
   return SQLITE_OK;

@@ -27,7 +27,11 @@ static const char *const azSetting[MIGRATE_NSETTING] = {
   "foreign_keys", "defer_foreign_keys", "recursive_triggers", "trusted_schema",
   "legacy_alter_table", "query_only", "reverse_unordered_selects",
   "automatic_index", "cell_size_check", "ignore_check_constraints",
-  "synchronous", "busy_timeout", "cache_size", "temp_store", "secure_delete"
+  "synchronous", "busy_timeout", "cache_size", "temp_store", "secure_delete",
+  "fullfsync", "checkpoint_fullfsync", "count_changes", "full_column_names",
+  "short_column_names", "empty_result_callbacks", "read_uncommitted",
+  "cache_spill", "wal_autocheckpoint", "journal_size_limit", "mmap_size",
+  "analysis_limit", "threads"
 };
 
 static i64 pragmaInt(sqlite3 *db, const char *zName){
