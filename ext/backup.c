@@ -294,8 +294,43 @@ static int isDir(const char *zPath){
 
 /* -------------------------------------------------- automatic backups */
 
-static int cmpName(const void *a, const void *b){
-  return strcmp(*(char*const*)a, *(char*const*)b);
+/* One automatic backup of ours: <stem>-YYYYMMDD-HHMMSS-mmm[-N].auto.db */
+typedef struct AutoFile {
+  char *zName;
+  char zStamp[20];   /* YYYYMMDD-HHMMSS-mmm: sorts by time */
+  int seq;           /* N of a same-millisecond name; 1 when absent */
+} AutoFile;
+
+static int isDigits(const char *z, int n){
+  int i;
+  for(i=0; i<n; i++) if( z[i]<'0' || z[i]>'9' ) return 0;
+  return 1;
+}
+
+/* Parse a name after "<stem>-"; 0 if it is not exactly our pattern, so no
+** other file (another database's backups, a manual one) is ever touched. */
+static int parseAutoName(const char *z, AutoFile *pOut){
+  size_t n = strlen(z), nSuf = strlen(AUTO_SUFFIX);
+  const char *zEnd;
+  if( n<19+nSuf || strcmp(z+n-nSuf, AUTO_SUFFIX)!=0 ) return 0;
+  if( !isDigits(z, 8) || z[8]!='-' || !isDigits(z+9, 6) || z[15]!='-'
+   || !isDigits(z+16, 3) ) return 0;
+  memcpy(pOut->zStamp, z, 19);
+  pOut->zStamp[19] = 0;
+  pOut->seq = 1;
+  zEnd = z+n-nSuf;
+  if( z+19==zEnd ) return 1;
+  if( z[19]!='-' || zEnd-(z+20)<1 || zEnd-(z+20)>6
+   || !isDigits(z+20, (int)(zEnd-(z+20))) ) return 0;
+  pOut->seq = atoi(z+20);
+  return 1;
+}
+
+static int cmpAuto(const void *a, const void *b){
+  const AutoFile *x = (const AutoFile*)a, *y = (const AutoFile*)b;
+  int c = strcmp(x->zStamp, y->zStamp);
+  if( c ) return c;
+  return x->seq - y->seq;
 }
 
 /* Remove the oldest automatic backups of this database beyond keep. */
@@ -303,38 +338,38 @@ static void pruneAuto(sqlite3 *db, const char *zDir, int keep){
   char *zStem = dbStem(db);
   DIR *d;
   struct dirent *de;
-  char **az = 0;
+  AutoFile *a = 0;
   int n = 0, nAlloc = 0, i;
-  size_t nStem, nSuf = strlen(AUTO_SUFFIX);
+  size_t nStem;
   if( keep<=0 || zStem==0 || (d = opendir(zDir))==0 ){
     sqlite3_free(zStem);
     return;
   }
   nStem = strlen(zStem);
   while( (de = readdir(d))!=0 ){
-    size_t nName = strlen(de->d_name);
-    if( nName<=nStem+1+nSuf || strncmp(de->d_name, zStem, nStem)!=0
-     || de->d_name[nStem]!='-'
-     || strcmp(de->d_name+nName-nSuf, AUTO_SUFFIX)!=0 ) continue;
+    AutoFile f;
+    if( strncmp(de->d_name, zStem, nStem)!=0 || de->d_name[nStem]!='-'
+     || !parseAutoName(de->d_name+nStem+1, &f) ) continue;
     if( n==nAlloc ){
       int nNew = nAlloc ? nAlloc*2 : 16;
-      char **azNew = sqlite3_realloc64(az, sizeof(char*)*(sqlite3_uint64)nNew);
-      if( azNew==0 ) break;
-      az = azNew;
+      AutoFile *aNew = sqlite3_realloc64(a, sizeof(AutoFile)*(sqlite3_uint64)nNew);
+      if( aNew==0 ) break;
+      a = aNew;
       nAlloc = nNew;
     }
-    if( (az[n] = sqlite3_mprintf("%s", de->d_name))!=0 ) n++;
+    f.zName = sqlite3_mprintf("%s", de->d_name);
+    if( f.zName ) a[n++] = f;
   }
   closedir(d);
-  qsort(az, (size_t)n, sizeof(char*), cmpName);
+  if( n>0 ) qsort(a, (size_t)n, sizeof(AutoFile), cmpAuto);
   for(i=0; i<n; i++){
     if( i<n-keep ){
-      char *zPath = sqlite3_mprintf("%s/%s", zDir, az[i]);
+      char *zPath = sqlite3_mprintf("%s/%s", zDir, a[i].zName);
       if( zPath ){ unlink(zPath); sqlite3_free(zPath); }
     }
-    sqlite3_free(az[i]);
+    sqlite3_free(a[i].zName);
   }
-  sqlite3_free(az);
+  sqlite3_free(a);
   sqlite3_free(zStem);
 }
 
@@ -407,7 +442,9 @@ void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( rc==SQLITE_NOMEM && zErr==0 ){
     sqlite3_result_error_nomem(ctx);
   }else if( rc ){
-    ctxErrorMsg(ctx, "migrate_backup: %s", zErr ? zErr : sqlite3_errstr(rc));
+    const char *zMsg = zErr ? zErr : sqlite3_errstr(rc);
+    if( sqlite3_get_autocommit(db) ) logWrite(db, "backup", 0, 0, "failed", zMsg, -1);
+    ctxErrorMsg(ctx, "migrate_backup: %s", zMsg);
   }else{
     if( sqlite3_get_autocommit(db) ) logWrite(db, "backup", 0, 0, "ok", zOut, -1);
     sqlite3_result_text(ctx, zOut, -1, sqlite3_free);
@@ -447,6 +484,13 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   if( stat(zPath, &st)!=0 || !S_ISREG(st.st_mode) ){
     ctxErrorMsg(ctx, "migrate_restore: '%s' is not a file", zPath);
+    return;
+  }
+  if( st.st_size==0 ){
+    /* SQLite reads an empty file as an empty database: restoring it would
+    ** silently drop everything.  A backup always has at least page 1. */
+    ctxErrorMsg(ctx, "migrate_restore: '%s' is empty; it is not a SQLite "
+                "database backup", zPath);
     return;
   }
   rc = checkFile(zPath, 0, &zErr);
