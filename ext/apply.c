@@ -100,7 +100,7 @@ static int backupOnce(Call *c){
     char *z = sqlite3_mprintf("automatic backup failed: %s", c->zErr);
     sqlite3_free(c->zErr);
     c->zErr = z;
-    return rc ? rc : SQLITE_NOMEM;
+    return rc;
   }
   logWrite(c->db, "backup", 0, 0, "ok", zPath, -1);
   c->zBackup = zPath;
