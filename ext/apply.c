@@ -132,7 +132,10 @@ static int recommit(Call *c){
 static int runScript(Call *c, const Script *pScr, const char *zFile){
   int rc;
   if( !pScr->noTxn ){
+    /* Foreign keys are checked before the commit of what ran inside; a
+    ** transaction:false script has committed on its own (not atomic). */
     int flags = SCRIPT_IN_TXN | (!c->t.owned && c->t.fkOn ? SCRIPT_FK_LIVE : 0);
+    c->t.changed = 1;
     return scriptRun(c->db, pScr, flags, zFile, &c->zErr);
   }
   if( !c->t.owned ){

@@ -383,7 +383,6 @@ static void pruneAuto(sqlite3 *db, const char *zDir, int keep){
 int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
   char *zDir = connBackupDir(mc, db);
   sqlite3 *pSrc = 0;
-  sqlite3_vfs *pVfs = 0;
   int rc;
   *pzPath = 0;
   if( zDir==0 ) return SQLITE_NOMEM;
@@ -398,15 +397,12 @@ int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
     sqlite3_free(zDir);
     return SQLITE_CANTOPEN;
   }
-  sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs);
-  rc = sqlite3_open_v2(sqlite3_db_filename(db, "main"), &pSrc,
-                       SQLITE_OPEN_READONLY, pVfs ? pVfs->zName : 0);
+  rc = openCommittedState(db, &pSrc);
   if( rc==SQLITE_OK ){
-    sqlite3_busy_timeout(pSrc, 5000);
     rc = copyIntoDir(pSrc, db, zDir, AUTO_SUFFIX, pzPath, pzErr);
   }else{
     *pzErr = sqlite3_mprintf("cannot open the database to copy it: %s",
-                             sqlite3_errmsg(pSrc));
+                             pSrc ? sqlite3_errmsg(pSrc) : sqlite3_errstr(rc));
   }
   sqlite3_close(pSrc);
   if( rc==SQLITE_OK ) pruneAuto(db, zDir, mc->backupKeep);

@@ -63,18 +63,23 @@ static size_t skipBlanks(const char *z, size_t i, size_t end){
   return i;
 }
 
+/*
+** Markers are read leniently — indented, any letter case — because a marker
+** that is not recognised is worse than a strict one: its down script would
+** silently run as part of the up script.
+*/
 static void readMarker(const char *z, const Line *pL, Marker *pM){
-  size_t i = pL->start, end = pL->end;
+  size_t i = skipBlanks(z, pL->start, pL->end), end = pL->end;
   memset(pM, 0, sizeof(*pM));
   if( end-i<2 || z[i]!='-' || z[i+1]!='-' ) return;
   i = skipBlanks(z, i+2, end);
-  if( wordAt(z, i, end, "migrate:up", 0) ){
+  if( wordAt(z, i, end, "migrate:up", 1) ){
     pM->kind = MK_UP;
     i += 10;
-  }else if( wordAt(z, i, end, "migrate:down", 0) ){
+  }else if( wordAt(z, i, end, "migrate:down", 1) ){
     pM->kind = MK_DOWN;
     i += 12;
-  }else if( wordAt(z, i, end, "+goose", 0) ){
+  }else if( wordAt(z, i, end, "+goose", 1) ){
     pM->goose = 1;
     i = skipBlanks(z, i+6, end);
     if( wordAt(z, i, end, "Up", 1) ) pM->kind = MK_UP;

@@ -46,6 +46,7 @@ double msSince(const struct timespec *t0);
 void clockNow(struct timespec *t);
 int dbIsFile(sqlite3 *);            /* main is a real file (not :memory:/temp) */
 int runningStatements(sqlite3 *, int *pIndirect);
+int openCommittedState(sqlite3 *, sqlite3 **ppOut);
 int refuseIndirect(sqlite3_context *, const char *zFunc);
 
 /* ---- sha256.c ----------------------------------------------------------- */
@@ -166,6 +167,7 @@ typedef struct Txn {
   int open;           /* a transaction or savepoint of ours is open */
   int fkOn;           /* PRAGMA foreign_keys was on when the call began */
   int deferWasOn;     /* savepoint mode: defer_foreign_keys before the call */
+  int changed;        /* a script ran since the transaction began */
   i64 saved[MIGRATE_NSETTING];
 } Txn;
 void txnStart(Txn *, sqlite3 *);

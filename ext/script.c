@@ -77,7 +77,7 @@ static const char *const azPragmaNever[] = {
 };
 
 static const char *const azTxnWords[] = {
-  "BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "DETACH", 0
+  "BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", 0
 };
 
 /* Is zTable the parent of any foreign key in main? */
@@ -96,8 +96,7 @@ static int isParentTable(sqlite3 *db, const char *zTable){
 
 /*
 ** Why a statement may not run where it is about to, or NULL.  Everything
-** else is left to SQLite, whose own errors (ATTACH inside a transaction) are
-** already clear.
+** else is left to SQLite.
 */
 static char *refusal(sqlite3 *db, const char *zStmt, int flags){
   char zWord[32], zName[256];
@@ -136,6 +135,13 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags){
     return sqlite3_mprintf("PRAGMA %s changes a connection setting, which is "
       "refused inside the migration's transaction (mark the migration "
       "transaction:false to run it outside one)", zName);
+  }
+  if( sqlite3_stricmp(zWord, "ATTACH")==0 || sqlite3_stricmp(zWord, "DETACH")==0 ){
+    /* An attached database would outlive the call, and detaching one the
+    ** application attached would change its connection. */
+    for(z=zWord; *z; z++) if( *z>='a' && *z<='z' ) zWord[z-zWord] -= 32;
+    return sqlite3_mprintf("%s is refused in migrations: the connection must "
+                           "be the same after the call", zWord);
   }
   if( inTxn && isWord(zWord, azTxnWords) ){
     int i;

@@ -19,6 +19,7 @@
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Connection settings restored after every call; foreign_keys is first and
@@ -101,46 +102,130 @@ int txnBegin(Txn *t, char **pzErr){
   return rc;
 }
 
-/* Violations after the scripts ran: name the first one and count them all. */
-int txnFkCheck(Txn *t, char **pzErr){
-  sqlite3_stmt *p = 0;
-  int rc, n = 0;
-  char *zFirst = 0;
-  if( !t->fkOn ) return SQLITE_OK;
-  rc = sqlite3_prepare_v2(t->db, "PRAGMA main.foreign_key_check", -1, &p, 0);
-  if( rc ){
-    *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(t->db));
-    return rc;
+/* One row of PRAGMA foreign_key_check. */
+typedef struct FkRow {
+  char *zTable, *zParent;
+  i64 rowid;
+  int hasRowid, fkid;
+} FkRow;
+
+typedef struct FkSet {
+  FkRow *a;
+  int n, nAlloc;
+} FkSet;
+
+static void fkSetFree(FkSet *p){
+  int i;
+  for(i=0; i<p->n; i++){
+    sqlite3_free(p->a[i].zTable);
+    sqlite3_free(p->a[i].zParent);
   }
-  while( sqlite3_step(p)==SQLITE_ROW ){
-    if( n++==0 ){
-      zFirst = sqlite3_mprintf("table %s row %s references missing row in %s",
-                               sqlite3_column_text(p, 0),
-                               sqlite3_column_type(p, 1)==SQLITE_NULL ? "(no rowid)"
-                                 : (const char*)sqlite3_column_text(p, 1),
-                               sqlite3_column_text(p, 2));
+  sqlite3_free(p->a);
+  memset(p, 0, sizeof(*p));
+}
+
+static int fkCmp(const void *a, const void *b){
+  const FkRow *x = (const FkRow*)a, *y = (const FkRow*)b;
+  int c = strcmp(x->zTable, y->zTable);
+  if( c ) return c;
+  if( x->hasRowid!=y->hasRowid ) return x->hasRowid - y->hasRowid;
+  if( x->rowid!=y->rowid ) return x->rowid<y->rowid ? -1 : 1;
+  if( x->fkid!=y->fkid ) return x->fkid - y->fkid;
+  return strcmp(x->zParent, y->zParent);
+}
+
+/* Every violation in main, in the order SQLite reports them. */
+static int fkCollect(sqlite3 *db, FkSet *p){
+  sqlite3_stmt *pStmt = 0;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA main.foreign_key_check", -1, &pStmt, 0);
+  memset(p, 0, sizeof(*p));
+  while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
+    FkRow *r;
+    if( p->n==p->nAlloc ){
+      int nNew = p->nAlloc ? p->nAlloc*2 : 16;
+      FkRow *aNew = sqlite3_realloc64(p->a, sizeof(FkRow)*(sqlite3_uint64)nNew);
+      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
+      p->a = aNew;
+      p->nAlloc = nNew;
     }
+    r = &p->a[p->n];
+    r->zTable = sqlite3_mprintf("%s", sqlite3_column_text(pStmt, 0));
+    r->hasRowid = sqlite3_column_type(pStmt, 1)!=SQLITE_NULL;
+    r->rowid = sqlite3_column_int64(pStmt, 1);
+    r->zParent = sqlite3_mprintf("%s", sqlite3_column_text(pStmt, 2));
+    r->fkid = sqlite3_column_int(pStmt, 3);
+    p->n++;
+    if( r->zTable==0 || r->zParent==0 ) rc = SQLITE_NOMEM;
   }
-  rc = sqlite3_finalize(p);
+  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt); else sqlite3_finalize(pStmt);
+  if( rc ) fkSetFree(p);
+  return rc;
+}
+
+/*
+** The violations that were there before the call, read through a second
+** connection that sees the committed state.  Only where that state is the
+** one the transaction started from: a transaction of our own.  Empty when it
+** cannot be read — then every violation counts, the strict answer.
+*/
+static void fkBaseline(Txn *t, FkSet *pBase){
+  sqlite3 *pOld = 0;
+  memset(pBase, 0, sizeof(*pBase));
+  if( t->owned && openCommittedState(t->db, &pOld)==SQLITE_OK
+   && fkCollect(pOld, pBase)==SQLITE_OK && pBase->n>1 ){
+    qsort(pBase->a, (size_t)pBase->n, sizeof(FkRow), fkCmp);
+  }
+  sqlite3_close(pOld);
+}
+
+/*
+** After scripts ran: violations they introduced fail the call; the error
+** names the first and counts them all.  Violations the database already had
+** do not block a migration (they are the application's to fix).
+*/
+int txnFkCheck(Txn *t, char **pzErr){
+  FkSet now, base;
+  int rc, i, nNew = 0;
+  FkRow *pFirst = 0;
+  if( !t->fkOn || !t->changed ) return SQLITE_OK;
+  rc = fkCollect(t->db, &now);
   if( rc ){
-    sqlite3_free(zFirst);
-    *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(t->db));
+    if( rc!=SQLITE_NOMEM ) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(t->db));
     return rc;
   }
-  if( n==0 ) return SQLITE_OK;
-  if( zFirst==0 ) return SQLITE_NOMEM;
-  *pzErr = n==1 ? sqlite3_mprintf("foreign key violation: %s", zFirst)
-                : sqlite3_mprintf("foreign key violation: %s (and %d more)",
-                                  zFirst, n-1);
-  sqlite3_free(zFirst);
-  return SQLITE_CONSTRAINT_FOREIGNKEY;
+  if( now.n==0 ) return SQLITE_OK;
+  fkBaseline(t, &base);
+  for(i=0; i<now.n; i++){
+    if( base.n && bsearch(&now.a[i], base.a, (size_t)base.n, sizeof(FkRow), fkCmp) ){
+      continue;
+    }
+    if( nNew++==0 ) pFirst = &now.a[i];
+  }
+  if( nNew ){
+    char zRow[32];
+    if( pFirst->hasRowid ) sqlite3_snprintf(sizeof(zRow), zRow, "%lld", pFirst->rowid);
+    else sqlite3_snprintf(sizeof(zRow), zRow, "(no rowid)");
+    *pzErr = nNew==1
+      ? sqlite3_mprintf("foreign key violation: table %s row %s references "
+                        "missing row in %s", pFirst->zTable, zRow, pFirst->zParent)
+      : sqlite3_mprintf("foreign key violation: table %s row %s references "
+                        "missing row in %s (and %d more)", pFirst->zTable, zRow,
+                        pFirst->zParent, nNew-1);
+    rc = *pzErr ? SQLITE_CONSTRAINT_FOREIGNKEY : SQLITE_NOMEM;
+  }
+  fkSetFree(&now);
+  fkSetFree(&base);
+  return rc;
 }
 
 int txnCommit(Txn *t, char **pzErr){
   int rc = txnFkCheck(t, pzErr);
   if( rc ) return rc;
   rc = execOrExplain(t->db, t->owned ? "COMMIT" : "RELEASE migrate", pzErr);
-  if( rc==SQLITE_OK ) t->open = 0;
+  if( rc==SQLITE_OK ){
+    t->open = 0;
+    t->changed = 0;
+  }
   return rc;
 }
 

@@ -118,3 +118,20 @@ int refuseIndirect(sqlite3_context *ctx, const char *zFunc){
               zFunc);
   return 1;
 }
+
+/*
+** A second, read-only connection to the same database file (same VFS).
+** While a migrate call holds the write lock and has not committed, it sees
+** exactly the state the call started from.
+*/
+int openCommittedState(sqlite3 *db, sqlite3 **ppOut){
+  sqlite3_vfs *pVfs = 0;
+  int rc;
+  *ppOut = 0;
+  if( !dbIsFile(db) ) return SQLITE_CANTOPEN;
+  sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs);
+  rc = sqlite3_open_v2(sqlite3_db_filename(db, "main"), ppOut,
+                       SQLITE_OPEN_READONLY, pVfs ? pVfs->zName : 0);
+  if( rc==SQLITE_OK ) sqlite3_busy_timeout(*ppOut, 5000);
+  return rc;
+}
