@@ -140,17 +140,29 @@ static char *immutableUri(const char *zPath){
   return sqlite3_str_finish(p);
 }
 
-/* PRAGMA quick_check of a database file, opened read-only. */
-static int checkFile(const char *zPath, int immutable, char **pzErr){
-  sqlite3 *db = 0;
-  sqlite3_stmt *p = 0;
+/* Open a database file read-only; immutable when nothing else can have it
+** open, so reading it takes no locks and leaves no -wal or -shm behind. */
+static int openFile(const char *zPath, int immutable, sqlite3 **ppDb, char **pzErr){
   char *zUri = immutable ? immutableUri(zPath) : 0;
   int rc;
+  *ppDb = 0;
   if( immutable && zUri==0 ) return SQLITE_NOMEM;
-  rc = sqlite3_open_v2(immutable ? zUri : zPath, &db,
+  rc = sqlite3_open_v2(immutable ? zUri : zPath, ppDb,
                        SQLITE_OPEN_READONLY | (immutable ? SQLITE_OPEN_URI : 0), 0);
   sqlite3_free(zUri);
-  if( rc==SQLITE_OK ) rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &p, 0);
+  if( rc ){
+    *pzErr = sqlite3_mprintf("'%s' is not a readable SQLite database: %s", zPath,
+                             *ppDb ? sqlite3_errmsg(*ppDb) : "out of memory");
+    sqlite3_close(*ppDb);
+    *ppDb = 0;
+  }
+  return rc;
+}
+
+/* PRAGMA quick_check says "ok"? */
+static int checkOpen(sqlite3 *db, const char *zPath, char **pzErr){
+  sqlite3_stmt *p = 0;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &p, 0);
   if( rc==SQLITE_OK ){
     if( sqlite3_step(p)!=SQLITE_ROW
      || sqlite3_stricmp((const char*)sqlite3_column_text(p, 0), "ok")!=0 ){
@@ -162,10 +174,37 @@ static int checkFile(const char *zPath, int immutable, char **pzErr){
     }
   }else{
     *pzErr = sqlite3_mprintf("'%s' is not a readable SQLite database: %s", zPath,
-                             db ? sqlite3_errmsg(db) : "out of memory");
+                             sqlite3_errmsg(db));
   }
   sqlite3_finalize(p);
+  return rc;
+}
+
+static int checkFile(const char *zPath, int immutable, char **pzErr){
+  sqlite3 *db = 0;
+  int rc = openFile(zPath, immutable, &db, pzErr);
+  if( rc==SQLITE_OK ) rc = checkOpen(db, zPath, pzErr);
   sqlite3_close(db);
+  return rc;
+}
+
+/*
+** A backup is one self-contained file: the copy of a WAL database carries
+** the WAL marks in its header (bytes 18 and 19 = 2) and would need -wal and
+** -shm beside it to be read, and would switch a database it is restored
+** into to WAL.  Mark it a rollback-journal database (1, 1) instead; the
+** pages are complete, no WAL holds anything for it.
+*/
+static int markRollbackJournal(const char *zPath){
+  unsigned char a[2];
+  int rc = 0;
+  int fd = open(zPath, O_RDWR|O_CLOEXEC|O_NOFOLLOW);
+  if( fd<0 ) return -1;
+  if( pread(fd, a, 2, 18)==2 && a[0]==2 && a[1]==2 ){
+    a[0] = a[1] = 1;
+    if( pwrite(fd, a, 2, 18)!=2 ) rc = -1;
+  }
+  close(fd);
   return rc;
 }
 
@@ -229,6 +268,10 @@ static int copyTo(sqlite3 *pSrc, const char *zDest, char **pzErr){
     *pzErr = sqlite3_mprintf("cannot open '%s': %s", zTmp, sqlite3_errmsg(pDest));
   }
   sqlite3_close(pDest);
+  if( rc==SQLITE_OK && markRollbackJournal(zTmp)!=0 ){
+    *pzErr = sqlite3_mprintf("cannot write '%s': %s", zTmp, strerror(errno));
+    rc = SQLITE_IOERR;
+  }
   if( rc==SQLITE_OK && syncPath(zTmp, 0)!=0 ){
     *pzErr = sqlite3_mprintf("cannot sync '%s': %s", zTmp, strerror(errno));
     rc = SQLITE_IOERR;
@@ -450,6 +493,59 @@ void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_free(zErr);
 }
 
+static i64 pragmaValue(sqlite3 *db, const char *zSql, char *zText, int nText){
+  sqlite3_stmt *p = 0;
+  i64 v = 0;
+  if( zText ) zText[0] = 0;
+  if( sqlite3_prepare_v2(db, zSql, -1, &p, 0)==SQLITE_OK
+   && sqlite3_step(p)==SQLITE_ROW ){
+    v = sqlite3_column_int64(p, 0);
+    if( zText ){
+      sqlite3_snprintf(nText, zText, "%s",
+                       sqlite3_column_text(p, 0) ? (const char*)sqlite3_column_text(p, 0) : "");
+    }
+  }
+  sqlite3_finalize(p);
+  return v;
+}
+
+/*
+** Open the file to restore from and check it, before anything is changed.
+** A file with a -wal beside it may have content there, so it is read the
+** ordinary way; any other is read immutable, leaving nothing behind.
+*/
+static int openRestoreSource(sqlite3 *db, const char *zPath, sqlite3 **ppSrc,
+                             char **pzErr){
+  char *zWal = sqlite3_mprintf("%s-wal", zPath);
+  struct stat st;
+  int rc, immutable;
+  char zMode[16];
+  if( zWal==0 ) return SQLITE_NOMEM;
+  immutable = lstat(zWal, &st)!=0;
+  sqlite3_free(zWal);
+  rc = openFile(zPath, immutable, ppSrc, pzErr);
+  if( rc==SQLITE_OK ) rc = checkOpen(*ppSrc, zPath, pzErr);
+  if( rc==SQLITE_OK ){
+    /* SQLite cannot copy into a WAL database of another page size, and
+    ** says only "attempt to write a readonly database". */
+    i64 srcSize = pragmaValue(*ppSrc, "PRAGMA page_size", 0, 0);
+    i64 dbSize = pragmaValue(db, "PRAGMA main.page_size", 0, 0);
+    pragmaValue(db, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
+    if( srcSize!=dbSize && sqlite3_stricmp(zMode, "wal")==0 ){
+      *pzErr = sqlite3_mprintf("'%s' has page size %lld but this WAL database "
+                               "has %lld; SQLite cannot restore across page "
+                               "sizes in WAL mode (switch to journal_mode=DELETE "
+                               "first)", zPath, srcSize, dbSize);
+      rc = SQLITE_ERROR;
+    }
+  }
+  if( rc ){
+    sqlite3_close(*ppSrc);
+    *ppSrc = 0;
+  }
+  return rc;
+}
+
 void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
@@ -489,30 +585,25 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "database backup", zPath);
     return;
   }
-  rc = checkFile(zPath, 0, &zErr);
+  rc = openRestoreSource(db, zPath, &pSrc, &zErr);
   if( rc==SQLITE_OK && connBackupOn(mc, db) ){
     /* Replacing everything is the most destructive call there is: keep what
     ** is being replaced, like any other call that changes the schema. */
     rc = backupAuto(db, mc, &zAuto, &zErr);
   }
   if( rc==SQLITE_OK ){
-    rc = sqlite3_open_v2(zPath, &pSrc, SQLITE_OPEN_READONLY, 0);
-    if( rc==SQLITE_OK ){
-      sqlite3_backup *b = sqlite3_backup_init(db, "main", pSrc, "main");
-      if( b==0 ){
-        rc = sqlite3_errcode(db);
-        zErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
-      }else{
-        rc = sqlite3_backup_step(b, -1);
-        if( rc==SQLITE_DONE ) rc = SQLITE_OK;
-        sqlite3_backup_finish(b);
-        if( rc ) zErr = sqlite3_mprintf("%s", sqlite3_errstr(rc));
-      }
+    sqlite3_backup *b = sqlite3_backup_init(db, "main", pSrc, "main");
+    if( b==0 ){
+      rc = sqlite3_errcode(db);
+      zErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
     }else{
-      zErr = sqlite3_mprintf("cannot open '%s': %s", zPath, sqlite3_errmsg(pSrc));
+      rc = sqlite3_backup_step(b, -1);
+      if( rc==SQLITE_DONE ) rc = SQLITE_OK;
+      sqlite3_backup_finish(b);
+      if( rc ) zErr = sqlite3_mprintf("%s", sqlite3_errstr(rc));
     }
-    sqlite3_close(pSrc);
   }
+  sqlite3_close(pSrc);
   if( rc ){
     logWrite(db, "restore", 0, 0, "failed", zErr, -1);
     ctxErrorMsg(ctx, "migrate_restore: %s", zErr ? zErr : sqlite3_errstr(rc));
