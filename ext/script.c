@@ -53,6 +53,14 @@ static const char *readIdent(const char *z, char *zOut, int nOut){
   return z;
 }
 
+/* Keywords are named in upper case in messages, pragma names in lower. */
+static void setCase(char *z, int upper){
+  for(; *z; z++){
+    if( upper && *z>='a' && *z<='z' ) *z -= 32;
+    if( !upper && *z>='A' && *z<='Z' ) *z += 32;
+  }
+}
+
 static int isWord(const char *zWord, const char *const *az){
   for(; *az; az++) if( sqlite3_stricmp(zWord, *az)==0 ) return 1;
   return 0;
@@ -118,11 +126,10 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags){
       "VACUUM after the call returns");
   }
   if( sqlite3_stricmp(zWord, "PRAGMA")==0 ){
-    int i;
     z = readIdent(skipSpace(z), zName, sizeof(zName));
     z = skipSpace(z);
     if( *z=='.' ) z = skipSpace(readIdent(skipSpace(z+1), zName, sizeof(zName)));
-    for(i=0; zName[i]; i++) if( zName[i]>='A' && zName[i]<='Z' ) zName[i] += 32;
+    setCase(zName, 0);
     if( isWord(zName, azPragmaNever) && (*z=='=' || *z=='(') ){
       return sqlite3_mprintf("PRAGMA %s is refused in migrations", zName);
     }
@@ -139,13 +146,12 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags){
   if( sqlite3_stricmp(zWord, "ATTACH")==0 || sqlite3_stricmp(zWord, "DETACH")==0 ){
     /* An attached database would outlive the call, and detaching one the
     ** application attached would change its connection. */
-    for(z=zWord; *z; z++) if( *z>='a' && *z<='z' ) zWord[z-zWord] -= 32;
+    setCase(zWord, 1);
     return sqlite3_mprintf("%s is refused in migrations: the connection must "
                            "be the same after the call", zWord);
   }
   if( inTxn && isWord(zWord, azTxnWords) ){
-    int i;
-    for(i=0; zWord[i]; i++) if( zWord[i]>='a' && zWord[i]<='z' ) zWord[i] -= 32;
+    setCase(zWord, 1);
     return sqlite3_mprintf("%s is refused: the migration runs inside the call's "
       "transaction (mark it transaction:false to manage transactions yourself)",
       zWord);
