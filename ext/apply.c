@@ -135,8 +135,9 @@ static int runScript(Call *c, const Script *pScr, const char *zFile){
     /* Foreign keys are checked before the commit of what ran inside; a
     ** transaction:false script has committed on its own (not atomic). */
     int flags = SCRIPT_IN_TXN | (!c->t.owned && c->t.fkOn ? SCRIPT_FK_LIVE : 0);
-    c->t.changed = 1;
-    return scriptRun(c->db, pScr, flags, zFile, &c->zErr);
+    rc = txnScriptStarting(&c->t, &c->zErr);
+    if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, flags, zFile, &c->zErr);
+    return rc;
   }
   if( !c->t.owned ){
     c->zErr = sqlite3_mprintf("%s: a transaction:false migration cannot run "

@@ -546,11 +546,33 @@ static int openRestoreSource(sqlite3 *db, const char *zPath, sqlite3 **ppSrc,
   return rc;
 }
 
+/*
+** The pages copied in carry the source's header, WAL marks included: a
+** rollback-journal database restored from a WAL file would turn WAL.  The
+** journal mode is the live database's, so put it back.
+*/
+static int keepJournalMode(sqlite3 *db, const char *zMode, char **pzErr){
+  char zNow[16];
+  char *zSql;
+  int rc;
+  pragmaValue(db, "PRAGMA main.journal_mode", zNow, sizeof(zNow));
+  if( zMode[0]==0 || sqlite3_stricmp(zNow, zMode)==0 ) return SQLITE_OK;
+  zSql = sqlite3_mprintf("PRAGMA main.journal_mode=%s", zMode);
+  rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  if( rc && rc!=SQLITE_NOMEM ){
+    *pzErr = sqlite3_mprintf("restored, but could not set journal_mode back to "
+                             "%s: %s", zMode, sqlite3_errmsg(db));
+  }
+  return rc;
+}
+
 void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
   const char *zPath = (const char*)sqlite3_value_text(argv[0]);
   char *zErr = 0, *zAuto = 0;
+  char zMode[16];
   sqlite3 *pSrc = 0;
   struct stat st;
   int rc, indirect = 0;
@@ -585,6 +607,7 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "database backup", zPath);
     return;
   }
+  pragmaValue(db, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
   rc = openRestoreSource(db, zPath, &pSrc, &zErr);
   if( rc==SQLITE_OK && connBackupOn(mc, db) ){
     /* Replacing everything is the most destructive call there is: keep what
@@ -604,6 +627,7 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     }
   }
   sqlite3_close(pSrc);
+  if( rc==SQLITE_OK ) rc = keepJournalMode(db, zMode, &zErr);
   if( rc ){
     logWrite(db, "restore", 0, 0, "failed", zErr, -1);
     ctxErrorMsg(ctx, "migrate_restore: %s", zErr ? zErr : sqlite3_errstr(rc));

@@ -73,12 +73,19 @@ static void readMarker(const char *z, const Line *pL, Marker *pM){
   memset(pM, 0, sizeof(*pM));
   if( end-i<2 || z[i]!='-' || z[i+1]!='-' ) return;
   i = skipBlanks(z, i+2, end);
-  if( wordAt(z, i, end, "migrate:up", 1) ){
-    pM->kind = MK_UP;
-    i += 10;
-  }else if( wordAt(z, i, end, "migrate:down", 1) ){
-    pM->kind = MK_DOWN;
-    i += 12;
+  if( end-i>=8 && sqlite3_strnicmp(z+i, "migrate", 7)==0
+   && skipBlanks(z, i+7, end)<end && z[skipBlanks(z, i+7, end)]==':' ){
+    /* "migrate:up", also spelled "migrate: up" or "migrate : up" */
+    size_t j = skipBlanks(z, skipBlanks(z, i+7, end)+1, end);
+    if( wordAt(z, j, end, "up", 1) ){
+      pM->kind = MK_UP;
+      i = j+2;
+    }else if( wordAt(z, j, end, "down", 1) ){
+      pM->kind = MK_DOWN;
+      i = j+4;
+    }else{
+      return;
+    }
   }else if( wordAt(z, i, end, "+goose", 1) ){
     pM->goose = 1;
     i = skipBlanks(z, i+6, end);

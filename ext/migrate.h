@@ -168,10 +168,12 @@ typedef struct Txn {
   int fkOn;           /* PRAGMA foreign_keys was on when the call began */
   int deferWasOn;     /* savepoint mode: defer_foreign_keys before the call */
   int changed;        /* a script ran since the transaction began */
+  void *pBaseline;    /* foreign-key violations before that script ran */
   i64 saved[MIGRATE_NSETTING];
 } Txn;
 void txnStart(Txn *, sqlite3 *);
 int txnBegin(Txn *, char **pzErr);
+int txnScriptStarting(Txn *, char **pzErr);
 int txnFkCheck(Txn *, char **pzErr);
 int txnCommit(Txn *, char **pzErr);
 void txnRollback(Txn *);

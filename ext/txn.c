@@ -162,20 +162,37 @@ static int fkCollect(sqlite3 *db, FkSet *p){
   return rc;
 }
 
-/*
-** The violations that were there before the call, read through a second
-** connection that sees the committed state.  Only where that state is the
-** one the transaction started from: a transaction of our own.  Empty when it
-** cannot be read — then every violation counts, the strict answer.
-*/
-static void fkBaseline(Txn *t, FkSet *pBase){
-  sqlite3 *pOld = 0;
-  memset(pBase, 0, sizeof(*pBase));
-  if( t->owned && openCommittedState(t->db, &pOld)==SQLITE_OK
-   && fkCollect(pOld, pBase)==SQLITE_OK && pBase->n>1 ){
-    qsort(pBase->a, (size_t)pBase->n, sizeof(FkRow), fkCmp);
+static void fkBaselineFree(Txn *t){
+  if( t->pBaseline ){
+    fkSetFree((FkSet*)t->pBaseline);
+    sqlite3_free(t->pBaseline);
+    t->pBaseline = 0;
   }
-  sqlite3_close(pOld);
+}
+
+/*
+** Before the first script of a transaction: remember the violations the
+** database already has, so that only those the scripts introduce fail the
+** call.  Read on this connection, so it is the exact state the scripts
+** start from, inside the caller's transaction too.
+*/
+int txnScriptStarting(Txn *t, char **pzErr){
+  FkSet *pBase;
+  int rc;
+  if( t->changed ) return SQLITE_OK;
+  t->changed = 1;
+  if( !t->fkOn ) return SQLITE_OK;
+  pBase = sqlite3_malloc64(sizeof(*pBase));
+  if( pBase==0 ) return SQLITE_NOMEM;
+  rc = fkCollect(t->db, pBase);
+  if( rc ){
+    sqlite3_free(pBase);
+    if( rc!=SQLITE_NOMEM ) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(t->db));
+    return rc;
+  }
+  if( pBase->n>1 ) qsort(pBase->a, (size_t)pBase->n, sizeof(FkRow), fkCmp);
+  t->pBaseline = pBase;
+  return SQLITE_OK;
 }
 
 /*
@@ -184,7 +201,8 @@ static void fkBaseline(Txn *t, FkSet *pBase){
 ** do not block a migration (they are the application's to fix).
 */
 int txnFkCheck(Txn *t, char **pzErr){
-  FkSet now, base;
+  FkSet now;
+  FkSet *pBase = (FkSet*)t->pBaseline;
   int rc, i, nNew = 0;
   FkRow *pFirst = 0;
   if( !t->fkOn || !t->changed ) return SQLITE_OK;
@@ -193,10 +211,9 @@ int txnFkCheck(Txn *t, char **pzErr){
     if( rc!=SQLITE_NOMEM ) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(t->db));
     return rc;
   }
-  if( now.n==0 ) return SQLITE_OK;
-  fkBaseline(t, &base);
   for(i=0; i<now.n; i++){
-    if( base.n && bsearch(&now.a[i], base.a, (size_t)base.n, sizeof(FkRow), fkCmp) ){
+    if( pBase && pBase->n
+     && bsearch(&now.a[i], pBase->a, (size_t)pBase->n, sizeof(FkRow), fkCmp) ){
       continue;
     }
     if( nNew++==0 ) pFirst = &now.a[i];
@@ -214,7 +231,6 @@ int txnFkCheck(Txn *t, char **pzErr){
     rc = *pzErr ? SQLITE_CONSTRAINT_FOREIGNKEY : SQLITE_NOMEM;
   }
   fkSetFree(&now);
-  fkSetFree(&base);
   return rc;
 }
 
@@ -225,11 +241,13 @@ int txnCommit(Txn *t, char **pzErr){
   if( rc==SQLITE_OK ){
     t->open = 0;
     t->changed = 0;
+    fkBaselineFree(t);
   }
   return rc;
 }
 
 void txnRollback(Txn *t){
+  fkBaselineFree(t);
   if( !t->open ) return;
   if( t->owned ){
     if( !sqlite3_get_autocommit(t->db) ) sqlite3_exec(t->db, "ROLLBACK", 0, 0, 0);
@@ -237,6 +255,7 @@ void txnRollback(Txn *t){
     sqlite3_exec(t->db, "ROLLBACK TO migrate; RELEASE migrate", 0, 0, 0);
   }
   t->open = 0;
+  t->changed = 0;
 }
 
 /* Out of the transaction: every setting back to what it was. */
