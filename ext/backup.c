@@ -628,11 +628,11 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   sqlite3_close(pSrc);
   if( rc==SQLITE_OK ) rc = keepJournalMode(db, zMode, &zErr);
+  if( zAuto ) logWrite(db, "backup", 0, 0, "ok", zAuto, -1);
   if( rc ){
     logWrite(db, "restore", 0, 0, "failed", zErr, -1);
     ctxErrorMsg(ctx, "migrate_restore: %s", zErr ? zErr : sqlite3_errstr(rc));
   }else{
-    if( zAuto ) logWrite(db, "backup", 0, 0, "ok", zAuto, -1);
     logWrite(db, "restore", 0, 0, "ok", zPath, -1);
     sqlite3_result_text(ctx, zPath, -1, SQLITE_TRANSIENT);
   }

@@ -107,6 +107,7 @@ typedef struct FkRow {
   char *zTable, *zParent;
   i64 rowid;
   int hasRowid, fkid;
+  int iOrder;          /* position in SQLite's report */
 } FkRow;
 
 typedef struct FkSet {
@@ -154,6 +155,7 @@ static int fkCollect(sqlite3 *db, FkSet *p){
     r->rowid = sqlite3_column_int64(pStmt, 1);
     r->zParent = sqlite3_mprintf("%s", sqlite3_column_text(pStmt, 2));
     r->fkid = sqlite3_column_int(pStmt, 3);
+    r->iOrder = p->n;
     p->n++;
     if( r->zTable==0 || r->zParent==0 ) rc = SQLITE_NOMEM;
   }
@@ -186,9 +188,12 @@ int txnScriptStarting(Txn *t, char **pzErr){
   if( pBase==0 ) return SQLITE_NOMEM;
   rc = fkCollect(t->db, pBase);
   if( rc ){
+    /* A schema whose foreign keys do not resolve ("foreign key mismatch")
+    ** may be what the scripts are about to fix: go on without a baseline,
+    ** and let the check after them decide. */
     sqlite3_free(pBase);
-    if( rc!=SQLITE_NOMEM ) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(t->db));
-    return rc;
+    (void)pzErr;
+    return rc==SQLITE_NOMEM ? rc : SQLITE_OK;
   }
   if( pBase->n>1 ) qsort(pBase->a, (size_t)pBase->n, sizeof(FkRow), fkCmp);
   t->pBaseline = pBase;
@@ -211,12 +216,27 @@ int txnFkCheck(Txn *t, char **pzErr){
     if( rc!=SQLITE_NOMEM ) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(t->db));
     return rc;
   }
-  for(i=0; i<now.n; i++){
-    if( pBase && pBase->n
-     && bsearch(&now.a[i], pBase->a, (size_t)pBase->n, sizeof(FkRow), fkCmp) ){
-      continue;
+  /* Compare as multisets: a WITHOUT ROWID table reports no rowid, so equal
+  ** rows there are told apart only by how many there are. */
+  if( now.n>1 ) qsort(now.a, (size_t)now.n, sizeof(FkRow), fkCmp);
+  for(i=0; i<now.n; ){
+    int j = i, nOld = 0, k;
+    while( j<now.n && fkCmp(&now.a[i], &now.a[j])==0 ) j++;
+    if( pBase && pBase->n ){
+      FkRow *pHit = bsearch(&now.a[i], pBase->a, (size_t)pBase->n,
+                            sizeof(FkRow), fkCmp);
+      if( pHit ){
+        FkRow *pLo = pHit, *pHi = pHit;
+        while( pLo>pBase->a && fkCmp(pLo-1, pHit)==0 ) pLo--;
+        while( pHi+1<pBase->a+pBase->n && fkCmp(pHi+1, pHit)==0 ) pHi++;
+        nOld = (int)(pHi-pLo)+1;
+      }
     }
-    if( nNew++==0 ) pFirst = &now.a[i];
+    for(k=i+nOld; k<j; k++){
+      nNew++;
+      if( pFirst==0 || now.a[k].iOrder<pFirst->iOrder ) pFirst = &now.a[k];
+    }
+    i = j;
   }
   if( nNew ){
     char zRow[32];
