@@ -1,6 +1,20 @@
 /*
 ** migrate.h — the few types the extension's files share, and their internal API.
 **
+**   migrate.c   entry point: version check, registration table
+**   config.c    per-connection settings (migrate_config)
+**   util.c      error text, UTC time, the connection's running statements
+**   sha256.c    checksums (and migrate_sha256)
+**   format.c    one file's text -> up/down sections and options (pure)
+**   source.c    a directory -> migrations in version order; reading one file
+**   history.c   the migrate_history and migrate_log tables
+**   script.c    run one script statement by statement, with file:line errors
+**   txn.c       who owns the transaction, foreign keys, settings restored
+**   apply.c     migrate_apply / migrate_rollback / migrate_current
+**   backup.c    migrate_backup, automatic backups and their retention
+**   restore.c   migrate_restore
+**   status.c    the migrations table-valued function
+**
 ** The data path of one call reads straight down:
 **   config -> source -> history -> plan -> backup -> txn -> script -> history -> log
 ** and no file reaches back up that chain.
@@ -184,6 +198,11 @@ int settingsRestore(sqlite3 *, const i64 *aSaved);
 /* ---- backup.c ----------------------------------------------------------- */
 int backupAuto(sqlite3 *, MigrateConn *, char **pzPath, char **pzErr);
 void backupFunc(sqlite3_context *, int, sqlite3_value **);
+int pathIsLive(sqlite3 *, const char *zPath);  /* the db, -wal, -shm, -journal */
+int dbOpenReadOnly(const char *zPath, int immutable, sqlite3 **, char **pzErr);
+int dbQuickCheck(sqlite3 *, const char *zPath, char **pzErr);
+
+/* ---- restore.c ---------------------------------------------------------- */
 void restoreFunc(sqlite3_context *, int, sqlite3_value **);
 
 /* ---- apply.c ------------------------------------------------------------ */

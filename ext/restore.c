@@ -1,0 +1,162 @@
+/*
+** restore.c — migrate_restore(): put a backup's content back.
+**
+**   SELECT migrate_restore('backups/app-20261122-101500-123.db');
+**
+** The file is opened and checked (PRAGMA quick_check) before anything
+** changes; an automatic backup of what is being replaced is taken when
+** backups are on; then SQLite's backup API copies every page in, as one
+** step that completes or does not.  The live database keeps its journal mode.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+#include <sys/stat.h>
+
+static i64 pragmaValue(sqlite3 *db, const char *zSql, char *zText, int nText){
+  sqlite3_stmt *p = 0;
+  i64 v = 0;
+  if( zText ) zText[0] = 0;
+  if( sqlite3_prepare_v2(db, zSql, -1, &p, 0)==SQLITE_OK
+   && sqlite3_step(p)==SQLITE_ROW ){
+    v = sqlite3_column_int64(p, 0);
+    if( zText ){
+      sqlite3_snprintf(nText, zText, "%s",
+                       sqlite3_column_text(p, 0) ? (const char*)sqlite3_column_text(p, 0) : "");
+    }
+  }
+  sqlite3_finalize(p);
+  return v;
+}
+
+/*
+** Open the file to restore from and check it, before anything is changed.
+** A file with a -wal beside it may have content there, so it is read the
+** ordinary way; any other is read immutable, leaving nothing behind.
+*/
+static int openRestoreSource(sqlite3 *db, const char *zPath, sqlite3 **ppSrc,
+                             char **pzErr){
+  char *zWal = sqlite3_mprintf("%s-wal", zPath);
+  struct stat st;
+  int rc, immutable;
+  char zMode[16];
+  if( zWal==0 ) return SQLITE_NOMEM;
+  immutable = lstat(zWal, &st)!=0;
+  sqlite3_free(zWal);
+  rc = dbOpenReadOnly(zPath, immutable, ppSrc, pzErr);
+  if( rc==SQLITE_OK ) rc = dbQuickCheck(*ppSrc, zPath, pzErr);
+  if( rc==SQLITE_OK ){
+    /* SQLite cannot copy into a WAL database of another page size, and
+    ** says only "attempt to write a readonly database". */
+    i64 srcSize = pragmaValue(*ppSrc, "PRAGMA page_size", 0, 0);
+    i64 dbSize = pragmaValue(db, "PRAGMA main.page_size", 0, 0);
+    pragmaValue(db, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
+    if( srcSize!=dbSize && sqlite3_stricmp(zMode, "wal")==0 ){
+      *pzErr = sqlite3_mprintf("'%s' has page size %lld but this WAL database "
+                               "has %lld; SQLite cannot restore across page "
+                               "sizes in WAL mode (switch to journal_mode=DELETE "
+                               "first)", zPath, srcSize, dbSize);
+      rc = SQLITE_ERROR;
+    }
+  }
+  if( rc ){
+    sqlite3_close(*ppSrc);
+    *ppSrc = 0;
+  }
+  return rc;
+}
+
+/*
+** The pages copied in carry the source's header, WAL marks included: a
+** rollback-journal database restored from a WAL file would turn WAL.  The
+** journal mode is the live database's, so put it back.
+*/
+static int keepJournalMode(sqlite3 *db, const char *zMode, char **pzErr){
+  char zNow[16];
+  char *zSql;
+  int rc;
+  pragmaValue(db, "PRAGMA main.journal_mode", zNow, sizeof(zNow));
+  if( zMode[0]==0 || sqlite3_stricmp(zNow, zMode)==0 ) return SQLITE_OK;
+  zSql = sqlite3_mprintf("PRAGMA main.journal_mode=%s", zMode);
+  rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  if( rc && rc!=SQLITE_NOMEM ){
+    *pzErr = sqlite3_mprintf("restored, but could not set journal_mode back to "
+                             "%s: %s", zMode, sqlite3_errmsg(db));
+  }
+  return rc;
+}
+
+void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
+  const char *zPath = (const char*)sqlite3_value_text(argv[0]);
+  char *zErr = 0, *zAuto = 0;
+  char zMode[16];
+  sqlite3 *pSrc = 0;
+  struct stat st;
+  int rc, indirect = 0;
+  (void)argc;
+  if( zPath==0 || zPath[0]==0 ){
+    ctxErrorMsg(ctx, "migrate_restore: the path is %s", zPath ? "empty" : "NULL");
+    return;
+  }
+  if( !sqlite3_get_autocommit(db) ){
+    ctxErrorMsg(ctx, "migrate_restore: cannot restore inside a transaction");
+    return;
+  }
+  if( refuseIndirect(ctx, "migrate_restore") ) return;
+  if( mc->busy || runningStatements(db, &indirect)>1 ){
+    ctxErrorMsg(ctx, "migrate_restore: other statements on this connection are "
+                "still running; finish or reset them first");
+    return;
+  }
+  if( pathIsLive(db, zPath) ){
+    ctxErrorMsg(ctx, "migrate_restore: '%s' is the live database or one of its "
+                "files", zPath);
+    return;
+  }
+  if( stat(zPath, &st)!=0 || !S_ISREG(st.st_mode) ){
+    ctxErrorMsg(ctx, "migrate_restore: '%s' is not a file", zPath);
+    return;
+  }
+  if( st.st_size==0 ){
+    /* SQLite reads an empty file as an empty database: restoring it would
+    ** silently drop everything.  A backup always has at least page 1. */
+    ctxErrorMsg(ctx, "migrate_restore: '%s' is empty; it is not a SQLite "
+                "database backup", zPath);
+    return;
+  }
+  pragmaValue(db, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
+  rc = openRestoreSource(db, zPath, &pSrc, &zErr);
+  if( rc==SQLITE_OK && connBackupOn(mc, db) ){
+    /* Replacing everything is the most destructive call there is: keep what
+    ** is being replaced, like any other call that changes the schema. */
+    rc = backupAuto(db, mc, &zAuto, &zErr);
+  }
+  if( rc==SQLITE_OK ){
+    sqlite3_backup *b = sqlite3_backup_init(db, "main", pSrc, "main");
+    if( b==0 ){
+      rc = sqlite3_errcode(db);
+      zErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    }else{
+      rc = sqlite3_backup_step(b, -1);
+      if( rc==SQLITE_DONE ) rc = SQLITE_OK;
+      sqlite3_backup_finish(b);
+      if( rc ) zErr = sqlite3_mprintf("%s", sqlite3_errstr(rc));
+    }
+  }
+  sqlite3_close(pSrc);
+  if( rc==SQLITE_OK ) rc = keepJournalMode(db, zMode, &zErr);
+  if( zAuto ) logWrite(db, "backup", 0, 0, "ok", zAuto, -1);
+  if( rc ){
+    logWrite(db, "restore", 0, 0, "failed", zErr, -1);
+    ctxErrorMsg(ctx, "migrate_restore: %s", zErr ? zErr : sqlite3_errstr(rc));
+  }else{
+    logWrite(db, "restore", 0, 0, "ok", zPath, -1);
+    sqlite3_result_text(ctx, zPath, -1, SQLITE_TRANSIENT);
+  }
+  sqlite3_free(zAuto);
+  sqlite3_free(zErr);
+}
