@@ -4,8 +4,9 @@
 ** Called in autocommit mode, a migrate call owns its transaction:
 **   foreign_keys on?  -> PRAGMA foreign_keys=OFF (it is a no-op once inside)
 **   BEGIN IMMEDIATE      (the write lock first, the history read after)
+**   PRAGMA foreign_key_check  (what was already there, before the scripts)
 **   ... scripts ...
-**   PRAGMA foreign_key_check  (violations roll the whole call back)
+**   PRAGMA foreign_key_check  (new violations roll the whole call back)
 **   COMMIT, then PRAGMA foreign_keys=ON again
 ** That is SQLite's documented procedure for table rebuilds.
 **
