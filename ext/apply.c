@@ -67,14 +67,9 @@ static void failAt(Call *c, i64 v, const char *zName){
 ** snapshot is already stale, which is the right answer.)
 */
 static int lockForBackup(Call *c){
-  sqlite3_stmt *p = 0;
-  i64 v = 0;
-  char *zSql;
-  int rc = sqlite3_prepare_v2(c->db, "PRAGMA main.user_version", -1, &p, 0);
-  if( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ) v = sqlite3_column_int64(p, 0);
-  sqlite3_finalize(p);
-  zSql = sqlite3_mprintf("PRAGMA main.user_version=%lld", v);
-  rc = zSql ? sqlite3_exec(c->db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+  i64 v = pragmaValue(c->db, "PRAGMA main.user_version", 0, 0);
+  char *zSql = sqlite3_mprintf("PRAGMA main.user_version=%lld", v);
+  int rc = zSql ? sqlite3_exec(c->db, zSql, 0, 0, 0) : SQLITE_NOMEM;
   sqlite3_free(zSql);
   if( rc && rc!=SQLITE_NOMEM ) c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
   return rc;

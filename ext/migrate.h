@@ -59,6 +59,8 @@ char *utcStamp(void);               /* "20261122-101500-123" for file names */
 double msSince(const struct timespec *t0);
 void clockNow(struct timespec *t);
 int dbIsFile(sqlite3 *);            /* main is a real file (not :memory:/temp) */
+const char *sqlSkipSpace(const char *z);
+i64 pragmaValue(sqlite3 *, const char *zSql, char *zText, int nText);
 int runningStatements(sqlite3 *, int *pIndirect);
 int openCommittedState(sqlite3 *, sqlite3 **ppOut);
 int refuseIndirect(sqlite3_context *, const char *zFunc);

@@ -14,22 +14,6 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 #include <sys/stat.h>
 
-static i64 pragmaValue(sqlite3 *db, const char *zSql, char *zText, int nText){
-  sqlite3_stmt *p = 0;
-  i64 v = 0;
-  if( zText ) zText[0] = 0;
-  if( sqlite3_prepare_v2(db, zSql, -1, &p, 0)==SQLITE_OK
-   && sqlite3_step(p)==SQLITE_ROW ){
-    v = sqlite3_column_int64(p, 0);
-    if( zText ){
-      sqlite3_snprintf(nText, zText, "%s",
-                       sqlite3_column_text(p, 0) ? (const char*)sqlite3_column_text(p, 0) : "");
-    }
-  }
-  sqlite3_finalize(p);
-  return v;
-}
-
 /*
 ** Open the file to restore from and check it, before anything is changed.
 ** A file with a -wal beside it may have content there, so it is read the

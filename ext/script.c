@@ -13,24 +13,6 @@ SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 
-/* Skip blanks and comments; returns the first byte of the statement. */
-static const char *skipSpace(const char *z){
-  while( *z ){
-    if( *z==' ' || *z=='\t' || *z=='\n' || *z=='\r' || *z=='\f' || *z=='\v' ){
-      z++;
-    }else if( z[0]=='-' && z[1]=='-' ){
-      while( *z && *z!='\n' ) z++;
-    }else if( z[0]=='/' && z[1]=='*' ){
-      z += 2;
-      while( *z && !(z[0]=='*' && z[1]=='/') ) z++;
-      if( *z ) z += 2;
-    }else{
-      break;
-    }
-  }
-  return z;
-}
-
 /* One identifier, bare or quoted ("x", [x], `x`), copied into zOut. */
 static const char *readIdent(const char *z, char *zOut, int nOut){
   int n = 0;
@@ -109,13 +91,13 @@ static int isParentTable(sqlite3 *db, const char *zTable){
 static char *refusal(sqlite3 *db, const char *zStmt, int flags){
   char zWord[32], zName[256];
   int inTxn = (flags & SCRIPT_IN_TXN)!=0;
-  const char *z = readIdent(skipSpace(zStmt), zWord, sizeof(zWord));
+  const char *z = readIdent(sqlSkipSpace(zStmt), zWord, sizeof(zWord));
   if( sqlite3_stricmp(zWord, "EXPLAIN")==0 ){
     /* EXPLAIN PRAGMA x=1 still applies the PRAGMA while it is prepared. */
-    z = readIdent(skipSpace(z), zWord, sizeof(zWord));
+    z = readIdent(sqlSkipSpace(z), zWord, sizeof(zWord));
     if( sqlite3_stricmp(zWord, "QUERY")==0 ){
-      z = readIdent(skipSpace(z), zWord, sizeof(zWord));   /* PLAN */
-      z = readIdent(skipSpace(z), zWord, sizeof(zWord));
+      z = readIdent(sqlSkipSpace(z), zWord, sizeof(zWord));   /* PLAN */
+      z = readIdent(sqlSkipSpace(z), zWord, sizeof(zWord));
     }
   }
   if( sqlite3_stricmp(zWord, "VACUUM")==0 ){
@@ -126,9 +108,9 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags){
       "VACUUM after the call returns");
   }
   if( sqlite3_stricmp(zWord, "PRAGMA")==0 ){
-    z = readIdent(skipSpace(z), zName, sizeof(zName));
-    z = skipSpace(z);
-    if( *z=='.' ) z = skipSpace(readIdent(skipSpace(z+1), zName, sizeof(zName)));
+    z = readIdent(sqlSkipSpace(z), zName, sizeof(zName));
+    z = sqlSkipSpace(z);
+    if( *z=='.' ) z = sqlSkipSpace(readIdent(sqlSkipSpace(z+1), zName, sizeof(zName)));
     setCase(zName, 0);
     if( isWord(zName, azPragmaNever) && (*z=='=' || *z=='(') ){
       return sqlite3_mprintf("PRAGMA %s is refused in migrations", zName);
@@ -160,15 +142,15 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags){
     /* Foreign keys are enforced and cannot be turned off here: dropping a
     ** parent table runs an implicit DELETE that fires ON DELETE actions
     ** (CASCADE deletes the children's rows). */
-    z = readIdent(skipSpace(z), zWord, sizeof(zWord));
+    z = readIdent(sqlSkipSpace(z), zWord, sizeof(zWord));
     if( sqlite3_stricmp(zWord, "TABLE")!=0 ) return 0;
-    z = readIdent(skipSpace(z), zName, sizeof(zName));
+    z = readIdent(sqlSkipSpace(z), zName, sizeof(zName));
     if( sqlite3_stricmp(zName, "IF")==0 ){
-      z = readIdent(skipSpace(z), zWord, sizeof(zWord));      /* EXISTS */
-      z = readIdent(skipSpace(z), zName, sizeof(zName));
+      z = readIdent(sqlSkipSpace(z), zWord, sizeof(zWord));      /* EXISTS */
+      z = readIdent(sqlSkipSpace(z), zName, sizeof(zName));
     }
-    z = skipSpace(z);
-    if( *z=='.' ) readIdent(skipSpace(z+1), zName, sizeof(zName));
+    z = sqlSkipSpace(z);
+    if( *z=='.' ) readIdent(sqlSkipSpace(z+1), zName, sizeof(zName));
     if( !isParentTable(db, zName) ) return 0;
     return sqlite3_mprintf("DROP TABLE %s inside your own transaction with "
       "foreign_keys on would fire its ON DELETE actions (SQLite cannot turn "
@@ -204,7 +186,7 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     ** and the other on/off flags) while it prepares them. */
     char *zWhy = refusal(db, zStart, flags);
     if( zWhy ){
-      line += countLines(zLineAt, skipSpace(zStart));
+      line += countLines(zLineAt, sqlSkipSpace(zStart));
       *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, zWhy);
       sqlite3_free(zWhy);
       rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
@@ -213,7 +195,7 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     rc = sqlite3_prepare_v2(db, zStart, -1, &pStmt, &zNext);
     if( rc!=SQLITE_OK ){
       int off = sqlite3_error_offset(db);
-      const char *zAt = off>=0 ? zStart+off : skipSpace(zStart);
+      const char *zAt = off>=0 ? zStart+off : sqlSkipSpace(zStart);
       line += countLines(zLineAt, zAt);
       *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, sqlite3_errmsg(db));
       break;
@@ -224,7 +206,7 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     if( rc==SQLITE_DONE ){
       rc = SQLITE_OK;
     }else{
-      line += countLines(zLineAt, skipSpace(zStart));
+      line += countLines(zLineAt, sqlSkipSpace(zStart));
       *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, sqlite3_errmsg(db));
     }
     sqlite3_finalize(pStmt);

@@ -37,14 +37,8 @@ static const char *const azSetting[MIGRATE_NSETTING] = {
 };
 
 static i64 pragmaInt(sqlite3 *db, const char *zName){
-  sqlite3_stmt *p = 0;
-  i64 v = 0;
   char *zSql = sqlite3_mprintf("PRAGMA main.%s", zName);
-  if( zSql && sqlite3_prepare_v2(db, zSql, -1, &p, 0)==SQLITE_OK
-   && sqlite3_step(p)==SQLITE_ROW ){
-    v = sqlite3_column_int64(p, 0);
-  }
-  sqlite3_finalize(p);
+  i64 v = zSql ? pragmaValue(db, zSql, 0, 0) : 0;
   sqlite3_free(zSql);
   return v;
 }

@@ -62,21 +62,39 @@ int dbIsFile(sqlite3 *db){
   return z!=0 && z[0]!=0;
 }
 
-/* Does the statement's text begin with the keyword PRAGMA? */
-static int isPragma(const char *z){
-  while( z && *z ){
-    if( *z==' ' || *z=='\t' || *z=='\n' || *z=='\r' ){
+/* Skip blanks and comments: where the next token of SQL text starts. */
+const char *sqlSkipSpace(const char *z){
+  while( *z ){
+    if( *z==' ' || *z=='\t' || *z=='\n' || *z=='\r' || *z=='\f' || *z=='\v' ){
       z++;
     }else if( z[0]=='-' && z[1]=='-' ){
       while( *z && *z!='\n' ) z++;
     }else if( z[0]=='/' && z[1]=='*' ){
-      const char *zEnd = strstr(z+2, "*/");
-      z = zEnd ? zEnd+2 : z+strlen(z);
+      z += 2;
+      while( *z && !(z[0]=='*' && z[1]=='/') ) z++;
+      if( *z ) z += 2;
     }else{
-      return sqlite3_strnicmp(z, "PRAGMA", 6)==0;
+      break;
     }
   }
-  return 0;
+  return z;
+}
+
+/* The first column of the first row of a query (a PRAGMA), as an integer,
+** and as text into zText when it is given; 0 and "" when there is none. */
+i64 pragmaValue(sqlite3 *db, const char *zSql, char *zText, int nText){
+  sqlite3_stmt *p = 0;
+  i64 v = 0;
+  if( zText ) zText[0] = 0;
+  if( sqlite3_prepare_v2(db, zSql, -1, &p, 0)==SQLITE_OK
+   && sqlite3_step(p)==SQLITE_ROW ){
+    v = sqlite3_column_int64(p, 0);
+    if( zText && sqlite3_column_text(p, 0) ){
+      sqlite3_snprintf(nText, zText, "%s", (const char*)sqlite3_column_text(p, 0));
+    }
+  }
+  sqlite3_finalize(p);
+  return v;
 }
 
 /*
@@ -102,7 +120,10 @@ int runningStatements(sqlite3 *db, int *pIndirect){
   while( (p = sqlite3_next_stmt(db, p))!=0 ){
     if( sqlite3_stmt_busy(p) ){
       n++;
-      if( !sqlite3_stmt_readonly(p) || isPragma(sqlite3_sql(p)) ) *pIndirect = 1;
+      if( !sqlite3_stmt_readonly(p)
+       || sqlite3_strnicmp(sqlSkipSpace(sqlite3_sql(p)), "PRAGMA", 6)==0 ){
+        *pIndirect = 1;
+      }
     }
   }
   return n;
