@@ -18,6 +18,7 @@ SQLITE_EXTENSION_INIT3
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,12 @@ static int isLiveFile(sqlite3 *db, const char *zPath){
   static const char *azSuffix[] = {"", "-wal", "-shm", "-journal"};
   const char *zDb = sqlite3_db_filename(db, "main");
   struct stat st, stLive;
-  char *zReal;
+  char aReal[PATH_MAX];       /* realpath() into our buffer: no malloc() */
+  const char *zReal;
   size_t i;
   if( zDb==0 || zDb[0]==0 ) return 0;
   if( stat(zPath, &st)!=0 ) memset(&st, 0, sizeof(st));
-  zReal = realpath(zPath, 0);
+  zReal = realpath(zPath, aReal);
   for(i=0; i<sizeof(azSuffix)/sizeof(azSuffix[0]); i++){
     char *zLive = sqlite3_mprintf("%s%s", zDb, azSuffix[i]);
     int same = 0;
@@ -46,16 +48,17 @@ static int isLiveFile(sqlite3 *db, const char *zPath){
      && st.st_dev==stLive.st_dev && st.st_ino==stLive.st_ino ) same = 1;
     if( !same && zReal && strcmp(zReal, zLive)==0 ) same = 1;
     sqlite3_free(zLive);
-    if( same ){ free(zReal); return 1; }
+    if( same ) return 1;
   }
-  free(zReal);
   return 0;
 }
 
 /* The canonical name a new file at zPath would have: its folder resolved. */
 static char *canonicalNew(const char *zPath){
   const char *zSlash = strrchr(zPath, '/');
-  char *zDir, *zReal, *zOut;
+  char aReal[PATH_MAX];
+  char *zDir;
+  const char *zReal;
   if( zSlash==0 ){
     zDir = sqlite3_mprintf(".");
   }else if( zSlash==zPath ){
@@ -64,12 +67,10 @@ static char *canonicalNew(const char *zPath){
     zDir = sqlite3_mprintf("%.*s", (int)(zSlash-zPath), zPath);
   }
   if( zDir==0 ) return 0;
-  zReal = realpath(zDir, 0);
+  zReal = realpath(zDir, aReal);
   sqlite3_free(zDir);
   if( zReal==0 ) return 0;
-  zOut = sqlite3_mprintf("%s/%s", zReal, zSlash ? zSlash+1 : zPath);
-  free(zReal);
-  return zOut;
+  return sqlite3_mprintf("%s/%s", zReal, zSlash ? zSlash+1 : zPath);
 }
 
 int pathIsLive(sqlite3 *db, const char *zPath){
