@@ -354,7 +354,7 @@ static int newest(Call *c, i64 *pV, char **pzName, int *pAny){
     *pzName = sqlite3_mprintf("%s", sqlite3_column_text(p, 1));
     if( *pzName==0 ) rc = SQLITE_NOMEM;
   }
-  if( rc==SQLITE_OK ) rc = sqlite3_finalize(p); else sqlite3_finalize(p);
+  { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
   if( rc && rc!=SQLITE_NOMEM ) c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
   return rc;
 }

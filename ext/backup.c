@@ -393,13 +393,7 @@ static void pruneAuto(sqlite3 *db, const char *zDir, int keep){
     AutoFile f;
     if( strncmp(de->d_name, zStem, nStem)!=0 || de->d_name[nStem]!='-'
      || !parseAutoName(de->d_name+nStem+1, &f) ) continue;
-    if( n==nAlloc ){
-      int nNew = nAlloc ? nAlloc*2 : 16;
-      AutoFile *aNew = sqlite3_realloc64(a, sizeof(AutoFile)*(sqlite3_uint64)nNew);
-      if( aNew==0 ) break;
-      a = aNew;
-      nAlloc = nNew;
-    }
+    if( arrayReserve((void**)&a, &nAlloc, n, sizeof(AutoFile)) ) break;
     f.zName = sqlite3_mprintf("%s", de->d_name);
     if( f.zName ) a[n++] = f;
   }

@@ -114,12 +114,9 @@ int historyLoad(sqlite3 *db, History *pH, char **pzErr){
   if( rc ){ *pzErr = dbErr(db); return rc; }
   while( (rc = sqlite3_step(p))==SQLITE_ROW ){
     Applied *a;
-    if( pH->n==nAlloc ){
-      int nNew = nAlloc ? nAlloc*2 : 64;
-      Applied *aNew = sqlite3_realloc64(pH->a, (sqlite3_uint64)nNew*sizeof(Applied));
-      if( aNew==0 ){ nomem = 1; break; }
-      pH->a = aNew;
-      nAlloc = nNew;
+    if( arrayReserve((void**)&pH->a, &nAlloc, pH->n, sizeof(Applied)) ){
+      nomem = 1;
+      break;
     }
     a = &pH->a[pH->n++];
     memset(a, 0, sizeof(*a));

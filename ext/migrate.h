@@ -62,19 +62,11 @@ int dbIsFile(sqlite3 *);            /* main is a real file (not :memory:/temp) *
 const char *sqlSkipSpace(const char *z);
 i64 pragmaValue(sqlite3 *, const char *zSql, char *zText, int nText);
 int runningStatements(sqlite3 *, int *pIndirect);
+int arrayReserve(void **pa, int *pnAlloc, int n, size_t szElem);
 int openCommittedState(sqlite3 *, sqlite3 **ppOut);
 int refuseIndirect(sqlite3_context *, const char *zFunc);
 
 /* ---- sha256.c ----------------------------------------------------------- */
-typedef struct Sha256 {
-  uint32_t h[8];
-  uint64_t nByte;
-  unsigned char buf[64];
-  unsigned nBuf;
-} Sha256;
-void sha256Init(Sha256 *);
-void sha256Update(Sha256 *, const void *, size_t);
-void sha256FinalHex(Sha256 *, char zOut[65]);
 void sha256Hex(const void *, size_t, char zOut[65]);
 
 /* sha256.c also defines the SQL helper migrate_sha256(x). */
@@ -190,11 +182,9 @@ typedef struct Txn {
 void txnStart(Txn *, sqlite3 *);
 int txnBegin(Txn *, char **pzErr);
 int txnScriptStarting(Txn *, char **pzErr);
-int txnFkCheck(Txn *, char **pzErr);
 int txnCommit(Txn *, char **pzErr);
 void txnRollback(Txn *);
 int txnFinish(Txn *, char **pzErr);
-void settingsSave(sqlite3 *, i64 *aSaved);
 int settingsRestore(sqlite3 *, const i64 *aSaved);
 
 /* ---- backup.c ----------------------------------------------------------- */

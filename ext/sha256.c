@@ -1,6 +1,14 @@
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3
 
+/* The running state of one hash. */
+typedef struct Sha256 {
+  uint32_t h[8];
+  uint64_t nByte;
+  unsigned char buf[64];
+  unsigned nBuf;
+} Sha256;
+
 /*
 ** sha256.c — SHA-256 checksums of migration files (FIPS 180-4), and the
 ** SQL helper that exposes it, so a user can compare a history checksum
@@ -68,7 +76,7 @@ static void sha256Block(Sha256 *p, const unsigned char *blk){
   p->h[4] += e; p->h[5] += f; p->h[6] += g; p->h[7] += h;
 }
 
-void sha256Init(Sha256 *p){
+static void sha256Init(Sha256 *p){
   /* First 32 bits of the fractional parts of the square roots of the
   ** first 8 primes (FIPS 180-4, 5.3.3). */
   static const uint32_t h0[8] = {
@@ -80,7 +88,7 @@ void sha256Init(Sha256 *p){
   p->nBuf = 0;
 }
 
-void sha256Update(Sha256 *p, const void *pData, size_t n){
+static void sha256Update(Sha256 *p, const void *pData, size_t n){
   const unsigned char *z = pData;
   p->nByte += n;
   while( n > 0 ){
@@ -105,7 +113,7 @@ void sha256Update(Sha256 *p, const void *pData, size_t n){
 
 /* Pad (a 1 bit, zeros, the 64-bit big-endian bit length; FIPS 180-4, 5.1.1)
 ** and write the digest as 64 lowercase hex digits and a NUL. */
-void sha256FinalHex(Sha256 *p, char zOut[65]){
+static void sha256FinalHex(Sha256 *p, char zOut[65]){
   static const char hex[] = "0123456789abcdef";
   uint64_t nBit = p->nByte * 8;
   int i;

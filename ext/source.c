@@ -80,13 +80,7 @@ static int endsWith(const char *z, size_t n, const char *zEnd){
 static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
                     const char *zFile){
   Entry *e;
-  if( p->n==p->nAlloc ){
-    int nNew = p->nAlloc ? p->nAlloc*2 : 64;
-    Entry *aNew = sqlite3_realloc64(p->a, (sqlite3_uint64)nNew*sizeof(Entry));
-    if( aNew==0 ) return SQLITE_NOMEM;
-    p->a = aNew;
-    p->nAlloc = nNew;
-  }
+  if( arrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(Entry)) ) return SQLITE_NOMEM;
   e = &p->a[p->n];
   e->version = v;
   e->kind = kind;

@@ -43,7 +43,7 @@ static i64 pragmaInt(sqlite3 *db, const char *zName){
   return v;
 }
 
-void settingsSave(sqlite3 *db, i64 *aSaved){
+static void settingsSave(sqlite3 *db, i64 *aSaved){
   int i;
   for(i=0; i<MIGRATE_NSETTING; i++) aSaved[i] = pragmaInt(db, azSetting[i]);
 }
@@ -62,7 +62,7 @@ int settingsRestore(sqlite3 *db, const i64 *aSaved){
   return rc;
 }
 
-static int execOrExplain(sqlite3 *db, const char *zSql, char **pzErr){
+static int execReporting(sqlite3 *db, const char *zSql, char **pzErr){
   int rc = sqlite3_exec(db, zSql, 0, 0, 0);
   if( rc && pzErr && *pzErr==0 ) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
   return rc;
@@ -82,15 +82,15 @@ int txnBegin(Txn *t, char **pzErr){
   int rc;
   if( t->owned ){
     if( t->fkOn ){
-      rc = execOrExplain(t->db, "PRAGMA foreign_keys=OFF", pzErr);
+      rc = execReporting(t->db, "PRAGMA foreign_keys=OFF", pzErr);
       if( rc ) return rc;
     }
-    rc = execOrExplain(t->db, "BEGIN IMMEDIATE", pzErr);
+    rc = execReporting(t->db, "BEGIN IMMEDIATE", pzErr);
   }else{
-    rc = execOrExplain(t->db, "SAVEPOINT migrate", pzErr);
+    rc = execReporting(t->db, "SAVEPOINT migrate", pzErr);
     if( rc==SQLITE_OK && t->fkOn && !t->deferWasOn ){
       t->open = 1;
-      rc = execOrExplain(t->db, "PRAGMA defer_foreign_keys=ON", pzErr);
+      rc = execReporting(t->db, "PRAGMA defer_foreign_keys=ON", pzErr);
     }
   }
   if( rc==SQLITE_OK ) t->open = 1;
@@ -137,12 +137,9 @@ static int fkCollect(sqlite3 *db, FkSet *p){
   memset(p, 0, sizeof(*p));
   while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
     FkRow *r;
-    if( p->n==p->nAlloc ){
-      int nNew = p->nAlloc ? p->nAlloc*2 : 16;
-      FkRow *aNew = sqlite3_realloc64(p->a, sizeof(FkRow)*(sqlite3_uint64)nNew);
-      if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
-      p->a = aNew;
-      p->nAlloc = nNew;
+    if( arrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(FkRow)) ){
+      rc = SQLITE_NOMEM;
+      break;
     }
     r = &p->a[p->n];
     r->zTable = sqlite3_mprintf("%s", sqlite3_column_text(pStmt, 0));
@@ -154,7 +151,7 @@ static int fkCollect(sqlite3 *db, FkSet *p){
     p->n++;
     if( r->zTable==0 || r->zParent==0 ) rc = SQLITE_NOMEM;
   }
-  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt); else sqlite3_finalize(pStmt);
+  { int rcFin = sqlite3_finalize(pStmt); if( rc==SQLITE_OK ) rc = rcFin; }
   if( rc ) fkSetFree(p);
   return rc;
 }
@@ -200,7 +197,7 @@ int txnScriptStarting(Txn *t, char **pzErr){
 ** names the first and counts them all.  Violations the database already had
 ** do not block a migration (they are the application's to fix).
 */
-int txnFkCheck(Txn *t, char **pzErr){
+static int txnFkCheck(Txn *t, char **pzErr){
   FkSet now;
   FkSet *pBase = (FkSet*)t->pBaseline;
   int rc, i, nNew = 0;
@@ -252,7 +249,7 @@ int txnFkCheck(Txn *t, char **pzErr){
 int txnCommit(Txn *t, char **pzErr){
   int rc = txnFkCheck(t, pzErr);
   if( rc ) return rc;
-  rc = execOrExplain(t->db, t->owned ? "COMMIT" : "RELEASE migrate", pzErr);
+  rc = execReporting(t->db, t->owned ? "COMMIT" : "RELEASE migrate", pzErr);
   if( rc==SQLITE_OK ){
     t->open = 0;
     t->changed = 0;

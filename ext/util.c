@@ -156,3 +156,19 @@ int openCommittedState(sqlite3 *db, sqlite3 **ppOut){
   if( rc==SQLITE_OK ) sqlite3_busy_timeout(*ppOut, 5000);
   return rc;
 }
+
+/*
+** Room for element n of a growing array *pa of nAlloc elements of szElem
+** bytes, doubling it when full.  SQLITE_NOMEM leaves the array as it was.
+*/
+int arrayReserve(void **pa, int *pnAlloc, int n, size_t szElem){
+  int nNew;
+  void *aNew;
+  if( n<*pnAlloc ) return SQLITE_OK;
+  nNew = *pnAlloc ? *pnAlloc*2 : 16;
+  aNew = sqlite3_realloc64(*pa, (sqlite3_uint64)nNew*szElem);
+  if( aNew==0 ) return SQLITE_NOMEM;
+  *pa = aNew;
+  *pnAlloc = nNew;
+  return SQLITE_OK;
+}
