@@ -5,6 +5,8 @@
 **   SELECT migrate_apply('db/migrations', 20);  -- pending ones up to 20
 **   SELECT migrate_rollback();                  -- the newest one
 **   SELECT migrate_rollback(3);                 -- the newest three
+**   SELECT migrate_rollback_to(20);             -- every one newer than 20
+**   SELECT migrate_reset();                     -- every one
 **
 ** One call reads straight down: source -> transaction (write lock) ->
 ** history -> plan -> backup -> scripts -> history + log -> commit.  With the
@@ -15,15 +17,18 @@
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 /* State of one apply or rollback call. */
 typedef struct Call {
   sqlite3 *db;
   MigrateConn *mc;
-  const char *zFunc;   /* "migrate_apply" or "migrate_rollback" */
+  const char *zFunc;   /* "migrate_apply", "migrate_rollback", ... */
   Txn t;
   int atomic;          /* commit everything at the end (else per migration) */
+  i64 floor;           /* rollback: never below this version */
   int nDone;           /* migrations applied or rolled back so far */
   int backedUp;        /* the automatic backup was taken (or is not wanted) */
   int callerWrote;     /* the caller's transaction had written before us */
@@ -61,6 +66,56 @@ static void failAt(Call *c, i64 v, const char *zName){
 }
 
 /*
+** The trace setting: "applying 004_add_tags.sql … " as a step starts, its
+** time when it ends, so a slow or hanging step is visible while it runs.
+*/
+static void traceStart(Call *c, const char *zFmt, ...){
+  va_list ap;
+  if( !c->mc->trace ) return;
+  va_start(ap, zFmt);
+  fputs("migrate: ", stderr);
+  vfprintf(stderr, zFmt, ap);
+  fputs(" \xe2\x80\xa6 ", stderr);
+  fflush(stderr);
+  va_end(ap);
+}
+
+static void traceEnd(Call *c, int rc, double ms){
+  if( !c->mc->trace ) return;
+  if( rc==SQLITE_OK ) fprintf(stderr, "%.0f ms\n", ms);
+  else fprintf(stderr, "failed\n");
+  fflush(stderr);
+}
+
+/*
+** The user_version setting: PRAGMA user_version follows the newest applied
+** version, inside the same transaction as the history it mirrors.  It holds
+** a 32-bit signed integer, so a timestamp version cannot be mirrored.
+*/
+static int syncUserVersion(Call *c){
+  i64 v = 0, cur;
+  int any = 0, rc;
+  char *zSql;
+  if( !c->mc->userVersion ) return SQLITE_OK;
+  rc = historyMax(c->db, &v, &any, &c->zErr);
+  if( rc ) return rc;
+  if( !any ) v = 0;
+  if( v>2147483647 ){
+    c->zErr = sqlite3_mprintf("user_version cannot hold version %lld (it holds "
+                              "at most 2147483647); turn the user_version "
+                              "setting off", v);
+    return SQLITE_ERROR;
+  }
+  cur = pragmaValue(c->db, "PRAGMA main.user_version", 0, 0);
+  if( cur==v ) return SQLITE_OK;
+  zSql = sqlite3_mprintf("PRAGMA main.user_version=%lld", v);
+  rc = zSql ? sqlite3_exec(c->db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  if( rc && rc!=SQLITE_NOMEM ) c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
+  return rc;
+}
+
+/*
 ** Inside the caller's transaction: take the write lock now, by writing
 ** user_version back unchanged, so no other connection can commit between
 ** the copy and our first change.  (In WAL mode this fails if the caller's
@@ -90,7 +145,16 @@ static int backupOnce(Call *c){
     rc = lockForBackup(c);
     if( rc ) return rc;
   }
-  rc = backupAuto(c->db, c->mc, &zPath, &c->zErr);
+  {
+    struct timespec t0;
+    clockNow(&t0);
+    traceStart(c, "backing up");
+    rc = backupAuto(c->db, c->mc, &zPath, &c->zErr);
+    traceEnd(c, rc, msSince(&t0));
+  }
+  if( rc==SQLITE_OK && c->mc->trace ){
+    fprintf(stderr, "migrate: backup written to %s\n", zPath);
+  }
   if( rc ){
     char *z = sqlite3_mprintf("automatic backup failed: %s", c->zErr);
     sqlite3_free(c->zErr);
@@ -104,7 +168,8 @@ static int backupOnce(Call *c){
 
 /* Commit, noting that the backup's log row is now safely written. */
 static int commit(Call *c){
-  int rc = txnCommit(&c->t, &c->zErr);
+  int rc = syncUserVersion(c);
+  if( rc==SQLITE_OK ) rc = txnCommit(&c->t, &c->zErr);
   if( rc==SQLITE_OK ){
     sqlite3_free(c->zBackup);
     c->zBackup = 0;
@@ -218,7 +283,11 @@ static int applyOne(Call *c, Migration *m){
   loadedUp(&ld, &up);
   rc = backupOnce(c);
   clockNow(&t0);
-  if( rc==SQLITE_OK ) rc = runScript(c, &up, m->file);
+  if( rc==SQLITE_OK ){
+    traceStart(c, "applying %s", m->file);
+    rc = runScript(c, &up, m->file);
+    traceEnd(c, rc, msSince(&t0));
+  }
   ms = msSince(&t0);
   if( rc==SQLITE_OK ){
     zUp = loadedStoredUp(&ld);
@@ -258,7 +327,7 @@ static int stillOurs(Call *c, i64 expect, int *pOurs){
 
 static int applyAll(Call *c, const char *zDir, i64 target){
   Source src;
-  int rc = sourceScan(zDir, &src, &c->zErr);
+  int rc = sourceOpen(c->db, zDir, &src, &c->zErr);
   int replan = 1;
   if( rc ) return rc;
   rc = txnBegin(&c->t, &c->zErr);
@@ -324,8 +393,10 @@ static int rollbackOne(Call *c, i64 v, const char *zName){
     down.line = sec.down.line;
     down.noTxn = sec.down.noTxn;
     clockNow(&t0);
+    traceStart(c, "rolling back %s", zShow);
     rc = runScript(c, &down, zShow);
     ms = msSince(&t0);
+    traceEnd(c, rc, ms);
   }
   if( rc==SQLITE_OK ) rc = historyDelete(c->db, v, &c->zErr);
   if( rc==SQLITE_OK ){
@@ -340,14 +411,16 @@ static int rollbackOne(Call *c, i64 v, const char *zName){
   return rc;
 }
 
-/* The newest applied migration, or *pAny = 0 when there is none. */
+/* The newest applied migration above the floor, or *pAny = 0 if none. */
 static int newest(Call *c, i64 *pV, char **pzName, int *pAny){
   sqlite3_stmt *p = 0;
   int rc;
   *pAny = 0;
   *pzName = 0;
   rc = sqlite3_prepare_v2(c->db, "SELECT version, name FROM main.migrate_history"
-                          " ORDER BY version DESC LIMIT 1", -1, &p, 0);
+                          " WHERE version>?1 ORDER BY version DESC LIMIT 1",
+                          -1, &p, 0);
+  if( rc==SQLITE_OK ) sqlite3_bind_int64(p, 1, c->floor);
   if( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
     *pAny = 1;
     *pV = sqlite3_column_int64(p, 0);
@@ -359,18 +432,20 @@ static int newest(Call *c, i64 *pV, char **pzName, int *pAny){
   return rc;
 }
 
-/* Before anything runs: every one of the newest n must have a down script. */
+/* Before anything runs: every one of the newest n above the floor must have
+** a down script. */
 static int allReversible(Call *c, i64 n){
   sqlite3_stmt *p = 0;
   int rc = sqlite3_prepare_v2(c->db,
       "SELECT version, name FROM (SELECT version, name, down FROM "
-      "main.migrate_history ORDER BY version DESC LIMIT ?1) WHERE down IS NULL "
-      "ORDER BY version DESC LIMIT 1", -1, &p, 0);
+      "main.migrate_history WHERE version>?2 ORDER BY version DESC LIMIT ?1) "
+      "WHERE down IS NULL ORDER BY version DESC LIMIT 1", -1, &p, 0);
   if( rc ){
     c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
     return rc;
   }
   sqlite3_bind_int64(p, 1, n);
+  sqlite3_bind_int64(p, 2, c->floor);
   if( sqlite3_step(p)==SQLITE_ROW ){
     failAt(c, sqlite3_column_int64(p, 0), (const char*)sqlite3_column_text(p, 1));
     c->zErr = sqlite3_mprintf("%lld_%s has no down script; it cannot be rolled "
@@ -414,15 +489,18 @@ static int rollbackAll(Call *c, i64 n){
 ** connection's settings, run, roll back on failure, restore, log, report.
 */
 static void runCall(sqlite3_context *ctx, const char *zFunc, const char *zDir,
-                    i64 arg){
+                    i64 arg, i64 floor){
   MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
   Call c;
+  struct timespec t0;
   int rc;
   if( callRefused(ctx, mc, zFunc) ) return;
   memset(&c, 0, sizeof(c));
   c.db = sqlite3_context_db_handle(ctx);
   c.mc = mc;
   c.zFunc = zFunc;
+  c.floor = floor;
+  clockNow(&t0);
   txnStart(&c.t, c.db);
   c.callerWrote = !c.t.owned && sqlite3_txn_state(c.db, "main")==SQLITE_TXN_WRITE;
   c.atomic = mc->atomic || !c.t.owned;
@@ -451,6 +529,12 @@ static void runCall(sqlite3_context *ctx, const char *zFunc, const char *zDir,
   }else{
     sqlite3_result_int(ctx, c.nDone);
   }
+  if( mc->trace ){
+    fprintf(stderr, "migrate: %s: %s, %d migration%s, %.0f ms\n", zFunc,
+            rc ? "failed, nothing changed" : "done", c.nDone,
+            c.nDone==1 ? "" : "s", msSince(&t0));
+    fflush(stderr);
+  }
   sqlite3_free(c.failName);
   sqlite3_free(c.zBackup);
   sqlite3_free(c.zErr);
@@ -473,7 +557,7 @@ void applyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     }
     target = sqlite3_value_int64(argv[1]);
   }
-  runCall(ctx, "migrate_apply", zDir, target);
+  runCall(ctx, "migrate_apply", zDir, target, 0);
 }
 
 void rollbackFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
@@ -492,7 +576,25 @@ void rollbackFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     sqlite3_result_int(ctx, 0);
     return;
   }
-  runCall(ctx, "migrate_rollback", 0, n);
+  runCall(ctx, "migrate_rollback", 0, n, INT64_MIN);
+}
+
+/* migrate_rollback_to(version): roll back every migration newer than it. */
+void rollbackToFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  (void)argc;
+  if( sqlite3_value_numeric_type(argv[0])!=SQLITE_INTEGER ){
+    ctxErrorMsg(ctx, "migrate_rollback_to: the version must be an integer, "
+                "not '%s'", sqlite3_value_text(argv[0]) ?
+                (const char*)sqlite3_value_text(argv[0]) : "NULL");
+    return;
+  }
+  runCall(ctx, "migrate_rollback_to", 0, INT64_MAX, sqlite3_value_int64(argv[0]));
+}
+
+/* migrate_reset(): roll back every applied migration. */
+void resetFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  (void)argc; (void)argv;
+  runCall(ctx, "migrate_reset", 0, INT64_MAX, INT64_MIN);
 }
 
 void currentFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){

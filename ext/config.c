@@ -68,13 +68,37 @@ static void resultSwitch(sqlite3_context *ctx, int on){
   sqlite3_result_text(ctx, on ? "on" : "off", -1, SQLITE_STATIC);
 }
 
-#define KNOWN_KEYS "atomic, backup, backup_dir, backup_keep"
+#define KNOWN_KEYS "atomic, backup, backup_dir, backup_keep, trace, user_version"
+
+/* The on/off settings, by name. */
+typedef struct Switch {
+  const char *zName;
+  int *pValue;
+} Switch;
+
+static int findSwitch(MigrateConn *p, const char *zKey, Switch *pOut){
+  const Switch aSwitch[] = {
+    { "atomic",       &p->atomic },
+    { "backup",       &p->backup },
+    { "trace",        &p->trace },
+    { "user_version", &p->userVersion },
+  };
+  size_t i;
+  for(i=0; i<sizeof(aSwitch)/sizeof(aSwitch[0]); i++){
+    if( sqlite3_stricmp(zKey, aSwitch[i].zName)==0 ){
+      *pOut = aSwitch[i];
+      return 1;
+    }
+  }
+  return 0;
+}
 
 void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   MigrateConn *p = (MigrateConn*)sqlite3_user_data(ctx);
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   const char *zKey = (const char*)sqlite3_value_text(argv[0]);
   sqlite3_value *pVal = argc>1 ? argv[1] : 0;
+  Switch sw;
 
   /* Reading is harmless; a setting changed from a CHECK constraint of a
   ** hostile schema (say, backup off) is not. */
@@ -84,20 +108,21 @@ void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 KNOWN_KEYS ")");
     return;
   }
-  if( sqlite3_stricmp(zKey, "atomic")==0 || sqlite3_stricmp(zKey, "backup")==0 ){
-    int isAtomic = sqlite3_stricmp(zKey, "atomic")==0;
+  if( findSwitch(p, zKey, &sw) ){
     if( pVal ){
       int on = parseSwitch(pVal);
       if( on<0 ){
         ctxErrorMsg(ctx, "migrate_config: %s must be 'on' or 'off', not '%s'",
-                    isAtomic ? "atomic" : "backup",
+                    sw.zName,
                     sqlite3_value_text(pVal) ? (const char*)sqlite3_value_text(pVal)
                                              : "NULL");
         return;
       }
-      if( isAtomic ) p->atomic = on; else p->backup = on;
+      *sw.pValue = on;
     }
-    resultSwitch(ctx, isAtomic ? p->atomic : connBackupOn(p, db));
+    /* backup is -1 until set: on for a file database, off otherwise. */
+    resultSwitch(ctx, sw.pValue==&p->backup ? connBackupOn(p, db)
+                                                   : *sw.pValue);
   }else if( sqlite3_stricmp(zKey, "backup_keep")==0 ){
     if( pVal ){
       i64 n = sqlite3_value_int64(pVal);

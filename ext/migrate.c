@@ -41,8 +41,11 @@ static const struct {
   { "migrate_apply",    2, SIDE_EFFECTS, applyFunc },
   { "migrate_rollback", 0, SIDE_EFFECTS, rollbackFunc },
   { "migrate_rollback", 1, SIDE_EFFECTS, rollbackFunc },
+  { "migrate_rollback_to", 1, SIDE_EFFECTS, rollbackToFunc },
+  { "migrate_reset",    0, SIDE_EFFECTS, resetFunc },
   { "migrate_backup",   1, SIDE_EFFECTS, backupFunc },
   { "migrate_restore",  1, SIDE_EFFECTS, restoreFunc },
+  { "migrate_create",   2, SIDE_EFFECTS, createFunc },
   /* Settings decide whether backups are taken: not for a hostile schema. */
   { "migrate_config",   1, SIDE_EFFECTS, configFunc },
   { "migrate_config",   2, SIDE_EFFECTS, configFunc },

@@ -7,12 +7,14 @@
 **   sha256.c    checksums (and migrate_sha256)
 **   format.c    one file's text -> up/down sections and options (pure)
 **   source.c    a directory -> migrations in version order; reading one file
+**   rowsource.c a query's rows -> migrations, for apps without a folder
 **   history.c   the migrate_history and migrate_log tables
 **   script.c    run one script statement by statement, with file:line errors
 **   txn.c       who owns the transaction, foreign keys, settings restored
 **   apply.c     migrate_apply / migrate_rollback / migrate_current
 **   backup.c    migrate_backup, automatic backups and their retention
 **   restore.c   migrate_restore
+**   create.c    migrate_create: a new migration in the folder's convention
 **   status.c    the migrations table-valued function
 **
 ** The data path of one call reads straight down:
@@ -44,6 +46,8 @@ struct MigrateConn {
   char *backupDir;   /* NULL = "backups" beside the database file */
   int backupKeep;    /* automatic backups to keep */
   int atomic;        /* 1: one call commits all of its migrations or none */
+  int trace;         /* 1: print each step to stderr as it happens */
+  int userVersion;   /* 1: keep PRAGMA user_version equal to the newest version */
   int busy;          /* a migrate call is running: refuse re-entry */
 };
 MigrateConn *connNew(void);
@@ -101,6 +105,10 @@ typedef struct Migration {
   char *downFile;  /* separate down file (pair, folder, Flyway U), or NULL */
   char *downPath;
   int how;         /* FMT_MARKED or FMT_WHOLE_UP */
+  char *rowUp;     /* from a query's row (rowsource.c): the texts themselves */
+  size_t nRowUp;
+  char *rowDown;
+  size_t nRowDown;
 } Migration;
 typedef struct Source {
   char *dir;
@@ -108,6 +116,10 @@ typedef struct Source {
   int n;
 } Source;
 int sourceScan(const char *zDir, Source *, char **pzErr);
+/* A folder, or a query whose rows are migrations (rowsource.c). */
+int sourceOpen(sqlite3 *, const char *zDirOrQuery, Source *, char **pzErr);
+int sourceIsQuery(const char *);
+int sourceQuery(sqlite3 *, const char *zSql, Source *, char **pzErr);
 void sourceFree(Source *);
 Migration *sourceFind(Source *, i64 version);
 
@@ -200,7 +212,12 @@ void restoreFunc(sqlite3_context *, int, sqlite3_value **);
 /* ---- apply.c ------------------------------------------------------------ */
 void applyFunc(sqlite3_context *, int, sqlite3_value **);
 void rollbackFunc(sqlite3_context *, int, sqlite3_value **);
+void rollbackToFunc(sqlite3_context *, int, sqlite3_value **);
+void resetFunc(sqlite3_context *, int, sqlite3_value **);
 void currentFunc(sqlite3_context *, int, sqlite3_value **);
+
+/* ---- create.c ------------------------------------------------------------ */
+void createFunc(sqlite3_context *, int, sqlite3_value **);
 
 /* ---- status.c ----------------------------------------------------------- */
 int statusRegister(sqlite3 *);

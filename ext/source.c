@@ -324,6 +324,11 @@ int sourceScan(const char *zDir, Source *pSrc, char **pzErr){
   return rc;
 }
 
+int sourceOpen(sqlite3 *db, const char *zArg, Source *pSrc, char **pzErr){
+  if( sourceIsQuery(zArg) ) return sourceQuery(db, zArg, pSrc, pzErr);
+  return sourceScan(zArg, pSrc, pzErr);
+}
+
 void sourceFree(Source *pSrc){
   int i;
   for(i=0; i<pSrc->n; i++){
@@ -333,6 +338,8 @@ void sourceFree(Source *pSrc){
     sqlite3_free(m->upPath);
     sqlite3_free(m->downFile);
     sqlite3_free(m->downPath);
+    sqlite3_free(m->rowUp);
+    sqlite3_free(m->rowDown);
   }
   sqlite3_free(pSrc->a);
   sqlite3_free(pSrc->dir);
@@ -410,13 +417,31 @@ static int splitOrExplain(const char *zShow, const char *z, size_t n, int how,
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
+/* A row's text, copied so a Loaded owns its buffers either way. */
+static int copyText(const char *z, size_t n, char **pz, size_t *pn){
+  *pz = sqlite3_malloc64((sqlite3_uint64)n + 1);
+  if( *pz==0 ) return SQLITE_NOMEM;
+  memcpy(*pz, z, n+1);
+  *pn = n;
+  return SQLITE_OK;
+}
+
 int migrationLoad(const Migration *m, Loaded *p, char **pzErr){
   int rc;
   memset(p, 0, sizeof(*p));
-  rc = readWhole(m->upPath, m->file, &p->upText, &p->nUp, pzErr);
+  if( m->rowUp ){
+    rc = copyText(m->rowUp, m->nRowUp, &p->upText, &p->nUp);
+    if( rc==SQLITE_OK && m->rowDown ){
+      rc = copyText(m->rowDown, m->nRowDown, &p->downText, &p->nDown);
+    }
+  }else{
+    rc = readWhole(m->upPath, m->file, &p->upText, &p->nUp, pzErr);
+  }
   if( rc==SQLITE_OK ) rc = splitOrExplain(m->file, p->upText, p->nUp, m->how, &p->up, pzErr);
-  if( rc==SQLITE_OK && m->downPath ){
-    rc = readWhole(m->downPath, m->downFile, &p->downText, &p->nDown, pzErr);
+  if( rc==SQLITE_OK && (m->downPath || m->rowDown) ){
+    if( m->downPath ){
+      rc = readWhole(m->downPath, m->downFile, &p->downText, &p->nDown, pzErr);
+    }
     if( rc==SQLITE_OK ){
       rc = splitOrExplain(m->downFile, p->downText, p->nDown, FMT_WHOLE_DOWN,
                           &p->down, pzErr);

@@ -172,7 +172,7 @@ static int statusFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxSt
       zErr = sqlite3_mprintf("the directory argument is %s", zDir ? "empty" : "NULL");
       rc = SQLITE_ERROR;
     }else{
-      rc = sourceScan(zDir, &c->src, &zErr);
+      rc = sourceOpen(c->db, zDir, &c->src, &zErr);
       c->hasSrc = rc==SQLITE_OK;
     }
   }

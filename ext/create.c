@@ -1,0 +1,240 @@
+/*
+** create.c — migrate_create(dir, name): a new, empty migration in the
+** folder's own convention, never overwriting anything.
+**
+**   SELECT migrate_create('db/migrations', 'add_tags');
+**   -> 'db/migrations/004_add_tags.sql'
+**
+** The newest migration in the folder decides the shape of the new one:
+**
+**   004_x.sql with migrate markers  -> 005_name.sql, migrate markers
+**   004_x.sql with goose markers    -> 005_name.sql, goose markers
+**   004_x.up.sql + .down.sql        -> 005_name.up.sql + 005_name.down.sql
+**   V4__x.sql (+ U4__x.sql)         -> V5__name.sql + U5__name.sql
+**   2024-01-02-030405_x/ (diesel)   -> <UTC now>_name/ with up.sql, down.sql
+**   20240102030405_x.sql            -> <UTC now as YYYYMMDDHHMMSS>_name.sql
+**
+** A sequence keeps the newest file's zero padding (0004 -> 0005); a
+** timestamp version is the current UTC time, or the newest plus one when the
+** clock is behind it.  An empty or missing folder gets 001_name.sql with
+** migrate markers.  The result is the path of the file to edit first: the
+** up file (for a diesel folder, its up.sql).
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STYLE_MIGRATE 1   /* one file, -- migrate:up / -- migrate:down */
+#define STYLE_GOOSE   2   /* one file, -- +goose Up / -- +goose Down */
+#define STYLE_PAIR    3   /* .up.sql and .down.sql */
+#define STYLE_FLYWAY  4   /* V<n>__ and U<n>__ */
+#define STYLE_DIESEL  5   /* a folder with up.sql and down.sql */
+
+/* Names become file names: keep them to what every file system and shell
+** takes without quoting, and to what the folder scan reads back. */
+static const char *badName(const char *z){
+  size_t i, n = z ? strlen(z) : 0;
+  if( n==0 ) return "is empty";
+  if( n>200 ) return "is longer than 200 bytes";
+  for(i=0; i<n; i++){
+    char c = z[i];
+    if( !((c>='a' && c<='z') || (c>='A' && c<='Z') || (c>='0' && c<='9')
+          || c=='_' || c=='-') ){
+      return "may hold only letters, digits, '_' and '-'";
+    }
+  }
+  if( z[0]=='-' ) return "must not start with '-'";
+  return 0;
+}
+
+/* The digits (and diesel's '-') before the first '_' of the newest entry. */
+static int versionWidth(const char *zFile){
+  int i = (zFile[0]=='V') ? 1 : 0, n = 0;
+  for(; zFile[i] && zFile[i]!='_'; i++) n++;
+  return n;
+}
+
+/* Read how the newest migration is written: its style and version width. */
+static int folderStyle(const Migration *m, int *pStyle, int *pWidth,
+                       int *pDiesel, char **pzErr){
+  Loaded ld;
+  int rc;
+  *pWidth = versionWidth(m->file);
+  *pDiesel = strchr(m->file, '/')!=0;
+  if( *pDiesel ){ *pStyle = STYLE_DIESEL; return SQLITE_OK; }
+  if( m->file[0]=='V' ){ *pStyle = STYLE_FLYWAY; return SQLITE_OK; }
+  if( m->how==FMT_WHOLE_UP ){ *pStyle = STYLE_PAIR; return SQLITE_OK; }
+  rc = migrationLoad(m, &ld, pzErr);
+  if( rc ) return rc;
+  *pStyle = sqlite3_strlike("%+goose up%", ld.upText, 0)==0 ? STYLE_GOOSE
+                                                             : STYLE_MIGRATE;
+  loadedFree(&ld);
+  return SQLITE_OK;
+}
+
+/* The next version's text: the next number in sequence, or UTC now. */
+static char *nextVersion(i64 newest, int any, int width, int diesel){
+  time_t now = time(0);
+  struct tm tm;
+  char zNow[32];
+  i64 vNow;
+  if( !any ) return sqlite3_mprintf("001");
+  if( width<12 ){
+    return sqlite3_mprintf("%0*lld", width, newest+1);
+  }
+  gmtime_r(&now, &tm);
+  strftime(zNow, sizeof(zNow), "%Y%m%d%H%M%S", &tm);
+  vNow = (i64)strtoll(zNow, 0, 10);
+  if( vNow<=newest ) vNow = newest+1;
+  if( diesel ){
+    char z[32];
+    snprintf(z, sizeof(z), "%014lld", vNow);
+    return sqlite3_mprintf("%.4s-%.2s-%.2s-%.6s", z, z+4, z+6, z+8);
+  }
+  return sqlite3_mprintf("%lld", vNow);
+}
+
+/* Write a new file; O_EXCL: an existing one (or a link there) is refused. */
+static int writeNew(const char *zPath, const char *zText, char **pzErr){
+  size_t n = strlen(zText), done = 0;
+  int fd = open(zPath, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0644);
+  if( fd<0 ){
+    *pzErr = sqlite3_mprintf("cannot create %s: %s", zPath, strerror(errno));
+    return SQLITE_ERROR;
+  }
+  while( done<n ){
+    ssize_t w = write(fd, zText+done, n-done);
+    if( w<0 && errno==EINTR ) continue;
+    if( w<=0 ) break;
+    done += (size_t)w;
+  }
+  if( done<n || fsync(fd)!=0 ){
+    *pzErr = sqlite3_mprintf("cannot write %s: %s", zPath, strerror(errno));
+    close(fd);
+    unlink(zPath);
+    return SQLITE_ERROR;
+  }
+  close(fd);
+  return SQLITE_OK;
+}
+
+/* Write the up and down halves; if the second cannot be written, the first
+** goes too, so a failed call leaves nothing behind. */
+static int writePair(const char *zUp, const char *zUpText, const char *zDown,
+                     const char *zDownText, char **pzErr){
+  int rc = writeNew(zUp, zUpText, pzErr);
+  if( rc==SQLITE_OK && zDown ){
+    rc = writeNew(zDown, zDownText, pzErr);
+    if( rc ) unlink(zUp);
+  }
+  return rc;
+}
+
+/* Create the files of the new migration; *pzPath is the up file's path. */
+static int createFiles(const char *zDir, int style, const char *zVer,
+                       const char *zName, char **pzPath, char **pzErr){
+  char *zUp = 0, *zDown = 0, *zFolder = 0;
+  const char *zUpText = "", *zDownText = "";
+  int rc = SQLITE_OK;
+  switch( style ){
+    case STYLE_MIGRATE:
+      zUp = sqlite3_mprintf("%s/%s_%s.sql", zDir, zVer, zName);
+      zUpText = "-- migrate:up\n\n\n-- migrate:down\n\n";
+      break;
+    case STYLE_GOOSE:
+      zUp = sqlite3_mprintf("%s/%s_%s.sql", zDir, zVer, zName);
+      zUpText = "-- +goose Up\n\n\n-- +goose Down\n\n";
+      break;
+    case STYLE_PAIR:
+      zUp = sqlite3_mprintf("%s/%s_%s.up.sql", zDir, zVer, zName);
+      zDown = sqlite3_mprintf("%s/%s_%s.down.sql", zDir, zVer, zName);
+      break;
+    case STYLE_FLYWAY:
+      zUp = sqlite3_mprintf("%s/V%s__%s.sql", zDir, zVer, zName);
+      zDown = sqlite3_mprintf("%s/U%s__%s.sql", zDir, zVer, zName);
+      break;
+    default: /* STYLE_DIESEL */
+      zFolder = sqlite3_mprintf("%s/%s_%s", zDir, zVer, zName);
+      zUp = sqlite3_mprintf("%s/up.sql", zFolder);
+      zDown = sqlite3_mprintf("%s/down.sql", zFolder);
+      break;
+  }
+  if( zUp==0 || (style>=STYLE_PAIR && zDown==0)
+   || (style==STYLE_DIESEL && zFolder==0) ){
+    rc = SQLITE_NOMEM;
+  }else if( zFolder && mkdir(zFolder, 0755)!=0 ){
+    *pzErr = sqlite3_mprintf("cannot create %s: %s", zFolder, strerror(errno));
+    rc = SQLITE_ERROR;
+  }else{
+    rc = writePair(zUp, zUpText, zDown, zDownText, pzErr);
+    if( rc && zFolder ) rmdir(zFolder);
+  }
+  sqlite3_free(zDown);
+  sqlite3_free(zFolder);
+  if( rc ){
+    sqlite3_free(zUp);
+    zUp = 0;
+  }
+  *pzPath = zUp;
+  return rc;
+}
+
+void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  const char *zDir = (const char*)sqlite3_value_text(argv[0]);
+  const char *zName = (const char*)sqlite3_value_text(argv[1]);
+  const char *zWhy;
+  Source src;
+  char *zErr = 0, *zVer = 0, *zPath = 0;
+  int rc, style = STYLE_MIGRATE, width = 3, diesel = 0;
+  struct stat st;
+  (void)argc;
+
+  if( refuseIndirect(ctx, "migrate_create") ) return;
+  if( zDir==0 || zDir[0]==0 ){
+    ctxErrorMsg(ctx, "migrate_create: the directory argument is %s",
+                zDir ? "empty" : "NULL");
+    return;
+  }
+  if( (zWhy = badName(zName))!=0 ){
+    ctxErrorMsg(ctx, "migrate_create: the name '%s' %s", zName ? zName : "NULL",
+                zWhy);
+    return;
+  }
+  /* A missing folder is made (one level): the first migration starts it. */
+  if( stat(zDir, &st)!=0 && errno==ENOENT && mkdir(zDir, 0755)!=0 ){
+    ctxErrorMsg(ctx, "migrate_create: cannot create %s: %s", zDir,
+                strerror(errno));
+    return;
+  }
+  rc = sourceScan(zDir, &src, &zErr);
+  if( rc==SQLITE_OK ){
+    Migration *pNewest = src.n ? &src.a[src.n-1] : 0;
+    if( pNewest ) rc = folderStyle(pNewest, &style, &width, &diesel, &zErr);
+    if( rc==SQLITE_OK ){
+      zVer = nextVersion(pNewest ? pNewest->version : 0, pNewest!=0, width,
+                         diesel);
+      if( zVer==0 ) rc = SQLITE_NOMEM;
+    }
+    if( rc==SQLITE_OK ) rc = createFiles(src.dir, style, zVer, zName, &zPath, &zErr);
+    sourceFree(&src);
+  }
+  if( rc==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+  }else if( rc ){
+    ctxErrorMsg(ctx, "migrate_create: %s", zErr ? zErr : sqlite3_errstr(rc));
+  }else{
+    sqlite3_result_text(ctx, zPath, -1, sqlite3_free);
+    zPath = 0;
+  }
+  sqlite3_free(zPath);
+  sqlite3_free(zVer);
+  sqlite3_free(zErr);
+}
