@@ -530,9 +530,12 @@ static void runCall(sqlite3_context *ctx, const char *zFunc, const char *zDir,
     sqlite3_result_int(ctx, c.nDone);
   }
   if( mc->trace ){
-    fprintf(stderr, "migrate: %s: %s, %d migration%s, %.0f ms\n", zFunc,
-            rc ? "failed, nothing changed" : "done", c.nDone,
-            c.nDone==1 ? "" : "s", msSince(&t0));
+    if( rc ){
+      fprintf(stderr, "migrate: %s: failed, %.0f ms\n", zFunc, msSince(&t0));
+    }else{
+      fprintf(stderr, "migrate: %s: done, %d migration%s, %.0f ms\n", zFunc,
+              c.nDone, c.nDone==1 ? "" : "s", msSince(&t0));
+    }
     fflush(stderr);
   }
   sqlite3_free(c.failName);

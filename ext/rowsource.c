@@ -67,19 +67,19 @@ static int rowToMigration(sqlite3_stmt *p, int nCol, i64 iRow, Migration *m,
   const char *zName = (const char*)sqlite3_column_text(p, 1);
   int hasDown = nCol>3 && sqlite3_column_type(p, 3)!=SQLITE_NULL;
   if( sqlite3_column_type(p, 0)!=SQLITE_INTEGER || sqlite3_column_int64(p, 0)<0 ){
-    *pzErr = sqlite3_mprintf("row %lld: version must be a whole number >= 0, "
+    *pzErr = sqlite3_mprintf("migrations query: row %lld: version must be a whole number >= 0, "
                              "not '%s'", iRow, sqlite3_column_text(p, 0) ?
                              (const char*)sqlite3_column_text(p, 0) : "NULL");
     return SQLITE_ERROR;
   }
   m->version = sqlite3_column_int64(p, 0);
   if( zName==0 || zName[0]==0 ){
-    *pzErr = sqlite3_mprintf("row %lld (version %lld): name must not be %s",
+    *pzErr = sqlite3_mprintf("migrations query: row %lld (version %lld): name must not be %s",
                              iRow, m->version, zName ? "empty" : "NULL");
     return SQLITE_ERROR;
   }
   if( sqlite3_column_type(p, 2)==SQLITE_NULL ){
-    *pzErr = sqlite3_mprintf("row %lld (version %lld): up script is NULL",
+    *pzErr = sqlite3_mprintf("migrations query: row %lld (version %lld): up script is NULL",
                              iRow, m->version);
     return SQLITE_ERROR;
   }
