@@ -7,6 +7,8 @@
 **   SELECT migrate_rollback(3);                 -- the newest three
 **   SELECT migrate_rollback_to(20);             -- every one newer than 20
 **   SELECT migrate_reset();                     -- every one
+**   SELECT migrate_baseline('db/migrations', 20); -- record up to 20, run nothing
+**   SELECT migrate_adopt('db/migrations');      -- import another tool's history
 **
 ** One call reads straight down: source -> transaction (write lock) ->
 ** history -> plan -> backup -> scripts -> history + log -> commit.  With the
@@ -21,11 +23,19 @@ SQLITE_EXTENSION_INIT3
 #include <stdio.h>
 #include <string.h>
 
-/* State of one apply or rollback call. */
+/* What a call does. */
+#define CALL_APPLY    0
+#define CALL_ROLLBACK 1
+#define CALL_BASELINE 2   /* record as applied, run nothing */
+#define CALL_ADOPT    3   /* record what another tool's history lists */
+static const char *const azAction[] = {"apply", "rollback", "baseline", "adopt"};
+
+/* State of one call. */
 typedef struct Call {
   sqlite3 *db;
   MigrateConn *mc;
   const char *zFunc;   /* "migrate_apply", "migrate_rollback", ... */
+  int kind;            /* CALL_APPLY ... */
   Txn t;
   int atomic;          /* commit everything at the end (else per migration) */
   i64 floor;           /* rollback: never below this version */
@@ -359,6 +369,105 @@ static int applyAll(Call *c, const char *zDir, i64 target){
   return rc;
 }
 
+/* ------------------------------------------------------- baseline, adopt */
+
+/* Record one migration as applied without running it: the checksum and the
+** scripts are stored as if it had run, so status, rollback and the "changed"
+** refusal treat it like any other. */
+static int recordOne(Call *c, Migration *m, const char *zWhy){
+  Loaded ld;
+  Script down;
+  char *zUp = 0, *zDown = 0, *zAt = 0;
+  int rc;
+  failAt(c, m->version, m->name);
+  rc = migrationLoad(m, &ld, &c->zErr);
+  if( rc ) return rc;
+  zUp = loadedStoredUp(&ld);
+  zDown = loadedStoredDown(&ld);
+  zAt = utcNow();
+  if( zUp==0 || zAt==0 || (zDown==0 && loadedDown(&ld, &down)) ) rc = SQLITE_NOMEM;
+  if( rc==SQLITE_OK ){
+    rc = historyInsert(c->db, m->version, m->name, ld.checksum, zUp, zDown, zAt,
+                       -1, &c->zErr);
+  }
+  if( rc==SQLITE_OK ){
+    logWrite(c->db, azAction[c->kind], &m->version, m->name, "ok", zWhy, -1);
+    c->nDone++;
+  }
+  sqlite3_free(zUp);
+  sqlite3_free(zDown);
+  sqlite3_free(zAt);
+  loadedFree(&ld);
+  return rc;
+}
+
+/* The migrations to record: up to target (baseline), or what the other
+** tool's history lists (adopt).  aIdx gets their indexes in pSrc. */
+static int toRecord(Call *c, Source *pSrc, History *pH, i64 target,
+                    int **paIdx, int *pnIdx, const char **pzTool){
+  int *aFlag, i, rc;
+  if( c->kind==CALL_BASELINE ){
+    if( sourceFind(pSrc, target)==0 ){
+      c->zErr = sqlite3_mprintf("no migration has version %lld in '%s'",
+                                target, pSrc->dir);
+      return SQLITE_ERROR;
+    }
+    return plan(c, pSrc, pH, target, paIdx, pnIdx);
+  }
+  if( pH->n>0 ){
+    c->zErr = sqlite3_mprintf("migrate_history already records %d migration%s; "
+                              "adopt imports into an empty history (add more "
+                              "with migrate_baseline)", pH->n,
+                              pH->n==1 ? "" : "s");
+    return SQLITE_ERROR;
+  }
+  aFlag = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)(pSrc->n+1));
+  if( aFlag==0 ) return SQLITE_NOMEM;
+  rc = adoptForeign(c->db, pSrc, aFlag, pzTool, &c->zErr);
+  *pnIdx = 0;
+  for(i=0; rc==SQLITE_OK && i<pSrc->n; i++){
+    if( aFlag[i] ) aFlag[(*pnIdx)++] = i;
+  }
+  if( rc ){
+    sqlite3_free(aFlag);
+    aFlag = 0;
+  }
+  *paIdx = aFlag;
+  return rc;
+}
+
+static int recordAll(Call *c, const char *zDir, i64 target){
+  Source src;
+  History h;
+  int *aIdx = 0, nIdx = 0, i;
+  const char *zTool = 0;
+  char *zWhy = 0;
+  int rc = sourceOpen(c->db, zDir, &src, &c->zErr);
+  if( rc ) return rc;
+  memset(&h, 0, sizeof(h));
+  rc = txnBegin(&c->t, &c->zErr);
+  if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
+  if( rc==SQLITE_OK ) rc = historyLoad(c->db, &h, &c->zErr);
+  if( rc==SQLITE_OK ) rc = toRecord(c, &src, &h, target, &aIdx, &nIdx, &zTool);
+  if( rc==SQLITE_OK ){
+    zWhy = zTool ? sqlite3_mprintf("recorded from %s's history", zTool)
+                 : sqlite3_mprintf("recorded as applied, not run");
+    if( zWhy==0 ) rc = SQLITE_NOMEM;
+  }
+  for(i=0; rc==SQLITE_OK && i<nIdx; i++){
+    rc = recordOne(c, &src.a[aIdx[i]], zWhy);
+  }
+  if( rc==SQLITE_OK ){
+    c->hasFail = 0;
+    rc = commit(c);
+  }
+  sqlite3_free(zWhy);
+  sqlite3_free(aIdx);
+  historyFree(&h);
+  sourceFree(&src);
+  return rc;
+}
+
 /* --------------------------------------------------------------- rollback */
 
 static int rollbackOne(Call *c, i64 v, const char *zName){
@@ -488,8 +597,8 @@ static int rollbackAll(Call *c, i64 n){
 ** Common frame of apply and rollback: refuse unsafe calls, remember the
 ** connection's settings, run, roll back on failure, restore, log, report.
 */
-static void runCall(sqlite3_context *ctx, const char *zFunc, const char *zDir,
-                    i64 arg, i64 floor){
+static void runCall(sqlite3_context *ctx, const char *zFunc, int kind,
+                    const char *zDir, i64 arg, i64 floor){
   MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
   Call c;
   struct timespec t0;
@@ -500,12 +609,17 @@ static void runCall(sqlite3_context *ctx, const char *zFunc, const char *zDir,
   c.mc = mc;
   c.zFunc = zFunc;
   c.floor = floor;
+  c.kind = kind;
   clockNow(&t0);
   txnStart(&c.t, c.db);
   c.callerWrote = !c.t.owned && sqlite3_txn_state(c.db, "main")==SQLITE_TXN_WRITE;
   c.atomic = mc->atomic || !c.t.owned;
   mc->busy = 1;
-  rc = zDir ? applyAll(&c, zDir, arg) : rollbackAll(&c, arg);
+  switch( kind ){
+    case CALL_APPLY:    rc = applyAll(&c, zDir, arg);   break;
+    case CALL_ROLLBACK: rc = rollbackAll(&c, arg);      break;
+    default:            rc = recordAll(&c, zDir, arg);  break;
+  }
   mc->busy = 0;
   if( rc ) txnRollback(&c.t);
   if( txnFinish(&c.t, rc ? 0 : &c.zErr)!=SQLITE_OK && rc==SQLITE_OK ){
@@ -522,7 +636,7 @@ static void runCall(sqlite3_context *ctx, const char *zFunc, const char *zDir,
     if( c.t.owned && !busy ){
       /* The backup's row went with the rolled-back work: the file is there. */
       if( c.zBackup ) logWrite(c.db, "backup", 0, 0, "ok", c.zBackup, -1);
-      logWrite(c.db, zDir ? "apply" : "rollback", c.hasFail ? &c.failVersion : 0,
+      logWrite(c.db, azAction[kind], c.hasFail ? &c.failVersion : 0,
                c.hasFail ? c.failName : 0, "failed", zMsg, -1);
     }
     ctxErrorMsg(ctx, "%s: %s", zFunc, zMsg);
@@ -560,7 +674,7 @@ void applyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     }
     target = sqlite3_value_int64(argv[1]);
   }
-  runCall(ctx, "migrate_apply", zDir, target, 0);
+  runCall(ctx, "migrate_apply", CALL_APPLY, zDir, target, 0);
 }
 
 void rollbackFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
@@ -579,7 +693,7 @@ void rollbackFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     sqlite3_result_int(ctx, 0);
     return;
   }
-  runCall(ctx, "migrate_rollback", 0, n, INT64_MIN);
+  runCall(ctx, "migrate_rollback", CALL_ROLLBACK, 0, n, INT64_MIN);
 }
 
 /* migrate_rollback_to(version): roll back every migration newer than it. */
@@ -591,13 +705,49 @@ void rollbackToFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 (const char*)sqlite3_value_text(argv[0]) : "NULL");
     return;
   }
-  runCall(ctx, "migrate_rollback_to", 0, INT64_MAX, sqlite3_value_int64(argv[0]));
+  runCall(ctx, "migrate_rollback_to", CALL_ROLLBACK, 0, INT64_MAX,
+          sqlite3_value_int64(argv[0]));
 }
 
 /* migrate_reset(): roll back every applied migration. */
 void resetFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   (void)argc; (void)argv;
-  runCall(ctx, "migrate_reset", 0, INT64_MAX, INT64_MIN);
+  runCall(ctx, "migrate_reset", CALL_ROLLBACK, 0, INT64_MAX, INT64_MIN);
+}
+
+/* The folder argument every call that reads migrations takes. */
+static const char *dirArg(sqlite3_context *ctx, const char *zFunc,
+                          sqlite3_value *v){
+  const char *zDir = (const char*)sqlite3_value_text(v);
+  if( zDir==0 || zDir[0]==0 ){
+    ctxErrorMsg(ctx, "%s: the directory argument is %s", zFunc,
+                zDir ? "empty" : "NULL");
+    return 0;
+  }
+  return zDir;
+}
+
+/* migrate_baseline(dir, version): record every migration up to version as
+** applied, running none of them: for a database that already has them. */
+void baselineFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  const char *zDir = dirArg(ctx, "migrate_baseline", argv[0]);
+  (void)argc;
+  if( zDir==0 ) return;
+  if( sqlite3_value_numeric_type(argv[1])!=SQLITE_INTEGER ){
+    ctxErrorMsg(ctx, "migrate_baseline: the version must be an integer, "
+                "not '%s'", sqlite3_value_text(argv[1]) ?
+                (const char*)sqlite3_value_text(argv[1]) : "NULL");
+    return;
+  }
+  runCall(ctx, "migrate_baseline", CALL_BASELINE, zDir,
+          sqlite3_value_int64(argv[1]), 0);
+}
+
+/* migrate_adopt(dir): record what another tool's history says is applied. */
+void adoptFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  const char *zDir = dirArg(ctx, "migrate_adopt", argv[0]);
+  (void)argc;
+  if( zDir ) runCall(ctx, "migrate_adopt", CALL_ADOPT, zDir, 0, 0);
 }
 
 void currentFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){

@@ -210,7 +210,7 @@ int historyInsert(sqlite3 *db, i64 v, const char *zName, const char *zSum,
   sqlite3_bind_text(p, 4, zUp, -1, SQLITE_STATIC);
   if( zDown ) sqlite3_bind_text(p, 5, zDown, -1, SQLITE_STATIC);
   sqlite3_bind_text(p, 6, zAt, -1, SQLITE_STATIC);
-  sqlite3_bind_double(p, 7, ms);
+  if( ms>=0 ) sqlite3_bind_double(p, 7, ms);   /* < 0: recorded, never run */
   sqlite3_step(p);
   rc = sqlite3_finalize(p);
   if( rc ) *pzErr = dbErr(db);

@@ -46,6 +46,8 @@ static const struct {
   { "migrate_backup",   1, SIDE_EFFECTS, backupFunc },
   { "migrate_restore",  1, SIDE_EFFECTS, restoreFunc },
   { "migrate_create",   2, SIDE_EFFECTS, createFunc },
+  { "migrate_baseline", 2, SIDE_EFFECTS, baselineFunc },
+  { "migrate_adopt",    1, SIDE_EFFECTS, adoptFunc },
   /* Settings decide whether backups are taken: not for a hostile schema. */
   { "migrate_config",   1, SIDE_EFFECTS, configFunc },
   { "migrate_config",   2, SIDE_EFFECTS, configFunc },

@@ -14,6 +14,7 @@
 **   apply.c     migrate_apply / migrate_rollback / migrate_current
 **   backup.c    migrate_backup, automatic backups and their retention
 **   restore.c   migrate_restore
+**   adopt.c     another tool's history table, for migrate_adopt
 **   create.c    migrate_create: a new migration in the folder's convention
 **   status.c    the migrations table-valued function
 **
@@ -214,6 +215,12 @@ void applyFunc(sqlite3_context *, int, sqlite3_value **);
 void rollbackFunc(sqlite3_context *, int, sqlite3_value **);
 void rollbackToFunc(sqlite3_context *, int, sqlite3_value **);
 void resetFunc(sqlite3_context *, int, sqlite3_value **);
+void baselineFunc(sqlite3_context *, int, sqlite3_value **);
+void adoptFunc(sqlite3_context *, int, sqlite3_value **);
+
+/* ---- adopt.c: another tool's history -> which migrations it applied ----- */
+int adoptForeign(sqlite3 *, Source *, int *aApplied, const char **pzTool,
+                 char **pzErr);
 void currentFunc(sqlite3_context *, int, sqlite3_value **);
 
 /* ---- create.c ------------------------------------------------------------ */

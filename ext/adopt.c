@@ -1,0 +1,203 @@
+/*
+** adopt.c — which migrations another tool has applied to this database, read
+** from that tool's own history table, so migrate_adopt() can record them
+** without running anything.
+**
+**   dbmate          schema_migrations(version TEXT)          one row each
+**   golang-migrate  schema_migrations(version, dirty)        one row: newest
+**   goose           goose_db_version(version_id, is_applied) newest row wins
+**   sqlx            _sqlx_migrations(version, success)
+**   diesel          __diesel_schema_migrations(version TEXT)
+**   Flyway          flyway_schema_history(version, success)
+**
+** The other tool's table is only read; dropping it is left to the user once
+** the switch is done.  Every version it lists must be in the folder, and no
+** migration of the folder may sit unapplied below its newest one: both mean
+** the folder and the database disagree, and guessing would run the wrong SQL.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Tool {
+  const char *zName;     /* shown in messages and the log */
+  const char *zTable;
+  const char *zColumn;   /* a column that tells tools sharing a table apart */
+  int wantColumn;        /* 1: zColumn must exist, 0: must not */
+  const char *zSql;      /* applied versions, as text or integers */
+  int upTo;              /* 1: one row, the newest: every version up to it */
+} Tool;
+
+static const Tool aTool[] = {
+  { "golang-migrate", "schema_migrations", "dirty", 1,
+    "SELECT version, dirty FROM main.schema_migrations", 1 },
+  { "dbmate", "schema_migrations", "dirty", 0,
+    "SELECT version FROM main.schema_migrations", 0 },
+  /* goose appends a row per apply and per rollback: the newest row of each
+  ** version says whether it is applied.  Version 0 is goose's own start. */
+  { "goose", "goose_db_version", 0, 0,
+    "SELECT version_id FROM main.goose_db_version AS g WHERE version_id > 0"
+    " AND is_applied AND id = (SELECT max(id) FROM main.goose_db_version"
+    " WHERE version_id = g.version_id)", 0 },
+  { "sqlx", "_sqlx_migrations", 0, 0,
+    "SELECT version FROM main._sqlx_migrations WHERE success", 0 },
+  { "diesel", "__diesel_schema_migrations", 0, 0,
+    "SELECT version FROM main.__diesel_schema_migrations", 0 },
+  { "Flyway", "flyway_schema_history", 0, 0,
+    "SELECT version FROM main.flyway_schema_history WHERE success"
+    " AND version IS NOT NULL", 0 },
+};
+
+static int hasTable(sqlite3 *db, const char *zTable, const char *zColumn){
+  sqlite3_stmt *p = 0;
+  int found = 0;
+  if( sqlite3_prepare_v2(db, zColumn ?
+        "SELECT 1 FROM pragma_table_info(?1, 'main') WHERE name = ?2" :
+        "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?1",
+        -1, &p, 0)==SQLITE_OK ){
+    sqlite3_bind_text(p, 1, zTable, -1, SQLITE_STATIC);
+    if( zColumn ) sqlite3_bind_text(p, 2, zColumn, -1, SQLITE_STATIC);
+    found = sqlite3_step(p)==SQLITE_ROW;
+  }
+  sqlite3_finalize(p);
+  return found;
+}
+
+/* The tool whose table is here; an error when none is, or several are. */
+static int findTool(sqlite3 *db, const Tool **ppTool, char **pzErr){
+  size_t i;
+  const Tool *pFound = 0;
+  for(i=0; i<sizeof(aTool)/sizeof(aTool[0]); i++){
+    const Tool *t = &aTool[i];
+    if( !hasTable(db, t->zTable, 0) ) continue;
+    if( t->zColumn && hasTable(db, t->zTable, t->zColumn)!=t->wantColumn ) continue;
+    if( pFound ){
+      *pzErr = sqlite3_mprintf("this database holds the histories of both %s "
+                               "(%s) and %s (%s); adopt one by hand with "
+                               "migrate_baseline()", pFound->zName,
+                               pFound->zTable, t->zName, t->zTable);
+      return SQLITE_ERROR;
+    }
+    pFound = t;
+  }
+  if( pFound==0 ){
+    *pzErr = sqlite3_mprintf("no other tool's history table in this database "
+                             "(looked for schema_migrations, goose_db_version, "
+                             "_sqlx_migrations, __diesel_schema_migrations, "
+                             "flyway_schema_history)");
+    return SQLITE_ERROR;
+  }
+  *ppTool = pFound;
+  return SQLITE_OK;
+}
+
+/* A version as the other tool stored it: an integer, or digits in text
+** (diesel's may keep its '-' separators). */
+static int versionOf(sqlite3_value *v, i64 *pV){
+  const unsigned char *z;
+  uint64_t x = 0;
+  int nDigit = 0;
+  if( sqlite3_value_type(v)==SQLITE_INTEGER ){
+    *pV = sqlite3_value_int64(v);
+    return *pV>=0;
+  }
+  z = sqlite3_value_text(v);
+  if( z==0 ) return 0;
+  for(; *z; z++){
+    if( *z=='-' && nDigit>0 ) continue;
+    if( *z<'0' || *z>'9' ) return 0;
+    if( x > (uint64_t)(INT64_MAX - (*z-'0'))/10 ) return 0;
+    x = x*10 + (uint64_t)(*z-'0');
+    nDigit++;
+  }
+  *pV = (i64)x;
+  return nDigit>0;
+}
+
+static int cmpI64(const void *a, const void *b){
+  i64 x = *(const i64*)a, y = *(const i64*)b;
+  return x<y ? -1 : x>y;
+}
+
+/* Read the versions the tool lists; golang-migrate's one row -> its number. */
+static int readVersions(sqlite3 *db, const Tool *t, i64 **paV, int *pnV,
+                        char **pzErr){
+  sqlite3_stmt *p = 0;
+  int rc = sqlite3_prepare_v2(db, t->zSql, -1, &p, 0), nAlloc = 0;
+  *paV = 0;
+  *pnV = 0;
+  while( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
+    i64 v;
+    if( !versionOf(sqlite3_column_value(p, 0), &v) ){
+      *pzErr = sqlite3_mprintf("%s's %s lists version '%s', which is not a "
+                               "whole number", t->zName, t->zTable,
+                               sqlite3_column_text(p, 0));
+      rc = SQLITE_ERROR;
+      break;
+    }
+    if( t->upTo && sqlite3_column_int(p, 1) ){
+      *pzErr = sqlite3_mprintf("%s marked version %lld dirty (it failed "
+                               "halfway): repair the database, clear the flag, "
+                               "then adopt", t->zName, v);
+      rc = SQLITE_ERROR;
+      break;
+    }
+    rc = arrayReserve((void**)paV, &nAlloc, *pnV+1, sizeof(i64));
+    if( rc==SQLITE_OK ) (*paV)[(*pnV)++] = v;
+  }
+  {
+    int rcFin = sqlite3_finalize(p);
+    if( rc==SQLITE_OK && rcFin ){
+      rc = rcFin;
+      *pzErr = sqlite3_mprintf("%s: %s", t->zTable, sqlite3_errmsg(db));
+    }
+  }
+  if( rc==SQLITE_OK && *pnV>1 ) qsort(*paV, (size_t)*pnV, sizeof(i64), cmpI64);
+  return rc;
+}
+
+/*
+** The migrations of pSrc the other tool applied, as a flag per migration
+** (aApplied[i] for pSrc->a[i]).  Fails when the folder and the tool's
+** history disagree.
+*/
+int adoptForeign(sqlite3 *db, Source *pSrc, int *aApplied, const char **pzTool,
+                 char **pzErr){
+  const Tool *t = 0;
+  i64 *aV = 0, newest;
+  int nV = 0, i, rc;
+  rc = findTool(db, &t, pzErr);
+  if( rc==SQLITE_OK ) rc = readVersions(db, t, &aV, &nV, pzErr);
+  if( rc ){
+    sqlite3_free(aV);
+    return rc;
+  }
+  *pzTool = t->zName;
+  memset(aApplied, 0, sizeof(int)*(size_t)pSrc->n);
+  newest = nV ? aV[nV-1] : -1;
+  for(i=0; i<nV; i++){
+    Migration *m = sourceFind(pSrc, aV[i]);
+    if( m==0 ){
+      *pzErr = sqlite3_mprintf("%s applied version %lld, which is not in '%s'",
+                               t->zName, aV[i], pSrc->dir);
+      rc = SQLITE_ERROR;
+      break;
+    }
+    aApplied[m - pSrc->a] = 1;
+  }
+  for(i=0; rc==SQLITE_OK && i<pSrc->n && pSrc->a[i].version<=newest; i++){
+    if( t->upTo ){
+      aApplied[i] = 1;
+    }else if( !aApplied[i] ){
+      *pzErr = sqlite3_mprintf("%s: %s never applied it, but applied the newer "
+                               "version %lld; apply it with %s first, or "
+                               "adopt with migrate_baseline()", pSrc->a[i].file,
+                               t->zName, newest, t->zName);
+      rc = SQLITE_ERROR;
+    }
+  }
+  sqlite3_free(aV);
+  return rc;
+}
