@@ -28,26 +28,27 @@ typedef struct Tool {
   int wantColumn;        /* 1: zColumn must exist, 0: must not */
   const char *zSql;      /* applied versions, as text or integers */
   int upTo;              /* 1: one row, the newest: every version up to it */
+  int dieselNames;       /* versions are folder timestamps without separators */
 } Tool;
 
 static const Tool aTool[] = {
   { "golang-migrate", "schema_migrations", "dirty", 1,
-    "SELECT version, dirty FROM main.schema_migrations", 1 },
+    "SELECT version, dirty FROM main.schema_migrations", 1, 0 },
   { "dbmate", "schema_migrations", "dirty", 0,
-    "SELECT version FROM main.schema_migrations", 0 },
+    "SELECT version FROM main.schema_migrations", 0, 0 },
   /* goose appends a row per apply and per rollback: the newest row of each
   ** version says whether it is applied.  Version 0 is goose's own start. */
   { "goose", "goose_db_version", 0, 0,
     "SELECT version_id FROM main.goose_db_version AS g WHERE version_id > 0"
     " AND is_applied AND id = (SELECT max(id) FROM main.goose_db_version"
-    " WHERE version_id = g.version_id)", 0 },
+    " WHERE version_id = g.version_id)", 0, 0 },
   { "sqlx", "_sqlx_migrations", 0, 0,
-    "SELECT version FROM main._sqlx_migrations WHERE success", 0 },
+    "SELECT version FROM main._sqlx_migrations WHERE success", 0, 0 },
   { "diesel", "__diesel_schema_migrations", 0, 0,
-    "SELECT version FROM main.__diesel_schema_migrations", 0 },
+    "SELECT version FROM main.__diesel_schema_migrations", 0, 1 },
   { "Flyway", "flyway_schema_history", 0, 0,
     "SELECT version FROM main.flyway_schema_history WHERE success"
-    " AND version IS NOT NULL", 0 },
+    " AND version IS NOT NULL", 0, 0 },
 };
 
 static int hasTable(sqlite3 *db, const char *zTable, const char *zColumn){
@@ -93,8 +94,30 @@ static int findTool(sqlite3 *db, const Tool **ppTool, char **pzErr){
   return SQLITE_OK;
 }
 
-/* A version as the other tool stored it: an integer, or digits in text
-** (diesel's may keep its '-' separators). */
+/*
+** diesel stores a folder's timestamp with its separators taken out
+** (2018-1-5-93000_x -> "201815093000"), while the folder scan pads each
+** field (20180105093000): find the folder whose digits match the text.
+*/
+static int dieselMatch(const Source *pSrc, const char *zText, i64 *pV){
+  int i;
+  for(i=0; i<pSrc->n; i++){
+    const char *zFile = pSrc->a[i].file, *z = zText;
+    if( strchr(zFile, '/')==0 ) continue;
+    for(; *zFile && *zFile!='_'; zFile++){
+      if( *zFile=='-' || *zFile=='.' || *zFile==':' ) continue;
+      if( *zFile!=*z ) break;
+      z++;
+    }
+    if( *zFile=='_' && *z==0 ){
+      *pV = pSrc->a[i].version;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* A version as the other tool stored it: an integer, or digits in text. */
 static int versionOf(sqlite3_value *v, i64 *pV){
   const unsigned char *z;
   uint64_t x = 0;
@@ -122,15 +145,17 @@ static int cmpI64(const void *a, const void *b){
 }
 
 /* Read the versions the tool lists; golang-migrate's one row -> its number. */
-static int readVersions(sqlite3 *db, const Tool *t, i64 **paV, int *pnV,
-                        char **pzErr){
+static int readVersions(sqlite3 *db, const Tool *t, const Source *pSrc,
+                        i64 **paV, int *pnV, char **pzErr){
   sqlite3_stmt *p = 0;
   int rc = sqlite3_prepare_v2(db, t->zSql, -1, &p, 0), nAlloc = 0;
   *paV = 0;
   *pnV = 0;
   while( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
     i64 v;
-    if( !versionOf(sqlite3_column_value(p, 0), &v) ){
+    const char *zText = (const char*)sqlite3_column_text(p, 0);
+    int found = t->dieselNames && zText && dieselMatch(pSrc, zText, &v);
+    if( !found && !versionOf(sqlite3_column_value(p, 0), &v) ){
       *pzErr = sqlite3_mprintf("%s's %s lists version '%s', which is not a "
                                "whole number", t->zName, t->zTable,
                                sqlite3_column_text(p, 0));
@@ -169,7 +194,7 @@ int adoptForeign(sqlite3 *db, Source *pSrc, int *aApplied, const char **pzTool,
   i64 *aV = 0, newest;
   int nV = 0, i, rc;
   rc = findTool(db, &t, pzErr);
-  if( rc==SQLITE_OK ) rc = readVersions(db, t, &aV, &nV, pzErr);
+  if( rc==SQLITE_OK ) rc = readVersions(db, t, pSrc, &aV, &nV, pzErr);
   if( rc ){
     sqlite3_free(aV);
     return rc;

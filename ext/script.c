@@ -160,6 +160,89 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags){
   return 0;
 }
 
+/*
+** golang-migrate and hand-written folders often wrap each file in its own
+** transaction and the foreign-key dance of SQLite's 12-step rebuild:
+**
+**   PRAGMA foreign_keys=OFF; BEGIN; ... COMMIT; PRAGMA foreign_keys=ON;
+**
+** Inside the call's transaction that wrapper is exactly what migrate already
+** does around the call (foreign keys off before BEGIN, foreign_key_check
+** before COMMIT, the setting restored), so it is absorbed: leading
+** foreign_keys=OFF and BEGIN, and trailing COMMIT/END and foreign_keys=ON,
+** are skipped and the body runs in the call's transaction.  Running such
+** files outside a transaction instead would give up the atomicity and the
+** foreign-key check they were written to get.  Anything else — a BEGIN in
+** the middle, a COMMIT with no BEGIN before it, foreign_keys=ON at the start
+** — is refused as before.
+*/
+#define WRAP_NONE   0
+#define WRAP_BEGIN  1
+#define WRAP_COMMIT 2
+#define WRAP_FK_OFF 3
+#define WRAP_FK_ON  4
+
+static int wrapperKind(const char *zStmt){
+  char zWord[32], zName[32];
+  const char *z = readIdent(sqlSkipSpace(zStmt), zWord, sizeof(zWord));
+  z = sqlSkipSpace(z);
+  if( sqlite3_stricmp(zWord, "BEGIN")==0 ) return WRAP_BEGIN;
+  if( sqlite3_stricmp(zWord, "COMMIT")==0 || sqlite3_stricmp(zWord, "END")==0 ){
+    return WRAP_COMMIT;
+  }
+  if( sqlite3_stricmp(zWord, "PRAGMA")!=0 ) return WRAP_NONE;
+  z = sqlSkipSpace(readIdent(z, zName, sizeof(zName)));
+  if( *z=='.' ) z = sqlSkipSpace(readIdent(sqlSkipSpace(z+1), zName, sizeof(zName)));
+  if( sqlite3_stricmp(zName, "foreign_keys")!=0 || (*z!='=' && *z!='(') ){
+    return WRAP_NONE;
+  }
+  z = sqlSkipSpace(z+1);
+  if( *z=='\'' || *z=='"' ) z++;
+  readIdent(z, zWord, sizeof(zWord));
+  if( isWord(zWord, (const char *const[]){"off", "0", "false", "no", 0}) ){
+    return WRAP_FK_OFF;
+  }
+  if( isWord(zWord, (const char *const[]){"on", "1", "true", "yes", 0}) ){
+    return WRAP_FK_ON;
+  }
+  return WRAP_NONE;
+}
+
+/* Is everything from z on a wrapper's tail (COMMIT, foreign_keys=ON)? */
+static int onlyTrailerLeft(const char *z){
+  while( *(z = sqlSkipSpace(z)) ){
+    int k = wrapperKind(z);
+    if( k!=WRAP_COMMIT && k!=WRAP_FK_ON ) return 0;
+    while( *z && *z!=';' ) z++;
+    if( *z ) z++;
+  }
+  return 1;
+}
+
+/* Skip this statement as part of a wrapper?  *pLeading is cleared by the
+** first statement that is not a leading wrapper; a skipped BEGIN sets
+** WRAP_BEGIN in *pSeen, a skipped foreign_keys=OFF sets WRAP_FK_OFF: only
+** then is the matching COMMIT or foreign_keys=ON at the end skipped too. */
+static int absorbed(const char *zStmt, const char *zAfter, int flags,
+                    int *pLeading, int *pSeen){
+  int k;
+  if( !(flags & SCRIPT_IN_TXN) ) return 0;
+  k = wrapperKind(zStmt);
+  /* Foreign keys enforced by the caller's transaction cannot be turned off:
+  ** the toggle is refused (with its reason) rather than quietly skipped. */
+  if( (flags & SCRIPT_FK_LIVE) && (k==WRAP_FK_OFF || k==WRAP_FK_ON) ) return 0;
+  if( *pLeading && (k==WRAP_FK_OFF || k==WRAP_BEGIN) && !(*pSeen & (1<<k)) ){
+    *pSeen |= 1<<k;
+    return 1;
+  }
+  *pLeading = 0;
+  if( (k==WRAP_COMMIT && (*pSeen & (1<<WRAP_BEGIN)))
+   || (k==WRAP_FK_ON && (*pSeen & (1<<WRAP_FK_OFF))) ){
+    return onlyTrailerLeft(zAfter);
+  }
+  return 0;
+}
+
 static int countLines(const char *zFrom, const char *zTo){
   int n = 0;
   for(; zFrom<zTo; zFrom++) if( *zFrom=='\n' ) n++;
@@ -175,6 +258,7 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
   const char *zLineAt;     /* line is the file line of this position */
   int line = pScr->line;
   int rc = SQLITE_OK;
+  int leading = 1, seen = 0;   /* see absorbed() */
 
   if( zSql==0 ) return SQLITE_NOMEM;
   zTail = zLineAt = zSql;
@@ -182,9 +266,22 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     sqlite3_stmt *pStmt = 0;
     const char *zStart = zTail;
     const char *zNext = 0;
+    char *zWhy;
+    if( wrapperKind(zStart)!=WRAP_NONE ){
+      /* A wrapper statement is one simple statement: find its end. */
+      const char *zEnd = zStart;
+      while( *zEnd && *zEnd!=';' ) zEnd++;
+      if( *zEnd ) zEnd++;
+      if( absorbed(zStart, zEnd, flags, &leading, &seen) ){
+        zTail = zEnd;
+        continue;
+      }
+    }else if( *sqlSkipSpace(zStart) ){
+      leading = 0;
+    }
     /* Judged before prepare: SQLite applies some PRAGMAs (writable_schema
     ** and the other on/off flags) while it prepares them. */
-    char *zWhy = refusal(db, zStart, flags);
+    zWhy = refusal(db, zStart, flags);
     if( zWhy ){
       line += countLines(zLineAt, sqlSkipSpace(zStart));
       *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, zWhy);

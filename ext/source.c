@@ -72,6 +72,63 @@ static int parseVersion(const char *z, int allowDash, i64 *pVersion, int *pOverf
   return i;
 }
 
+/*
+** A diesel folder's timestamp -> its version.  diesel writes
+** 2018-01-01-000000, but folders made by hand or by other tools also hold
+** 2018-1-5-93000, 2018.01.05-09.30.00 or 20180105093000.  Each field is
+** padded to its width (year 4, month 2, day 2, time 6 or h/m/s 2 each), so
+** every spelling of one moment gives one number and the intended order is
+** kept: 2018-1-5 sorts after 2018-01-01 instead of before it.  A field out
+** of range (month 13, hour 24) is kept as written; only its order matters.
+** Returns the length of the prefix before the '_', 0 if it is not one.
+*/
+static int dieselVersion(const char *z, i64 *pVersion, int *pOverflow){
+  char aDigit[64];
+  int nOut = 0, i = 0, nGroup = 0;
+  int aWidth[] = {4, 2, 2};
+  *pOverflow = 0;
+  while( 1 ){
+    int start = i, n, w;
+    while( z[i]>='0' && z[i]<='9' ) i++;
+    n = i - start;
+    if( n==0 ) return 0;
+    if( nGroup<3 ){
+      w = aWidth[nGroup];
+    }else if( nGroup==3 && (z[i]=='_' ) ){
+      w = 6;                 /* HHMMSS in one field */
+    }else{
+      w = 2;                 /* HH, MM, SS as fields of their own */
+    }
+    if( nOut + (n>w ? n : w) >= (int)sizeof(aDigit) ){ *pOverflow = 1; return i; }
+    for(; n<w; w--) aDigit[nOut++] = '0';
+    memcpy(aDigit+nOut, z+start, (size_t)n);
+    nOut += n;
+    nGroup++;
+    if( z[i]=='_' ) break;
+    if( z[i]!='-' && z[i]!='.' && z[i]!=':' ) return 0;
+    i++;
+  }
+  if( nGroup==1 ){
+    /* No separators: the number as written (20180101000000, or 1). */
+  }else{
+    while( nGroup<3 ){ memcpy(aDigit+nOut, "01", 2); nOut += 2; nGroup++; }
+    /* Time fields given one by one: pad the time to HHMMSS. */
+    { int nTime = nOut - 8; while( nTime<6 && nOut<(int)sizeof(aDigit)-1 ){
+        aDigit[nOut++] = '0'; nTime++; } }
+  }
+  {
+    uint64_t v = 0;
+    int k;
+    for(k=0; k<nOut; k++){
+      int c = aDigit[k]-'0';
+      if( v > (uint64_t)(INT64_MAX - c)/10 ){ *pOverflow = 1; break; }
+      v = v*10 + (uint64_t)c;
+    }
+    *pVersion = (i64)v;
+  }
+  return i;
+}
+
 static int endsWith(const char *z, size_t n, const char *zEnd){
   size_t m = strlen(zEnd);
   return n>m && memcmp(z+n-m, zEnd, m)==0;
@@ -126,7 +183,8 @@ static int classify(const char *zFile, int isDir, int *pKind, i64 *pV,
     *pzName = zSep+2;
     *pnName = (int)(n - 4 - (size_t)(zSep+2-zFile));
   }else{
-    nPre = parseVersion(zFile, isDir, pV, &overflow);
+    nPre = isDir ? dieselVersion(zFile, pV, &overflow)
+                 : parseVersion(zFile, 0, pV, &overflow);
     if( nPre==0 || zFile[nPre]!='_' ) return SQLITE_OK;
     *pzName = zFile+nPre+1;
     if( isDir ){
