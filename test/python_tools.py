@@ -75,6 +75,22 @@ except sqlite3.Error as e:
     ok("rows_refused", e)
 ok("rows_reset", conn.execute("SELECT migrate_reset()").fetchone()[0])
 
+# Adopting a database another tool migrated: dbmate's history, then baseline.
+legacy = sqlite3.connect(os.path.join(base, "legacy.db"), isolation_level=None)
+legacy.enable_load_extension(True)
+legacy.execute("SELECT load_extension(?, 'sqlite3_migrate_init')", (lib,))
+legacy.execute("SELECT migrate_config('backup', 'off')")
+legacy.executescript("CREATE TABLE users(name TEXT);"
+                     "CREATE TABLE schema_migrations(version varchar(128) primary key);"
+                     "INSERT INTO schema_migrations VALUES ('001');")
+n = legacy.execute("SELECT migrate_adopt(?)", (folder,)).fetchone()[0]
+ok("adopt", "%d %s" % (n, legacy.execute(
+    "SELECT group_concat(version || ':' || status) FROM migrations(?)", (folder,)).fetchone()[0]))
+legacy.execute("DELETE FROM migrate_history")
+n = legacy.execute("SELECT migrate_baseline(?, 2)", (folder,)).fetchone()[0]
+ok("baseline", "%d %s" % (n, legacy.execute("SELECT migrate_current()").fetchone()[0]))
+legacy.close()
+
 # trace: a child process, so its stderr can be read.
 child = subprocess.run(
     [sys.executable, "-c",
