@@ -279,10 +279,29 @@ static int plan(Call *c, Source *pSrc, History *pH, i64 target, int **paIdx,
   return SQLITE_OK;
 }
 
+/* The history row of a migration now applied (ms < 0: recorded, not run):
+** its checksum and the scripts as stored, so rollback needs no files. */
+static int historyRecord(Call *c, const Migration *m, const Loaded *pLd,
+                         double ms){
+  Script down;
+  char *zUp = loadedStoredUp(pLd);
+  char *zDown = loadedStoredDown(pLd);
+  char *zAt = utcNow();
+  int rc = SQLITE_OK;
+  if( zUp==0 || zAt==0 || (zDown==0 && loadedDown(pLd, &down)) ) rc = SQLITE_NOMEM;
+  if( rc==SQLITE_OK ){
+    rc = historyInsert(c->db, m->version, m->name, pLd->checksum, zUp, zDown,
+                       zAt, ms, &c->zErr);
+  }
+  sqlite3_free(zUp);
+  sqlite3_free(zDown);
+  sqlite3_free(zAt);
+  return rc;
+}
+
 static int applyOne(Call *c, Migration *m){
   Loaded ld;
-  Script up, down;
-  char *zUp = 0, *zDown = 0, *zAt = 0;
+  Script up;
   struct timespec t0;
   double ms;
   int rc;
@@ -299,16 +318,7 @@ static int applyOne(Call *c, Migration *m){
     traceEnd(c, rc, msSince(&t0));
   }
   ms = msSince(&t0);
-  if( rc==SQLITE_OK ){
-    zUp = loadedStoredUp(&ld);
-    zDown = loadedStoredDown(&ld);
-    zAt = utcNow();
-    if( zUp==0 || zAt==0 || (zDown==0 && loadedDown(&ld, &down)) ) rc = SQLITE_NOMEM;
-  }
-  if( rc==SQLITE_OK ){
-    rc = historyInsert(c->db, m->version, m->name, ld.checksum, zUp, zDown, zAt,
-                       ms, &c->zErr);
-  }
+  if( rc==SQLITE_OK ) rc = historyRecord(c, m, &ld, ms);
   if( rc==SQLITE_OK ){
     logWrite(c->db, "apply", &m->version, m->name, "ok", m->file, ms);
     c->nDone++;
@@ -316,9 +326,6 @@ static int applyOne(Call *c, Migration *m){
     ** happens to the migrations after it. */
     if( up.noTxn ) rc = recommit(c);
   }
-  sqlite3_free(zUp);
-  sqlite3_free(zDown);
-  sqlite3_free(zAt);
   loadedFree(&ld);
   return rc;
 }
@@ -376,27 +383,15 @@ static int applyAll(Call *c, const char *zDir, i64 target){
 ** refusal treat it like any other. */
 static int recordOne(Call *c, Migration *m, const char *zWhy){
   Loaded ld;
-  Script down;
-  char *zUp = 0, *zDown = 0, *zAt = 0;
   int rc;
   failAt(c, m->version, m->name);
   rc = migrationLoad(m, &ld, &c->zErr);
   if( rc ) return rc;
-  zUp = loadedStoredUp(&ld);
-  zDown = loadedStoredDown(&ld);
-  zAt = utcNow();
-  if( zUp==0 || zAt==0 || (zDown==0 && loadedDown(&ld, &down)) ) rc = SQLITE_NOMEM;
-  if( rc==SQLITE_OK ){
-    rc = historyInsert(c->db, m->version, m->name, ld.checksum, zUp, zDown, zAt,
-                       -1, &c->zErr);
-  }
+  rc = historyRecord(c, m, &ld, -1);
   if( rc==SQLITE_OK ){
     logWrite(c->db, azAction[c->kind], &m->version, m->name, "ok", zWhy, -1);
     c->nDone++;
   }
-  sqlite3_free(zUp);
-  sqlite3_free(zDown);
-  sqlite3_free(zAt);
   loadedFree(&ld);
   return rc;
 }
