@@ -14,6 +14,7 @@
 **   backup.c    migrate_backup, automatic backups and their retention
 **   restore.c   migrate_restore
 **   status.c    the migrations table-valued function
+**   fileops.c   every file-system call, as a table (fileops.h)
 **
 ** The data path of one call reads straight down:
 **   config -> source -> history -> plan -> backup -> txn -> script -> history -> log
@@ -26,6 +27,7 @@
 #include <stdint.h>
 #include <time.h>
 #include "sqlite3ext.h"
+#include "fileops.h"
 
 #define MIGRATE_VERSION "0.1.0"
 /* sqlite3_error_offset() and the DIRECTONLY flags we rely on need 3.38. */

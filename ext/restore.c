@@ -26,7 +26,7 @@ static int openRestoreSource(sqlite3 *db, const char *zPath, sqlite3 **ppSrc,
   int rc, immutable;
   char zMode[16];
   if( zWal==0 ) return SQLITE_NOMEM;
-  immutable = lstat(zWal, &st)!=0;
+  immutable = fileOps.xLstat(zWal, &st)!=0;
   sqlite3_free(zWal);
   rc = dbOpenReadOnly(zPath, immutable, ppSrc, pzErr);
   if( rc==SQLITE_OK ) rc = dbQuickCheck(*ppSrc, zPath, pzErr);
@@ -101,7 +101,7 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "files", zPath);
     return;
   }
-  if( stat(zPath, &st)!=0 || !S_ISREG(st.st_mode) ){
+  if( fileOps.xStat(zPath, &st)!=0 || !S_ISREG(st.st_mode) ){
     ctxErrorMsg(ctx, "migrate_restore: '%s' is not a file", zPath);
     return;
   }
