@@ -187,7 +187,14 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
       /* Classify a link by what it points at, so a linked folder is
       ** refused like a linked file instead of passing unseen. */
       struct stat stTarget;
-      if( fileOps.xStat(zPath, &stTarget)==0 && S_ISDIR(stTarget.st_mode) ) linkToDir = 1;
+      if( fileOps.xStat(zPath, &stTarget)==0 ){
+        linkToDir = S_ISDIR(stTarget.st_mode);
+      }else if( errno!=ENOENT ){
+        *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
+        sqlite3_free(zPath);
+        rc = SQLITE_ERROR;
+        break;
+      }
     }
     sqlite3_free(zPath);
     rc = classify(de->d_name, S_ISDIR(st.st_mode) || linkToDir, &kind, &v,
@@ -213,15 +220,17 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
 }
 
 /* What is at a path: 0 nothing, 1 a regular file, -1 a symbolic link,
-** -2 something else. */
+** -2 something else, -3 it cannot be told (errno says why).  Only "no such
+** file" is nothing: a down.sql that cannot be looked at is not absent. */
 static int pathKind(const char *zPath){
   struct stat st;
-  if( fileOps.xLstat(zPath, &st)!=0 ) return 0;
+  if( fileOps.xLstat(zPath, &st)!=0 ) return errno==ENOENT ? 0 : -3;
   if( S_ISLNK(st.st_mode) ) return -1;
   return S_ISREG(st.st_mode) ? 1 : -2;
 }
 
 static char *notRegular(const char *zFile, int kind){
+  if( kind==-3 ) return sqlite3_mprintf("%s: cannot stat: %s", zFile, strerror(errno));
   return kind==-1
     ? sqlite3_mprintf("%s: is a symbolic link; migrations are read only from "
                       "regular files", zFile)
@@ -364,7 +373,13 @@ static int readWhole(const char *zPath, const char *zShow, char **pz, size_t *pn
     *pzErr = sqlite3_mprintf("%s: cannot open for reading: %s", zShow, strerror(errno));
     return SQLITE_ERROR;
   }
-  if( fileOps.xFstat(fd, &st)!=0 || !S_ISREG(st.st_mode) ){
+  if( fileOps.xFstat(fd, &st)!=0 ){
+    int e = errno;
+    fileOps.xClose(fd);
+    *pzErr = sqlite3_mprintf("%s: cannot stat: %s", zShow, strerror(e));
+    return SQLITE_ERROR;
+  }
+  if( !S_ISREG(st.st_mode) ){
     fileOps.xClose(fd);
     *pzErr = sqlite3_mprintf("%s: is not a regular file", zShow);
     return SQLITE_ERROR;
