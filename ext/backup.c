@@ -330,9 +330,11 @@ static int copyIntoDir(sqlite3 *pSrc, sqlite3 *db, const char *zDir,
   return rc;
 }
 
+/* 1 a directory, 0 not one (or nothing there), -1 cannot tell (errno). */
 static int isDir(const char *zPath){
   struct stat st;
-  return fileOps.xStat(zPath, &st)==0 && S_ISDIR(st.st_mode);
+  if( fileOps.xStat(zPath, &st)!=0 ) return errno==ENOENT || errno==ENOTDIR ? 0 : -1;
+  return S_ISDIR(st.st_mode);
 }
 
 /* -------------------------------------------------- automatic backups */
@@ -429,8 +431,10 @@ int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
     sqlite3_free(zDir);
     return SQLITE_CANTOPEN;
   }
-  if( !isDir(zDir) ){
-    *pzErr = sqlite3_mprintf("backup folder '%s' is not a directory", zDir);
+  if( (rc = isDir(zDir))!=1 ){
+    *pzErr = rc<0
+      ? sqlite3_mprintf("cannot stat backup folder '%s': %s", zDir, strerror(errno))
+      : sqlite3_mprintf("backup folder '%s' is not a directory", zDir);
     sqlite3_free(zDir);
     return SQLITE_CANTOPEN;
   }
@@ -466,7 +470,11 @@ void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "commit them before taking a backup");
     return;
   }
-  if( isDir(zPath) ){
+  rc = isDir(zPath);
+  if( rc<0 ){
+    zErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
+    rc = SQLITE_IOERR;
+  }else if( rc ){
     rc = copyIntoDir(db, db, zPath, ".db", &zOut, &zErr);
   }else{
     rc = copyTo(db, zPath, &zErr);

@@ -11,6 +11,7 @@
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3
 
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -27,6 +28,12 @@ static int openRestoreSource(sqlite3 *db, const char *zPath, sqlite3 **ppSrc,
   char zMode[16];
   if( zWal==0 ) return SQLITE_NOMEM;
   immutable = fileOps.xLstat(zWal, &st)!=0;
+  if( immutable && errno!=ENOENT ){
+    /* A -wal that cannot be looked at may hold content: do not guess. */
+    *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zWal, strerror(errno));
+    sqlite3_free(zWal);
+    return SQLITE_IOERR;
+  }
   sqlite3_free(zWal);
   rc = dbOpenReadOnly(zPath, immutable, ppSrc, pzErr);
   if( rc==SQLITE_OK ) rc = dbQuickCheck(*ppSrc, zPath, pzErr);
@@ -101,7 +108,15 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "files", zPath);
     return;
   }
-  if( fileOps.xStat(zPath, &st)!=0 || !S_ISREG(st.st_mode) ){
+  if( fileOps.xStat(zPath, &st)!=0 ){
+    if( errno!=ENOENT && errno!=ENOTDIR ){
+      ctxErrorMsg(ctx, "migrate_restore: cannot stat '%s': %s", zPath,
+                  strerror(errno));
+      return;
+    }
+    st.st_mode = 0;   /* nothing there: not a regular file */
+  }
+  if( !S_ISREG(st.st_mode) ){
     ctxErrorMsg(ctx, "migrate_restore: '%s' is not a file", zPath);
     return;
   }
