@@ -99,7 +99,7 @@ static int backupOnce(Call *c){
   }
   logWrite(c->db, "backup", 0, 0, "ok", zPath, -1);
   c->zBackup = zPath;
-  return SQLITE_OK;
+  return txnAlive(&c->t, &c->zErr);
 }
 
 /* Commit, noting that the backup's log row is now safely written. */
@@ -232,6 +232,9 @@ static int applyOne(Call *c, Migration *m){
   }
   if( rc==SQLITE_OK ){
     logWrite(c->db, "apply", &m->version, m->name, "ok", m->file, ms);
+    rc = txnAlive(&c->t, &c->zErr);
+  }
+  if( rc==SQLITE_OK ){
     c->nDone++;
     /* Its script has committed already: so must its history row, whatever
     ** happens to the migrations after it. */
@@ -330,6 +333,9 @@ static int rollbackOne(Call *c, i64 v, const char *zName){
   if( rc==SQLITE_OK ) rc = historyDelete(c->db, v, &c->zErr);
   if( rc==SQLITE_OK ){
     logWrite(c->db, "rollback", &v, zName, "ok", zShow, ms);
+    rc = txnAlive(&c->t, &c->zErr);
+  }
+  if( rc==SQLITE_OK ){
     c->nDone++;
     if( down.noTxn ) rc = recommit(c);
   }

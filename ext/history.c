@@ -275,8 +275,12 @@ void logWrite(sqlite3 *db, const char *zAction, const i64 *pVersion,
               const char *zName, const char *zOutcome, const char *zMsg,
               double ms){
   char *zAt = utcNow();
+  int inTxn = !sqlite3_get_autocommit(db);
   if( zAt==0 ) return;
-  if( logInsert(db, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms)!=SQLITE_OK ){
+  if( logInsert(db, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms)!=SQLITE_OK
+   && !(inTxn && sqlite3_get_autocommit(db)) ){
+    /* (The error rolled the caller's transaction back: a row written now
+    ** would commit on its own, apart from the work it records.) */
     if( sqlite3_exec(db, LOG_SCHEMA, 0, 0, 0)==SQLITE_OK ){
       logInsert(db, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms);
     }

@@ -185,6 +185,7 @@ void txnStart(Txn *, sqlite3 *);
 int txnBegin(Txn *, char **pzErr);
 int txnScriptStarting(Txn *, char **pzErr);
 int txnCommit(Txn *, char **pzErr);
+int txnAlive(Txn *, char **pzErr);   /* SQLite has not rolled it back */
 void txnRollback(Txn *);
 int txnFinish(Txn *, char **pzErr);
 int settingsRestore(sqlite3 *, const i64 *aSaved);

@@ -246,8 +246,30 @@ static int txnFkCheck(Txn *t, char **pzErr){
   return rc;
 }
 
+/*
+** SQLite rolls a whole transaction back after some errors (I/O, disk full,
+** out of memory).  After a statement whose failure the call ignores (a log
+** row), going on would run the next script in autocommit mode, each
+** statement committing on its own: the call must stop instead.
+*/
+int txnAlive(Txn *t, char **pzErr){
+  int rc;
+  if( !t->open || !sqlite3_get_autocommit(t->db) ) return SQLITE_OK;
+  t->open = 0;
+  t->changed = 0;
+  fkBaselineFree(t);
+  rc = sqlite3_errcode(t->db);
+  if( rc==SQLITE_OK ) rc = SQLITE_ABORT;
+  if( rc!=SQLITE_NOMEM && *pzErr==0 ){
+    *pzErr = sqlite3_mprintf("the transaction was rolled back: %s",
+                             sqlite3_errmsg(t->db));
+  }
+  return rc;
+}
+
 int txnCommit(Txn *t, char **pzErr){
-  int rc = txnFkCheck(t, pzErr);
+  int rc = txnAlive(t, pzErr);
+  if( rc==SQLITE_OK ) rc = txnFkCheck(t, pzErr);
   if( rc ) return rc;
   rc = execReporting(t->db, t->owned ? "COMMIT" : "RELEASE migrate", pzErr);
   if( rc==SQLITE_OK ){
