@@ -59,6 +59,22 @@ static int openRestoreSource(sqlite3 *db, const char *zPath, sqlite3 **ppSrc,
 }
 
 /*
+** In rollback-journal mode SQLite shrinks the file only after the commit is
+** complete (the journal gone), and reports a failure to do so as the
+** step's error.  The restore has then taken place: the database has the
+** source's page count, not its own (equal page sizes: restore refuses a
+** change of page size in WAL mode, and any other leaves the count
+** different anyway).  The file is merely longer than it needs to be.
+*/
+static int shrinkFailedAfterCommit(sqlite3 *db, sqlite3 *pSrc, i64 nBefore){
+  i64 nNow = pragmaValue(db, "PRAGMA main.page_count", 0, 0);
+  i64 nSrc = pragmaValue(pSrc, "PRAGMA main.page_count", 0, 0);
+  return sqlite3_get_autocommit(db) && nNow!=nBefore && nNow==nSrc && nSrc>0
+      && pragmaValue(db, "PRAGMA main.page_size", 0, 0)
+         ==pragmaValue(pSrc, "PRAGMA main.page_size", 0, 0);
+}
+
+/*
 ** The pages copied in carry the source's header, WAL marks included: a
 ** rollback-journal database restored from a WAL file would turn WAL.  The
 ** journal mode is the live database's, so put it back.
@@ -135,6 +151,7 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     rc = backupAuto(db, mc, &zAuto, &zErr);
   }
   if( rc==SQLITE_OK ){
+    i64 nBefore = pragmaValue(db, "PRAGMA main.page_count", 0, 0);
     sqlite3_backup *b = sqlite3_backup_init(db, "main", pSrc, "main");
     if( b==0 ){
       rc = sqlite3_errcode(db);
@@ -143,6 +160,9 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       rc = sqlite3_backup_step(b, -1);
       if( rc==SQLITE_DONE ) rc = SQLITE_OK;
       sqlite3_backup_finish(b);
+      if( rc==SQLITE_IOERR_TRUNCATE && shrinkFailedAfterCommit(db, pSrc, nBefore) ){
+        rc = SQLITE_OK;
+      }
       if( rc ) zErr = sqlite3_mprintf("%s", sqlite3_errstr(rc));
     }
   }
