@@ -75,6 +75,24 @@ static int lockForBackup(Call *c){
   return rc;
 }
 
+/*
+** A migrate_log row inside the call's transaction: it records the work and
+** commits with it, so a row that cannot be written fails the call.
+*/
+static int logInTxn(Call *c, const char *zAction, const i64 *pVersion,
+                    const char *zName, const char *zMsg, double ms){
+  int rcLog = logWrite(c->db, zAction, pVersion, zName, "ok", zMsg, ms);
+  int rc = txnAlive(&c->t, &c->zErr);
+  if( rcLog==SQLITE_NOMEM ) return SQLITE_NOMEM;
+  if( rc==SQLITE_OK && rcLog!=SQLITE_OK ){
+    rc = rcLog;
+    if( rc!=SQLITE_NOMEM && c->zErr==0 ){
+      c->zErr = sqlite3_mprintf("cannot write migrate_log: %s", sqlite3_errmsg(c->db));
+    }
+  }
+  return rc;
+}
+
 /* The automatic backup, once per call, before the first change. */
 static int backupOnce(Call *c){
   char *zPath = 0;
@@ -97,9 +115,8 @@ static int backupOnce(Call *c){
     c->zErr = z;
     return rc;
   }
-  logWrite(c->db, "backup", 0, 0, "ok", zPath, -1);
   c->zBackup = zPath;
-  return txnAlive(&c->t, &c->zErr);
+  return logInTxn(c, "backup", 0, 0, zPath, -1);
 }
 
 /* Commit, noting that the backup's log row is now safely written. */
@@ -231,8 +248,7 @@ static int applyOne(Call *c, Migration *m){
                        ms, &c->zErr);
   }
   if( rc==SQLITE_OK ){
-    logWrite(c->db, "apply", &m->version, m->name, "ok", m->file, ms);
-    rc = txnAlive(&c->t, &c->zErr);
+    rc = logInTxn(c, "apply", &m->version, m->name, m->file, ms);
   }
   if( rc==SQLITE_OK ){
     c->nDone++;
@@ -332,8 +348,7 @@ static int rollbackOne(Call *c, i64 v, const char *zName){
   }
   if( rc==SQLITE_OK ) rc = historyDelete(c->db, v, &c->zErr);
   if( rc==SQLITE_OK ){
-    logWrite(c->db, "rollback", &v, zName, "ok", zShow, ms);
-    rc = txnAlive(&c->t, &c->zErr);
+    rc = logInTxn(c, "rollback", &v, zName, zShow, ms);
   }
   if( rc==SQLITE_OK ){
     c->nDone++;
@@ -429,7 +444,14 @@ static void runCall(sqlite3_context *ctx, const char *zFunc, const char *zDir,
   c.db = sqlite3_context_db_handle(ctx);
   c.mc = mc;
   c.zFunc = zFunc;
-  txnStart(&c.t, c.db);
+  rc = txnStart(&c.t, c.db);
+  if( rc ){
+    /* Settings that cannot be read could not be put back: stop while
+    ** nothing has changed. */
+    if( rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
+    else ctxErrorMsg(ctx, "%s: %s", zFunc, sqlite3_errmsg(c.db));
+    return;
+  }
   c.callerWrote = !c.t.owned && sqlite3_txn_state(c.db, "main")==SQLITE_TXN_WRITE;
   c.atomic = mc->atomic || !c.t.owned;
   mc->busy = 1;
