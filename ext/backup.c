@@ -108,22 +108,24 @@ static void removeTemp(const char *zTmp){
   if( zJ ){ fileOps.xUnlink(zJ); sqlite3_free(zJ); }
 }
 
-/* A fresh temporary name beside zDest, created empty and exclusively. */
-static char *makeTemp(const char *zDest){
+/* A fresh temporary name beside zDest, created empty and exclusively.
+** SQLITE_NOMEM, or SQLITE_CANTOPEN with errno saying why. */
+static int makeTemp(const char *zDest, char **pzTmp){
   int i;
+  *pzTmp = 0;
   for(i=0; i<100; i++){
     unsigned r;
     char *z;
     int fd;
     sqlite3_randomness(sizeof(r), &r);
     z = sqlite3_mprintf("%s.tmp-%08x", zDest, r);
-    if( z==0 ) return 0;
+    if( z==0 ) return SQLITE_NOMEM;
     fd = fileOps.xOpen(z, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC|O_NOFOLLOW, 0644);
-    if( fd>=0 ){ fileOps.xClose(fd); return z; }
+    if( fd>=0 ){ fileOps.xClose(fd); *pzTmp = z; return SQLITE_OK; }
     sqlite3_free(z);
-    if( errno!=EEXIST ) return 0;
+    if( errno!=EEXIST ) return SQLITE_CANTOPEN;
   }
-  return 0;
+  return SQLITE_CANTOPEN;
 }
 
 /* file:<path>?immutable=1, for a copy nothing else has open: reading it
@@ -164,15 +166,24 @@ int dbQuickCheck(sqlite3 *db, const char *zPath, char **pzErr){
   sqlite3_stmt *p = 0;
   int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &p, 0);
   if( rc==SQLITE_OK ){
-    if( sqlite3_step(p)!=SQLITE_ROW
-     || sqlite3_stricmp((const char*)sqlite3_column_text(p, 0), "ok")!=0 ){
+    int rcStep = sqlite3_step(p);
+    if( rcStep!=SQLITE_ROW ){
+      /* The check could not run (out of memory, I/O): say why. */
+      rc = sqlite3_finalize(p);
+      p = 0;
+      if( rc==SQLITE_OK ) rc = rcStep==SQLITE_DONE ? SQLITE_CORRUPT : rcStep;
+      if( rc!=SQLITE_NOMEM ){
+        *pzErr = sqlite3_mprintf("'%s' failed its check: %s", zPath,
+                                 sqlite3_errmsg(db));
+      }
+    }else if( sqlite3_stricmp((const char*)sqlite3_column_text(p, 0), "ok")!=0 ){
       *pzErr = sqlite3_mprintf("'%s' failed its check: %s", zPath,
                                sqlite3_column_text(p, 0) ?
                                (const char*)sqlite3_column_text(p, 0) :
                                sqlite3_errmsg(db));
       rc = SQLITE_CORRUPT;
     }
-  }else{
+  }else if( rc!=SQLITE_NOMEM ){
     *pzErr = sqlite3_mprintf("'%s' is not a readable SQLite database: %s", zPath,
                              sqlite3_errmsg(db));
   }
@@ -241,11 +252,13 @@ static int copyTo(sqlite3 *pSrc, const char *zDest, char **pzErr){
                              "file", zDest);
     return SQLITE_ERROR;
   }
-  zTmp = makeTemp(zDest);
-  if( zTmp==0 ){
-    *pzErr = sqlite3_mprintf("cannot create a file beside '%s': %s", zDest,
-                             strerror(errno));
-    return SQLITE_CANTOPEN;
+  rc = makeTemp(zDest, &zTmp);
+  if( rc ){
+    if( rc==SQLITE_CANTOPEN ){
+      *pzErr = sqlite3_mprintf("cannot create a file beside '%s': %s", zDest,
+                               strerror(errno));
+    }
+    return rc;
   }
   rc = sqlite3_open_v2(zTmp, &pDest, SQLITE_OPEN_READWRITE, 0);
   if( rc==SQLITE_OK ){
