@@ -398,6 +398,11 @@ static int allReversible(Call *c, i64 n){
                               "back", sqlite3_column_int64(p, 0),
                               sqlite3_column_text(p, 1));
     rc = SQLITE_ERROR;
+  }else{
+    /* The query itself failed (out of memory, I/O): that is the error. */
+    rc = sqlite3_finalize(p);
+    p = 0;
+    if( rc && rc!=SQLITE_NOMEM ) c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
   }
   sqlite3_finalize(p);
   return rc;
