@@ -4,7 +4,11 @@
 ** call of the extension itself fails in turn, and nothing breaks.
 **
 **   make faulttest                      (builds migrate-fault.so and this)
-**   ./fault LIB WORKDIR [-s SCENARIO] [-k KIND] [-stride N] [-v]
+**   test/tmp/faulthost LIB WORKDIR [-s SCENARIO] [-k KIND] [-stride N] [-n N] [-v]
+**
+**   -s, -k     one scenario, one kind ("vfs" and "fs" name a family)
+**   -stride N  allocations: the first 50, then every Nth
+**   -n N       only injection point N (with gdb: break faultInjected)
 **
 ** LIB is a build of the extension with -DMIGRATE_FAULT_HOOKS: it exports
 ** migrate_fault_fileops(), the table its file-system calls go through
@@ -28,6 +32,19 @@
 **     history, log;
 **   - every backup file left behind is complete and holds the state the call
 **     started from; no temporary file is left (unless unlink was failed).
+**
+** Two outcomes are accepted and counted apart, because SQLite allows no
+** better:
+**
+**   late  the call failed after its work had committed (out of memory in
+**         a statement run inside a function marks the calling statement
+**         failed as well, whatever the function returns): the database is
+**         exactly as after a clean run, and the error is out of memory;
+**   open  after out of memory inside the call, SQLite runs no further
+**         statement on the connection until the calling statement ends, so
+**         the call cannot roll back its own transaction: the application's
+**         ROLLBACK after SQLITE_NOMEM (as SQLite documents) leaves the
+**         database and every setting as they were, which is checked.
 **
 ** It prints, per scenario and kind, how many injection points it covered,
 ** and ends with "fault: N runs, N failed"; the exit status is 1 on failure.
@@ -1003,10 +1020,10 @@ static void onSanitizerDeath(void){ onCrash(0); }
 
 static int nRuns, nFailed;
 
-/* N for the next run: every one, or with a stride the first ten and then
-** every stride-th. */
+/* N for the next run: every one, or with a stride the first fifty (where
+** the entry point and the setup of a call are) and then every stride-th. */
 static int nextN(int n, int stride){
-  if( stride<=1 || n<10 ) return n+1;
+  if( stride<=1 || n<50 ) return n+1;
   return n + stride;
 }
 
