@@ -140,6 +140,24 @@ static int lockForBackup(Call *c){
   return rc;
 }
 
+/*
+** A migrate_log row inside the call's transaction: it records the work and
+** commits with it, so a row that cannot be written fails the call.
+*/
+static int logInTxn(Call *c, const char *zAction, const i64 *pVersion,
+                    const char *zName, const char *zMsg, double ms){
+  int rcLog = logWrite(c->db, zAction, pVersion, zName, "ok", zMsg, ms);
+  int rc = txnAlive(&c->t, &c->zErr);
+  if( rcLog==SQLITE_NOMEM ) return SQLITE_NOMEM;
+  if( rc==SQLITE_OK && rcLog!=SQLITE_OK ){
+    rc = rcLog;
+    if( rc!=SQLITE_NOMEM && c->zErr==0 ){
+      c->zErr = sqlite3_mprintf("cannot write migrate_log: %s", sqlite3_errmsg(c->db));
+    }
+  }
+  return rc;
+}
+
 /* The automatic backup, once per call, before the first change. */
 static int backupOnce(Call *c){
   char *zPath = 0;
@@ -171,9 +189,8 @@ static int backupOnce(Call *c){
     c->zErr = z;
     return rc;
   }
-  logWrite(c->db, "backup", 0, 0, "ok", zPath, -1);
   c->zBackup = zPath;
-  return SQLITE_OK;
+  return logInTxn(c, "backup", 0, 0, zPath, -1);
 }
 
 /* Commit, noting that the backup's log row is now safely written. */
@@ -320,7 +337,9 @@ static int applyOne(Call *c, Migration *m){
   ms = msSince(&t0);
   if( rc==SQLITE_OK ) rc = historyRecord(c, m, &ld, ms);
   if( rc==SQLITE_OK ){
-    logWrite(c->db, "apply", &m->version, m->name, "ok", m->file, ms);
+    rc = logInTxn(c, "apply", &m->version, m->name, m->file, ms);
+  }
+  if( rc==SQLITE_OK ){
     c->nDone++;
     /* Its script has committed already: so must its history row, whatever
     ** happens to the migrations after it. */
@@ -388,10 +407,8 @@ static int recordOne(Call *c, Migration *m, const char *zWhy){
   rc = migrationLoad(m, &ld, &c->zErr);
   if( rc ) return rc;
   rc = historyRecord(c, m, &ld, -1);
-  if( rc==SQLITE_OK ){
-    logWrite(c->db, azAction[c->kind], &m->version, m->name, "ok", zWhy, -1);
-    c->nDone++;
-  }
+  if( rc==SQLITE_OK ) rc = logInTxn(c, azAction[c->kind], &m->version, m->name, zWhy, -1);
+  if( rc==SQLITE_OK ) c->nDone++;
   loadedFree(&ld);
   return rc;
 }
@@ -504,7 +521,9 @@ static int rollbackOne(Call *c, i64 v, const char *zName){
   }
   if( rc==SQLITE_OK ) rc = historyDelete(c->db, v, &c->zErr);
   if( rc==SQLITE_OK ){
-    logWrite(c->db, "rollback", &v, zName, "ok", zShow, ms);
+    rc = logInTxn(c, "rollback", &v, zName, zShow, ms);
+  }
+  if( rc==SQLITE_OK ){
     c->nDone++;
     if( down.noTxn ) rc = recommit(c);
   }
@@ -556,6 +575,11 @@ static int allReversible(Call *c, i64 n){
                               "back", sqlite3_column_int64(p, 0),
                               sqlite3_column_text(p, 1));
     rc = SQLITE_ERROR;
+  }else{
+    /* The query itself failed (out of memory, I/O): that is the error. */
+    rc = sqlite3_finalize(p);
+    p = 0;
+    if( rc && rc!=SQLITE_NOMEM ) c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
   }
   sqlite3_finalize(p);
   return rc;
@@ -606,7 +630,14 @@ static void runCall(sqlite3_context *ctx, const char *zFunc, int kind,
   c.floor = floor;
   c.kind = kind;
   clockNow(&t0);
-  txnStart(&c.t, c.db);
+  rc = txnStart(&c.t, c.db);
+  if( rc ){
+    /* Settings that cannot be read could not be put back: stop while
+    ** nothing has changed. */
+    if( rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
+    else ctxErrorMsg(ctx, "%s: %s", zFunc, sqlite3_errmsg(c.db));
+    return;
+  }
   c.callerWrote = !c.t.owned && sqlite3_txn_state(c.db, "main")==SQLITE_TXN_WRITE;
   c.atomic = mc->atomic || !c.t.owned;
   mc->busy = 1;

@@ -38,13 +38,13 @@ static int isLiveFile(sqlite3 *db, const char *zPath){
   const char *zReal;
   size_t i;
   if( zDb==0 || zDb[0]==0 ) return 0;
-  if( stat(zPath, &st)!=0 ) memset(&st, 0, sizeof(st));
-  zReal = realpath(zPath, aReal);
+  if( fileOps.xStat(zPath, &st)!=0 ) memset(&st, 0, sizeof(st));
+  zReal = fileOps.xRealpath(zPath, aReal);
   for(i=0; i<sizeof(azSuffix)/sizeof(azSuffix[0]); i++){
     char *zLive = sqlite3_mprintf("%s%s", zDb, azSuffix[i]);
     int same = 0;
     if( zLive==0 ) continue;
-    if( st.st_ino!=0 && stat(zLive, &stLive)==0
+    if( st.st_ino!=0 && fileOps.xStat(zLive, &stLive)==0
      && st.st_dev==stLive.st_dev && st.st_ino==stLive.st_ino ) same = 1;
     if( !same && zReal && strcmp(zReal, zLive)==0 ) same = 1;
     sqlite3_free(zLive);
@@ -67,7 +67,7 @@ static char *canonicalNew(const char *zPath){
     zDir = sqlite3_mprintf("%.*s", (int)(zSlash-zPath), zPath);
   }
   if( zDir==0 ) return 0;
-  zReal = realpath(zDir, aReal);
+  zReal = fileOps.xRealpath(zDir, aReal);
   sqlite3_free(zDir);
   if( zReal==0 ) return 0;
   return sqlite3_mprintf("%s/%s", zReal, zSlash ? zSlash+1 : zPath);
@@ -94,36 +94,38 @@ int pathIsLive(sqlite3 *db, const char *zPath){
 /* ------------------------------------------------------- the copy */
 
 static int syncPath(const char *zPath, int isDir){
-  int fd = open(zPath, (isDir ? O_RDONLY|O_DIRECTORY : O_RDWR)|O_CLOEXEC);
+  int fd = fileOps.xOpen(zPath, (isDir ? O_RDONLY|O_DIRECTORY : O_RDWR)|O_CLOEXEC, 0);
   int rc;
   if( fd<0 ) return -1;
-  rc = fsync(fd);
-  close(fd);
+  rc = fileOps.xFsync(fd);
+  fileOps.xClose(fd);
   return rc;
 }
 
 static void removeTemp(const char *zTmp){
   char *zJ = sqlite3_mprintf("%s-journal", zTmp);
-  unlink(zTmp);
-  if( zJ ){ unlink(zJ); sqlite3_free(zJ); }
+  fileOps.xUnlink(zTmp);
+  if( zJ ){ fileOps.xUnlink(zJ); sqlite3_free(zJ); }
 }
 
-/* A fresh temporary name beside zDest, created empty and exclusively. */
-static char *makeTemp(const char *zDest){
+/* A fresh temporary name beside zDest, created empty and exclusively.
+** SQLITE_NOMEM, or SQLITE_CANTOPEN with errno saying why. */
+static int makeTemp(const char *zDest, char **pzTmp){
   int i;
+  *pzTmp = 0;
   for(i=0; i<100; i++){
     unsigned r;
     char *z;
     int fd;
     sqlite3_randomness(sizeof(r), &r);
     z = sqlite3_mprintf("%s.tmp-%08x", zDest, r);
-    if( z==0 ) return 0;
-    fd = open(z, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC|O_NOFOLLOW, 0644);
-    if( fd>=0 ){ close(fd); return z; }
+    if( z==0 ) return SQLITE_NOMEM;
+    fd = fileOps.xOpen(z, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC|O_NOFOLLOW, 0644);
+    if( fd>=0 ){ fileOps.xClose(fd); *pzTmp = z; return SQLITE_OK; }
     sqlite3_free(z);
-    if( errno!=EEXIST ) return 0;
+    if( errno!=EEXIST ) return SQLITE_CANTOPEN;
   }
-  return 0;
+  return SQLITE_CANTOPEN;
 }
 
 /* file:<path>?immutable=1, for a copy nothing else has open: reading it
@@ -164,15 +166,24 @@ int dbQuickCheck(sqlite3 *db, const char *zPath, char **pzErr){
   sqlite3_stmt *p = 0;
   int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &p, 0);
   if( rc==SQLITE_OK ){
-    if( sqlite3_step(p)!=SQLITE_ROW
-     || sqlite3_stricmp((const char*)sqlite3_column_text(p, 0), "ok")!=0 ){
+    int rcStep = sqlite3_step(p);
+    if( rcStep!=SQLITE_ROW ){
+      /* The check could not run (out of memory, I/O): say why. */
+      rc = sqlite3_finalize(p);
+      p = 0;
+      if( rc==SQLITE_OK ) rc = rcStep==SQLITE_DONE ? SQLITE_CORRUPT : rcStep;
+      if( rc!=SQLITE_NOMEM ){
+        *pzErr = sqlite3_mprintf("'%s' failed its check: %s", zPath,
+                                 sqlite3_errmsg(db));
+      }
+    }else if( sqlite3_stricmp((const char*)sqlite3_column_text(p, 0), "ok")!=0 ){
       *pzErr = sqlite3_mprintf("'%s' failed its check: %s", zPath,
                                sqlite3_column_text(p, 0) ?
                                (const char*)sqlite3_column_text(p, 0) :
                                sqlite3_errmsg(db));
       rc = SQLITE_CORRUPT;
     }
-  }else{
+  }else if( rc!=SQLITE_NOMEM ){
     *pzErr = sqlite3_mprintf("'%s' is not a readable SQLite database: %s", zPath,
                              sqlite3_errmsg(db));
   }
@@ -198,22 +209,22 @@ static int checkFile(const char *zPath, int immutable, char **pzErr){
 static int markRollbackJournal(const char *zPath){
   unsigned char a[2];
   int rc = 0;
-  int fd = open(zPath, O_RDWR|O_CLOEXEC|O_NOFOLLOW);
+  int fd = fileOps.xOpen(zPath, O_RDWR|O_CLOEXEC|O_NOFOLLOW, 0);
   if( fd<0 ) return -1;
-  if( pread(fd, a, 2, 18)==2 && a[0]==2 && a[1]==2 ){
+  if( fileOps.xPread(fd, a, 2, 18)==2 && a[0]==2 && a[1]==2 ){
     a[0] = a[1] = 1;
-    if( pwrite(fd, a, 2, 18)!=2 ) rc = -1;
+    if( fileOps.xPwrite(fd, a, 2, 18)!=2 ) rc = -1;
   }
-  close(fd);
+  fileOps.xClose(fd);
   return rc;
 }
 
 /* Give the finished temporary file its name, never replacing a file. */
 static int publish(const char *zTmp, const char *zDest, char **pzErr){
-  if( renameat2(AT_FDCWD, zTmp, AT_FDCWD, zDest, RENAME_NOREPLACE)==0 ) return SQLITE_OK;
+  if( fileOps.xRenameNoReplace(zTmp, zDest)==0 ) return SQLITE_OK;
   if( errno==EINVAL || errno==ENOSYS || errno==ENOTSUP ){
     /* No RENAME_NOREPLACE on this filesystem: link() refuses to replace too. */
-    if( link(zTmp, zDest)==0 ){ unlink(zTmp); return SQLITE_OK; }
+    if( fileOps.xLink(zTmp, zDest)==0 ){ fileOps.xUnlink(zTmp); return SQLITE_OK; }
   }
   *pzErr = errno==EEXIST
     ? sqlite3_mprintf("'%s' already exists; a backup never replaces a file", zDest)
@@ -236,16 +247,18 @@ static int copyTo(sqlite3 *pSrc, const char *zDest, char **pzErr){
     *pzErr = sqlite3_mprintf("'%s' is the live database or one of its files", zDest);
     return SQLITE_ERROR;
   }
-  if( lstat(zDest, &st)==0 ){
+  if( fileOps.xLstat(zDest, &st)==0 ){
     *pzErr = sqlite3_mprintf("'%s' already exists; a backup never replaces a "
                              "file", zDest);
     return SQLITE_ERROR;
   }
-  zTmp = makeTemp(zDest);
-  if( zTmp==0 ){
-    *pzErr = sqlite3_mprintf("cannot create a file beside '%s': %s", zDest,
-                             strerror(errno));
-    return SQLITE_CANTOPEN;
+  rc = makeTemp(zDest, &zTmp);
+  if( rc ){
+    if( rc==SQLITE_CANTOPEN ){
+      *pzErr = sqlite3_mprintf("cannot create a file beside '%s': %s", zDest,
+                               strerror(errno));
+    }
+    return rc;
   }
   rc = sqlite3_open_v2(zTmp, &pDest, SQLITE_OPEN_READWRITE, 0);
   if( rc==SQLITE_OK ){
@@ -319,7 +332,7 @@ static int copyIntoDir(sqlite3 *pSrc, sqlite3 *db, const char *zDir,
       : sqlite3_mprintf("%.*s/%s-%s-%d%s", nDir, zDir, zStem, zStamp, i, zSuffix);
     struct stat st;
     if( zPath==0 ){ rc = SQLITE_NOMEM; break; }
-    if( lstat(zPath, &st)==0 ){ sqlite3_free(zPath); continue; }
+    if( fileOps.xLstat(zPath, &st)==0 ){ sqlite3_free(zPath); continue; }
     rc = copyTo(pSrc, zPath, pzErr);
     if( rc ){ sqlite3_free(zPath); break; }
     *pzPath = zPath;
@@ -330,9 +343,11 @@ static int copyIntoDir(sqlite3 *pSrc, sqlite3 *db, const char *zDir,
   return rc;
 }
 
+/* 1 a directory, 0 not one (or nothing there), -1 cannot tell (errno). */
 static int isDir(const char *zPath){
   struct stat st;
-  return stat(zPath, &st)==0 && S_ISDIR(st.st_mode);
+  if( fileOps.xStat(zPath, &st)!=0 ) return errno==ENOENT || errno==ENOTDIR ? 0 : -1;
+  return S_ISDIR(st.st_mode);
 }
 
 /* -------------------------------------------------- automatic backups */
@@ -384,12 +399,12 @@ static void pruneAuto(sqlite3 *db, const char *zDir, int keep){
   AutoFile *a = 0;
   int n = 0, nAlloc = 0, i;
   size_t nStem;
-  if( keep<=0 || zStem==0 || (d = opendir(zDir))==0 ){
+  if( keep<=0 || zStem==0 || (d = fileOps.xOpendir(zDir))==0 ){
     sqlite3_free(zStem);
     return;
   }
   nStem = strlen(zStem);
-  while( (de = readdir(d))!=0 ){
+  while( (de = fileOps.xReaddir(d))!=0 ){
     AutoFile f;
     if( strncmp(de->d_name, zStem, nStem)!=0 || de->d_name[nStem]!='-'
      || !parseAutoName(de->d_name+nStem+1, &f) ) continue;
@@ -397,12 +412,12 @@ static void pruneAuto(sqlite3 *db, const char *zDir, int keep){
     f.zName = sqlite3_mprintf("%s", de->d_name);
     if( f.zName ) a[n++] = f;
   }
-  closedir(d);
+  fileOps.xClosedir(d);
   if( n>0 ) qsort(a, (size_t)n, sizeof(AutoFile), cmpAuto);
   for(i=0; i<n; i++){
     if( i<n-keep ){
       char *zPath = sqlite3_mprintf("%s/%s", zDir, a[i].zName);
-      if( zPath ){ unlink(zPath); sqlite3_free(zPath); }
+      if( zPath ){ fileOps.xUnlink(zPath); sqlite3_free(zPath); }
     }
     sqlite3_free(a[i].zName);
   }
@@ -423,14 +438,16 @@ int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
   int rc;
   *pzPath = 0;
   if( zDir==0 ) return SQLITE_NOMEM;
-  if( mkdir(zDir, 0755)!=0 && errno!=EEXIST ){
+  if( fileOps.xMkdir(zDir, 0755)!=0 && errno!=EEXIST ){
     *pzErr = sqlite3_mprintf("cannot create backup folder '%s': %s", zDir,
                              strerror(errno));
     sqlite3_free(zDir);
     return SQLITE_CANTOPEN;
   }
-  if( !isDir(zDir) ){
-    *pzErr = sqlite3_mprintf("backup folder '%s' is not a directory", zDir);
+  if( (rc = isDir(zDir))!=1 ){
+    *pzErr = rc<0
+      ? sqlite3_mprintf("cannot stat backup folder '%s': %s", zDir, strerror(errno))
+      : sqlite3_mprintf("backup folder '%s' is not a directory", zDir);
     sqlite3_free(zDir);
     return SQLITE_CANTOPEN;
   }
@@ -466,7 +483,11 @@ void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "commit them before taking a backup");
     return;
   }
-  if( isDir(zPath) ){
+  rc = isDir(zPath);
+  if( rc<0 ){
+    zErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
+    rc = SQLITE_IOERR;
+  }else if( rc ){
     rc = copyIntoDir(db, db, zPath, ".db", &zOut, &zErr);
   }else{
     rc = copyTo(db, zPath, &zErr);

@@ -21,6 +21,7 @@
 ** up file (for a diesel folder, its up.sql).
 */
 #include "migrate.h"
+#include "fileops.h"
 SQLITE_EXTENSION_INIT3
 
 #include <errno.h>
@@ -105,24 +106,24 @@ static char *nextVersion(i64 newest, int any, int width, int diesel){
 /* Write a new file; O_EXCL: an existing one (or a link there) is refused. */
 static int writeNew(const char *zPath, const char *zText, char **pzErr){
   size_t n = strlen(zText), done = 0;
-  int fd = open(zPath, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0644);
+  int fd = fileOps.xOpen(zPath, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0644);
   if( fd<0 ){
     *pzErr = sqlite3_mprintf("cannot create %s: %s", zPath, strerror(errno));
     return SQLITE_ERROR;
   }
   while( done<n ){
-    ssize_t w = write(fd, zText+done, n-done);
+    ssize_t w = fileOps.xPwrite(fd, zText+done, n-done, (off_t)done);
     if( w<0 && errno==EINTR ) continue;
     if( w<=0 ) break;
     done += (size_t)w;
   }
-  if( done<n || fsync(fd)!=0 ){
+  if( done<n || fileOps.xFsync(fd)!=0 ){
     *pzErr = sqlite3_mprintf("cannot write %s: %s", zPath, strerror(errno));
-    close(fd);
-    unlink(zPath);
+    fileOps.xClose(fd);
+    fileOps.xUnlink(zPath);
     return SQLITE_ERROR;
   }
-  close(fd);
+  fileOps.xClose(fd);
   return SQLITE_OK;
 }
 
@@ -133,7 +134,7 @@ static int writePair(const char *zUp, const char *zUpText, const char *zDown,
   int rc = writeNew(zUp, zUpText, pzErr);
   if( rc==SQLITE_OK && zDown ){
     rc = writeNew(zDown, zDownText, pzErr);
-    if( rc ) unlink(zUp);
+    if( rc ) fileOps.xUnlink(zUp);
   }
   return rc;
 }
@@ -170,7 +171,7 @@ static int createFiles(const char *zDir, int style, const char *zVer,
   if( zUp==0 || (style>=STYLE_PAIR && zDown==0)
    || (style==STYLE_DIESEL && zFolder==0) ){
     rc = SQLITE_NOMEM;
-  }else if( zFolder && mkdir(zFolder, 0755)!=0 ){
+  }else if( zFolder && fileOps.xMkdir(zFolder, 0755)!=0 ){
     *pzErr = sqlite3_mprintf("cannot create %s: %s", zFolder, strerror(errno));
     rc = SQLITE_ERROR;
   }else{
@@ -209,7 +210,7 @@ void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     return;
   }
   /* A missing folder is made (one level): the first migration starts it. */
-  if( stat(zDir, &st)!=0 && errno==ENOENT && mkdir(zDir, 0755)!=0 ){
+  if( fileOps.xStat(zDir, &st)!=0 && errno==ENOENT && fileOps.xMkdir(zDir, 0755)!=0 ){
     ctxErrorMsg(ctx, "migrate_create: cannot create %s: %s", zDir,
                 strerror(errno));
     return;

@@ -267,19 +267,28 @@ static int logInsert(sqlite3 *db, const char *zAt, const char *zAction,
 }
 
 /*
-** Append to the audit trail.  Best effort by design: a failure row is written
-** after the failed work was rolled back, and a read-only or locked database
-** must not turn the original error into a different one.
+** Append to the audit trail; returns SQLITE_OK if the row is written.
+** Callers decide what a failure means: a failure row is written after the
+** failed work was rolled back, best effort, since a read-only or locked
+** database must not turn the original error into a different one; a row
+** inside the call's transaction belongs to its work and must be there.
 */
-void logWrite(sqlite3 *db, const char *zAction, const i64 *pVersion,
-              const char *zName, const char *zOutcome, const char *zMsg,
-              double ms){
+int logWrite(sqlite3 *db, const char *zAction, const i64 *pVersion,
+             const char *zName, const char *zOutcome, const char *zMsg,
+             double ms){
   char *zAt = utcNow();
-  if( zAt==0 ) return;
-  if( logInsert(db, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms)!=SQLITE_OK ){
-    if( sqlite3_exec(db, LOG_SCHEMA, 0, 0, 0)==SQLITE_OK ){
-      logInsert(db, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms);
+  int inTxn = !sqlite3_get_autocommit(db);
+  int rc;
+  if( zAt==0 ) return SQLITE_NOMEM;
+  rc = logInsert(db, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms);
+  if( rc!=SQLITE_OK && rc!=SQLITE_NOMEM && !(inTxn && sqlite3_get_autocommit(db)) ){
+    /* (The error rolled the caller's transaction back: a row written now
+    ** would commit on its own, apart from the work it records.) */
+    rc = sqlite3_exec(db, LOG_SCHEMA, 0, 0, 0);
+    if( rc==SQLITE_OK ){
+      rc = logInsert(db, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms);
     }
   }
   sqlite3_free(zAt);
+  return rc;
 }

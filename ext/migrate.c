@@ -92,7 +92,10 @@ int sqlite3_migrate_init(sqlite3 *db, char **pzErrMsg,
   }
   if( alreadyLoaded(db) ) return SQLITE_OK;
   mc = connNew();
-  if( mc==0 ) return SQLITE_NOMEM;
+  if( mc==0 ){
+    *pzErrMsg = sqlite3_mprintf("migrate: out of memory");
+    return SQLITE_NOMEM;
+  }
   mc->nRef = 1;   /* held by this function until registration is done */
   for(i=0; rc==SQLITE_OK && i<sizeof(aFunc)/sizeof(aFunc[0]); i++){
     mc->nRef++;
@@ -109,6 +112,20 @@ int sqlite3_migrate_init(sqlite3 *db, char **pzErrMsg,
     if( rc ){
       *pzErrMsg = sqlite3_mprintf("migrate: cannot register migrations: %s",
                                   sqlite3_errmsg(db));
+    }
+  }
+  if( rc ){
+    /* SQLite unloads the library when its entry point fails: nothing may
+    ** stay registered that points into it.  Removing a function that
+    ** exists allocates nothing, so this works out of memory too. */
+    size_t j;
+    for(j=0; j<i; j++){
+      sqlite3_create_function_v2(db, aFunc[j].zName, aFunc[j].nArg,
+                                 aFunc[j].flags, 0, 0, 0, 0, 0);
+    }
+    sqlite3_create_module_v2(db, "migrations", 0, 0, 0);
+    if( rc==SQLITE_NOMEM && *pzErrMsg==0 ){
+      *pzErrMsg = sqlite3_mprintf("migrate: out of memory");
     }
   }
   connRelease(mc);

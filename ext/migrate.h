@@ -17,6 +17,7 @@
 **   adopt.c     another tool's history table, for migrate_adopt
 **   create.c    migrate_create: a new migration in the folder's convention
 **   status.c    the migrations table-valued function
+**   fileops.c   every file-system call, as a table (fileops.h)
 **
 ** The data path of one call reads straight down:
 **   config -> source -> history -> plan -> backup -> txn -> script -> history -> log
@@ -29,6 +30,7 @@
 #include <stdint.h>
 #include <time.h>
 #include "sqlite3ext.h"
+#include "fileops.h"
 
 #define MIGRATE_VERSION "0.1.0"
 /* sqlite3_error_offset() and the DIRECTONLY flags we rely on need 3.38. */
@@ -66,6 +68,7 @@ void clockNow(struct timespec *t);
 int dbIsFile(sqlite3 *);            /* main is a real file (not :memory:/temp) */
 const char *sqlSkipSpace(const char *z);
 i64 pragmaValue(sqlite3 *, const char *zSql, char *zText, int nText);
+int pragmaRead(sqlite3 *, const char *zSql, i64 *pV);   /* errors too */
 int runningStatements(sqlite3 *, int *pIndirect);
 int arrayReserve(void **pa, int *pnAlloc, int n, size_t szElem);
 int openCommittedState(sqlite3 *, sqlite3 **ppOut);
@@ -170,9 +173,9 @@ int historyInsert(sqlite3 *, i64 version, const char *zName, const char *zSum,
                   double ms, char **pzErr);
 int historyDelete(sqlite3 *, i64 version, char **pzErr);
 int historyMax(sqlite3 *, i64 *pMax, int *pAny, char **pzErr);
-void logWrite(sqlite3 *, const char *zAction, const i64 *pVersion,
-              const char *zName, const char *zOutcome, const char *zMsg,
-              double ms);
+int logWrite(sqlite3 *, const char *zAction, const i64 *pVersion,
+             const char *zName, const char *zOutcome, const char *zMsg,
+             double ms);
 
 /* ---- script.c: run one script statement by statement -------------------- */
 #define SCRIPT_IN_TXN  0x01  /* inside the call's transaction or savepoint */
@@ -192,10 +195,11 @@ typedef struct Txn {
   void *pBaseline;    /* foreign-key violations before that script ran */
   i64 saved[MIGRATE_NSETTING];
 } Txn;
-void txnStart(Txn *, sqlite3 *);
+int txnStart(Txn *, sqlite3 *);
 int txnBegin(Txn *, char **pzErr);
 int txnScriptStarting(Txn *, char **pzErr);
 int txnCommit(Txn *, char **pzErr);
+int txnAlive(Txn *, char **pzErr);   /* SQLite has not rolled it back */
 void txnRollback(Txn *);
 int txnFinish(Txn *, char **pzErr);
 int settingsRestore(sqlite3 *, const i64 *aSaved);

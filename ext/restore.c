@@ -11,6 +11,7 @@
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3
 
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -26,7 +27,13 @@ static int openRestoreSource(sqlite3 *db, const char *zPath, sqlite3 **ppSrc,
   int rc, immutable;
   char zMode[16];
   if( zWal==0 ) return SQLITE_NOMEM;
-  immutable = lstat(zWal, &st)!=0;
+  immutable = fileOps.xLstat(zWal, &st)!=0;
+  if( immutable && errno!=ENOENT ){
+    /* A -wal that cannot be looked at may hold content: do not guess. */
+    *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zWal, strerror(errno));
+    sqlite3_free(zWal);
+    return SQLITE_IOERR;
+  }
   sqlite3_free(zWal);
   rc = dbOpenReadOnly(zPath, immutable, ppSrc, pzErr);
   if( rc==SQLITE_OK ) rc = dbQuickCheck(*ppSrc, zPath, pzErr);
@@ -49,6 +56,22 @@ static int openRestoreSource(sqlite3 *db, const char *zPath, sqlite3 **ppSrc,
     *ppSrc = 0;
   }
   return rc;
+}
+
+/*
+** In rollback-journal mode SQLite shrinks the file only after the commit is
+** complete (the journal gone), and reports a failure to do so as the
+** step's error.  The restore has then taken place: the database has the
+** source's page count, not its own (equal page sizes: restore refuses a
+** change of page size in WAL mode, and any other leaves the count
+** different anyway).  The file is merely longer than it needs to be.
+*/
+static int shrinkFailedAfterCommit(sqlite3 *db, sqlite3 *pSrc, i64 nBefore){
+  i64 nNow = pragmaValue(db, "PRAGMA main.page_count", 0, 0);
+  i64 nSrc = pragmaValue(pSrc, "PRAGMA main.page_count", 0, 0);
+  return sqlite3_get_autocommit(db) && nNow!=nBefore && nNow==nSrc && nSrc>0
+      && pragmaValue(db, "PRAGMA main.page_size", 0, 0)
+         ==pragmaValue(pSrc, "PRAGMA main.page_size", 0, 0);
 }
 
 /*
@@ -101,7 +124,15 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "files", zPath);
     return;
   }
-  if( stat(zPath, &st)!=0 || !S_ISREG(st.st_mode) ){
+  if( fileOps.xStat(zPath, &st)!=0 ){
+    if( errno!=ENOENT && errno!=ENOTDIR ){
+      ctxErrorMsg(ctx, "migrate_restore: cannot stat '%s': %s", zPath,
+                  strerror(errno));
+      return;
+    }
+    st.st_mode = 0;   /* nothing there: not a regular file */
+  }
+  if( !S_ISREG(st.st_mode) ){
     ctxErrorMsg(ctx, "migrate_restore: '%s' is not a file", zPath);
     return;
   }
@@ -120,6 +151,7 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     rc = backupAuto(db, mc, &zAuto, &zErr);
   }
   if( rc==SQLITE_OK ){
+    i64 nBefore = pragmaValue(db, "PRAGMA main.page_count", 0, 0);
     sqlite3_backup *b = sqlite3_backup_init(db, "main", pSrc, "main");
     if( b==0 ){
       rc = sqlite3_errcode(db);
@@ -128,6 +160,9 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       rc = sqlite3_backup_step(b, -1);
       if( rc==SQLITE_DONE ) rc = SQLITE_OK;
       sqlite3_backup_finish(b);
+      if( rc==SQLITE_IOERR_TRUNCATE && shrinkFailedAfterCommit(db, pSrc, nBefore) ){
+        rc = SQLITE_OK;
+      }
       if( rc ) zErr = sqlite3_mprintf("%s", sqlite3_errstr(rc));
     }
   }

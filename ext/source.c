@@ -219,14 +219,14 @@ static int cmpEntry(const void *a, const void *b){
 }
 
 static int listDir(const char *zDir, EntryList *pList, char **pzErr){
-  DIR *d = opendir(zDir);
+  DIR *d = fileOps.xOpendir(zDir);
   struct dirent *de;
   int rc = SQLITE_OK;
   if( d==0 ){
     *pzErr = sqlite3_mprintf("cannot open directory '%s': %s", zDir, strerror(errno));
     return SQLITE_ERROR;
   }
-  while( rc==SQLITE_OK && (errno = 0, de = readdir(d))!=0 ){
+  while( rc==SQLITE_OK && (errno = 0, de = fileOps.xReaddir(d))!=0 ){
     struct stat st;
     char *zPath;
     int kind, nName = 0, linkToDir = 0;
@@ -235,7 +235,7 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
     if( de->d_name[0]=='.' ) continue;
     zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
     if( zPath==0 ){ rc = SQLITE_NOMEM; break; }
-    if( lstat(zPath, &st)!=0 ){
+    if( fileOps.xLstat(zPath, &st)!=0 ){
       *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
       sqlite3_free(zPath);
       rc = SQLITE_ERROR;
@@ -245,7 +245,14 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
       /* Classify a link by what it points at, so a linked folder is
       ** refused like a linked file instead of passing unseen. */
       struct stat stTarget;
-      if( stat(zPath, &stTarget)==0 && S_ISDIR(stTarget.st_mode) ) linkToDir = 1;
+      if( fileOps.xStat(zPath, &stTarget)==0 ){
+        linkToDir = S_ISDIR(stTarget.st_mode);
+      }else if( errno!=ENOENT ){
+        *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
+        sqlite3_free(zPath);
+        rc = SQLITE_ERROR;
+        break;
+      }
     }
     sqlite3_free(zPath);
     rc = classify(de->d_name, S_ISDIR(st.st_mode) || linkToDir, &kind, &v,
@@ -266,20 +273,22 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
     *pzErr = sqlite3_mprintf("cannot read directory '%s': %s", zDir, strerror(errno));
     rc = SQLITE_ERROR;
   }
-  closedir(d);
+  fileOps.xClosedir(d);
   return rc;
 }
 
 /* What is at a path: 0 nothing, 1 a regular file, -1 a symbolic link,
-** -2 something else. */
+** -2 something else, -3 it cannot be told (errno says why).  Only "no such
+** file" is nothing: a down.sql that cannot be looked at is not absent. */
 static int pathKind(const char *zPath){
   struct stat st;
-  if( lstat(zPath, &st)!=0 ) return 0;
+  if( fileOps.xLstat(zPath, &st)!=0 ) return errno==ENOENT ? 0 : -3;
   if( S_ISLNK(st.st_mode) ) return -1;
   return S_ISREG(st.st_mode) ? 1 : -2;
 }
 
 static char *notRegular(const char *zFile, int kind){
+  if( kind==-3 ) return sqlite3_mprintf("%s: cannot stat: %s", zFile, strerror(errno));
   return kind==-1
     ? sqlite3_mprintf("%s: is a symbolic link; migrations are read only from "
                       "regular files", zFile)
@@ -424,30 +433,36 @@ static int readWhole(const char *zPath, const char *zShow, char **pz, size_t *pn
   struct stat st;
   char *z;
   size_t got = 0;
-  int fd = open(zPath, O_RDONLY|O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK);
+  int fd = fileOps.xOpen(zPath, O_RDONLY|O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK, 0);
   if( fd<0 ){
     *pzErr = sqlite3_mprintf("%s: cannot open for reading: %s", zShow, strerror(errno));
     return SQLITE_ERROR;
   }
-  if( fstat(fd, &st)!=0 || !S_ISREG(st.st_mode) ){
-    close(fd);
+  if( fileOps.xFstat(fd, &st)!=0 ){
+    int e = errno;
+    fileOps.xClose(fd);
+    *pzErr = sqlite3_mprintf("%s: cannot stat: %s", zShow, strerror(e));
+    return SQLITE_ERROR;
+  }
+  if( !S_ISREG(st.st_mode) ){
+    fileOps.xClose(fd);
     *pzErr = sqlite3_mprintf("%s: is not a regular file", zShow);
     return SQLITE_ERROR;
   }
   if( st.st_size>MIGRATE_MAX_FILE ){
-    close(fd);
+    fileOps.xClose(fd);
     *pzErr = sqlite3_mprintf("%s: file is larger than the %d MiB limit",
                              zShow, MIGRATE_MAX_FILE/(1024*1024));
     return SQLITE_ERROR;
   }
   z = sqlite3_malloc64((sqlite3_uint64)st.st_size + 1);
-  if( z==0 ){ close(fd); return SQLITE_NOMEM; }
+  if( z==0 ){ fileOps.xClose(fd); return SQLITE_NOMEM; }
   while( got<(size_t)st.st_size ){
-    ssize_t r = read(fd, z+got, (size_t)st.st_size-got);
+    ssize_t r = fileOps.xRead(fd, z+got, (size_t)st.st_size-got);
     if( r<0 && errno==EINTR ) continue;
     if( r<=0 ){
       int e = errno;
-      close(fd);
+      fileOps.xClose(fd);
       sqlite3_free(z);
       *pzErr = sqlite3_mprintf("%s: read failed: %s", zShow,
                                r<0 ? strerror(e) : "file shrank while reading");
@@ -455,7 +470,7 @@ static int readWhole(const char *zPath, const char *zShow, char **pz, size_t *pn
     }
     got += (size_t)r;
   }
-  close(fd);
+  fileOps.xClose(fd);
   z[got] = 0;
   *pz = z;
   *pn = got;

@@ -36,26 +36,41 @@ static const char *const azSetting[MIGRATE_NSETTING] = {
   "analysis_limit", "threads"
 };
 
-static i64 pragmaInt(sqlite3 *db, const char *zName){
+static int pragmaInt(sqlite3 *db, const char *zName, i64 *pV){
   char *zSql = sqlite3_mprintf("PRAGMA main.%s", zName);
-  i64 v = zSql ? pragmaValue(db, zSql, 0, 0) : 0;
+  int rc = zSql ? pragmaRead(db, zSql, pV) : SQLITE_NOMEM;
   sqlite3_free(zSql);
-  return v;
+  return rc;
 }
 
-static void settingsSave(sqlite3 *db, i64 *aSaved){
-  int i;
-  for(i=0; i<MIGRATE_NSETTING; i++) aSaved[i] = pragmaInt(db, azSetting[i]);
+/* A value that cannot be read cannot be put back: the call must not start. */
+static int settingsSave(sqlite3 *db, i64 *aSaved){
+  int i, rc = SQLITE_OK;
+  for(i=0; rc==SQLITE_OK && i<MIGRATE_NSETTING; i++){
+    rc = pragmaInt(db, azSetting[i], &aSaved[i]);
+  }
+  return rc;
 }
 
-/* Put back every setting that differs from aSaved; SQLITE_OK if all did. */
+static int settingSet(sqlite3 *db, const char *zName, i64 v){
+  char *zSql = sqlite3_mprintf("PRAGMA main.%s=%lld", zName, v);
+  int rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  return rc;
+}
+
+/*
+** Put back every setting that differs from aSaved; SQLITE_OK if all did.
+** One that cannot be read is written anyway, and a failed write is tried
+** once more: an allocation that failed once may well succeed next.
+*/
 int settingsRestore(sqlite3 *db, const i64 *aSaved){
   int i, rc = SQLITE_OK;
   for(i=0; i<MIGRATE_NSETTING; i++){
-    if( pragmaInt(db, azSetting[i])!=aSaved[i] ){
-      char *zSql = sqlite3_mprintf("PRAGMA main.%s=%lld", azSetting[i], aSaved[i]);
-      int rc2 = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
-      sqlite3_free(zSql);
+    i64 v;
+    if( pragmaInt(db, azSetting[i], &v)!=SQLITE_OK || v!=aSaved[i] ){
+      int rc2 = settingSet(db, azSetting[i], aSaved[i]);
+      if( rc2 ) rc2 = settingSet(db, azSetting[i], aSaved[i]);
       if( rc==SQLITE_OK ) rc = rc2;
     }
   }
@@ -69,20 +84,24 @@ static int execReporting(sqlite3 *db, const char *zSql, char **pzErr){
 }
 
 /* Note who owns the transaction and what the settings are, before anything. */
-void txnStart(Txn *t, sqlite3 *db){
+int txnStart(Txn *t, sqlite3 *db){
+  int rc;
   memset(t, 0, sizeof(*t));
   t->db = db;
   t->owned = sqlite3_get_autocommit(db);
-  settingsSave(db, t->saved);
+  rc = settingsSave(db, t->saved);
   t->fkOn = t->saved[0]!=0;
   t->deferWasOn = t->saved[1]!=0;
+  return rc;
 }
 
 int txnBegin(Txn *t, char **pzErr){
   int rc;
   if( t->owned ){
     if( t->fkOn ){
-      rc = execReporting(t->db, "PRAGMA foreign_keys=OFF", pzErr);
+      /* sqlite3_db_config() is PRAGMA foreign_keys without a statement:
+      ** it works when SQLite refuses to run any (see txnFinish). */
+      rc = sqlite3_db_config(t->db, SQLITE_DBCONFIG_ENABLE_FKEY, 0, (int*)0);
       if( rc ) return rc;
     }
     rc = execReporting(t->db, "BEGIN IMMEDIATE", pzErr);
@@ -246,8 +265,30 @@ static int txnFkCheck(Txn *t, char **pzErr){
   return rc;
 }
 
+/*
+** SQLite rolls a whole transaction back after some errors (I/O, disk full,
+** out of memory).  After a statement whose failure the call ignores (a log
+** row), going on would run the next script in autocommit mode, each
+** statement committing on its own: the call must stop instead.
+*/
+int txnAlive(Txn *t, char **pzErr){
+  int rc;
+  if( !t->open || !sqlite3_get_autocommit(t->db) ) return SQLITE_OK;
+  t->open = 0;
+  t->changed = 0;
+  fkBaselineFree(t);
+  rc = sqlite3_errcode(t->db);
+  if( rc==SQLITE_OK ) rc = SQLITE_ABORT;
+  if( rc!=SQLITE_NOMEM && *pzErr==0 ){
+    *pzErr = sqlite3_mprintf("the transaction was rolled back: %s",
+                             sqlite3_errmsg(t->db));
+  }
+  return rc;
+}
+
 int txnCommit(Txn *t, char **pzErr){
-  int rc = txnFkCheck(t, pzErr);
+  int rc = txnAlive(t, pzErr);
+  if( rc==SQLITE_OK ) rc = txnFkCheck(t, pzErr);
   if( rc ) return rc;
   rc = execReporting(t->db, t->owned ? "COMMIT" : "RELEASE migrate", pzErr);
   if( rc==SQLITE_OK ){
@@ -260,10 +301,11 @@ int txnCommit(Txn *t, char **pzErr){
 
 void txnRollback(Txn *t){
   fkBaselineFree(t);
-  if( !t->open ) return;
   if( t->owned ){
+    /* Any transaction open now is ours, even one whose BEGIN reported an
+    ** error (out of memory after it took effect). */
     if( !sqlite3_get_autocommit(t->db) ) sqlite3_exec(t->db, "ROLLBACK", 0, 0, 0);
-  }else{
+  }else if( t->open ){
     sqlite3_exec(t->db, "ROLLBACK TO migrate; RELEASE migrate", 0, 0, 0);
   }
   t->open = 0;
@@ -274,6 +316,13 @@ void txnRollback(Txn *t){
 int txnFinish(Txn *t, char **pzErr){
   int rc;
   txnRollback(t);
+  /* After an out-of-memory error inside this call SQLite runs no further
+  ** statement on the connection (not even ROLLBACK) until the statement
+  ** that called us ends; foreign keys, which this call turned off, are put
+  ** back without one. */
+  if( t->owned && t->fkOn ){
+    sqlite3_db_config(t->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, (int*)0);
+  }
   rc = settingsRestore(t->db, t->saved);
   if( rc && pzErr && *pzErr==0 ){
     *pzErr = sqlite3_mprintf("could not restore connection settings: %s",

@@ -97,6 +97,25 @@ i64 pragmaValue(sqlite3 *db, const char *zSql, char *zText, int nText){
   return v;
 }
 
+/* The same, for a value that must be known: an error (out of memory) is
+** returned rather than taken for 0. */
+int pragmaRead(sqlite3 *db, const char *zSql, i64 *pV){
+  sqlite3_stmt *p = 0;
+  int rc = sqlite3_prepare_v2(db, zSql, -1, &p, 0);
+  *pV = 0;
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_step(p);
+    if( rc==SQLITE_ROW ){
+      *pV = sqlite3_column_int64(p, 0);
+      rc = SQLITE_OK;
+    }else if( rc==SQLITE_DONE ){
+      rc = SQLITE_OK;
+    }
+  }
+  { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
+  return rc;
+}
+
 /*
 ** Look at the connection's running statements before a call changes
 ** anything.  The statement that called us is one of them.
