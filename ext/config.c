@@ -103,6 +103,13 @@ void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   /* Reading is harmless; a setting changed from a CHECK constraint of a
   ** hostile schema (say, backup off) is not. */
   if( pVal && refuseIndirect(ctx, "migrate_config") ) return;
+  /* From a migration script the change would outlive a call that then fails
+  ** and is rolled back: the connection must be as it was. */
+  if( pVal && p->busy ){
+    ctxErrorMsg(ctx, "migrate_config: settings cannot change from inside a "
+                "migration");
+    return;
+  }
   if( zKey==0 ){
     ctxErrorMsg(ctx, "migrate_config: the setting name is NULL (known: "
                 KNOWN_KEYS ")");

@@ -285,12 +285,22 @@ int formatSplit(const char *z, size_t n, int how, Sections *pOut,
                 int *pErrLine, char **pzErr){
   /* A UTF-8 byte order mark is not SQL; the checksum still covers it. */
   size_t bom = (n>=3 && memcmp(z, "\xEF\xBB\xBF", 3)==0) ? 3 : 0;
+  size_t bad;
   memset(pOut, 0, sizeof(*pOut));
   *pErrLine = 0;
   *pzErr = 0;
   if( memchr(z, 0, n) ){
     *pErrLine = lineOf(z, (size_t)((const char*)memchr(z, 0, n) - z));
     *pzErr = sqlite3_mprintf("contains a NUL byte");
+    return SQLITE_ERROR;
+  }
+  bad = utf8Invalid(z, n);
+  if( bad<n ){
+    /* SQLite would run it and keep the bytes as broken TEXT in the schema,
+    ** the data and migrate_history: a file saved as Latin-1, say. */
+    *pErrLine = lineOf(z, bad);
+    *pzErr = sqlite3_mprintf("is not valid UTF-8 (byte 0x%02X); save the file "
+                             "as UTF-8", (unsigned)(unsigned char)z[bad]);
     return SQLITE_ERROR;
   }
   switch( how ){

@@ -83,9 +83,49 @@ static int historyCheckColumns(sqlite3 *db, char **pzErr){
   return SQLITE_OK;
 }
 
+/*
+** Rows a hand edit can leave that the code would otherwise misread: a version
+** that is not an integer would be read as 0, two rows of one version would
+** both be deleted by one rollback.  The first such row is the error.
+*/
+static int historyCheckRows(sqlite3 *db, char **pzErr){
+  static const char *const azCheck[] = {
+    "SELECT 'has a row whose version is ' || quote(version) || ', not an "
+      "integer' FROM main.migrate_history WHERE typeof(version)<>'integer' LIMIT 1",
+    "SELECT 'has ' || count(*) || ' rows for version ' || version"
+      " FROM main.migrate_history GROUP BY version HAVING count(*)>1"
+      " ORDER BY version LIMIT 1",
+    "SELECT 'row ' || version || ' has a NULL name or checksum'"
+      " FROM main.migrate_history WHERE name IS NULL OR checksum IS NULL"
+      " ORDER BY version LIMIT 1",
+  };
+  size_t i;
+  for(i=0; i<sizeof(azCheck)/sizeof(azCheck[0]); i++){
+    sqlite3_stmt *p = 0;
+    int rc = sqlite3_prepare_v2(db, azCheck[i], -1, &p, 0);
+    if( rc ){ *pzErr = dbErr(db); return rc; }
+    if( sqlite3_step(p)==SQLITE_ROW ){
+      *pzErr = sqlite3_mprintf("migrate_history %s; it has been edited by hand",
+                               (const char*)sqlite3_column_text(p, 0));
+      sqlite3_finalize(p);
+      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+    rc = sqlite3_finalize(p);
+    if( rc ){ *pzErr = dbErr(db); return rc; }
+  }
+  return SQLITE_OK;
+}
+
+/* The table as migrate made it: its columns, and rows it can trust. */
+static int historyCheck(sqlite3 *db, char **pzErr){
+  int rc = historyCheckColumns(db, pzErr);
+  if( rc==SQLITE_OK ) rc = historyCheckRows(db, pzErr);
+  return rc;
+}
+
 int historyEnsure(sqlite3 *db, char **pzErr){
   int rc;
-  if( historyExists(db) ) return historyCheckColumns(db, pzErr);
+  if( historyExists(db) ) return historyCheck(db, pzErr);
   rc = sqlite3_exec(db, HISTORY_SCHEMA ";" LOG_SCHEMA, 0, 0, 0);
   if( rc ) *pzErr = dbErr(db);
   return rc;
@@ -106,7 +146,7 @@ int historyLoad(sqlite3 *db, History *pH, char **pzErr){
   int rc, nAlloc = 0, nomem = 0;
   memset(pH, 0, sizeof(*pH));
   if( !historyExists(db) ) return SQLITE_OK;
-  rc = historyCheckColumns(db, pzErr);
+  rc = historyCheck(db, pzErr);
   if( rc ) return rc;
   rc = sqlite3_prepare_v2(db, "SELECT version, name, checksum, applied_at, "
                           "duration_ms, down IS NOT NULL FROM main.migrate_history"

@@ -73,6 +73,7 @@ int runningStatements(sqlite3 *, int *pIndirect);
 int arrayReserve(void **pa, int *pnAlloc, int n, size_t szElem);
 int openCommittedState(sqlite3 *, sqlite3 **ppOut);
 int refuseIndirect(sqlite3_context *, const char *zFunc);
+size_t utf8Invalid(const char *z, size_t n);  /* offset of the first bad byte, or n */
 
 /* ---- sha256.c ----------------------------------------------------------- */
 void sha256Hex(const void *, size_t, char zOut[65]);

@@ -109,12 +109,16 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     ctxErrorMsg(ctx, "migrate_restore: the path is %s", zPath ? "empty" : "NULL");
     return;
   }
+  if( mc->busy ){
+    ctxErrorMsg(ctx, "migrate_restore: cannot be called from inside a migration");
+    return;
+  }
   if( !sqlite3_get_autocommit(db) ){
     ctxErrorMsg(ctx, "migrate_restore: cannot restore inside a transaction");
     return;
   }
   if( refuseIndirect(ctx, "migrate_restore") ) return;
-  if( mc->busy || runningStatements(db, &indirect)>1 ){
+  if( runningStatements(db, &indirect)>1 ){
     ctxErrorMsg(ctx, "migrate_restore: other statements on this connection are "
                 "still running; finish or reset them first");
     return;

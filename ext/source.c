@@ -212,6 +212,36 @@ static int classify(const char *zFile, int isDir, int *pKind, i64 *pV,
   return SQLITE_OK;
 }
 
+/*
+** A migration's file name becomes its name in migrate_history, in every
+** message and in the log: refuse one that is not UTF-8 text or holds a
+** control character (a newline would split a message in two).  The name is
+** shown with such bytes as \xHH, so the message itself stays clean text.
+*/
+static int checkName(const char *zFile, char **pzErr){
+  size_t n = strlen(zFile), i;
+  int ctrl = 0;
+  sqlite3_str *pShow;
+  for(i=0; i<n; i++){
+    if( (unsigned char)zFile[i]<0x20 || zFile[i]==0x7F ) ctrl = 1;
+  }
+  if( !ctrl && utf8Invalid(zFile, n)==n ) return SQLITE_OK;
+  pShow = sqlite3_str_new(0);
+  for(i=0; i<n; ){
+    size_t ok = utf8Invalid(zFile+i, n-i);
+    size_t j;
+    for(j=i; j<i+ok && (unsigned char)zFile[j]>=0x20 && zFile[j]!=0x7F; j++){}
+    sqlite3_str_append(pShow, zFile+i, (int)(j-i));
+    if( j<n ) sqlite3_str_appendf(pShow, "\\x%02X", (unsigned)(unsigned char)zFile[j]);
+    i = j+1;
+  }
+  *pzErr = sqlite3_mprintf("%z: the file name %s; rename the file",
+                           sqlite3_str_finish(pShow),
+                           ctrl ? "holds a control character"
+                                : "is not valid UTF-8");
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
 static int cmpEntry(const void *a, const void *b){
   const Entry *x = (const Entry*)a, *y = (const Entry*)b;
   if( x->version!=y->version ) return x->version<y->version ? -1 : 1;
@@ -258,6 +288,8 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
     rc = classify(de->d_name, S_ISDIR(st.st_mode) || linkToDir, &kind, &v,
                   &zName, &nName, pzErr);
     if( rc || kind==0 ) continue;
+    rc = checkName(de->d_name, pzErr);
+    if( rc ) break;
     if( S_ISLNK(st.st_mode) ){
       *pzErr = sqlite3_mprintf("%s: is a symbolic link; migrations are read "
                                "only from regular files", de->d_name);

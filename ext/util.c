@@ -191,3 +191,33 @@ int arrayReserve(void **pa, int *pnAlloc, int n, size_t szElem){
   *pnAlloc = nNew;
   return SQLITE_OK;
 }
+
+/*
+** Where z[0..n) stops being valid UTF-8: the offset of the first byte that
+** does not belong to a well-formed sequence (overlong forms, surrogates and
+** code points above U+10FFFF included), or n when all of it is valid.
+** SQLite itself takes any bytes as TEXT; migration files and names are
+** checked so that a Latin-1 file cannot store broken text.
+*/
+size_t utf8Invalid(const char *zIn, size_t n){
+  const unsigned char *z = (const unsigned char*)zIn;
+  size_t i = 0;
+  while( i<n ){
+    unsigned c = z[i];
+    size_t len, k;
+    unsigned cp, min;
+    if( c<0x80 ){ i++; continue; }
+    if( c>=0xC2 && c<=0xDF ){ len = 2; cp = c & 0x1F; min = 0x80; }
+    else if( c>=0xE0 && c<=0xEF ){ len = 3; cp = c & 0x0F; min = 0x800; }
+    else if( c>=0xF0 && c<=0xF4 ){ len = 4; cp = c & 0x07; min = 0x10000; }
+    else return i;
+    if( n-i<len ) return i;
+    for(k=1; k<len; k++){
+      if( (z[i+k] & 0xC0)!=0x80 ) return i;
+      cp = (cp<<6) | (z[i+k] & 0x3F);
+    }
+    if( cp<min || cp>0x10FFFF || (cp>=0xD800 && cp<=0xDFFF) ) return i;
+    i += len;
+  }
+  return n;
+}
