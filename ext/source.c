@@ -273,11 +273,12 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
     }
     if( S_ISLNK(st.st_mode) ){
       /* Classify a link by what it points at, so a linked folder is
-      ** refused like a linked file instead of passing unseen. */
+      ** refused like a linked file instead of passing unseen.  A dangling
+      ** link or a loop is still a link, refused below by its name. */
       struct stat stTarget;
       if( fileOps.xStat(zPath, &stTarget)==0 ){
         linkToDir = S_ISDIR(stTarget.st_mode);
-      }else if( errno!=ENOENT ){
+      }else if( errno!=ENOENT && errno!=ELOOP ){
         *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
         sqlite3_free(zPath);
         rc = SQLITE_ERROR;
