@@ -93,7 +93,7 @@ int pathIsLive(sqlite3 *db, const char *zPath){
 
 /* ------------------------------------------------------- the copy */
 
-static int syncPath(const char *zPath, int isDir){
+int syncPath(const char *zPath, int isDir){
   int fd = open(zPath, (isDir ? O_RDONLY|O_DIRECTORY : O_RDWR)|O_CLOEXEC);
   int rc;
   if( fd<0 ) return -1;
@@ -109,7 +109,7 @@ static void removeTemp(const char *zTmp){
 }
 
 /* A fresh temporary name beside zDest, created empty and exclusively. */
-static char *makeTemp(const char *zDest){
+char *makeTemp(const char *zDest){
   int i;
   for(i=0; i<100; i++){
     unsigned r;
