@@ -14,9 +14,10 @@
 **     virtual tables (their CREATE VIRTUAL TABLE makes them), and the
 **     extension's migrate_history and migrate_log with their indexes and
 **     triggers;
-**   - each CREATE statement with its comments removed, every run of blanks
-**     outside string literals and quoted names made one space, and none
-**     after '(' or before ')', ',' and ';'; then ";\n";
+**   - each CREATE statement with its comments removed and, outside string
+**     literals and quoted names, every run of blanks made one space, no
+**     space next to '(' and ')' or before ',' and ';', one after ','; then
+**     ";\n";
 **   - a last line PRAGMA user_version=N; when user_version is not 0.
 **
 ** The text runs as a script: executed in an empty database it makes the
@@ -35,6 +36,10 @@ SQLITE_EXTENSION_INIT3
 
 /* --------------------------------------------------------- normalising */
 
+static int isTight(char c){
+  return c=='(' || c==')' || c==',' || c==';';
+}
+
 char *schemaNormalize(const char *zSql){
   sqlite3_str *p = sqlite3_str_new(0);
   const char *z = zSql;
@@ -47,8 +52,10 @@ char *schemaNormalize(const char *zSql){
       z = zNext;
       continue;
     }
-    /* One space where one was, except where no token boundary needs it. */
-    if( space && last!=0 && last!='(' && *z!=')' && *z!=',' && *z!=';' ){
+    /* One space between tokens where there was any, and always after a
+    ** comma; none at all next to a bracket, before a comma or a ';' (those
+    ** are tokens of their own: no space there ever changes the meaning). */
+    if( last==',' || (space && last!=0 && last!='(' && !isTight(*z)) ){
       sqlite3_str_appendchar(p, 1, ' ');
     }
     space = 0;
