@@ -40,13 +40,26 @@ static int isTight(char c){
   return c=='(' || c==')' || c==',' || c==';';
 }
 
+/* A blank, a comment or a quoted token starts at z. */
+static int startsToken(const char *z){
+  return *z==' ' || *z=='\t' || *z=='\n' || *z=='\r' || *z=='\f' || *z=='\v'
+      || (z[0]=='-' && z[1]=='-') || (z[0]=='/' && z[1]=='*')
+      || *z=='\'' || *z=='"' || *z=='`' || *z=='[';
+}
+
 char *schemaNormalize(const char *zSql){
-  sqlite3_str *p = sqlite3_str_new(0);
+  /* The text only shrinks, but for the one space added after each comma. */
+  size_t n = strlen(zSql), i;
+  size_t nComma = 0;
   const char *z = zSql;
+  char *zOut, *o;
   int space = 0;          /* blanks or a comment were skipped */
-  char last = 0;          /* the last byte written */
+  for(i=0; i<n; i++) nComma += zSql[i]==',';
+  zOut = o = sqlite3_malloc64(n + nComma + 1);
+  if( zOut==0 ) return 0;
   while( *z ){
     const char *zNext = sqlSkipSpace(z);
+    char last = o>zOut ? o[-1] : 0;
     if( zNext!=z ){
       space = 1;
       z = zNext;
@@ -56,20 +69,22 @@ char *schemaNormalize(const char *zSql){
     ** comma; none at all next to a bracket, before a comma or a ';' (those
     ** are tokens of their own: no space there ever changes the meaning). */
     if( last==',' || (space && last!=0 && last!='(' && !isTight(*z)) ){
-      sqlite3_str_appendchar(p, 1, ' ');
+      *o++ = ' ';
     }
     space = 0;
     if( *z=='\'' || *z=='"' || *z=='`' || *z=='[' ){
       zNext = sqlSkipQuoted(z);
-      sqlite3_str_append(p, z, (int)(zNext-z));
-      last = zNext[-1];
+      memcpy(o, z, (size_t)(zNext-z));
+      o += zNext-z;
       z = zNext;
     }else{
-      sqlite3_str_appendchar(p, 1, *z);
-      last = *z++;
+      /* A run of plain bytes, up to a comma or the next blank, comment
+      ** or quote: only those decide anything. */
+      do{ *o++ = *z++; }while( *z && o[-1]!=',' && !startsToken(z) );
     }
   }
-  return sqlite3_str_finish(p);
+  *o = 0;
+  return zOut;
 }
 
 /* ------------------------------------------------------------ reading */
@@ -106,12 +121,14 @@ void schemaFree(Schema *p){
 
 /* Objects of main a schema dump is about (see the header). */
 #define SCHEMA_QUERY \
-  "SELECT type, name, tbl_name, sql FROM main.sqlite_schema s" \
+  "SELECT type, name, tbl_name, sql FROM main.sqlite_schema" \
   " WHERE sql IS NOT NULL AND type IN ('table','index','view','trigger')" \
   " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'" \
   " AND lower(tbl_name) NOT IN ('migrate_history','migrate_log')" \
-  " AND NOT EXISTS (SELECT 1 FROM pragma_table_list t WHERE t.schema='main'" \
-  "                 AND t.name=s.name AND t.type='shadow')"
+  " AND (NOT EXISTS (SELECT 1 FROM main.sqlite_schema"  \
+  "                  WHERE sql LIKE 'CREATE VIRTUAL TABLE%')" \
+  "      OR name NOT IN (SELECT name FROM pragma_table_list" \
+  "                      WHERE schema='main' AND type='shadow'))"
 
 int schemaRead(sqlite3 *db, Schema *pOut, char **pzErr){
   sqlite3_stmt *p = 0;
