@@ -18,6 +18,8 @@
 **     literals and quoted names, every run of blanks made one space, no
 **     space next to '(' and ')' or before ',' and ';', one after ','; then
 **     ";\n";
+**   - the object's own name, and the table an index or trigger is on,
+**     without quotes when it needs none (see bareHeaderNames);
 **   - a last line PRAGMA user_version=N; when user_version is not 0.
 **
 ** The text runs as a script: executed in an empty database it makes the
@@ -87,6 +89,70 @@ char *schemaNormalize(const char *zSql){
   return zOut;
 }
 
+/*
+** ALTER TABLE ... RENAME writes the new name quoted into the schema
+** ("CREATE TABLE \"tasks\"(...)", "CREATE INDEX i ON \"tasks\"(...)"), so
+** the 12-step table rebuild changes a table's text without changing the
+** table.  The names that say what an object is and what it is on are shown
+** bare when they need no quotes: ASCII letters, digits and '_', not
+** starting with a digit, and not an SQLite keyword.  (Only these names:
+** elsewhere a double-quoted word may be a string literal.)
+*/
+static int isWordByte(char c){
+  return (c>='a' && c<='z') || (c>='A' && c<='Z') || (c>='0' && c<='9') || c=='_';
+}
+
+/* The token at z, unquoted in place when that is safe; returns its end. */
+static char *bareName(char *z){
+  char *zEnd, *zIn;
+  int n, i;
+  if( *z!='"' && *z!='[' && *z!='`' ){
+    while( isWordByte(*z) || (*z & 0x80) ) z++;
+    return z;
+  }
+  zEnd = (char*)sqlSkipQuoted(z);
+  zIn = z+1;
+  n = (int)(zEnd - zIn) - 1;
+  if( n<=0 || zEnd[-1]!=(*z=='[' ? ']' : *z) ) return zEnd;
+  if( zIn[0]>='0' && zIn[0]<='9' ) return zEnd;
+  for(i=0; i<n; i++) if( !isWordByte(zIn[i]) ) return zEnd;
+  if( sqlite3_keyword_check(zIn, n) ) return zEnd;
+  memmove(z, zIn, (size_t)n);
+  memmove(z+n, zEnd, strlen(zEnd)+1);
+  return z+n;
+}
+
+/* Past the next word of normalised text, and the space after it. */
+static char *skipWord(char *z, const char *zWord){
+  int n = (int)strlen(zWord);
+  if( sqlite3_strnicmp(z, zWord, n)!=0 || isWordByte(z[n]) ) return 0;
+  return z[n]==' ' ? z+n+1 : z+n;
+}
+
+static void bareHeaderNames(char *z){
+  int isOn;
+  if( (z = skipWord(z, "CREATE"))==0 ) return;
+  if( skipWord(z, "UNIQUE") ) z = skipWord(z, "UNIQUE");
+  if( skipWord(z, "VIRTUAL") ) z = skipWord(z, "VIRTUAL");
+  isOn = skipWord(z, "INDEX")!=0 || skipWord(z, "TRIGGER")!=0;
+  while( isWordByte(*z) ) z++;
+  if( *z!=' ' ) return;
+  z = bareName(z+1);
+  if( !isOn ) return;
+  /* The first ON after the name: CREATE INDEX i ON t(..), CREATE TRIGGER
+  ** tr AFTER UPDATE OF a, b ON t ... */
+  while( *z ){
+    if( *z=='\'' || *z=='"' || *z=='`' || *z=='[' ){
+      z = (char*)sqlSkipQuoted(z);
+    }else if( !isWordByte(z[-1]) && skipWord(z, "ON") ){
+      bareName(skipWord(z, "ON"));
+      return;
+    }else{
+      z++;
+    }
+  }
+}
+
 /* ------------------------------------------------------------ reading */
 
 static int typeRank(const char *zType){
@@ -147,6 +213,7 @@ int schemaRead(sqlite3 *db, Schema *pOut, char **pzErr){
     o->tbl = sqlite3_mprintf("%s", sqlite3_column_text(p, 2));
     o->sql = schemaNormalize((const char*)sqlite3_column_text(p, 3));
     if( o->name==0 || o->tbl==0 || o->sql==0 ) rc = SQLITE_NOMEM;
+    else bareHeaderNames(o->sql);
   }
   { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
   if( rc==SQLITE_OK ){
