@@ -93,7 +93,7 @@ int pathIsLive(sqlite3 *db, const char *zPath){
 
 /* ------------------------------------------------------- the copy */
 
-static int syncPath(const char *zPath, int isDir){
+int syncPath(const char *zPath, int isDir){
   int fd = fileOps.xOpen(zPath, (isDir ? O_RDONLY|O_DIRECTORY : O_RDWR)|O_CLOEXEC, 0);
   int rc;
   if( fd<0 ) return -1;
@@ -110,7 +110,7 @@ static void removeTemp(const char *zTmp){
 
 /* A fresh temporary name beside zDest, created empty and exclusively.
 ** SQLITE_NOMEM, or SQLITE_CANTOPEN with errno saying why. */
-static int makeTemp(const char *zDest, char **pzTmp){
+int makeTemp(const char *zDest, char **pzTmp){
   int i;
   *pzTmp = 0;
   for(i=0; i<100; i++){

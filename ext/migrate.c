@@ -9,6 +9,9 @@
 **   SELECT migrate_restore('backups/app-....db');
 **   SELECT migrate_config('atomic', 'off');      -- per-connection settings
 **   SELECT migrate_current(), migrate_version();
+**   SELECT * FROM migrate_check('db/migrations'); -- try pending ones first
+**   SELECT * FROM migrate_drift();               -- schema vs history
+**   SELECT migrate_schema('db/schema.sql');      -- canonical schema dump
 **
 ** This file only checks the library version and registers; each concern
 ** lives in a file of its own (see migrate.h).
@@ -55,6 +58,9 @@ static const struct {
   { "migrate_current",  0, SQLITE_UTF8,  currentFunc },
   { "migrate_version",  0, PURE,         versionFunc },
   { "migrate_sha256",   1, PURE,         sha256Func },
+  /* Reads the schema only, as anyone may; the path form writes a file. */
+  { "migrate_schema",   0, SQLITE_UTF8,  schemaFunc },
+  { "migrate_schema",   1, SIDE_EFFECTS, schemaFunc },
 };
 
 /* Loaded twice into one connection (.load again, load_extension() from SQL)
@@ -114,6 +120,14 @@ int sqlite3_migrate_init(sqlite3 *db, char **pzErrMsg,
                                   sqlite3_errmsg(db));
     }
   }
+  if( rc==SQLITE_OK ){
+    rc = driftRegister(db);
+    if( rc==SQLITE_OK ) rc = checkRegister(db);
+    if( rc ){
+      *pzErrMsg = sqlite3_mprintf("migrate: cannot register migrate_drift or "
+                                  "migrate_check: %s", sqlite3_errmsg(db));
+    }
+  }
   if( rc ){
     /* SQLite unloads the library when its entry point fails: nothing may
     ** stay registered that points into it.  Removing a function that
@@ -124,6 +138,8 @@ int sqlite3_migrate_init(sqlite3 *db, char **pzErrMsg,
                                  aFunc[j].flags, 0, 0, 0, 0, 0);
     }
     sqlite3_create_module_v2(db, "migrations", 0, 0, 0);
+    sqlite3_create_module_v2(db, "migrate_drift", 0, 0, 0);
+    sqlite3_create_module_v2(db, "migrate_check", 0, 0, 0);
     if( rc==SQLITE_NOMEM && *pzErrMsg==0 ){
       *pzErrMsg = sqlite3_mprintf("migrate: out of memory");
     }

@@ -18,6 +18,12 @@
 **   create.c    migrate_create: a new migration in the folder's convention
 **   status.c    the migrations table-valued function
 **   fileops.c   every file-system call, as a table (fileops.h)
+**   schema.c    the schema as canonical SQL text (and migrate_schema)
+**   scratch.c   a private scratch database, and running a script on it
+**   lint.c      what can be told about a script from its text alone
+**   rowtab.c    table-valued functions whose rows are computed when queried
+**   drift.c     migrate_drift: the live schema against the replayed history
+**   check.c     migrate_check: pending migrations tried on a scratch copy
 **
 ** The data path of one call reads straight down:
 **   config -> source -> history -> plan -> backup -> txn -> script -> history -> log
@@ -74,6 +80,7 @@ int arrayReserve(void **pa, int *pnAlloc, int n, size_t szElem);
 int openCommittedState(sqlite3 *, sqlite3 **ppOut);
 int refuseIndirect(sqlite3_context *, const char *zFunc);
 size_t utf8Invalid(const char *z, size_t n);  /* offset of the first bad byte, or n */
+const char *sqlSkipQuoted(const char *z);  /* past the quoted token at z */
 
 /* ---- sha256.c ----------------------------------------------------------- */
 void sha256Hex(const void *, size_t, char zOut[65]);
@@ -183,6 +190,7 @@ int logWrite(sqlite3 *, const char *zAction, const i64 *pVersion,
 #define SCRIPT_FK_LIVE 0x02  /* foreign keys enforced and cannot be turned off */
 int scriptRun(sqlite3 *, const Script *, int flags, const char *zFile,
               char **pzErr);
+char *scriptRefusal(sqlite3 *, const char *zStmt, int flags); /* or NULL */
 
 /* ---- txn.c: who owns the transaction, savepoints, foreign keys ---------- */
 #define MIGRATE_NSETTING 28
@@ -211,6 +219,8 @@ void backupFunc(sqlite3_context *, int, sqlite3_value **);
 int pathIsLive(sqlite3 *, const char *zPath);  /* the db, -wal, -shm, -journal */
 int dbOpenReadOnly(const char *zPath, int immutable, sqlite3 **, char **pzErr);
 int dbQuickCheck(sqlite3 *, const char *zPath, char **pzErr);
+int makeTemp(const char *zDest, char **pzTmp); /* new empty file beside zDest */
+int syncPath(const char *zPath, int isDir);
 
 /* ---- restore.c ---------------------------------------------------------- */
 void restoreFunc(sqlite3_context *, int, sqlite3_value **);
@@ -233,5 +243,61 @@ void createFunc(sqlite3_context *, int, sqlite3_value **);
 
 /* ---- status.c ----------------------------------------------------------- */
 int statusRegister(sqlite3 *);
+
+/* ---- schema.c: the schema of main as canonical SQL ---------------------- */
+typedef struct SchemaObj {
+  int rank;          /* 0 table, 1 index, 2 view, 3 trigger */
+  char *name, *tbl;  /* tbl: the table an index or trigger belongs to */
+  char *sql;         /* normalised CREATE statement, without ';' */
+} SchemaObj;
+typedef struct Schema {
+  SchemaObj *a;      /* in canonical order */
+  int n;
+  i64 userVersion;
+} Schema;
+typedef struct SchemaChange {
+  const SchemaObj *pOld, *pNew;   /* NULL: not on that side */
+} SchemaChange;
+char *schemaNormalize(const char *zSql);
+int schemaRead(sqlite3 *, Schema *, char **pzErr);
+void schemaFree(Schema *);
+const char *schemaTypeName(const SchemaObj *);
+char *schemaText(const Schema *);
+int schemaDiff(const Schema *pOld, const Schema *pNew, SchemaChange **, int *pn);
+void schemaFunc(sqlite3_context *, int, sqlite3_value **);
+
+/* ---- scratch.c: a private database to try scripts on -------------------- */
+int scratchOpen(sqlite3 *pCopyOf, sqlite3 **ppOut, char **pzErr);
+int scratchRun(sqlite3 *, const Script *, const char *zFile, char **pzErr);
+
+/* ---- lint.c: findings from a script's text ------------------------------ */
+/* Called once per finding; takes zDetail (sqlite3_free). */
+typedef int (*LintFound)(void *pArg, const char *zCheck, char *zDetail);
+int lintScript(sqlite3 *, const Script *, const char *zFile, LintFound, void *);
+
+/* ---- rowtab.c: table-valued functions computed whole -------------------- */
+typedef struct RowCell {
+  int type;            /* SQLITE_NULL, SQLITE_INTEGER or SQLITE_TEXT */
+  i64 i;
+  char *z;
+} RowCell;
+typedef struct RowSet {
+  RowCell *a;          /* row after row, nCol cells each */
+  int nCol, n, nAlloc; /* n cells so far */
+} RowSet;
+int rowsAddInt(RowSet *, i64);
+int rowsAddText(RowSet *, const char *);   /* NULL: an SQL NULL */
+typedef struct RowTab {
+  const char *zName;   /* "migrate_check" */
+  const char *zSchema; /* CREATE TABLE x(...): the argument column last */
+  int nCol;            /* columns before the hidden argument */
+  int hasArg;          /* one hidden argument column after them */
+  int (*xFill)(sqlite3 *, sqlite3_value *pArg, RowSet *, char **pzErr);
+} RowTab;
+int rowtabRegister(sqlite3 *, const RowTab *);
+
+/* ---- drift.c, check.c --------------------------------------------------- */
+int driftRegister(sqlite3 *);
+int checkRegister(sqlite3 *);
 
 #endif /* MIGRATE_H */

@@ -243,6 +243,11 @@ static int absorbed(const char *zStmt, const char *zAfter, int flags,
   return 0;
 }
 
+/* The same judgement, for a check that reads a script without running it. */
+char *scriptRefusal(sqlite3 *db, const char *zStmt, int flags){
+  return refusal(db, zStmt, flags);
+}
+
 static int countLines(const char *zFrom, const char *zTo){
   int n = 0;
   for(; zFrom<zTo; zFrom++) if( *zFrom=='\n' ) n++;

@@ -80,6 +80,18 @@ const char *sqlSkipSpace(const char *z){
   return z;
 }
 
+/* Past the string literal or quoted name that opens at z ('..', "..", `..`
+** or [..]): 'it''s' and "a""b" double their quote, [..] has no escape. */
+const char *sqlSkipQuoted(const char *z){
+  char close = *z=='[' ? ']' : *z;
+  for(z++; *z; z++){
+    if( *z!=close ) continue;
+    if( close!=']' && z[1]==close ){ z++; continue; }
+    return z+1;
+  }
+  return z;
+}
+
 /* The first column of the first row of a query (a PRAGMA), as an integer,
 ** and as text into zText when it is given; 0 and "" when there is none. */
 i64 pragmaValue(sqlite3 *db, const char *zSql, char *zText, int nText){

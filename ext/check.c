@@ -1,0 +1,365 @@
+/*
+** check.c — migrate_check('dir'): try every pending migration before it
+** ships, on a scratch copy of the database.  The database itself is only
+** read.
+**
+**   SELECT * FROM migrate_check('db/migrations');
+**   SELECT * FROM migrate_check('db/migrations') WHERE NOT ok;   -- in CI
+**
+** Each pending migration, in version order, is applied to the copy, rolled
+** back with its down script, checked to leave the schema exactly as it was
+** before, and applied again.  One row per finding:
+**
+**   version, name   the migration
+**   check           what was checked (below)
+**   ok              1 passed, 0 failed
+**   detail          what is wrong, with file and line; NULL when ok
+**
+** Checks run on the copy (a row each time, ok or not):
+**   up         the up script runs
+**   down       the down script runs after it
+**   roundtrip  after the down, the schema (and user_version) is what it was
+**              before the up; one row per object that differs
+**   reapply    the up script runs again after the down, and makes the same
+**              schema as the first time
+** Findings without running anything (rows only when something is found):
+**   no_down, refused, transaction, fk_pragma, not_null   (see lint.c)
+**   file       the migration's files cannot be read or split
+**   changed, missing, order   migrate_apply would refuse the folder: an
+**              applied file changed, an applied migration has no file, a
+**              pending one is older than the newest applied one
+**
+** Once a migration fails on the copy, the ones after it cannot be tried (they
+** build on it): each gets an up row saying so.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK_SCHEMA \
+  "CREATE TABLE x(version INTEGER, name TEXT, \"check\" TEXT, ok INTEGER," \
+  " detail TEXT, dir TEXT HIDDEN)"
+#define CHECK_NCOL 5
+
+typedef struct CheckRow {
+  i64 version;
+  const char *zName;   /* the migration's, owned by the source or history */
+  const char *zCheck;
+  int ok;
+  char *zDetail;
+  int seq;             /* order of finding, within one version */
+} CheckRow;
+
+typedef struct Checker {
+  sqlite3 *db;         /* the caller's connection: only read */
+  sqlite3 *s;          /* the scratch copy */
+  CheckRow *a;
+  int n, nAlloc;
+  i64 version;         /* the migration rows are being added for */
+  const char *zName;
+  char *zStopped;      /* the file whose failure stopped the tries, or NULL */
+} Checker;
+
+/* A row for the current migration; takes zDetail. */
+static int addRow(Checker *k, const char *zCheck, int ok, char *zDetail){
+  CheckRow *r;
+  if( arrayReserve((void**)&k->a, &k->nAlloc, k->n, sizeof(CheckRow)) ){
+    sqlite3_free(zDetail);
+    return SQLITE_NOMEM;
+  }
+  r = &k->a[k->n];
+  r->version = k->version;
+  r->zName = k->zName;
+  r->zCheck = zCheck;
+  r->ok = ok;
+  r->zDetail = zDetail;
+  r->seq = k->n++;
+  return SQLITE_OK;
+}
+
+/* A failed check; zDetail NULL means there was no memory to say why. */
+static int addFailure(Checker *k, const char *zCheck, char *zDetail){
+  if( zDetail==0 ) return SQLITE_NOMEM;
+  return addRow(k, zCheck, 0, zDetail);
+}
+
+static int lintFound(void *pArg, const char *zCheck, char *zDetail){
+  return addFailure((Checker*)pArg, zCheck, zDetail);
+}
+
+/* ------------------------------------------------ against the history */
+
+/* What migrate_apply would refuse about the applied migrations. */
+static int checkApplied(Checker *k, Source *pSrc, History *pH){
+  int i, rc = SQLITE_OK;
+  for(i=0; rc==SQLITE_OK && i<pH->n; i++){
+    Applied *a = &pH->a[i];
+    Migration *m = sourceFind(pSrc, a->version);
+    Loaded ld;
+    char *zErr = 0;
+    k->version = a->version;
+    k->zName = a->name;
+    if( m==0 ){
+      rc = addFailure(k, "missing", sqlite3_mprintf("applied, but has no file "
+                      "in '%s': the database is ahead of the code", pSrc->dir));
+      continue;
+    }
+    rc = migrationLoad(m, &ld, &zErr);
+    if( rc==SQLITE_NOMEM ) break;
+    if( rc ){
+      rc = addFailure(k, "file", zErr);
+      continue;
+    }
+    if( strcmp(ld.checksum, a->checksum)!=0 ){
+      rc = addFailure(k, "changed", sqlite3_mprintf("%s: applied migration has "
+                      "changed since it was applied (checksum %.12s..., applied "
+                      "%.12s...)", m->file, ld.checksum, a->checksum));
+    }
+    loadedFree(&ld);
+  }
+  return rc;
+}
+
+/* -------------------------------------------------- on the scratch copy */
+
+/* Run one script on the copy; a row when it fails, or when it passes and
+** okRow asks for one.  *pOk says how it went. */
+static int tryScript(Checker *k, const char *zCheck, const Script *pScr,
+                     const char *zFile, int okRow, int *pOk){
+  char *zErr = 0;
+  int rc = scratchRun(k->s, pScr, zFile, &zErr);
+  *pOk = rc==SQLITE_OK;
+  if( rc==SQLITE_NOMEM && zErr==0 ) return rc;
+  if( rc ) return addFailure(k, zCheck, zErr ? zErr : sqlite3_mprintf("%s: %s",
+                             zFile, sqlite3_errstr(rc)));
+  return okRow ? addRow(k, zCheck, 1, 0) : SQLITE_OK;
+}
+
+static int readCopy(Checker *k, Schema *p){
+  char *zErr = 0;
+  int rc = schemaRead(k->s, p, &zErr);
+  if( rc && rc!=SQLITE_NOMEM ){
+    /* The copy's schema cannot be read: nothing more can be checked. */
+    rc = addFailure(k, "schema", sqlite3_mprintf("cannot read the schema of "
+                    "the scratch copy: %s", zErr ? zErr : sqlite3_errstr(rc)));
+    if( rc==SQLITE_OK ) rc = SQLITE_ABORT;
+  }
+  sqlite3_free(zErr);
+  return rc;
+}
+
+/*
+** One row per object that differs between two schemas of the copy, worded
+** for the check: roundtrip compares before the up with after the down,
+** reapply the first up with the second.
+*/
+static int addDifferences(Checker *k, const char *zCheck, const Schema *pOld,
+                          const Schema *pNew){
+  SchemaChange *a = 0;
+  int i, n = 0, rc = schemaDiff(pOld, pNew, &a, &n);
+  int roundtrip = strcmp(zCheck, "roundtrip")==0;
+  for(i=0; rc==SQLITE_OK && i<n; i++){
+    const SchemaObj *o = a[i].pNew ? a[i].pNew : a[i].pOld;
+    const char *zType = schemaTypeName(o);
+    char *z;
+    if( a[i].pOld==0 ){
+      z = roundtrip
+        ? sqlite3_mprintf("down leaves %s %s behind", zType, o->name)
+        : sqlite3_mprintf("up after down makes %s %s, which the first up did "
+                          "not", zType, o->name);
+    }else if( a[i].pNew==0 ){
+      z = roundtrip
+        ? sqlite3_mprintf("down does not restore %s %s, which was there before "
+                          "the up", zType, o->name)
+        : sqlite3_mprintf("up after down does not make %s %s, which the first "
+                          "up made", zType, o->name);
+    }else{
+      z = roundtrip
+        ? sqlite3_mprintf("down leaves %s %s changed: before the up %s; after "
+                          "the down %s", zType, o->name, a[i].pOld->sql,
+                          a[i].pNew->sql)
+        : sqlite3_mprintf("up after down makes %s %s differently: first %s; "
+                          "again %s", zType, o->name, a[i].pOld->sql,
+                          a[i].pNew->sql);
+    }
+    rc = addFailure(k, zCheck, z);
+  }
+  if( rc==SQLITE_OK && pOld->userVersion!=pNew->userVersion ){
+    rc = addFailure(k, zCheck, roundtrip
+      ? sqlite3_mprintf("down leaves user_version %lld; it was %lld before the "
+                        "up", pNew->userVersion, pOld->userVersion)
+      : sqlite3_mprintf("up after down sets user_version %lld; the first up set "
+                        "%lld", pNew->userVersion, pOld->userVersion));
+    n++;
+  }
+  if( rc==SQLITE_OK && n==0 ) rc = addRow(k, zCheck, 1, 0);
+  sqlite3_free(a);
+  return rc;
+}
+
+static int stop(Checker *k, const char *zFile){
+  sqlite3_free(k->zStopped);
+  k->zStopped = sqlite3_mprintf("%s", zFile);
+  return k->zStopped ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/*
+** up, down, roundtrip, reapply on the copy.  A failure that leaves the copy
+** in a state the next migrations cannot build on stops the tries.
+*/
+static int tryMigration(Checker *k, Migration *m, const Loaded *pLd){
+  Schema before, afterUp, afterDown, again;
+  Script up, down;
+  const char *zDownFile = m->downFile ? m->downFile : m->file;
+  int ok = 0, hasDown = loadedDown(pLd, &down), rc;
+  memset(&afterUp, 0, sizeof(afterUp));
+  memset(&afterDown, 0, sizeof(afterDown));
+  memset(&again, 0, sizeof(again));
+  loadedUp(pLd, &up);
+  rc = readCopy(k, &before);
+  if( rc==SQLITE_OK ) rc = tryScript(k, "up", &up, m->file, 1, &ok);
+  if( rc==SQLITE_OK && !ok ) rc = stop(k, m->file);
+  if( rc==SQLITE_OK && ok && hasDown ){
+    rc = readCopy(k, &afterUp);
+    if( rc==SQLITE_OK ) rc = tryScript(k, "down", &down, zDownFile, 1, &ok);
+    /* A failed down rolled back to after the up, unless it ran outside a
+    ** transaction: then what it left is unknown. */
+    if( rc==SQLITE_OK && !ok && down.noTxn ) rc = stop(k, zDownFile);
+    if( rc==SQLITE_OK && ok ){
+      rc = readCopy(k, &afterDown);
+      if( rc==SQLITE_OK ) rc = addDifferences(k, "roundtrip", &before, &afterDown);
+      /* Its ok row comes with the comparison below. */
+      if( rc==SQLITE_OK ) rc = tryScript(k, "reapply", &up, m->file, 0, &ok);
+      if( rc==SQLITE_OK && !ok ) rc = stop(k, m->file);
+      if( rc==SQLITE_OK && ok ) rc = readCopy(k, &again);
+      if( rc==SQLITE_OK && ok ) rc = addDifferences(k, "reapply", &afterUp, &again);
+    }
+  }
+  schemaFree(&before);
+  schemaFree(&afterUp);
+  schemaFree(&afterDown);
+  schemaFree(&again);
+  return rc;
+}
+
+/* Everything about one pending migration. */
+static int checkPending(Checker *k, Migration *m, i64 newest){
+  Loaded ld;
+  Script up, down;
+  char *zErr = 0;
+  int rc;
+  k->version = m->version;
+  k->zName = m->name;
+  if( m->version<newest ){
+    rc = addFailure(k, "order", sqlite3_mprintf("%s: pending migration %lld is "
+                    "older than the newest applied migration %lld; give it a "
+                    "higher version", m->file, m->version, newest));
+    if( rc ) return rc;
+  }
+  rc = migrationLoad(m, &ld, &zErr);
+  if( rc==SQLITE_NOMEM ) return rc;
+  if( rc ){
+    rc = addFailure(k, "file", zErr);
+    return rc==SQLITE_OK && !k->zStopped ? stop(k, m->file) : rc;
+  }
+  loadedUp(&ld, &up);
+  rc = lintScript(k->s, &up, m->file, lintFound, k);
+  if( rc==SQLITE_OK ){
+    if( loadedDown(&ld, &down) ){
+      rc = lintScript(k->s, &down, m->downFile ? m->downFile : m->file,
+                      lintFound, k);
+    }else{
+      rc = addFailure(k, "no_down", sqlite3_mprintf("%s: no down script: the "
+                      "migration cannot be rolled back", m->file));
+    }
+  }
+  if( rc==SQLITE_OK ){
+    if( k->zStopped ){
+      rc = addFailure(k, "up", sqlite3_mprintf("not tried: %s, before it, failed "
+                      "on the scratch copy", k->zStopped));
+    }else{
+      rc = tryMigration(k, m, &ld);
+    }
+  }
+  loadedFree(&ld);
+  return rc;
+}
+
+/* ----------------------------------------------------------- the rows */
+
+static int rowCmp(const void *a, const void *b){
+  const CheckRow *x = (const CheckRow*)a, *y = (const CheckRow*)b;
+  if( x->version!=y->version ) return x->version<y->version ? -1 : 1;
+  return x->seq - y->seq;
+}
+
+static int emitRows(Checker *k, RowSet *pOut){
+  int i, rc = SQLITE_OK;
+  if( k->n>1 ) qsort(k->a, (size_t)k->n, sizeof(CheckRow), rowCmp);
+  for(i=0; rc==SQLITE_OK && i<k->n; i++){
+    CheckRow *r = &k->a[i];
+    rc = rowsAddInt(pOut, r->version);
+    if( rc==SQLITE_OK ) rc = rowsAddText(pOut, r->zName);
+    if( rc==SQLITE_OK ) rc = rowsAddText(pOut, r->zCheck);
+    if( rc==SQLITE_OK ) rc = rowsAddInt(pOut, r->ok);
+    if( rc==SQLITE_OK ) rc = rowsAddText(pOut, r->zDetail);
+  }
+  return rc;
+}
+
+static int checkFill(sqlite3 *db, sqlite3_value *pArg, RowSet *pOut, char **pzErr){
+  const char *zDir = pArg ? (const char*)sqlite3_value_text(pArg) : 0;
+  Checker k;
+  Source src;
+  History h;
+  int i, rc, haveSrc = 0;
+  i64 newest;
+  if( pArg==0 ){
+    *pzErr = sqlite3_mprintf("the directory argument is missing: "
+                             "SELECT * FROM migrate_check('dir')");
+    return SQLITE_ERROR;
+  }
+  if( zDir==0 || zDir[0]==0 ){
+    *pzErr = sqlite3_mprintf("the directory argument is %s", zDir ? "empty" : "NULL");
+    return SQLITE_ERROR;
+  }
+  memset(&k, 0, sizeof(k));
+  memset(&h, 0, sizeof(h));
+  k.db = db;
+  rc = sourceScan(zDir, &src, pzErr);
+  haveSrc = rc==SQLITE_OK;
+  if( rc==SQLITE_OK ) rc = historyLoad(db, &h, pzErr);
+  if( rc==SQLITE_OK ) rc = scratchOpen(db, &k.s, pzErr);
+  if( rc==SQLITE_OK ){
+    /* The copy checks foreign keys the way migrate_apply would on this
+    ** connection: only when they are on here. */
+    if( pragmaValue(db, "PRAGMA foreign_keys", 0, 0) ){
+      sqlite3_exec(k.s, "PRAGMA foreign_keys=ON", 0, 0, 0);
+    }
+    rc = checkApplied(&k, &src, &h);
+  }
+  newest = h.n ? h.a[h.n-1].version : -1;
+  for(i=0; rc==SQLITE_OK && haveSrc && i<src.n; i++){
+    if( historyFind(&h, src.a[i].version) ) continue;
+    rc = checkPending(&k, &src.a[i], newest);
+  }
+  if( rc==SQLITE_ABORT ) rc = SQLITE_OK;   /* the reason is in a row */
+  if( rc==SQLITE_OK ) rc = emitRows(&k, pOut);
+  for(i=0; i<k.n; i++) sqlite3_free(k.a[i].zDetail);
+  sqlite3_free(k.a);
+  sqlite3_free(k.zStopped);
+  sqlite3_close(k.s);
+  historyFree(&h);
+  if( haveSrc ) sourceFree(&src);
+  return rc;
+}
+
+static const RowTab checkTab = {
+  "migrate_check", CHECK_SCHEMA, CHECK_NCOL, 1, checkFill
+};
+
+int checkRegister(sqlite3 *db){
+  return rowtabRegister(db, &checkTab);
+}

@@ -1,0 +1,104 @@
+/*
+** drift.c — migrate_drift(): has the schema been changed outside migrations?
+**
+**   SELECT * FROM migrate_drift();
+**
+** The up scripts stored in migrate_history are replayed, in version order,
+** into an empty scratch database; its schema is what the migrations made.
+** One row per object whose canonical SQL (schema.c) differs from the live
+** schema's:
+**
+**   type      table, index, view or trigger
+**   name      the object's name
+**   expected  its SQL as the migrations make it; NULL: not made by them
+**   actual    its SQL in the database; NULL: missing from the database
+**
+** No rows: the schema is exactly what the history says.  No files are read.
+** A stored script that fails to replay is an error naming its version.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+
+#define DRIFT_SCHEMA \
+  "CREATE TABLE x(type TEXT, name TEXT, expected TEXT, actual TEXT)"
+#define DRIFT_NCOL 4
+
+/* Run one applied migration's stored up script on the scratch database. */
+static int replayOne(sqlite3 *db, sqlite3 *s, const Applied *a, char **pzErr){
+  char *zUp = 0, *zDown = 0, *zShow = 0, *zMsg = 0, *zWhy = 0;
+  Sections sec;
+  Script up;
+  int line = 0, rc;
+  rc = historyScripts(db, a->version, &zUp, &zDown, pzErr);
+  if( rc ) return rc;
+  zShow = sqlite3_mprintf("%lld_%s (up)", a->version, a->name);
+  if( zUp==0 || zShow==0 ){
+    rc = SQLITE_NOMEM;
+  }else if( formatSplit(zUp, strlen(zUp), FMT_WHOLE_UP, &sec, &line, &zMsg) ){
+    zWhy = zMsg ? sqlite3_mprintf("%s:%d: %s", zShow, line, zMsg) : 0;
+    rc = SQLITE_ERROR;
+  }else{
+    /* The stored text may lead with its marker line, to keep its options. */
+    up.z = zUp + sec.up.off;
+    up.n = sec.up.len;
+    up.line = sec.up.line;
+    up.noTxn = sec.up.noTxn;
+    rc = scratchRun(s, &up, zShow, &zWhy);
+  }
+  if( rc && rc!=SQLITE_NOMEM ){
+    *pzErr = sqlite3_mprintf("cannot replay migration %lld (%s): %s", a->version,
+                             a->name, zWhy ? zWhy : sqlite3_errstr(rc));
+  }
+  sqlite3_free(zWhy);
+  sqlite3_free(zMsg);
+  sqlite3_free(zShow);
+  sqlite3_free(zUp);
+  sqlite3_free(zDown);
+  return rc;
+}
+
+/* The schema the history makes: every stored up script, oldest first. */
+static int replayHistory(sqlite3 *db, sqlite3 *s, char **pzErr){
+  History h;
+  int i, rc = historyLoad(db, &h, pzErr);
+  for(i=0; rc==SQLITE_OK && i<h.n; i++) rc = replayOne(db, s, &h.a[i], pzErr);
+  historyFree(&h);
+  return rc;
+}
+
+static int driftFill(sqlite3 *db, sqlite3_value *pArg, RowSet *pOut, char **pzErr){
+  sqlite3 *s = 0;
+  Schema want, have;
+  SchemaChange *a = 0;
+  int i, n = 0, rc;
+  (void)pArg;
+  memset(&want, 0, sizeof(want));
+  memset(&have, 0, sizeof(have));
+  rc = scratchOpen(0, &s, pzErr);
+  if( rc==SQLITE_OK ) rc = replayHistory(db, s, pzErr);
+  if( rc==SQLITE_OK ) rc = schemaRead(s, &want, pzErr);
+  if( rc==SQLITE_OK ) rc = schemaRead(db, &have, pzErr);
+  if( rc==SQLITE_OK ) rc = schemaDiff(&want, &have, &a, &n);
+  for(i=0; rc==SQLITE_OK && i<n; i++){
+    const SchemaObj *o = a[i].pNew ? a[i].pNew : a[i].pOld;
+    rc = rowsAddText(pOut, schemaTypeName(o));
+    if( rc==SQLITE_OK ) rc = rowsAddText(pOut, o->name);
+    if( rc==SQLITE_OK ) rc = rowsAddText(pOut, a[i].pOld ? a[i].pOld->sql : 0);
+    if( rc==SQLITE_OK ) rc = rowsAddText(pOut, a[i].pNew ? a[i].pNew->sql : 0);
+  }
+  sqlite3_free(a);
+  schemaFree(&want);
+  schemaFree(&have);
+  sqlite3_close(s);
+  return rc;
+}
+
+static const RowTab driftTab = {
+  "migrate_drift", DRIFT_SCHEMA, DRIFT_NCOL, 0, driftFill
+};
+
+int driftRegister(sqlite3 *db){
+  return rowtabRegister(db, &driftTab);
+}

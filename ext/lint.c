@@ -1,0 +1,213 @@
+/*
+** lint.c — mistakes that can be told from a migration script's text alone,
+** before anything runs.  migrate_check reports each as a row.
+**
+**   refused      a statement migrate refuses in any migration (VACUUM,
+**                ATTACH, PRAGMA writable_schema, ...)
+**   transaction  a statement that cannot run inside the migration's
+**                transaction: the migration needs transaction:false
+**                (PRAGMA journal_mode=WAL, BEGIN ... COMMIT, ...)
+**   fk_pragma    PRAGMA foreign_keys inside a transactional migration:
+**                SQLite ignores it there, silently
+**   not_null     ALTER TABLE ... ADD COLUMN ... NOT NULL without a DEFAULT:
+**                SQLite accepts it on an empty table and refuses it on a
+**                table with rows, so it passes in development and fails in
+**                production
+**
+** The first three are judged by script.c, the code that refuses them when
+** a migration runs, so the check and the real run never disagree.
+** Statements are split with sqlite3_complete(), SQLite's own judge of where
+** a statement ends (triggers, strings and comments holding ';').
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+
+#define TK_END    0
+#define TK_WORD   1   /* a keyword or bare name */
+#define TK_QUOTED 2   /* 'literal', "name", [name], `name` */
+#define TK_PUNCT  3   /* any other single byte: ( ) , . = ... */
+
+typedef struct Tok {
+  const char *z;
+  int n;
+  int kind;
+} Tok;
+
+static int isWordByte(char c){
+  return (c>='a' && c<='z') || (c>='A' && c<='Z') || (c>='0' && c<='9')
+      || c=='_' || c=='$' || (c & 0x80);
+}
+
+/* The next token of the statement that ends at zEnd. */
+static const char *nextTok(const char *z, const char *zEnd, Tok *t){
+  z = sqlSkipSpace(z);
+  t->z = z;
+  if( z>=zEnd || *z==0 ){
+    t->kind = TK_END;
+    t->n = 0;
+    return z;
+  }
+  if( isWordByte(*z) ){
+    while( z<zEnd && isWordByte(*z) ) z++;
+    t->kind = TK_WORD;
+  }else if( *z=='\'' || *z=='"' || *z=='`' || *z=='[' ){
+    z = sqlSkipQuoted(z);
+    t->kind = TK_QUOTED;
+  }else{
+    z++;
+    t->kind = TK_PUNCT;
+  }
+  t->n = (int)(z - t->z);
+  return z;
+}
+
+static int isKeyword(const Tok *t, const char *zWord){
+  return t->kind==TK_WORD && (int)strlen(zWord)==t->n
+      && sqlite3_strnicmp(t->z, zWord, t->n)==0;
+}
+
+static int isPunct(const Tok *t, char c){
+  return t->kind==TK_PUNCT && t->z[0]==c;
+}
+
+/* A name, possibly schema-qualified; z is past it. */
+static const char *skipName(const char *z, const char *zEnd, Tok *t){
+  Tok dot;
+  const char *zAfter = nextTok(z, zEnd, &dot);
+  if( isPunct(&dot, '.') ) return nextTok(zAfter, zEnd, t);
+  return z;
+}
+
+/* PRAGMA [schema.]foreign_keys = ... or (...) */
+static int setsForeignKeys(const char *z, const char *zEnd){
+  Tok t;
+  z = nextTok(z, zEnd, &t);
+  if( !isKeyword(&t, "PRAGMA") ) return 0;
+  z = nextTok(z, zEnd, &t);
+  z = skipName(z, zEnd, &t);
+  if( !isKeyword(&t, "foreign_keys") ) return 0;
+  nextTok(z, zEnd, &t);
+  return isPunct(&t, '=') || isPunct(&t, '(');
+}
+
+/*
+** ALTER TABLE [s.]t ADD [COLUMN] c ... NOT NULL with no DEFAULT (or DEFAULT
+** NULL, which SQLite treats the same) and not generated: the column's name
+** into *pCol, or 0.  Only the column definition's own level counts, so a
+** CHECK (x IS NOT NULL) is not mistaken for the constraint.
+*/
+static int addsNotNullWithoutDefault(const char *z, const char *zEnd, Tok *pCol){
+  Tok t;
+  int depth = 0, notNull = 0, hasDefault = 0, generated = 0;
+  z = nextTok(z, zEnd, &t);
+  if( !isKeyword(&t, "ALTER") ) return 0;
+  z = nextTok(z, zEnd, &t);
+  if( !isKeyword(&t, "TABLE") ) return 0;
+  z = nextTok(z, zEnd, &t);
+  z = skipName(z, zEnd, &t);
+  z = nextTok(z, zEnd, &t);
+  if( !isKeyword(&t, "ADD") ) return 0;
+  z = nextTok(z, zEnd, &t);
+  if( isKeyword(&t, "COLUMN") ) z = nextTok(z, zEnd, &t);
+  if( t.kind!=TK_WORD && t.kind!=TK_QUOTED ) return 0;
+  *pCol = t;
+  while( (z = nextTok(z, zEnd, &t)), t.kind!=TK_END ){
+    if( isPunct(&t, '(') ){ depth++; continue; }
+    if( isPunct(&t, ')') ){ depth--; continue; }
+    if( depth>0 ) continue;
+    if( isKeyword(&t, "NOT") ){
+      Tok u;
+      const char *zNext = nextTok(z, zEnd, &u);
+      if( isKeyword(&u, "NULL") ){ notNull = 1; z = zNext; }
+    }else if( isKeyword(&t, "DEFAULT") ){
+      Tok u;
+      nextTok(z, zEnd, &u);
+      if( !isKeyword(&u, "NULL") ) hasDefault = 1;
+    }else if( isKeyword(&t, "AS") || isKeyword(&t, "GENERATED") ){
+      generated = 1;
+    }
+  }
+  return notNull && !hasDefault && !generated;
+}
+
+/* Where the statement that starts at z ends: after the ';' that completes
+** it, or at the end of the text. */
+static char *statementEnd(char *z){
+  char *p = z;
+  while( (p = strchr(p, ';'))!=0 ){
+    char c = p[1];
+    int done;
+    p[1] = 0;
+    done = sqlite3_complete(z);
+    p[1] = c;
+    p++;
+    if( done ) return p;
+  }
+  return z + strlen(z);
+}
+
+static int report(LintFound xFound, void *pArg, const char *zCheck, char *zDetail){
+  if( zDetail==0 ) return SQLITE_NOMEM;
+  return xFound(pArg, zCheck, zDetail);
+}
+
+static int lintStatement(sqlite3 *db, const char *z, const char *zEnd, int noTxn,
+                         const char *zFile, int line, LintFound xFound, void *pArg){
+  char *zWhy = scriptRefusal(db, z, 0);
+  int rc = SQLITE_OK;
+  Tok col;
+  if( zWhy ){
+    rc = report(xFound, pArg, "refused",
+                sqlite3_mprintf("%s:%d: %s", zFile, line, zWhy));
+  }else if( !noTxn && (zWhy = scriptRefusal(db, z, SCRIPT_IN_TXN))!=0 ){
+    if( setsForeignKeys(z, zEnd) ){
+      rc = report(xFound, pArg, "fk_pragma", sqlite3_mprintf(
+          "%s:%d: PRAGMA foreign_keys does nothing inside a transaction (SQLite "
+          "ignores it there, and migrate refuses it); migrate already turns "
+          "foreign keys off around the call and runs foreign_key_check before "
+          "commit: remove it", zFile, line));
+    }else{
+      rc = report(xFound, pArg, "transaction", sqlite3_mprintf(
+          "%s:%d: needs transaction:false: %s", zFile, line, zWhy));
+    }
+  }
+  sqlite3_free(zWhy);
+  if( rc==SQLITE_OK && addsNotNullWithoutDefault(z, zEnd, &col) ){
+    rc = report(xFound, pArg, "not_null", sqlite3_mprintf(
+        "%s:%d: ADD COLUMN %.*s is NOT NULL without a DEFAULT: SQLite refuses "
+        "that on a table with rows (\"Cannot add a NOT NULL column with default "
+        "value NULL\"), so it works on an empty database and fails on a real "
+        "one; give the column a DEFAULT, or rebuild the table", zFile, line,
+        col.n, col.z));
+  }
+  return rc;
+}
+
+static int countLines(const char *zFrom, const char *zTo){
+  int n = 0;
+  for(; zFrom<zTo; zFrom++) if( *zFrom=='\n' ) n++;
+  return n;
+}
+
+int lintScript(sqlite3 *db, const Script *pScr, const char *zFile,
+               LintFound xFound, void *pArg){
+  char *zSql = sqlite3_mprintf("%.*s", (int)pScr->n, pScr->z);
+  char *z = zSql;
+  const char *zLineAt = zSql;
+  int line = pScr->line, rc = SQLITE_OK;
+  if( zSql==0 ) return SQLITE_NOMEM;
+  while( rc==SQLITE_OK ){
+    char *zStart = (char*)sqlSkipSpace(z);
+    char *zEnd;
+    if( *zStart==0 ) break;
+    zEnd = statementEnd(zStart);
+    line += countLines(zLineAt, zStart);
+    zLineAt = zStart;
+    rc = lintStatement(db, zStart, zEnd, pScr->noTxn, zFile, line, xFound, pArg);
+    z = zEnd;
+  }
+  sqlite3_free(zSql);
+  return rc;
+}

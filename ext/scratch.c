@@ -1,0 +1,123 @@
+/*
+** scratch.c — a private scratch database, and running a script on it the
+** way migrate_apply runs one on the real database.
+**
+** migrate_check tries pending migrations on a copy of the database, and
+** migrate_drift replays the history into an empty one; neither may touch
+** the caller's database.  The scratch database is a new connection to a
+** private temporary database (SQLite deletes it when it is closed; it stays
+** in memory until it outgrows the page cache), so a large copy spills to a
+** temporary file instead of filling memory.
+**
+** A script runs there as it would for real: inside its own transaction
+** (unless it is transaction:false), through the same statement judge, with
+** the foreign-key procedure when foreign_keys is on.  The scratch connection
+** is a new connection: functions, collations and virtual-table modules the
+** application registered on its own connection are not in it, and an error
+** caused by one says so.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+
+/* Copy main of pFrom into the empty scratch database. */
+static int copyInto(sqlite3 *s, sqlite3 *pFrom, char **pzErr){
+  sqlite3_backup *b;
+  int rc, nWait = 0;
+  /* SQLite cannot copy a database its own connection is writing to, and
+  ** the copy would miss the uncommitted changes anyway. */
+  if( sqlite3_txn_state(pFrom, "main")==SQLITE_TXN_WRITE ){
+    *pzErr = sqlite3_mprintf("the database has uncommitted changes; commit or "
+                             "roll them back first (the check runs on a copy "
+                             "of the database)");
+    return SQLITE_ERROR;
+  }
+  b = sqlite3_backup_init(s, "main", pFrom, "main");
+  if( b==0 ){
+    *pzErr = sqlite3_mprintf("cannot copy the database: %s", sqlite3_errmsg(s));
+    return SQLITE_ERROR;
+  }
+  while( ((rc = sqlite3_backup_step(b, -1))==SQLITE_BUSY || rc==SQLITE_LOCKED)
+         && nWait++<500 ){
+    /* Another connection holds a lock for a moment: wait, up to ~5 s. */
+    sqlite3_sleep(10);
+  }
+  sqlite3_backup_finish(b);
+  if( rc!=SQLITE_DONE ){
+    *pzErr = sqlite3_mprintf("cannot copy the database: %s",
+                             rc==SQLITE_NOMEM ? "out of memory" : sqlite3_errstr(rc));
+    return rc==SQLITE_NOMEM ? rc : SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+int scratchOpen(sqlite3 *pCopyOf, sqlite3 **ppOut, char **pzErr){
+  sqlite3 *s = 0;
+  int rc = sqlite3_open_v2("", &s, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE, 0);
+  *ppOut = 0;
+  if( rc ){
+    *pzErr = sqlite3_mprintf("cannot open a scratch database: %s",
+                             s ? sqlite3_errmsg(s) : "out of memory");
+    sqlite3_close(s);
+    return rc;
+  }
+  /* Scripts from a database file someone else wrote may run here (drift
+  ** replays the stored history): no writable_schema tricks. */
+  sqlite3_db_config(s, SQLITE_DBCONFIG_DEFENSIVE, 1, (int*)0);
+  if( pCopyOf ){
+    rc = copyInto(s, pCopyOf, pzErr);
+    /* A copy of a WAL database carries the WAL marks in its header; the
+    ** scratch database keeps its journal in memory, nothing on disk. */
+    if( rc==SQLITE_OK ) sqlite3_exec(s, "PRAGMA journal_mode=MEMORY", 0, 0, 0);
+  }
+  if( rc ){
+    sqlite3_close(s);
+    return rc;
+  }
+  *ppOut = s;
+  return SQLITE_OK;
+}
+
+/* What an error caused by the scratch connection being new should add. */
+static const char *newConnectionHint(const char *zErr){
+  static const char *const azMissing[] = {
+    "no such function: ", "no such module: ", "no such collation sequence: ", 0
+  };
+  int i;
+  for(i=0; azMissing[i]; i++){
+    if( strstr(zErr, azMissing[i]) ){
+      return " (scripts are tried on a new connection to a scratch database: "
+             "functions, collations and virtual-table modules your application "
+             "registers on its own connection do not exist there)";
+    }
+  }
+  return "";
+}
+
+/* Run one script in its own transaction, or none for transaction:false. */
+int scratchRun(sqlite3 *s, const Script *pScr, const char *zFile, char **pzErr){
+  Txn t;
+  int rc;
+  txnStart(&t, s);
+  if( pScr->noTxn ){
+    rc = scriptRun(s, pScr, 0, zFile, pzErr);
+  }else{
+    rc = txnBegin(&t, pzErr);
+    if( rc==SQLITE_OK ) rc = txnScriptStarting(&t, pzErr);
+    if( rc==SQLITE_OK ) rc = scriptRun(s, pScr, SCRIPT_IN_TXN, zFile, pzErr);
+    if( rc==SQLITE_OK ) rc = txnCommit(&t, pzErr);
+  }
+  if( rc ) txnRollback(&t);
+  if( txnFinish(&t, rc ? 0 : pzErr)!=SQLITE_OK && rc==SQLITE_OK ) rc = SQLITE_ERROR;
+  if( rc && *pzErr ){
+    const char *zHint = newConnectionHint(*pzErr);
+    if( zHint[0] ){
+      char *z = sqlite3_mprintf("%s%s", *pzErr, zHint);
+      sqlite3_free(*pzErr);
+      *pzErr = z;
+      if( z==0 ) rc = SQLITE_NOMEM;
+    }
+  }
+  return rc;
+}
