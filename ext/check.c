@@ -328,7 +328,7 @@ static int checkFill(sqlite3 *db, sqlite3_value *pArg, RowSet *pOut, char **pzEr
   memset(&k, 0, sizeof(k));
   memset(&h, 0, sizeof(h));
   k.db = db;
-  rc = sourceScan(zDir, &src, pzErr);
+  rc = sourceOpen(db, zDir, &src, pzErr);
   haveSrc = rc==SQLITE_OK;
   if( rc==SQLITE_OK ) rc = historyLoad(db, &h, pzErr);
   if( rc==SQLITE_OK ) rc = scratchOpen(db, &k.s, pzErr);

@@ -197,6 +197,7 @@ int lintScript(sqlite3 *db, const Script *pScr, const char *zFile,
   char *z = zSql;
   const char *zLineAt = zSql;
   int line = pScr->line, rc = SQLITE_OK;
+  int leading = 1, seen = 0;   /* the wrapper a run absorbs is no finding */
   if( zSql==0 ) return SQLITE_NOMEM;
   while( rc==SQLITE_OK ){
     char *zStart = (char*)sqlSkipSpace(z);
@@ -205,7 +206,10 @@ int lintScript(sqlite3 *db, const Script *pScr, const char *zFile,
     zEnd = statementEnd(zStart);
     line += countLines(zLineAt, zStart);
     zLineAt = zStart;
-    rc = lintStatement(db, zStart, zEnd, pScr->noTxn, zFile, line, xFound, pArg);
+    if( !scriptAbsorbed(zStart, zEnd, pScr->noTxn ? 0 : SCRIPT_IN_TXN,
+                        &leading, &seen) ){
+      rc = lintStatement(db, zStart, zEnd, pScr->noTxn, zFile, line, xFound, pArg);
+    }
     z = zEnd;
   }
   sqlite3_free(zSql);

@@ -190,7 +190,11 @@ int logWrite(sqlite3 *, const char *zAction, const i64 *pVersion,
 #define SCRIPT_FK_LIVE 0x02  /* foreign keys enforced and cannot be turned off */
 int scriptRun(sqlite3 *, const Script *, int flags, const char *zFile,
               char **pzErr);
-char *scriptRefusal(sqlite3 *, const char *zStmt, int flags); /* or NULL */
+char *scriptRefusal(sqlite3 *, const char *zStmt, int flags);
+/* A file's own BEGIN/COMMIT and foreign_keys wrapper, absorbed into the
+** call's transaction (script.c); *pLeading starts 1, *pSeen 0. */
+int scriptAbsorbed(const char *zStmt, const char *zAfter, int flags,
+                   int *pLeading, int *pSeen); /* or NULL */
 
 /* ---- txn.c: who owns the transaction, savepoints, foreign keys ---------- */
 #define MIGRATE_NSETTING 28

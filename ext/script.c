@@ -223,11 +223,15 @@ static int onlyTrailerLeft(const char *z){
 ** first statement that is not a leading wrapper; a skipped BEGIN sets
 ** WRAP_BEGIN in *pSeen, a skipped foreign_keys=OFF sets WRAP_FK_OFF: only
 ** then is the matching COMMIT or foreign_keys=ON at the end skipped too. */
-static int absorbed(const char *zStmt, const char *zAfter, int flags,
-                    int *pLeading, int *pSeen){
+int scriptAbsorbed(const char *zStmt, const char *zAfter, int flags,
+                   int *pLeading, int *pSeen){
   int k;
   if( !(flags & SCRIPT_IN_TXN) ) return 0;
   k = wrapperKind(zStmt);
+  if( k==WRAP_NONE ){
+    if( *sqlSkipSpace(zStmt) ) *pLeading = 0;
+    return 0;
+  }
   /* Foreign keys enforced by the caller's transaction cannot be turned off:
   ** the toggle is refused (with its reason) rather than quietly skipped. */
   if( (flags & SCRIPT_FK_LIVE) && (k==WRAP_FK_OFF || k==WRAP_FK_ON) ) return 0;
@@ -263,7 +267,7 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
   const char *zLineAt;     /* line is the file line of this position */
   int line = pScr->line;
   int rc = SQLITE_OK;
-  int leading = 1, seen = 0;   /* see absorbed() */
+  int leading = 1, seen = 0;   /* see scriptAbsorbed() */
 
   if( zSql==0 ) return SQLITE_NOMEM;
   zTail = zLineAt = zSql;
@@ -277,7 +281,7 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
       const char *zEnd = zStart;
       while( *zEnd && *zEnd!=';' ) zEnd++;
       if( *zEnd ) zEnd++;
-      if( absorbed(zStart, zEnd, flags, &leading, &seen) ){
+      if( scriptAbsorbed(zStart, zEnd, flags, &leading, &seen) ){
         zTail = zEnd;
         continue;
       }
