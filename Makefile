@@ -6,6 +6,7 @@
 #   make install    install migrate.so where `.load migrate` finds it
 #   make sanitize   the suite under ASan + UBSan
 #   make valgrind   the suite under valgrind memcheck
+#   make stress     concurrency.test with 200 rounds instead of 24
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -56,8 +57,12 @@ sanitize: deps
 valgrind: deps $(LIB)
 	@MIGRATE_VALGRIND=1 $(TCLSH) test/all.tcl
 
+stress: deps $(LIB)
+	@MIGRATE_CONC_ROUNDS=200 $(TCLSH) test/all.tcl test/concurrency.test
+
 clean:
 	rm -f $(LIB) migrate-asan.so
 	rm -rf test/tmp demo.tmp
 
 .PHONY: all deps test demo install uninstall sanitize valgrind clean
+.PHONY: stress
