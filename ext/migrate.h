@@ -178,6 +178,8 @@ typedef struct Txn {
   int changed;        /* a script ran since the transaction began */
   void *pBaseline;    /* foreign-key violations before that script ran */
   i64 saved[MIGRATE_NSETTING];
+  void *pSchemas;     /* each schema's own settings when the call began */
+  int nSchemas;
 } Txn;
 void txnStart(Txn *, sqlite3 *);
 int txnBegin(Txn *, char **pzErr);
@@ -186,6 +188,7 @@ int txnCommit(Txn *, char **pzErr);
 void txnRollback(Txn *);
 int txnFinish(Txn *, char **pzErr);
 int settingsRestore(sqlite3 *, const i64 *aSaved);
+int txnSettingsRestore(Txn *);   /* main's settings and every schema's own */
 
 /* ---- backup.c ----------------------------------------------------------- */
 int backupAuto(sqlite3 *, MigrateConn *, char **pzPath, char **pzErr);
