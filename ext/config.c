@@ -76,9 +76,11 @@ void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   const char *zKey = (const char*)sqlite3_value_text(argv[0]);
   sqlite3_value *pVal = argc>1 ? argv[1] : 0;
 
-  /* Reading is harmless; a setting changed from a CHECK constraint of a
-  ** hostile schema (say, backup off) is not. */
-  if( pVal && refuseIndirect(ctx, "migrate_config") ) return;
+  /* A setting changed from a CHECK constraint of a hostile schema (say,
+  ** backup off) is harmful; one read there would still tell the schema
+  ** something about the connection (backup_dir is a path).  Like every
+  ** DIRECTONLY function, it runs only from a statement of the application. */
+  if( refuseIndirect(ctx, "migrate_config") ) return;
   if( zKey==0 ){
     ctxErrorMsg(ctx, "migrate_config: the setting name is NULL (known: "
                 KNOWN_KEYS ")");
