@@ -7,6 +7,7 @@
 #   make sanitize   the suite under ASan + UBSan
 #   make valgrind   the suite under valgrind memcheck
 #   make faulttest  every allocation, I/O and file call failed in turn (test/fault)
+#   make stress     concurrency.test with 200 rounds instead of 24
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -76,8 +77,11 @@ faulttest: deps
 	  test/tmp/faulthost-asan test/tmp/migrate-fault-asan.so $(FAULTWORK) $(FAULTARGS); \
 	  rc=$$?; rm -rf $(FAULTWORK); exit $$rc
 
+stress: deps $(LIB)
+	@MIGRATE_CONC_ROUNDS=200 $(TCLSH) test/all.tcl test/concurrency.test
+
 clean:
 	rm -f $(LIB) migrate-asan.so
 	rm -rf test/tmp demo.tmp
 
-.PHONY: all deps test demo install uninstall sanitize valgrind faulttest clean
+.PHONY: all deps test demo install uninstall sanitize valgrind faulttest stress clean

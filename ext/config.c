@@ -100,9 +100,11 @@ void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_value *pVal = argc>1 ? argv[1] : 0;
   Switch sw;
 
-  /* Reading is harmless; a setting changed from a CHECK constraint of a
-  ** hostile schema (say, backup off) is not. */
-  if( pVal && refuseIndirect(ctx, "migrate_config") ) return;
+  /* A setting changed from a CHECK constraint of a hostile schema (say,
+  ** backup off) is harmful; one read there would still tell the schema
+  ** something about the connection (backup_dir is a path).  Like every
+  ** DIRECTONLY function, it runs only from a statement of the application. */
+  if( refuseIndirect(ctx, "migrate_config") ) return;
   /* From a migration script the change would outlive a call that then fails
   ** and is rolled back: the connection must be as it was. */
   if( pVal && p->busy ){

@@ -207,6 +207,8 @@ typedef struct Txn {
   int changed;        /* a script ran since the transaction began */
   void *pBaseline;    /* foreign-key violations before that script ran */
   i64 saved[MIGRATE_NSETTING];
+  void *pSchemas;     /* each schema's own settings when the call began */
+  int nSchemas;
 } Txn;
 int txnStart(Txn *, sqlite3 *);
 int txnBegin(Txn *, char **pzErr);
@@ -216,6 +218,7 @@ int txnAlive(Txn *, char **pzErr);   /* SQLite has not rolled it back */
 void txnRollback(Txn *);
 int txnFinish(Txn *, char **pzErr);
 int settingsRestore(sqlite3 *, const i64 *aSaved);
+int txnSettingsRestore(Txn *);   /* main's settings and every schema's own */
 
 /* ---- backup.c ----------------------------------------------------------- */
 int backupAuto(sqlite3 *, MigrateConn *, char **pzPath, char **pzErr);

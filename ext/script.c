@@ -59,11 +59,12 @@ static const char *const azPragmaOk[] = {
 };
 
 /* Settings no migration may change, transaction or not: they cannot be read
-** back to be restored, reach beyond this connection, or open a hostile
-** schema to writes. */
+** back to be restored, reach beyond this connection, open a hostile schema
+** to writes, or (temp_store) delete the connection's TEMP tables. */
 static const char *const azPragmaNever[] = {
   "writable_schema", "case_sensitive_like", "locking_mode", "soft_heap_limit",
-  "hard_heap_limit", "temp_store_directory", "data_store_directory", 0
+  "hard_heap_limit", "temp_store_directory", "data_store_directory",
+  "temp_store", 0
 };
 
 static const char *const azTxnWords[] = {
@@ -108,12 +109,24 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags){
       "VACUUM after the call returns");
   }
   if( sqlite3_stricmp(zWord, "PRAGMA")==0 ){
+    char zSchema[256];
+    zSchema[0] = 0;
     z = readIdent(sqlSkipSpace(z), zName, sizeof(zName));
     z = sqlSkipSpace(z);
-    if( *z=='.' ) z = sqlSkipSpace(readIdent(sqlSkipSpace(z+1), zName, sizeof(zName)));
+    if( *z=='.' ){
+      memcpy(zSchema, zName, sizeof(zSchema));
+      z = sqlSkipSpace(readIdent(sqlSkipSpace(z+1), zName, sizeof(zName)));
+    }
     setCase(zName, 0);
     if( isWord(zName, azPragmaNever) && (*z=='=' || *z=='(') ){
       return sqlite3_mprintf("PRAGMA %s is refused in migrations", zName);
+    }
+    if( zSchema[0] && sqlite3_stricmp(zSchema, "main")!=0
+     && (*z=='=' || *z=='(') && !isWord(zName, azPragmaOk) ){
+      /* Only main's settings are read before the call and put back after:
+      ** another schema's would outlive it. */
+      return sqlite3_mprintf("PRAGMA %s.%s is refused in migrations: a "
+        "migration may change the settings of main only", zSchema, zName);
     }
     if( !inTxn || (*z!='=' && *z!='(') || isWord(zName, azPragmaOk) ) return 0;
     if( sqlite3_stricmp(zName, "foreign_keys")==0 ){

@@ -77,6 +77,116 @@ int settingsRestore(sqlite3 *db, const i64 *aSaved){
   return rc;
 }
 
+/*
+** Settings every schema (main, temp, each attached database) has of its own
+** and that the list above does not put back.  A migration may name only main
+** when it sets one (script.c), but written without a schema mmap_size,
+** secure_delete and journal_mode change every schema at once; so each schema
+** open when the call began gets its own back.  journal_mode is put back only
+** between the rollback-journal modes: WAL is a property of the database
+** file, and a migration that turns it on or off means it.
+*/
+static const char *const azSchemaSetting[] = {
+  "mmap_size", "secure_delete", "max_page_count"
+};
+#define NSCHEMA_SETTING (int)(sizeof(azSchemaSetting)/sizeof(azSchemaSetting[0]))
+
+typedef struct SchemaSaved {
+  char *zName;
+  i64 a[NSCHEMA_SETTING];
+  char zJournal[16];
+} SchemaSaved;
+
+/* A schema's setting, or UNREAD: one that cannot be read is not put back. */
+#define UNREAD ((i64)(-0x7fffffffffffffffLL - 1))
+
+static i64 schemaInt(sqlite3 *db, const char *zSchema, const char *zName){
+  char *zSql = sqlite3_mprintf("PRAGMA \"%w\".%s", zSchema, zName);
+  i64 v = UNREAD;
+  if( zSql==0 || pragmaRead(db, zSql, &v)!=SQLITE_OK ) v = UNREAD;
+  sqlite3_free(zSql);
+  return v;
+}
+
+static void schemaJournal(sqlite3 *db, const char *zSchema, char *zOut, int nOut){
+  char *zSql = sqlite3_mprintf("PRAGMA \"%w\".journal_mode", zSchema);
+  zOut[0] = 0;
+  if( zSql ) pragmaValue(db, zSql, zOut, nOut);
+  sqlite3_free(zSql);
+}
+
+static void schemasFree(Txn *t){
+  SchemaSaved *a = (SchemaSaved*)t->pSchemas;
+  int i;
+  for(i=0; i<t->nSchemas; i++) sqlite3_free(a[i].zName);
+  sqlite3_free(a);
+  t->pSchemas = 0;
+  t->nSchemas = 0;
+}
+
+/* The schemas open now, and their settings.  Out of memory leaves fewer
+** schemas saved; main's settings are saved apart from these. */
+static void schemasSave(Txn *t){
+  sqlite3_stmt *p = 0;
+  SchemaSaved *a = 0;
+  int n = 0, nAlloc = 0, i, k;
+  if( sqlite3_prepare_v2(t->db, "SELECT name FROM pragma_database_list",
+                         -1, &p, 0)!=SQLITE_OK ) return;
+  while( sqlite3_step(p)==SQLITE_ROW ){
+    const char *zName = (const char*)sqlite3_column_text(p, 0);
+    if( zName==0 || arrayReserve((void**)&a, &nAlloc, n, sizeof(*a)) ) break;
+    a[n].zName = sqlite3_mprintf("%s", zName);
+    if( a[n].zName==0 ) break;
+    n++;
+  }
+  sqlite3_finalize(p);
+  for(i=0; i<n; i++){
+    for(k=0; k<NSCHEMA_SETTING; k++){
+      a[i].a[k] = schemaInt(t->db, a[i].zName, azSchemaSetting[k]);
+    }
+    schemaJournal(t->db, a[i].zName, a[i].zJournal, (int)sizeof(a[i].zJournal));
+  }
+  t->pSchemas = a;
+  t->nSchemas = n;
+}
+
+static int schemasRestore(Txn *t){
+  SchemaSaved *a = (SchemaSaved*)t->pSchemas;
+  int i, k, rc = SQLITE_OK;
+  for(i=0; i<t->nSchemas; i++){
+    char zNow[16];
+    for(k=0; k<NSCHEMA_SETTING; k++){
+      i64 now;
+      if( a[i].a[k]==UNREAD ) continue;
+      now = schemaInt(t->db, a[i].zName, azSchemaSetting[k]);
+      if( now!=UNREAD && now!=a[i].a[k] ){
+        char *zSql = sqlite3_mprintf("PRAGMA \"%w\".%s=%lld", a[i].zName,
+                                     azSchemaSetting[k], a[i].a[k]);
+        int rc2 = zSql ? sqlite3_exec(t->db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+        sqlite3_free(zSql);
+        if( rc==SQLITE_OK ) rc = rc2;
+      }
+    }
+    schemaJournal(t->db, a[i].zName, zNow, (int)sizeof(zNow));
+    if( a[i].zJournal[0] && zNow[0] && sqlite3_stricmp(zNow, a[i].zJournal)!=0
+     && sqlite3_stricmp(zNow, "wal")!=0 && sqlite3_stricmp(a[i].zJournal, "wal")!=0 ){
+      char *zSql = sqlite3_mprintf("PRAGMA \"%w\".journal_mode=%s", a[i].zName,
+                                   a[i].zJournal);
+      int rc2 = zSql ? sqlite3_exec(t->db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+      sqlite3_free(zSql);
+      if( rc==SQLITE_OK ) rc = rc2;
+    }
+  }
+  return rc;
+}
+
+/* Every setting back as it was when the call began. */
+int txnSettingsRestore(Txn *t){
+  int rc = settingsRestore(t->db, t->saved);
+  int rc2 = schemasRestore(t);
+  return rc ? rc : rc2;
+}
+
 static int execReporting(sqlite3 *db, const char *zSql, char **pzErr){
   int rc = sqlite3_exec(db, zSql, 0, 0, 0);
   if( rc && pzErr && *pzErr==0 ) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
@@ -90,6 +200,7 @@ int txnStart(Txn *t, sqlite3 *db){
   t->db = db;
   t->owned = sqlite3_get_autocommit(db);
   rc = settingsSave(db, t->saved);
+  if( rc==SQLITE_OK ) schemasSave(t);
   t->fkOn = t->saved[0]!=0;
   t->deferWasOn = t->saved[1]!=0;
   return rc;
@@ -323,7 +434,8 @@ int txnFinish(Txn *t, char **pzErr){
   if( t->owned && t->fkOn ){
     sqlite3_db_config(t->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, (int*)0);
   }
-  rc = settingsRestore(t->db, t->saved);
+  rc = txnSettingsRestore(t);
+  schemasFree(t);
   if( rc && pzErr && *pzErr==0 ){
     *pzErr = sqlite3_mprintf("could not restore connection settings: %s",
                              sqlite3_errmsg(t->db));

@@ -15,9 +15,11 @@ check() {
   have make || need make
   if have tclsh; then
     echo 'package require sqlite3' | tclsh >/dev/null 2>&1 || need libsqlite3-tcl
+    echo 'package require Thread' | tclsh >/dev/null 2>&1 || need tcl-thread
   else
     need tcl
     need libsqlite3-tcl
+    need tcl-thread
   fi
   [ -f /usr/include/sqlite3.h ] || need libsqlite3-dev
   have sqlite3 || need sqlite3
