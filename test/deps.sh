@@ -24,6 +24,8 @@ check() {
   [ -f /usr/include/sqlite3.h ] || need libsqlite3-dev
   have sqlite3 || need sqlite3
   [ -x /usr/bin/python3 ] || need python3
+  # security.test counts the opens of each migration file with strace.
+  have strace || need strace
 }
 
 check
