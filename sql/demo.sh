@@ -43,6 +43,9 @@ shell() {
 step "Status before anything is applied" \
 "SELECT version, name, status FROM migrations('$MIGRATIONS');"
 
+step "Check before shipping: each pending migration applied, rolled back and re-applied on a scratch copy (the database is not touched)" \
+"SELECT version, name, sum(ok) || '/' || count(*) AS passed, group_concat(iif(ok, NULL, \"check\")) AS findings FROM migrate_check('$MIGRATIONS') GROUP BY version;"
+
 step "Apply the migrations up to version 3 (returns how many ran)" \
 "SELECT migrate_apply('$MIGRATIONS', 3) AS applied;"
 
@@ -55,6 +58,13 @@ step "Apply the rest, in one transaction (007 rebuilds the tasks table)" \
 
 step "Status: everything applied" \
 "SELECT version, name, status, round(duration_ms, 2) AS ms FROM migrations('$MIGRATIONS');"
+
+step "Drift: the live schema against the stored up scripts replayed (no rows: none)" \
+"SELECT count(*) AS drifted_objects FROM migrate_drift();"
+
+step "Dump the schema as canonical SQL, for a committed schema.sql" \
+"SELECT migrate_schema('$TMP/schema.sql') AS written;"
+shell "head -4 $TMP/schema.sql"
 
 step "The rebuilt tasks table; the sample rows through the new view (the tag survived the rebuild)" \
 ".schema tasks
@@ -77,5 +87,15 @@ step "The audit log: every apply, rollback and backup" \
 step "Apply again: only 008 is pending" \
 "SELECT migrate_apply('$MIGRATIONS') AS applied;
 SELECT migrate_current() AS current_version;"
+
+
+step "Roll back everything newer than version 3, in one call" \
+"SELECT migrate_rollback_to(3) AS rolled_back;
+SELECT migrate_current() AS current_version;"
+
+shell "cp -r $MIGRATIONS $TMP/migrations"
+step "Start the next migration, in the folder's own convention" \
+"SELECT migrate_create('$TMP/migrations', 'add_due_date') AS new_file;"
+shell "cat $TMP/migrations/009_add_due_date.sql"
 
 printf '\nDone. Explore it yourself:\n  sqlite3 -cmd %s %s\n' "'.load ./migrate'" "$DB"
