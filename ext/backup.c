@@ -288,7 +288,8 @@ static int directCandidate(sqlite3 *db){
 ** the bytes of the file are not the database), a file whose header does not
 ** start "SQLite format 3" (an encrypting codec), WAL, an empty file.
 */
-static int copyDirect(sqlite3 *pRead, const char *zTmp, char **pzErr){
+static int copyDirect(sqlite3 *pRead, const char *zTmp, i64 *pnPage,
+                      char **pzErr){
   sqlite3_file *pFile = 0;
   unsigned char aHdr[100];
   unsigned char *aBuf = 0;
@@ -327,6 +328,7 @@ static int copyDirect(sqlite3 *pRead, const char *zTmp, char **pzErr){
     goto done;
   }
   rc = SQLITE_OK;
+  *pnPage = nPage;
   for(off=0; off<nByte && rc==SQLITE_OK; off+=COPY_CHUNK){
     int n = nByte-off<COPY_CHUNK ? (int)(nByte-off) : COPY_CHUNK;
     /* A short read is zero-filled by the VFS: the pages past the end of a
@@ -347,6 +349,50 @@ done:
   }
   sqlite3_free(aBuf);
   sqlite3_exec(pRead, "COMMIT", 0, 0, 0);
+  return rc;
+}
+
+/*
+** The check of a byte-for-byte copy, once it is synced: the file holds
+** exactly the nPage pages copied, and SQLite reads it as a database of
+** nPage pages whose schema it can parse.  That is what can go wrong in
+** copying bytes (a write lost or cut short); every other property of the
+** copy is the live database's own, read under its lock.  PRAGMA quick_check
+** would read all of it again, for about as long as the copy took
+** (doc/guarantees.md, "Backed up"); migrate_restore runs it before a backup
+** is put back.
+*/
+static int checkDirectCopy(const char *zPath, i64 nPage, char **pzErr){
+  sqlite3 *db = 0;
+  struct stat st;
+  i64 nHave = 0, pageSize = 0;
+  int rc;
+  if( stat(zPath, &st)!=0 ){
+    *pzErr = sqlite3_mprintf("cannot read '%s': %s", zPath, strerror(errno));
+    return SQLITE_IOERR;
+  }
+  rc = dbOpenReadOnly(zPath, 1, &db, pzErr);
+  if( rc==SQLITE_OK ){
+    sqlite3_stmt *p = 0;
+    rc = sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM sqlite_schema),"
+                            " (SELECT page_count FROM pragma_page_count),"
+                            " (SELECT page_size FROM pragma_page_size)", -1, &p, 0);
+    if( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
+      nHave = sqlite3_column_int64(p, 1);
+      pageSize = sqlite3_column_int64(p, 2);
+    }else{
+      *pzErr = sqlite3_mprintf("'%s' failed its check: %s", zPath, sqlite3_errmsg(db));
+      rc = SQLITE_CORRUPT;
+    }
+    sqlite3_finalize(p);
+  }
+  sqlite3_close(db);
+  if( rc==SQLITE_OK && (nHave!=nPage || (i64)st.st_size!=nPage*pageSize) ){
+    *pzErr = sqlite3_mprintf("'%s' failed its check: %lld bytes, %lld pages; "
+                             "%lld pages were copied", zPath, (i64)st.st_size,
+                             nHave, nPage);
+    rc = SQLITE_CORRUPT;
+  }
   return rc;
 }
 
@@ -395,6 +441,7 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
   sqlite3 *pRead = 0;
   struct stat st;
   char *zTmp;
+  i64 nPage = 0;     /* pages copied byte for byte; 0: by the backup API */
   int rc;
   if( pathIsLive(db, zDest) ){
     *pzErr = sqlite3_mprintf("'%s' is the live database or one of its files", zDest);
@@ -417,7 +464,7 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
       sqlite3_close(pRead);
       pRead = 0;
     }
-    if( pCommitted || pRead ) rc = copyDirect(pCommitted ? pCommitted : pRead, zTmp, pzErr);
+    if( pCommitted || pRead ) rc = copyDirect(pCommitted ? pCommitted : pRead, zTmp, &nPage, pzErr);
     sqlite3_close(pRead);
   }
   if( rc==COPY_FALLBACK ) rc = copyPages(pCommitted ? pCommitted : db, zTmp, pzErr);
@@ -429,7 +476,9 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
     *pzErr = sqlite3_mprintf("cannot sync '%s': %s", zTmp, strerror(errno));
     rc = SQLITE_IOERR;
   }
-  if( rc==SQLITE_OK ) rc = checkFile(zTmp, 1, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = nPage ? checkDirectCopy(zTmp, nPage, pzErr) : checkFile(zTmp, 1, pzErr);
+  }
   if( rc==SQLITE_OK ) rc = publish(zTmp, zDest, pzErr);
   if( rc==SQLITE_OK ){
     char *zCanon = canonicalNew(zDest);
