@@ -232,8 +232,9 @@ static int publish(const char *zTmp, const char *zDest, char **pzErr){
 static int writeAll(int fd, const unsigned char *a, size_t n){
   while( n>0 ){
     ssize_t k = write(fd, a, n);
-    if( k<0 ){
-      if( errno==EINTR ) continue;
+    if( k<0 && errno==EINTR ) continue;
+    if( k<=0 ){
+      if( k==0 ) errno = EIO;   /* no progress: never loop forever */
       return -1;
     }
     a += k;
