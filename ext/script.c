@@ -13,11 +13,13 @@ SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 
-/* One identifier, bare or quoted ("x", [x], `x`), copied into zOut. */
+/* One identifier, bare or quoted ("x", [x], `x`, and 'x', which SQLite
+** takes as a name where a name is expected: PRAGMA 'x'), copied into zOut. */
 static const char *readIdent(const char *z, char *zOut, int nOut){
   int n = 0;
   char close = 0;
   if( *z=='"' ) close = '"';
+  else if( *z=='\'' ) close = '\'';
   else if( *z=='[' ) close = ']';
   else if( *z=='`' ) close = '`';
   if( close ){
@@ -182,9 +184,13 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     sqlite3_stmt *pStmt = 0;
     const char *zStart = zTail;
     const char *zNext = 0;
+    char *zWhy;
+    /* Prepare skips empty statements (";;"): the judge must too, or the
+    ** statement behind one would run unjudged. */
+    while( *(zStart = sqlSkipSpace(zStart))==';' ) zStart++;
     /* Judged before prepare: SQLite applies some PRAGMAs (writable_schema
     ** and the other on/off flags) while it prepares them. */
-    char *zWhy = refusal(db, zStart, flags);
+    zWhy = refusal(db, zStart, flags);
     if( zWhy ){
       line += countLines(zLineAt, sqlSkipSpace(zStart));
       *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, zWhy);
