@@ -6,6 +6,7 @@
 #   make install    install migrate.so where `.load migrate` finds it
 #   make sanitize   the suite under ASan + UBSan
 #   make valgrind   the suite under valgrind memcheck
+#   make fuzz       each libFuzzer target of test/fuzz/ for FUZZ_TIME seconds
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -23,6 +24,8 @@ LIB      = migrate.so
 LIBDIR  ?= /usr/lib
 TCLSH   ?= tclsh
 PYTHON  ?= /usr/bin/python3
+FUZZ_TIME    ?= 60
+FUZZ_TARGETS  = format name apply
 
 all: $(LIB)
 
@@ -56,8 +59,14 @@ sanitize: deps
 valgrind: deps $(LIB)
 	@MIGRATE_VALGRIND=1 $(TCLSH) test/all.tcl
 
+# clang -fsanitize=fuzzer,address,undefined; installs clang if it is missing.
+fuzz:
+	@sh test/fuzz/deps.sh
+	@sh test/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_TARGETS)
+
 clean:
 	rm -f $(LIB) migrate-asan.so
 	rm -rf test/tmp demo.tmp
 
 .PHONY: all deps test demo install uninstall sanitize valgrind clean
+.PHONY: fuzz
