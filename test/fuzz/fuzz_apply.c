@@ -11,7 +11,9 @@
 **                  COMMIT              bit 5  change the first file after
 **           bit 2  foreign_keys on            the first call
 **           bit 3  a first call with   bit 6  no rollback at the end
-**                  a target version
+**                  a target version    bit 7  a database file (with
+**                                             automatic backups), not
+**                                             :memory:
 **   byte 1         that target version
 **
 ** Invariants, for every call:
@@ -52,12 +54,14 @@
 
 static char gBase[256];       /* this process's scratch folder */
 static char gDir[300];        /* the migrations folder of one input */
+static char gDb[300];         /* the database file, for bit 7 */
 static int gBudget = -1;      /* callbacks left; -1: no limit */
 static int gInterrupted;      /* the budget ran out during the call */
 static int gAttach;           /* ATTACH or DETACH reached the authorizer */
 
 typedef struct Opts {
   int atomicOff, callerTxn, fkOn, useTarget, callerWrites, editFirst, noRollback;
+  int fileDb;
   sqlite3_int64 target;
   int hostile;       /* a file names the migrate tables itself */
   int noTxn;         /* a file may hold a transaction:false script */
@@ -553,6 +557,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv){
   snprintf(gBase, sizeof(gBase), "%s/migrate-fuzz-XXXXXX", zTmp ? zTmp : "/tmp");
   CHECK(mkdtemp(gBase)!=0);
   snprintf(gDir, sizeof(gDir), "%s/m", gBase);
+  snprintf(gDb, sizeof(gDb), "%s/db/test.db", gBase);
   atexit(cleanup);
   return 0;
 }
@@ -572,10 +577,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size){
   o.callerWrites = (data[0] & 0x10)!=0;
   o.editFirst    = (data[0] & 0x20)!=0;
   o.noRollback   = (data[0] & 0x40)!=0;
+  o.fileDb       = (data[0] & 0x80)!=0;
   o.target       = data[1];
 
   removeTree(gDir);
   CHECK(mkdir(gDir, 0755)==0);
+  if( o.fileDb ){
+    /* The database, its journals and its backups folder, all fresh. */
+    char zDbDir[300];
+    snprintf(zDbDir, sizeof(zDbDir), "%s/db", gBase);
+    removeTree(zDbDir);
+    CHECK(mkdir(zDbDir, 0755)==0);
+  }
   for(i=start=2; i<=size && nRec<MAX_RECORDS; i++){
     if( i==size || data[i]==0x01 ){
       if( i>start ){ writeRecord(&o, data+start, i-start); nRec++; }
@@ -583,7 +596,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size){
     }
   }
 
-  CHECK(sqlite3_open(":memory:", &db)==SQLITE_OK);
+  CHECK(sqlite3_open(o.fileDb ? gDb : ":memory:", &db)==SQLITE_OK);
   sqlite3_set_authorizer(db, onAuth, 0);
   sqlite3_progress_handler(db, PROGRESS_OPS, onProgress, 0);
   sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 1000000);

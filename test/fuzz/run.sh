@@ -35,6 +35,9 @@ for t in "$@"; do
   rm -f "$out/$t"-*
   start=$(date +%s)
   # shellcheck disable=SC2086
+  # Scratch folders under test/tmp, even those a crash leaves behind.
+  mkdir -p "$out/tmp"
+  TMPDIR=$PWD/$out/tmp \
   ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   "$bin" $dict -max_total_time="$secs" -timeout=30 -print_final_stats=1 \
