@@ -7,6 +7,8 @@
 #
 #   fuzz format: 812345 executions in 60 s, 37 new corpus items, ok
 #
+# and a last line counting the targets: "fuzz: 3 passed, 0 failed".
+#
 # Run from the project root (make fuzz does).
 
 set -u
@@ -60,6 +62,8 @@ for t in "$@"; do
   fi
 done
 
+nfail=$(echo $failed | wc -w)
+echo "fuzz: $(($# - nfail)) passed, $nfail failed"
 if [ -n "$failed" ]; then
   echo "fuzz: failed:$failed"
   exit 1
