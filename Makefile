@@ -8,6 +8,7 @@
 #   make valgrind   the suite under valgrind memcheck
 #   make faulttest  every allocation, I/O and file call failed in turn (test/fault)
 #   make stress     concurrency.test with 200 rounds instead of 24
+#   make fuzz       each libFuzzer target of test/fuzz/ for FUZZ_TIME seconds
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -25,6 +26,8 @@ LIB      = migrate.so
 LIBDIR  ?= /usr/lib
 TCLSH   ?= tclsh
 PYTHON  ?= /usr/bin/python3
+FUZZ_TIME    ?= 60
+FUZZ_TARGETS  = format name apply
 
 all: $(LIB)
 
@@ -80,8 +83,13 @@ faulttest: deps
 stress: deps $(LIB)
 	@MIGRATE_CONC_ROUNDS=200 $(TCLSH) test/all.tcl test/concurrency.test
 
+# clang -fsanitize=fuzzer,address,undefined; installs clang if it is missing.
+fuzz:
+	@sh test/fuzz/deps.sh
+	@sh test/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_TARGETS)
+
 clean:
 	rm -f $(LIB) migrate-asan.so
 	rm -rf test/tmp demo.tmp
 
-.PHONY: all deps test demo install uninstall sanitize valgrind faulttest stress clean
+.PHONY: all deps test demo install uninstall sanitize valgrind faulttest stress fuzz clean

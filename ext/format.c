@@ -323,5 +323,12 @@ char *formatStored(const char *z, const Section *pSec, int isDown){
     return sqlite3_mprintf("-- migrate:%s transaction:false\n%.*s",
                            isDown ? "down" : "up", (int)pSec->len, z+pSec->off);
   }
+  if( from==pSec->off && pSec->len>=3 && memcmp(z+from, "\xEF\xBB\xBF", 3)==0 ){
+    /* Split again, stored text that began with a byte order mark would
+    ** lose it (and a marker line behind it would start to count): its
+    ** marker line keeps the mark part of the script, as in the file. */
+    return sqlite3_mprintf("-- migrate:%s\n%.*s", isDown ? "down" : "up",
+                           (int)pSec->len, z+pSec->off);
+  }
   return sqlite3_mprintf("%.*s", (int)(pSec->off + pSec->len - from), z+from);
 }

@@ -74,6 +74,13 @@ static int alreadyLoaded(sqlite3 *db){
   ** before our functions exist would resolve its expressions without them. */
   found = sqlite3_prepare_v2(db, "SELECT migrate_version()", -1, &p, 0)==SQLITE_OK;
   sqlite3_finalize(p);
+  if( !found ){
+    /* The failed probe is the connection's last error, and sqlite3_open()
+    ** fails with that error when we run as an automatic extension
+    ** (sqlite3_auto_extension): a statement that prepares clears it. */
+    sqlite3_prepare_v2(db, "SELECT 1", -1, &p, 0);
+    sqlite3_finalize(p);
+  }
   return found;
 }
 

@@ -132,6 +132,15 @@ int sourceScan(const char *zDir, Source *, char **pzErr);
 int sourceOpen(sqlite3 *, const char *zDirOrQuery, Source *, char **pzErr);
 int sourceIsQuery(const char *);
 int sourceQuery(sqlite3 *, const char *zSql, Source *, char **pzErr);
+/* One directory entry's name -> what it is (ENT_*, 0: not a migration), its
+** version and its migration name (a range of zFile).  Pure; SQLITE_ERROR
+** with *pzErr for a name that looks like a migration but cannot be one. */
+#define ENT_UP_MARKED  1   /* NNN_name.sql */
+#define ENT_UP_WHOLE   2   /* NNN_name.up.sql, V<N>__name.sql */
+#define ENT_DOWN_WHOLE 3   /* NNN_name.down.sql, U<N>__name.sql */
+#define ENT_FOLDER     4   /* NNN_name/ with up.sql inside */
+int sourceClassify(const char *zFile, int isDir, int *pKind, i64 *pVersion,
+                   const char **pzName, int *pnName, char **pzErr);
 void sourceFree(Source *);
 Migration *sourceFind(Source *, i64 version);
 

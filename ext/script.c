@@ -13,11 +13,13 @@ SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 
-/* One identifier, bare or quoted ("x", [x], `x`), copied into zOut. */
+/* One identifier, bare or quoted ("x", [x], `x`, and 'x', which SQLite
+** takes as a name where a name is expected: PRAGMA 'x'), copied into zOut. */
 static const char *readIdent(const char *z, char *zOut, int nOut){
   int n = 0;
   char close = 0;
   if( *z=='"' ) close = '"';
+  else if( *z=='\'' ) close = '\'';
   else if( *z=='[' ) close = ']';
   else if( *z=='`' ) close = '`';
   if( close ){
@@ -289,6 +291,9 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     const char *zStart = zTail;
     const char *zNext = 0;
     char *zWhy;
+    /* Prepare skips empty statements (";;"): the judge must too, or the
+    ** statement behind one would run unjudged. */
+    while( *(zStart = sqlSkipSpace(zStart))==';' ) zStart++;
     if( wrapperKind(zStart)!=WRAP_NONE ){
       /* A wrapper statement is one simple statement: find its end. */
       const char *zEnd = zStart;

@@ -23,12 +23,6 @@ SQLITE_EXTENSION_INIT3
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* What one directory entry is to us. */
-#define ENT_UP_MARKED  1   /* NNN_name.sql */
-#define ENT_UP_WHOLE   2   /* NNN_name.up.sql, V<N>__name.sql */
-#define ENT_DOWN_WHOLE 3   /* NNN_name.down.sql, U<N>__name.sql */
-#define ENT_FOLDER     4   /* NNN_name/ with up.sql inside */
-
 typedef struct Entry {
   i64 version;
   int kind;
@@ -157,8 +151,8 @@ static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
 ** migrations.  A name that looks like a migration but cannot be one is an
 ** error rather than silently skipped: skipping would drop a migration.
 */
-static int classify(const char *zFile, int isDir, int *pKind, i64 *pV,
-                    const char **pzName, int *pnName, char **pzErr){
+int sourceClassify(const char *zFile, int isDir, int *pKind, i64 *pV,
+                   const char **pzName, int *pnName, char **pzErr){
   size_t n = strlen(zFile);
   int nPre, overflow = 0;
   *pKind = 0;
@@ -286,8 +280,8 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
       }
     }
     sqlite3_free(zPath);
-    rc = classify(de->d_name, S_ISDIR(st.st_mode) || linkToDir, &kind, &v,
-                  &zName, &nName, pzErr);
+    rc = sourceClassify(de->d_name, S_ISDIR(st.st_mode) || linkToDir, &kind,
+                        &v, &zName, &nName, pzErr);
     if( rc || kind==0 ) continue;
     rc = checkName(de->d_name, pzErr);
     if( rc ) break;

@@ -62,11 +62,15 @@ int dbIsFile(sqlite3 *db){
   return z!=0 && z[0]!=0;
 }
 
-/* Skip blanks and comments: where the next token of SQL text starts. */
+/* Skip blanks and comments: where the next token of SQL text starts.
+** SQLite's tokenizer reads a UTF-8 byte order mark as a blank, anywhere. */
 const char *sqlSkipSpace(const char *z){
   while( *z ){
     if( *z==' ' || *z=='\t' || *z=='\n' || *z=='\r' || *z=='\f' || *z=='\v' ){
       z++;
+    }else if( (unsigned char)z[0]==0xEF && (unsigned char)z[1]==0xBB
+           && (unsigned char)z[2]==0xBF ){
+      z += 3;
     }else if( z[0]=='-' && z[1]=='-' ){
       while( *z && *z!='\n' ) z++;
     }else if( z[0]=='/' && z[1]=='*' ){
