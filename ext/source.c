@@ -77,9 +77,9 @@ static int parseVersion(const char *z, int allowDash, i64 *pVersion, int *pOverf
 ** Returns the length of the prefix before the '_', 0 if it is not one.
 */
 static int dieselVersion(const char *z, i64 *pVersion, int *pOverflow){
-  char aDigit[64];
-  int nOut = 0, i = 0, nGroup = 0;
-  int aWidth[] = {4, 2, 2};
+  char aDigit[600];   /* a name is at most 255 bytes; past this: overflow */
+  int nOut = 0, i = 0, nGroup = 0, nTime = 0;
+  static const int aWidth[] = {4, 2, 2};
   *pOverflow = 0;
   while( 1 ){
     int start = i, n, w;
@@ -88,27 +88,30 @@ static int dieselVersion(const char *z, i64 *pVersion, int *pOverflow){
     if( n==0 ) return 0;
     if( nGroup<3 ){
       w = aWidth[nGroup];
-    }else if( nGroup==3 && (z[i]=='_' ) ){
+    }else if( nGroup==3 && z[i]=='_' ){
       w = 6;                 /* HHMMSS in one field */
     }else{
       w = 2;                 /* HH, MM, SS as fields of their own */
     }
-    if( nOut + (n>w ? n : w) >= (int)sizeof(aDigit) ){ *pOverflow = 1; return i; }
-    for(; n<w; w--) aDigit[nOut++] = '0';
-    memcpy(aDigit+nOut, z+start, (size_t)n);
-    nOut += n;
+    if( nOut + (n>w ? n : w) + 16 >= (int)sizeof(aDigit) ){
+      *pOverflow = 1;        /* too long for any version: keep scanning */
+    }else{
+      int nAdd = n>w ? n : w;
+      for(; n<w; w--) aDigit[nOut++] = '0';
+      memcpy(aDigit+nOut, z+start, (size_t)n);
+      nOut += n;
+      if( nGroup>=3 ) nTime += nAdd;
+    }
     nGroup++;
     if( z[i]=='_' ) break;
     if( z[i]!='-' && z[i]!='.' && z[i]!=':' ) return 0;
     i++;
   }
-  if( nGroup==1 ){
-    /* No separators: the number as written (20180101000000, or 1). */
-  }else{
-    while( nGroup<3 ){ memcpy(aDigit+nOut, "01", 2); nOut += 2; nGroup++; }
-    /* Time fields given one by one: pad the time to HHMMSS. */
-    { int nTime = nOut - 8; while( nTime<6 && nOut<(int)sizeof(aDigit)-1 ){
-        aDigit[nOut++] = '0'; nTime++; } }
+  if( *pOverflow ) return i;
+  if( nGroup>1 ){
+    /* A missing day is the 1st; the time is right-filled to HHMMSS. */
+    for(; nGroup<3; nGroup++){ aDigit[nOut++] = '0'; aDigit[nOut++] = '1'; }
+    for(; nTime<6; nTime++) aDigit[nOut++] = '0';
   }
   {
     uint64_t v = 0;

@@ -6,8 +6,8 @@
 ** name.  Invariants:
 **   - an error names the file ("NAME: ...") and classifies nothing;
 **   - a recognised name is rebuilt exactly from its parts: the version
-**     prefix (whose digits, without leading zeros or a diesel folder's '-',
-**     print as the version), the separator, the migration name and the
+**     prefix (whose digits, without leading zeros, print as the version; a
+**     diesel folder's fields padded to their widths first), the separator, the migration name and the
 **     suffix of its kind; folders are folders and files are files;
 **   - a name that has the shape of a migration is never silently ignored:
 **     it is recognised or it is an error (ignoring it would drop a
@@ -33,38 +33,82 @@ static int endsWith(const char *z, size_t n, const char *zEnd){
 
 static int isDigit(char c){ return c>='0' && c<='9'; }
 
-/* The digits of z[0,n), '-' dropped and leading zeros too ("0" if none). */
-static void digitsOf(const char *z, size_t n, char *zOut, size_t nOut){
+static int isSep(char c){ return c=='-' || c=='.' || c==':'; }
+
+/* A diesel folder's prefix as the digits of its version: a single group
+** as written; else year, month, day padded to 4, 2, 2, then the time as one
+** group padded to 6, or as groups of 2 each, right-filled to 6. */
+static void dieselDigits(const char *z, size_t n, char *zOut, size_t nOut){
+  size_t i = 0, k = 0, g = 0, nTime = 0, start;
+  int nGroup = 0, single;
+  for(i=0; i<n; i++) if( isSep(z[i]) ) nGroup++;
+  single = nGroup==0;
+  nGroup++;
+  for(i=0; i<=n; i++){
+    if( i<n && !isSep(z[i]) ) continue;
+    start = i;
+    while( start>0 && !isSep(z[start-1]) ) start--;
+    {
+      size_t len = i-start, w;
+      if( single ) w = len;
+      else if( g<3 ) w = g==0 ? 4 : 2;
+      else if( nGroup==4 ) w = 6;
+      else w = 2;
+      for(; len<w && k+1<nOut; w--){ zOut[k++] = '0'; if( g>=3 ) nTime++; }
+      for(; start<i && k+1<nOut; start++){ zOut[k++] = z[start]; if( g>=3 ) nTime++; }
+    }
+    g++;
+  }
+  if( !single ){
+    for(; g<3; g++){ if( k+2<nOut ){ zOut[k++] = '0'; zOut[k++] = '1'; } }
+    while( nTime<6 && k+1<nOut ){ zOut[k++] = '0'; nTime++; }
+  }
+  zOut[k] = 0;
+}
+
+/* The digits of z[0,n), leading zeros dropped ("0" if none); with isDir,
+** of the diesel version the folder's prefix stands for. */
+static void digitsOf(const char *z, size_t n, int isDir, char *zOut, size_t nOut){
+  char a[1200];
   size_t i, k = 0;
+  if( isDir ){
+    dieselDigits(z, n, a, sizeof(a));
+    z = a;
+    n = strlen(a);
+  }
   for(i=0; i<n; i++){
-    if( z[i]=='-' || (k==0 && z[i]=='0') ) continue;
+    if( k==0 && z[i]=='0' ) continue;
     if( k+1<nOut ) zOut[k++] = z[i];
   }
   if( k==0 ) zOut[k++] = '0';
   zOut[k] = 0;
 }
 
-static int tooBig(const char *z, size_t n){
-  char a[300];
+static int tooBig(const char *z, size_t n, int isDir){
+  char a[1200];
   size_t k;
-  digitsOf(z, n, a, sizeof(a));
+  digitsOf(z, n, isDir, a, sizeof(a));
   k = strlen(a);
   return k>19 || (k==19 && strcmp(a, "9223372036854775807")>0);
 }
 
-static int sameNumber(const char *z, size_t n, i64 v){
-  char a[300], b[32];
-  digitsOf(z, n, a, sizeof(a));
+static int sameNumber(const char *z, size_t n, int isDir, i64 v){
+  char a[1200], b[32];
+  digitsOf(z, n, isDir, a, sizeof(a));
   snprintf(b, sizeof(b), "%lld", (long long)v);
   return strcmp(a, b)==0;
 }
 
-/* Length of a version prefix at z: digits (for a folder also '-' after the
-** first digit), then '_'.  0 if there is none. */
+/* Length of a version prefix at z, then '_': digits; for a folder, groups
+** of digits each separated by one '-', '.' or ':'.  0 if there is none. */
 static size_t versionPrefix(const char *z, int isDir){
   size_t i = 0;
   if( !isDigit(z[0]) ) return 0;
-  while( isDigit(z[i]) || (isDir && z[i]=='-') ) i++;
+  for(;;){
+    while( isDigit(z[i]) ) i++;
+    if( !(isDir && isSep(z[i]) && isDigit(z[i+1])) ) break;
+    i++;
+  }
   return z[i]=='_' ? i : 0;
 }
 
@@ -90,7 +134,7 @@ static void checkName(const char *z, int isDir){
     CHECK(kind==0);
     CHECK(zErr!=0 && strncmp(zErr, z, n)==0 && zErr[n]==':');
     /* Only a bad Flyway name or an overflowing version is an error. */
-    CHECK(flyway || tooBig(z, versionPrefix(z, isDir)));
+    CHECK(flyway || tooBig(z, versionPrefix(z, isDir), isDir));
     sqlite3_free(zErr);
     return;
   }
@@ -117,14 +161,14 @@ static void checkName(const char *z, int isDir){
     CHECK(nPre>1);
     CHECK(kind==(z[0]=='V' ? ENT_UP_WHOLE : ENT_DOWN_WHOLE));
     CHECK(zName==z+nPre+2);
-    CHECK(sameNumber(z+1, nPre-1, v) && !tooBig(z+1, nPre-1));
+    CHECK(sameNumber(z+1, nPre-1, 0, v) && !tooBig(z+1, nPre-1, 0));
     CHECK(zName+nName+4==z+n);
     return;
   }
   nPre = versionPrefix(z, isDir);
   CHECK(nPre>0);
   CHECK(zName==z+nPre+1);
-  CHECK(sameNumber(z, nPre, v) && !tooBig(z, nPre));
+  CHECK(sameNumber(z, nPre, isDir, v) && !tooBig(z, nPre, isDir));
   switch( kind ){
     case ENT_FOLDER:
       CHECK(zName+nName==z+n);
