@@ -1,0 +1,523 @@
+# driver.tcl — kills migrate calls with SIGKILL and checks what is left.
+# Sourced by test/crash.test after tester.tcl; see that file for how to run.
+#
+# A case is one call (apply, rollback, backup or restore) in one journal mode
+# (delete or wal), with atomic on or off. For each kill:
+#
+#   1. the database is a copy of the case's starting file (built once);
+#   2. test/crash/worker.tcl opens it, prints "go" and runs the call; after a
+#      delay drawn uniformly over the measured length of an uninterrupted
+#      call, it gets SIGKILL;
+#   3. a fresh connection opens the file (SQLite recovers it), and:
+#      PRAGMA integrity_check is ok; the journal mode is the case's; the
+#      fingerprint (schema, user_version, every row, the history) is exactly
+#      one of the states the call may leave (atomic: its start or its end;
+#      atomic off: the state after any number k of its migrations);
+#      migrate_log agrees with migrate_history; in the backup folder every
+#      file whose name looks complete opens, passes integrity_check, is a
+#      self-contained rollback-journal file and holds exactly the state the
+#      call started from, and every other file has a temporary name;
+#   4. the call runs again, to completion: it reports the work that was
+#      left, and the database is in the call's final state, checked as above.
+#
+# The states are fingerprinted once, before any kill: the state after k
+# migrations for k = 0..N (applying one more at a time) and after k
+# rollbacks, on a connection with foreign keys off, so that a call that got
+# the foreign-key procedure wrong in the worker would not match them.
+
+source [file join [file dirname [info script]] migrations.tcl]
+
+# ---- fingerprints -------------------------------------------------------------
+
+# What a consistent state is made of: user_version, the schema, and the rows
+# of every table in a sorted, quoted dump. migrate_log is left out (it is an
+# audit trail with times in it; crash_log_check below checks it against the
+# history), and so are the history's applied_at and duration_ms.
+proc crash_fingerprint {db} {
+  set parts [list user_version [$db onecolumn {PRAGMA user_version}]]
+  lappend parts schema [$db eval {
+    SELECT type, name, tbl_name, sql FROM sqlite_schema
+    WHERE tbl_name <> 'migrate_log' ORDER BY type, name
+  }]
+  foreach t [$db eval {
+    SELECT name FROM sqlite_schema
+    WHERE type = 'table' AND name <> 'migrate_log' ORDER BY name
+  }] {
+    if {$t eq "migrate_history"} {
+      set cols {version name checksum up down}
+    } else {
+      set cols [$db eval {SELECT name FROM pragma_table_info($t) ORDER BY cid}]
+    }
+    set row [join [lmap c $cols {
+      format {quote("%s")} [string map {\" \"\"} $c]
+    }] "||','||"]
+    set q "\"[string map {\" \"\"} $t]\""
+    lappend parts $t [$db eval "
+      SELECT count(*), migrate_sha256(group_concat(r, char(10)))
+      FROM (SELECT $row AS r FROM $q ORDER BY r)
+    "]
+  }
+  return [$db onecolumn {SELECT migrate_sha256($parts)}]
+}
+
+# "" when migrate_log and migrate_history agree, else what is wrong: every
+# version applied and not rolled back (per the log's ok rows) is in the
+# history, and nothing else is.
+proc crash_log_check {db} {
+  set hist [list]
+  if {[$db exists {SELECT 1 FROM sqlite_schema WHERE name = 'migrate_history'}]} {
+    set hist [$db eval {SELECT version FROM migrate_history ORDER BY version}]
+  }
+  set logged [list]
+  if {[$db exists {SELECT 1 FROM sqlite_schema WHERE name = 'migrate_log'}]} {
+    set bad [$db eval {
+      SELECT version, net FROM (
+        SELECT version, sum(action = 'apply') - sum(action = 'rollback') AS net
+        FROM migrate_log
+        WHERE outcome = 'ok' AND action IN ('apply', 'rollback')
+        GROUP BY version)
+      WHERE net NOT IN (0, 1)
+    }]
+    if {[llength $bad]} { return "migrate_log counts (version net): $bad" }
+    set logged [$db eval {
+      SELECT version FROM migrate_log
+      WHERE outcome = 'ok' AND action IN ('apply', 'rollback')
+      GROUP BY version
+      HAVING sum(action = 'apply') - sum(action = 'rollback') = 1
+      ORDER BY version
+    }]
+  }
+  if {$logged ne $hist} {
+    return "migrate_log says applied {$logged}, migrate_history has {$hist}"
+  }
+  return ""
+}
+
+# ---- files ------------------------------------------------------------------
+
+proc crash_rm_db {file} {
+  foreach s {"" -wal -shm -journal} { file delete -force $file$s }
+}
+
+# The automatic and manual backup names of ext/backup.c for a database
+# named app.db, and its temporary names (<final name>.tmp-XXXXXXXX).
+set crash_auto_re {^app-\d{8}-\d{6}-\d{3}(-\d+)?\.auto\.db$}
+set crash_manual_re {^app-\d{8}-\d{6}-\d{3}(-\d+)?\.db$}
+set crash_temp_re {\.tmp-[0-9a-f]{8}(-journal)?$}
+
+# Check the backup folder; FPS are the fingerprints a complete backup may
+# hold. Returns a list of problems, empty when all is well.
+proc crash_check_backups {dir fps} {
+  global crash_auto_re crash_manual_re crash_temp_re
+  set problems [list]
+  foreach path [lsort [glob -nocomplain -directory $dir *]] {
+    set name [file tail $path]
+    if {[regexp $crash_temp_re $name]} continue
+    if {![regexp $crash_auto_re $name] && ![regexp $crash_manual_re $name]} {
+      lappend problems "unexpected file in the backup folder: $name"
+      continue
+    }
+    # Complete-looking: it must be complete.
+    set fd [open $path rb]
+    set head [read $fd 20]
+    close $fd
+    binary scan $head a16x2cc magic wr rd
+    if {![info exists rd] || $magic ne "SQLite format 3\0"} {
+      lappend problems "$name: not a SQLite database header"
+      continue
+    }
+    if {$wr != 1 || $rd != 1} {
+      lappend problems "$name: header bytes 18, 19 are $wr, $rd (not a self-contained rollback-journal file)"
+    }
+    if {[catch {
+      sqlite3 crashbk $path -readonly 1
+      set ic [crashbk eval {PRAGMA integrity_check}]
+      load_migrate crashbk
+      set fp [crash_fingerprint crashbk]
+    } msg]} {
+      catch {crashbk close}
+      lappend problems "$name: cannot be read: $msg"
+      continue
+    }
+    crashbk close
+    if {$ic ne "ok"} {
+      lappend problems "$name: integrity_check: [string range $ic 0 200]"
+    } elseif {$fp ni $fps} {
+      lappend problems "$name: holds a state that is not the one the call started from"
+    }
+  }
+  return $problems
+}
+
+# ---- the database after a kill -------------------------------------------------
+
+# Open FILE afresh and check it: returns {problems fingerprint}.
+proc crash_check_db {file mode} {
+  set problems [list]
+  set fp ""
+  if {[catch {
+    sqlite3 crashdb $file
+    crashdb timeout 5000
+    set ic [crashdb eval {PRAGMA integrity_check}]
+    if {$ic ne "ok"} {
+      lappend problems "integrity_check: [string range $ic 0 200]"
+    }
+    set jm [crashdb onecolumn {PRAGMA journal_mode}]
+    if {$jm ne $mode} { lappend problems "journal_mode is $jm, not $mode" }
+    load_migrate crashdb
+    set fp [crash_fingerprint crashdb]
+    set log [crash_log_check crashdb]
+    if {$log ne ""} { lappend problems $log }
+  } msg]} {
+    lappend problems "cannot check the database: $msg"
+  }
+  catch {crashdb close}
+  return [list $problems $fp]
+}
+
+# Run the case's call again on a connection of our own, to completion.
+proc crash_rerun {file c} {
+  sqlite3 crashdb $file
+  crashdb timeout 5000
+  crashdb eval {PRAGMA foreign_keys = ON}
+  load_migrate crashdb
+  set atomic [dict get $c atomic]
+  crashdb eval {SELECT migrate_config('atomic', $atomic)}
+  set arg [dict get $c arg]
+  set rc [catch {
+    switch -- [dict get $c op] {
+      apply    { crashdb eval {SELECT migrate_apply($arg)} }
+      rollback { crashdb eval {SELECT migrate_rollback(CAST($arg AS INTEGER))} }
+      backup   { crashdb eval {SELECT migrate_backup($arg)} }
+      restore  { crashdb eval {SELECT migrate_restore($arg)} }
+    }
+  } res]
+  crashdb close
+  if {$rc} { error "running the call again failed: $res" }
+  return $res
+}
+
+# ---- building the starting points ------------------------------------------------
+
+# crash_setup WORKDIR ROWS: write the migration set, build the starting
+# files and fingerprint every consistent state. Fills the global array crash.
+proc crash_setup {work rows} {
+  global crash
+  file delete -force $work
+  file mkdir $work
+  set crash(work) [file normalize $work]
+  set crash(rows) $rows
+  set crash(dir) $crash(work)/migrations
+  set crash(n) [crash_write_migrations $crash(dir) $rows]
+  set n $crash(n)
+
+  # S0: the application's database before the first migration.
+  set s0 $crash(work)/start-delete.db
+  sqlite3 crashdb $s0
+  crashdb eval {
+    PRAGMA journal_mode = DELETE;
+    CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT);
+    INSERT INTO notes(body) VALUES ('kept through everything'), ('and this');
+  }
+  crashdb close
+
+  # The states after 0..N migrations, applied one at a time.
+  set work $crash(work)/states.db
+  crash_rm_db $work
+  file copy $s0 $work
+  sqlite3 crashdb $work
+  load_migrate crashdb
+  crashdb eval {SELECT migrate_config('backup', 'off')}
+  set crash(apply) [list [crash_fingerprint crashdb]]
+  set versions [lsort -integer [lmap f [glob -directory $crash(dir) *.sql] {
+    scan [file tail $f] %d
+  }]]
+  foreach v $versions {
+    crashdb eval {SELECT migrate_apply($crash(dir), $v)}
+    lappend crash(apply) [crash_fingerprint crashdb]
+  }
+  crashdb close
+  # SN: every migration applied, in one call.
+  set sn $crash(work)/end-delete.db
+  crash_rm_db $sn
+  file copy $s0 $sn
+  sqlite3 crashdb $sn
+  load_migrate crashdb
+  crashdb eval {SELECT migrate_config('backup', 'off')}
+  set got [crashdb eval {SELECT migrate_apply($crash(dir))}]
+  set fp [crash_fingerprint crashdb]
+  crashdb close
+  if {$got != $n || $fp ne [lindex $crash(apply) end]} {
+    error "the migration set does not give the same state in one call ($got of $n)"
+  }
+  # The states after 0..N rollbacks, one at a time, from SN.
+  crash_rm_db $work
+  file copy $sn $work
+  sqlite3 crashdb $work
+  load_migrate crashdb
+  crashdb eval {SELECT migrate_config('backup', 'off')}
+  set crash(rollback) [list [crash_fingerprint crashdb]]
+  for {set k 1} {$k <= $n} {incr k} {
+    crashdb eval {SELECT migrate_rollback(1)}
+    lappend crash(rollback) [crash_fingerprint crashdb]
+  }
+  crashdb close
+  crash_rm_db $work
+  if {[llength [lsort -unique $crash(apply)]] != $n + 1} {
+    error "two states after different numbers of migrations look the same"
+  }
+
+  # The same two files in WAL mode (closing the last connection checkpoints
+  # and removes the -wal: each is one file, to copy as it is).
+  foreach which {start end} {
+    set f $crash(work)/$which-wal.db
+    file copy $crash(work)/$which-delete.db $f
+    sqlite3 crashdb $f
+    crashdb eval {PRAGMA journal_mode = WAL}
+    crashdb close
+  }
+  # Files to restore from: plain copies of S0 and SN, outside the backup
+  # folder.
+  file copy $s0 $crash(work)/restore-start.db
+  file copy $sn $crash(work)/restore-end.db
+}
+
+# The cases: name, call, argument, atomic, starting file, acceptable states
+# after a kill, the final state, the state complete backups may hold.
+proc crash_cases {} {
+  global crash
+  set A $crash(apply)
+  set R $crash(rollback)
+  set s0 [lindex $A 0]
+  set sn [lindex $A end]
+  set n $crash(n)
+  set cases [list]
+  foreach mode {delete wal} {
+    set db $crash(work)/$mode/app.db
+    set bk $crash(work)/$mode/backups
+    foreach {name op arg atomic start accept final} [list \
+        apply            apply    $crash(dir) on  start [list $s0 $sn] $sn \
+        apply-nonatomic  apply    $crash(dir) off start $A             $sn \
+        rollback         rollback $n          on  end   [list $sn [lindex $R end]] [lindex $R end] \
+        rollback-nonatomic rollback $n        off end   $R             [lindex $R end] \
+        backup           backup   $bk/        on  end   [list $sn]     $sn \
+        restore-new      restore  $crash(work)/restore-end.db   on start [list $s0 $sn] $sn \
+        restore-old      restore  $crash(work)/restore-start.db on end   [list $sn $s0] $s0 \
+    ] {
+      lappend cases [dict create name $name mode $mode op $op arg $arg \
+        atomic $atomic base $crash(work)/$start-$mode.db db $db backups $bk \
+        accept $accept final $final from [lindex $accept 0]]
+    }
+  }
+  return $cases
+}
+
+# ---- one run of the call -------------------------------------------------------
+
+# A fresh copy of the case's starting file and an empty backup folder.
+proc crash_prepare {c} {
+  set db [dict get $c db]
+  crash_rm_db $db
+  file delete -force [dict get $c backups]
+  file mkdir [dict get $c backups]
+  file copy [dict get $c base] $db
+}
+
+# Start the worker on the case; returns its channel once it has said "go".
+proc crash_spawn {c} {
+  global crash
+  set cmd [list $crash(tclsh) test/crash/worker.tcl [dict get $c db] \
+               [dict get $c atomic] [dict get $c op] [dict get $c arg]]
+  set chan [open |[list {*}$cmd 2>@1] r]
+  set line [gets $chan]
+  if {$line ne "go"} {
+    append line [read $chan]
+    catch {close $chan}
+    error "the worker did not start: $line"
+  }
+  return $chan
+}
+
+# Wait for the worker to end; returns {killed output}. killed is 1 when
+# SIGKILL ended it, 0 when it exited by itself.
+proc crash_reap {chan} {
+  set out [read $chan]
+  if {![catch {close $chan} msg opts]} { return [list 0 $out] }
+  set code [dict get $opts -errorcode]
+  if {[lindex $code 0] eq "CHILDKILLED" && [lindex $code 2] eq "SIGKILL"} {
+    return [list 1 $out]
+  }
+  error "the worker ended badly: $msg $out"
+}
+
+# The call uninterrupted: returns its length in microseconds, from "go" to
+# its result.
+proc crash_time {c} {
+  crash_prepare $c
+  set chan [crash_spawn $c]
+  set t0 [clock microseconds]
+  set out [gets $chan]
+  set t [expr {[clock microseconds] - $t0}]
+  lassign [crash_reap $chan] killed rest
+  if {[lindex $out 0] ne "done"} { error "the call failed: $out$rest" }
+  return $t
+}
+
+# The call, killed DELAY microseconds after "go". Returns {killed output}.
+proc crash_kill {c delay} {
+  crash_prepare $c
+  set chan [crash_spawn $c]
+  set t0 [clock microseconds]
+  set ms [expr {int($delay / 1000)}]
+  if {$ms > 1} { after [expr {$ms - 1}] }
+  # The last millisecond by the clock, for a finer moment than after's.
+  while {[clock microseconds] - $t0 < $delay} {}
+  exec kill -KILL [pid $chan]
+  return [crash_reap $chan]
+}
+
+# ---- the checks after it -------------------------------------------------------
+
+# A state's name for messages: "after 7 of 60 migrations", "not a known state".
+proc crash_state_name {fp} {
+  global crash
+  set k [lsearch -exact $crash(apply) $fp]
+  if {$k >= 0} { return "the state after $k of $crash(n) migrations" }
+  set k [lsearch -exact $crash(rollback) $fp]
+  if {$k >= 0} { return "the state after $k of $crash(n) rollbacks" }
+  return "no consistent state"
+}
+
+# What the call must report when it runs again from state FP.
+proc crash_expected_result {c fp} {
+  global crash
+  switch -- [dict get $c op] {
+    apply    { return [expr {$crash(n) - [lsearch -exact $crash(apply) $fp]}] }
+    rollback { return [expr {$crash(n) - [lsearch -exact $crash(rollback) $fp]}] }
+    restore  { return [dict get $c arg] }
+    backup   { return "" }
+  }
+}
+
+# Everything checked after a kill (or an uninterrupted run): returns the
+# list of problems found, empty when every guarantee held.
+proc crash_verify {c} {
+  set db [dict get $c db]
+  set mode [dict get $c mode]
+  set bk [dict get $c backups]
+  # Only the database's own files and the backup folder beside it.
+  set problems [list]
+  foreach f [glob -nocomplain -directory [file dirname $db] *] {
+    set t [file tail $f]
+    if {$t ni {app.db app.db-journal app.db-wal app.db-shm backups}} {
+      lappend problems "unexpected file beside the database: $t"
+    }
+  }
+  lassign [crash_check_db $db $mode] p fp
+  lappend problems {*}$p
+  if {$fp eq ""} { return $problems }
+  set ::crash(landed) [expr {$fp eq [dict get $c from] ? "start" :
+                             $fp eq [dict get $c final] ? "end" : "between"}]
+  if {$fp ni [dict get $c accept]} {
+    lappend problems "after the kill the database holds [crash_state_name $fp]"
+    return $problems
+  }
+  lappend problems {*}[crash_check_backups $bk [list [dict get $c from]]]
+
+  # Running the call again reaches the final state.
+  set expect [crash_expected_result $c $fp]
+  if {[catch {crash_rerun $db $c} res]} {
+    lappend problems $res
+    return $problems
+  }
+  if {[dict get $c op] eq "backup"} {
+    if {![regexp $::crash_manual_re [file tail $res]]} {
+      lappend problems "migrate_backup returned $res"
+    }
+  } elseif {$res ne $expect} {
+    lappend problems "running the call again returned $res, not $expect"
+  }
+  lassign [crash_check_db $db $mode] p fp2
+  lappend problems {*}$p
+  if {$fp2 ne "" && $fp2 ne [dict get $c final]} {
+    lappend problems "after running the call again the database holds [crash_state_name $fp2]"
+  }
+  lappend problems {*}[crash_check_backups $bk [list [dict get $c from] $fp]]
+  return $problems
+}
+
+# ---- the run ---------------------------------------------------------------------
+
+# crash_run KILLS: kill every case in turn until KILLS kills have been made
+# (each case gets its share). Each checked kill is one test passed or
+# failed; returns a summary dict.
+proc crash_run {kills {progress 0}} {
+  global crash
+  set cases [crash_cases]
+  set per [expr {($kills + [llength $cases] - 1) / [llength $cases]}]
+  set t0 [clock milliseconds]
+  set total 0
+  set failed 0
+  set finished 0
+  foreach c $cases {
+    set id "[dict get $c mode]/[dict get $c name]"
+    # The window: the longest of two uninterrupted calls, each checked.
+    set window 0
+    for {set i 1} {$i <= 2} {incr i} {
+      if {[catch {
+        set window [expr {max($window, [crash_time $c])}]
+        set problems [crash_verify $c]
+      } msg]} { set problems [list $msg] }
+      if {[llength $problems]} {
+        test_fail "$id uninterrupted $i" [join $problems "; "]
+      } else {
+        test_pass "$id uninterrupted $i"
+      }
+    }
+    dict set crash(window) $id $window
+    set n 0
+    set nFail 0
+    set landed [dict create start 0 between 0 end 0]
+    while {$n < $per} {
+      set delay [expr {rand() * $window}]
+      unset -nocomplain crash(landed)
+      if {[catch {
+        lassign [crash_kill $c $delay] killed out
+        set problems [crash_verify $c]
+      } msg]} {
+        set killed 1
+        set problems [list $msg]
+      }
+      if {!$killed} {
+        # It finished before the signal: checked all the same, not counted.
+        incr finished
+        if {[llength $problems]} {
+          test_fail "$id finished" [join $problems "; "]
+        }
+        continue
+      }
+      incr n
+      incr total
+      if {[info exists crash(landed)]} { dict incr landed $crash(landed) }
+      unset -nocomplain crash(landed)
+      set name [format "%s kill %d at %.1f ms" $id $n [expr {$delay / 1000.0}]]
+      if {[llength $problems]} {
+        incr nFail
+        incr failed
+        test_fail $name [join $problems "; "]
+      } else {
+        test_pass $name
+      }
+      if {$progress && $total % $progress == 0} {
+        puts [format "%d kills, %d failed, %d s" $total $failed \
+                  [expr {([clock milliseconds] - $t0) / 1000}]]
+        flush stdout
+      }
+    }
+    puts [format "%-26s window %7.1f ms %5d kills (start %d, between %d, end %d) %d failed" \
+              $id [expr {$window / 1000.0}] $n {*}[dict values $landed] $nFail]
+    flush stdout
+  }
+  return [dict create kills $total failed $failed finished $finished \
+              seconds [expr {([clock milliseconds] - $t0) / 1000.0}]]
+}
