@@ -6,6 +6,7 @@
 #   make install    install migrate.so where `.load migrate` finds it
 #   make sanitize   the suite under ASan + UBSan
 #   make valgrind   the suite under valgrind memcheck
+#   make crashtest  SIGKILL during migrations, backups and restores (KILLS=2000)
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -23,6 +24,9 @@ LIB      = migrate.so
 LIBDIR  ?= /usr/lib
 TCLSH   ?= tclsh
 PYTHON  ?= /usr/bin/python3
+# make crashtest: how many kills, and the rows of the big tables.
+KILLS   ?= 2000
+ROWS    ?= 100000
 
 all: $(LIB)
 
@@ -56,8 +60,12 @@ sanitize: deps
 valgrind: deps $(LIB)
 	@MIGRATE_VALGRIND=1 $(TCLSH) test/all.tcl
 
+crashtest: deps $(LIB)
+	@CRASH_KILLS=$(KILLS) CRASH_ROWS=$(ROWS) $(TCLSH) test/crash.test
+
 clean:
 	rm -f $(LIB) migrate-asan.so
 	rm -rf test/tmp demo.tmp
 
 .PHONY: all deps test demo install uninstall sanitize valgrind clean
+.PHONY: crashtest
