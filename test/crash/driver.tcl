@@ -518,9 +518,10 @@ proc crash_verify {c} {
 
 # ---- the run ---------------------------------------------------------------------
 
-# crash_run KILLS: kill every case in turn until KILLS kills have been made
-# (each case gets its share). Each checked kill is one test passed or
-# failed; returns a summary dict.
+# crash_run KILLS ?PROGRESS?: kill every case in turn until KILLS kills have
+# been made (each case gets its share). Test 2.C.0 is case C run
+# uninterrupted, 2.C.K its K-th kill; each passes or fails on its own.
+# Prints a line every PROGRESS kills (0: never); returns a summary dict.
 proc crash_run {kills {progress 0}} {
   global crash
   set cases [crash_cases]
@@ -529,8 +530,10 @@ proc crash_run {kills {progress 0}} {
   set total 0
   set failed 0
   set finished 0
+  set iCase 0
   foreach c $cases {
     set id "[dict get $c mode]/[dict get $c name]"
+    incr iCase
     # The window: the median length of three uninterrupted calls (the
     # first one checked). A call that then runs longer than its delay is
     # killed near its end; one that runs shorter is not counted.
@@ -542,10 +545,14 @@ proc crash_run {kills {progress 0}} {
         if {$i == 1} { set problems [crash_verify $c] }
       } msg]} { set problems [list $msg] }
       if {[llength $problems]} {
-        test_fail "$id uninterrupted" [join $problems "; "]
+        test_fail "2.$iCase.0 $id uninterrupted" [join $problems "; "]
       } elseif {$i == 1} {
-        test_pass "$id uninterrupted"
+        test_pass "2.$iCase.0 $id uninterrupted"
       }
+    }
+    if {[llength $times] < 3} {
+      puts "$id: no kills, the call does not complete uninterrupted"
+      continue
     }
     set window [lindex [lsort -integer $times] 1]
     dict set crash(window) $id $window
@@ -570,7 +577,7 @@ proc crash_run {kills {progress 0}} {
         # It finished before the signal: checked all the same, not counted.
         incr finished
         if {[llength $problems]} {
-          test_fail "$id finished" [join $problems "; "]
+          test_fail "2.$iCase.0 $id finished before the signal" [join $problems "; "]
         }
         continue
       }
@@ -578,7 +585,8 @@ proc crash_run {kills {progress 0}} {
       incr total
       if {[info exists crash(landed)]} { dict incr landed $crash(landed) }
       unset -nocomplain crash(landed)
-      set name [format "%s kill %d at %.1f ms" $id $n [expr {$delay / 1000.0}]]
+      set name [format "2.%d.%d %s killed at %.1f ms" $iCase $n $id \
+                    [expr {$delay / 1000.0}]]
       if {[llength $problems]} {
         incr nFail
         incr failed
