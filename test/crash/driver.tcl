@@ -7,7 +7,8 @@
 #   1. the database is a copy of the case's starting file (built once);
 #   2. test/crash/worker.tcl opens it, prints "go" and runs the call; after a
 #      delay drawn uniformly over the measured length of an uninterrupted
-#      call, it gets SIGKILL;
+#      call (the median of three), or for one kill in four over its last
+#      15 %, it gets SIGKILL;
 #   3. a fresh connection opens the file (SQLite recovers it), and:
 #      PRAGMA integrity_check is ok; the journal mode is the case's; the
 #      fingerprint (schema, user_version, every row, the history) is exactly
@@ -560,7 +561,14 @@ proc crash_run {kills {progress 0}} {
     set nFail 0
     set landed [dict create start 0 between 0 end 0]
     while {$n < $per} {
-      set delay [expr {rand() * $window}]
+      # Three kills in four at a moment uniform over the whole call. The
+      # fourth is uniform over its last 15 %, where an atomic call commits:
+      # over the whole call, few kills would land there.
+      if {$n % 4 == 3} {
+        set delay [expr {$window * (0.85 + 0.15 * rand())}]
+      } else {
+        set delay [expr {rand() * $window}]
+      }
       unset -nocomplain crash(landed)
       if {[catch {
         lassign [crash_kill $c $delay] killed out
