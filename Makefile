@@ -9,6 +9,7 @@
 #   make faulttest  every allocation, I/O and file call failed in turn (test/fault)
 #   make stress     concurrency.test with 200 rounds instead of 24
 #   make fuzz       each libFuzzer target of test/fuzz/ for FUZZ_TIME seconds
+#   make crashtest  SIGKILL during migrations, backups and restores (KILLS=2000)
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -28,6 +29,9 @@ TCLSH   ?= tclsh
 PYTHON  ?= /usr/bin/python3
 FUZZ_TIME    ?= 60
 FUZZ_TARGETS  = format name apply
+# make crashtest: how many kills, and the rows of the big tables.
+KILLS   ?= 2000
+ROWS    ?= 100000
 
 all: $(LIB)
 
@@ -88,8 +92,11 @@ fuzz:
 	@sh test/fuzz/deps.sh
 	@sh test/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_TARGETS)
 
+crashtest: deps $(LIB)
+	@CRASH_KILLS=$(KILLS) CRASH_ROWS=$(ROWS) $(TCLSH) test/crash.test
+
 clean:
 	rm -f $(LIB) migrate-asan.so
 	rm -rf test/tmp demo.tmp
 
-.PHONY: all deps test demo install uninstall sanitize valgrind faulttest stress fuzz clean
+.PHONY: all deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest clean
