@@ -1,7 +1,8 @@
 /*
 ** fault.c — fault injection for migrate: every allocation, every write,
-** sync, truncate, lock and open of SQLite's files, and every file-system
-** call of the extension itself fails in turn, and nothing breaks.
+** sync, truncate, lock, open, delete and access of SQLite's files, and
+** every file-system call of the extension itself fails in turn, and nothing
+** breaks.
 **
 **   make faulttest                      (builds migrate-fault.so and this)
 **   test/tmp/faulthost LIB WORKDIR [-s SCENARIO] [-k KIND] [-stride N] [-n N] [-v]
@@ -69,6 +70,7 @@
 enum {
   K_MALLOC,
   K_VFS_OPEN, K_VFS_WRITE, K_VFS_SYNC, K_VFS_TRUNCATE, K_VFS_LOCK,
+  K_VFS_DELETE, K_VFS_ACCESS,
   K_FS_OPEN, K_FS_CLOSE, K_FS_READ, K_FS_WRITE, K_FS_FSYNC, K_FS_STAT,
   K_FS_REALPATH, K_FS_MKDIR, K_FS_UNLINK, K_FS_RENAME, K_FS_LINK,
   K_FS_OPENDIR, K_FS_READDIR, K_FS_CLOSEDIR,
@@ -80,7 +82,8 @@ enum {
 static const struct { const char *zName; int err; } aKind[K_COUNT] = {
   { "malloc", 0 },
   { "vfs.open", 0 }, { "vfs.write", 0 }, { "vfs.sync", 0 },
-  { "vfs.truncate", 0 }, { "vfs.lock", 0 },
+  { "vfs.truncate", 0 }, { "vfs.lock", 0 }, { "vfs.delete", 0 },
+  { "vfs.access", 0 },
   { "fs.open", EMFILE }, { "fs.close", EIO }, { "fs.read", EIO },
   { "fs.write", ENOSPC }, { "fs.fsync", EIO }, { "fs.stat", EIO },
   { "fs.realpath", EIO }, { "fs.mkdir", ENOSPC }, { "fs.unlink", EBUSY },
@@ -264,11 +267,17 @@ static int shimOpen(sqlite3_vfs *pVfs, sqlite3_filename zName, sqlite3_file *f,
   if( p->pReal->pMethods ) f->pMethods = &shimIo;
   return rc;
 }
+/* A journal that cannot be deleted at commit, a hot journal that cannot
+** be looked for: SQLite's own errors for them. */
 static int shimDelete(sqlite3_vfs *v, const char *z, int sync){
-  (void)v; return pRealVfs->xDelete(pRealVfs, z, sync);
+  (void)v;
+  if( gate(K_VFS_DELETE) ) return SQLITE_IOERR_DELETE;
+  return pRealVfs->xDelete(pRealVfs, z, sync);
 }
 static int shimAccess(sqlite3_vfs *v, const char *z, int flags, int *pOut){
-  (void)v; return pRealVfs->xAccess(pRealVfs, z, flags, pOut);
+  (void)v;
+  if( gate(K_VFS_ACCESS) ){ *pOut = 0; return SQLITE_IOERR_ACCESS; }
+  return pRealVfs->xAccess(pRealVfs, z, flags, pOut);
 }
 static int shimFullPathname(sqlite3_vfs *v, const char *z, int n, char *zOut){
   (void)v; return pRealVfs->xFullPathname(pRealVfs, z, n, zOut);
@@ -820,7 +829,7 @@ static int errorExplained(int kind, const Outcome *o){
   if( kind==K_MALLOC ){
     return (o->rc & 0xff)==SQLITE_NOMEM || strstr(z, "out of memory")!=0;
   }
-  if( kind<=K_VFS_LOCK ){
+  if( kind<K_FS_OPEN ){
     return strstr(z, "disk I/O error")!=0
         || strstr(z, "unable to open database file")!=0;
   }
