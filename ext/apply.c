@@ -586,9 +586,10 @@ static int allReversible(Call *c, i64 n){
 }
 
 static int rollbackAll(Call *c, i64 n){
-  int rc = txnBegin(&c->t, &c->zErr);
+  int rc = txnBegin(&c->t, &c->zErr), exists = 0;
   i64 i;
-  if( rc==SQLITE_OK && !historyExists(c->db) ) return commit(c);
+  if( rc==SQLITE_OK ) rc = historyTableExists(c->db, &exists, &c->zErr);
+  if( rc==SQLITE_OK && !exists ) return commit(c);
   if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
   if( rc==SQLITE_OK ) rc = allReversible(c, n);
   for(i=0; rc==SQLITE_OK && i<n; i++){
