@@ -649,8 +649,11 @@ static void runCall(sqlite3_context *ctx, const char *zFunc, int kind,
   }
   mc->busy = 0;
   if( rc ) txnRollback(&c.t);
-  if( txnFinish(&c.t, rc ? 0 : &c.zErr)!=SQLITE_OK && rc==SQLITE_OK ){
-    rc = SQLITE_ERROR;
+  {
+    /* Settings not put back fail a call that did its work: out of memory
+    ** is reported as such. */
+    int rcFinish = txnFinish(&c.t, rc ? 0 : &c.zErr);
+    if( rcFinish && rc==SQLITE_OK ) rc = rcFinish;
   }
   if( rc==SQLITE_NOMEM ){
     sqlite3_result_error_nomem(ctx);

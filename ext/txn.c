@@ -324,7 +324,7 @@ int txnFinish(Txn *t, char **pzErr){
     sqlite3_db_config(t->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, (int*)0);
   }
   rc = settingsRestore(t->db, t->saved);
-  if( rc && pzErr && *pzErr==0 ){
+  if( rc && rc!=SQLITE_NOMEM && pzErr && *pzErr==0 ){
     *pzErr = sqlite3_mprintf("could not restore connection settings: %s",
                              sqlite3_errmsg(t->db));
   }
