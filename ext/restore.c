@@ -116,17 +116,25 @@ static int shrinkFailedAfterCommit(sqlite3 *db, sqlite3 *pSrc, i64 nBefore){
 */
 static int keepJournalMode(sqlite3 *db, const char *zMode, char **pzErr){
   char zNow[16];
-  char *zSql;
-  int rc;
-  pragmaValue(db, "PRAGMA main.journal_mode", zNow, sizeof(zNow));
-  if( zMode[0]==0 || sqlite3_stricmp(zNow, zMode)==0 ) return SQLITE_OK;
-  zSql = sqlite3_mprintf("PRAGMA main.journal_mode=%s", zMode);
-  rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
-  sqlite3_free(zSql);
-  if( rc && rc!=SQLITE_NOMEM ){
-    *pzErr = sqlite3_mprintf("restored, but could not set journal_mode back to "
-                             "%s: %s", zMode, sqlite3_errmsg(db));
+  char *zSql, *zWhy = 0;
+  int rc = readJournalMode(db, zNow, sizeof(zNow), &zWhy);
+  if( rc==SQLITE_OK && sqlite3_stricmp(zNow, zMode)==0 ) return SQLITE_OK;
+  if( rc==SQLITE_OK ){
+    zSql = sqlite3_mprintf("PRAGMA main.journal_mode=%s", zMode);
+    rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+    if( rc && rc!=SQLITE_NOMEM ) zWhy = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    /* A mode that cannot be changed is answered with the old one, no error. */
+    if( rc==SQLITE_OK ) rc = readJournalMode(db, zNow, sizeof(zNow), &zWhy);
+    if( rc==SQLITE_OK && sqlite3_stricmp(zNow, zMode)!=0 ){
+      zWhy = sqlite3_mprintf("it is still %s", zNow);
+      rc = SQLITE_ERROR;
+    }
   }
+  /* Out of memory too: the content has changed, and the error must say so. */
+  *pzErr = sqlite3_mprintf("restored, but could not set journal_mode back to "
+                           "%s: %s", zMode, zWhy ? zWhy : sqlite3_errstr(rc));
+  sqlite3_free(zWhy);
   return rc;
 }
 
