@@ -1539,13 +1539,15 @@ static void runOnce(const Scenario *s, int kind, int n, int persistent,
 ** no backups.  They must all differ, so a database is in exactly one.
 */
 static void makeStates(const Scenario *s, Reference *ref){
-  char *zFile = path("state.db"), *zTpl = path(s->zTemplate);
+  char *zFile, *zTpl;
   char *zErr = 0;
   sqlite3 *db;
   int i, j;
   ref->azState[0] = sqlite3_mprintf("%s", ref->zBefore);
   ref->nState = 1;
   if( s->azStep[0]==0 ) return;
+  zFile = path("state.db");
+  zTpl = path(s->zTemplate);
   unlink(zFile);
   copyFile(zTpl, zFile);
   db = openDb(zFile, SQLITE_OPEN_READWRITE);
