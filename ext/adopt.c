@@ -51,19 +51,29 @@ static const Tool aTool[] = {
     " AND version IS NOT NULL", 0, 0 },
 };
 
-static int hasTable(sqlite3 *db, const char *zTable, const char *zColumn){
+/*
+** Does main hold the table (with that column)?  A schema that cannot be read
+** is an error, not "absent": out of memory or an I/O error here may have
+** rolled back the call's transaction, and the call must not go on without.
+*/
+static int hasTable(sqlite3 *db, const char *zTable, const char *zColumn,
+                    int *pFound, char **pzErr){
   sqlite3_stmt *p = 0;
-  int found = 0;
-  if( sqlite3_prepare_v2(db, zColumn ?
+  int rc = sqlite3_prepare_v2(db, zColumn ?
         "SELECT 1 FROM pragma_table_info(?1, 'main') WHERE name = ?2" :
         "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?1",
-        -1, &p, 0)==SQLITE_OK ){
+        -1, &p, 0);
+  *pFound = 0;
+  if( rc==SQLITE_OK ){
     sqlite3_bind_text(p, 1, zTable, -1, SQLITE_STATIC);
     if( zColumn ) sqlite3_bind_text(p, 2, zColumn, -1, SQLITE_STATIC);
-    found = sqlite3_step(p)==SQLITE_ROW;
+    rc = sqlite3_step(p);
+    *pFound = rc==SQLITE_ROW;
+    if( rc==SQLITE_ROW || rc==SQLITE_DONE ) rc = SQLITE_OK;
   }
-  sqlite3_finalize(p);
-  return found;
+  { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  return rc;
 }
 
 /* The tool whose table is here; an error when none is, or several are. */
@@ -72,8 +82,13 @@ static int findTool(sqlite3 *db, const Tool **ppTool, char **pzErr){
   const Tool *pFound = 0;
   for(i=0; i<sizeof(aTool)/sizeof(aTool[0]); i++){
     const Tool *t = &aTool[i];
-    if( !hasTable(db, t->zTable, 0) ) continue;
-    if( t->zColumn && hasTable(db, t->zTable, t->zColumn)!=t->wantColumn ) continue;
+    int found = 0, rc = hasTable(db, t->zTable, 0, &found, pzErr);
+    if( rc==SQLITE_OK && found && t->zColumn ){
+      rc = hasTable(db, t->zTable, t->zColumn, &found, pzErr);
+      found = found==t->wantColumn;
+    }
+    if( rc ) return rc;
+    if( !found ) continue;
     if( pFound ){
       *pzErr = sqlite3_mprintf("this database holds the histories of both %s "
                                "(%s) and %s (%s); adopt one by hand with "

@@ -586,9 +586,10 @@ static int allReversible(Call *c, i64 n){
 }
 
 static int rollbackAll(Call *c, i64 n){
-  int rc = txnBegin(&c->t, &c->zErr);
+  int rc = txnBegin(&c->t, &c->zErr), exists = 0;
   i64 i;
-  if( rc==SQLITE_OK && !historyExists(c->db) ) return commit(c);
+  if( rc==SQLITE_OK ) rc = historyTableExists(c->db, &exists, &c->zErr);
+  if( rc==SQLITE_OK && !exists ) return commit(c);
   if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
   if( rc==SQLITE_OK ) rc = allReversible(c, n);
   for(i=0; rc==SQLITE_OK && i<n; i++){
@@ -648,8 +649,11 @@ static void runCall(sqlite3_context *ctx, const char *zFunc, int kind,
   }
   mc->busy = 0;
   if( rc ) txnRollback(&c.t);
-  if( txnFinish(&c.t, rc ? 0 : &c.zErr)!=SQLITE_OK && rc==SQLITE_OK ){
-    rc = SQLITE_ERROR;
+  {
+    /* Settings not put back fail a call that did its work: out of memory
+    ** is reported as such. */
+    int rcFinish = txnFinish(&c.t, rc ? 0 : &c.zErr);
+    if( rcFinish && rc==SQLITE_OK ) rc = rcFinish;
   }
   if( rc==SQLITE_NOMEM ){
     sqlite3_result_error_nomem(ctx);

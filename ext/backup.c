@@ -210,12 +210,19 @@ static int checkFile(const char *zPath, int immutable, char **pzErr){
 */
 static int markRollbackJournal(const char *zPath){
   unsigned char a[2];
+  ssize_t n;
   int rc = 0;
   int fd = fileOps.xOpen(zPath, O_RDWR|O_CLOEXEC|O_NOFOLLOW, 0);
   if( fd<0 ) return -1;
-  if( fileOps.xPread(fd, a, 2, 18)==2 && a[0]==2 && a[1]==2 ){
+  /* Unread, the marks may be WAL's: such a copy is never published. */
+  n = fileOps.xPread(fd, a, 2, 18);
+  if( n==2 && a[0]==2 && a[1]==2 ){
     a[0] = a[1] = 1;
-    if( fileOps.xPwrite(fd, a, 2, 18)!=2 ) rc = -1;
+    n = fileOps.xPwrite(fd, a, 2, 18);
+  }
+  if( n!=2 ){
+    if( n>=0 ) errno = EIO;   /* short: errno says nothing */
+    rc = -1;
   }
   fileOps.xClose(fd);
   return rc;

@@ -176,7 +176,7 @@ static int createFiles(const char *zDir, int style, const char *zVer,
     rc = SQLITE_ERROR;
   }else{
     rc = writePair(zUp, zUpText, zDown, zDownText, pzErr);
-    if( rc && zFolder ) rmdir(zFolder);
+    if( rc && zFolder ) fileOps.xRmdir(zFolder);
   }
   sqlite3_free(zDown);
   sqlite3_free(zFolder);

@@ -31,7 +31,7 @@ FileOps fileOps = {
 const FileOps fileOps = {
 #endif
   libcOpen, close, read, pread, pwrite, fsync, fstat, stat, lstat, realpath,
-  mkdir, unlink, libcRenameNoReplace, link, opendir, readdir, closedir
+  mkdir, unlink, rmdir, libcRenameNoReplace, link, opendir, readdir, closedir
 };
 
 #ifdef MIGRATE_FAULT_HOOKS

@@ -1,9 +1,9 @@
 /*
 ** fileops.h — the file-system calls the extension makes, as one table.
 **
-** Every open, read, stat, rename, fsync, unlink ... in ext/ goes through
-** fileOps, which holds the C library's functions.  In the normal build the
-** table is const and nothing outside migrate.so can see it.  The fault build
+** Every open, read, stat, rename, fsync, unlink, rmdir ... in ext/ goes
+** through fileOps, which holds the C library's functions.  In the normal
+** build the table is const and nothing outside migrate.so can see it.  The fault build
 ** (cc -DMIGRATE_FAULT_HOOKS, `make faulttest`) makes it writable and exports
 ** migrate_fault_fileops(), so test/fault/fault.c can make the Nth call of a
 ** kind fail with a realistic errno and check every error path.
@@ -30,6 +30,7 @@ typedef struct FileOps {
   char *(*xRealpath)(const char *zPath, char *zResolved);
   int (*xMkdir)(const char *zPath, mode_t mode);
   int (*xUnlink)(const char *zPath);
+  int (*xRmdir)(const char *zPath);
   /* rename that fails with EEXIST rather than replace zTo */
   int (*xRenameNoReplace)(const char *zFrom, const char *zTo);
   int (*xLink)(const char *zFrom, const char *zTo);

@@ -45,15 +45,34 @@ static char *dbErr(sqlite3 *db){
   return sqlite3_mprintf("%s", sqlite3_errmsg(db));
 }
 
-int historyExists(sqlite3 *db){
+/*
+** Is there a migrate_history table in main?  A schema that cannot be read
+** (out of memory, an I/O error) is an error, not "no": that would start a
+** call over from an empty history, and the error may have rolled back the
+** transaction the call is in.
+*/
+int historyTableExists(sqlite3 *db, int *pExists, char **pzErr){
   sqlite3_stmt *p = 0;
-  int found = 0;
-  if( sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_schema WHERE type='table'"
-                         " AND name='migrate_history'", -1, &p, 0)==SQLITE_OK ){
-    found = sqlite3_step(p)==SQLITE_ROW;
+  int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_schema WHERE "
+                              "type='table' AND name='migrate_history'", -1, &p, 0);
+  *pExists = 0;
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_step(p);
+    *pExists = rc==SQLITE_ROW;
+    if( rc==SQLITE_ROW || rc==SQLITE_DONE ) rc = SQLITE_OK;
   }
-  sqlite3_finalize(p);
-  return found;
+  { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = dbErr(db);
+  return rc;
+}
+
+/* The same where an unreadable schema may read as no table. */
+int historyExists(sqlite3 *db){
+  char *zErr = 0;
+  int exists = 0;
+  historyTableExists(db, &exists, &zErr);
+  sqlite3_free(zErr);
+  return exists;
 }
 
 /* A history table edited by hand must not be trusted blindly. */
@@ -124,8 +143,10 @@ static int historyCheck(sqlite3 *db, char **pzErr){
 }
 
 int historyEnsure(sqlite3 *db, char **pzErr){
-  int rc;
-  if( historyExists(db) ) return historyCheck(db, pzErr);
+  int exists = 0;
+  int rc = historyTableExists(db, &exists, pzErr);
+  if( rc ) return rc;
+  if( exists ) return historyCheck(db, pzErr);
   rc = sqlite3_exec(db, HISTORY_SCHEMA ";" LOG_SCHEMA, 0, 0, 0);
   if( rc ) *pzErr = dbErr(db);
   return rc;
@@ -143,9 +164,10 @@ static char *columnDup(sqlite3_stmt *p, int i, int *pNomem){
 /* Versions, names, checksums and times, in version order; no scripts. */
 int historyLoad(sqlite3 *db, History *pH, char **pzErr){
   sqlite3_stmt *p = 0;
-  int rc, nAlloc = 0, nomem = 0;
+  int rc, nAlloc = 0, nomem = 0, exists = 0;
   memset(pH, 0, sizeof(*pH));
-  if( !historyExists(db) ) return SQLITE_OK;
+  rc = historyTableExists(db, &exists, pzErr);
+  if( rc || !exists ) return rc;
   rc = historyCheck(db, pzErr);
   if( rc ) return rc;
   rc = sqlite3_prepare_v2(db, "SELECT version, name, checksum, applied_at, "
@@ -271,10 +293,11 @@ int historyDelete(sqlite3 *db, i64 v, char **pzErr){
 
 int historyMax(sqlite3 *db, i64 *pMax, int *pAny, char **pzErr){
   sqlite3_stmt *p = 0;
-  int rc;
+  int rc, exists = 0;
   *pAny = 0;
   *pMax = 0;
-  if( !historyExists(db) ) return SQLITE_OK;
+  rc = historyTableExists(db, &exists, pzErr);
+  if( rc || !exists ) return rc;
   rc = sqlite3_prepare_v2(db, "SELECT max(version) FROM main.migrate_history",
                           -1, &p, 0);
   if( rc ){ *pzErr = dbErr(db); return rc; }

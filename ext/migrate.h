@@ -179,6 +179,7 @@ typedef struct History {
   int n;
 } History;
 int historyExists(sqlite3 *);
+int historyTableExists(sqlite3 *, int *pExists, char **pzErr);
 int historyEnsure(sqlite3 *, char **pzErr);
 int historyLoad(sqlite3 *, History *, char **pzErr);
 void historyFree(History *);

@@ -16,16 +16,40 @@ SQLITE_EXTENSION_INIT3
 #include <sys/stat.h>
 
 /*
+** The live database's journal mode, before anything changes: what a restore
+** puts back, and what decides whether page sizes must match.  Unread (out of
+** memory) it is an error, never a guess.
+*/
+static int readJournalMode(sqlite3 *db, char *zMode, int nMode, char **pzErr){
+  sqlite3_stmt *p = 0;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA main.journal_mode", -1, &p, 0);
+  zMode[0] = 0;
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_step(p);
+    if( rc==SQLITE_ROW && sqlite3_column_text(p, 0) ){
+      sqlite3_snprintf(nMode, zMode, "%s", (const char*)sqlite3_column_text(p, 0));
+      rc = SQLITE_OK;
+    }else if( rc==SQLITE_ROW ){
+      rc = SQLITE_NOMEM;          /* the text could not be made */
+    }
+  }
+  { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
+  if( rc && rc!=SQLITE_NOMEM ){
+    *pzErr = sqlite3_mprintf("cannot read journal_mode: %s", sqlite3_errmsg(db));
+  }
+  return rc;
+}
+
+/*
 ** Open the file to restore from and check it, before anything is changed.
 ** A file with a -wal beside it may have content there, so it is read the
 ** ordinary way; any other is read immutable, leaving nothing behind.
 */
-static int openRestoreSource(sqlite3 *db, const char *zPath, sqlite3 **ppSrc,
-                             char **pzErr){
+static int openRestoreSource(sqlite3 *db, const char *zPath, const char *zMode,
+                             sqlite3 **ppSrc, char **pzErr){
   char *zWal = sqlite3_mprintf("%s-wal", zPath);
   struct stat st;
   int rc, immutable;
-  char zMode[16];
   if( zWal==0 ) return SQLITE_NOMEM;
   immutable = fileOps.xLstat(zWal, &st)!=0;
   if( immutable && errno!=ENOENT ){
@@ -37,13 +61,24 @@ static int openRestoreSource(sqlite3 *db, const char *zPath, sqlite3 **ppSrc,
   sqlite3_free(zWal);
   rc = dbOpenReadOnly(zPath, immutable, ppSrc, pzErr);
   if( rc==SQLITE_OK ) rc = dbQuickCheck(*ppSrc, zPath, pzErr);
-  if( rc==SQLITE_OK ){
+  if( rc==SQLITE_OK && sqlite3_stricmp(zMode, "wal")==0 ){
     /* SQLite cannot copy into a WAL database of another page size, and
-    ** says only "attempt to write a readonly database". */
-    i64 srcSize = pragmaValue(*ppSrc, "PRAGMA page_size", 0, 0);
-    i64 dbSize = pragmaValue(db, "PRAGMA main.page_size", 0, 0);
-    pragmaValue(db, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
-    if( srcSize!=dbSize && sqlite3_stricmp(zMode, "wal")==0 ){
+    ** says only "attempt to write a readonly database".  A size that
+    ** cannot be read is an error, not 0 (a refusal that blames the file). */
+    i64 srcSize = 0, dbSize = 0;
+    rc = pragmaRead(*ppSrc, "PRAGMA page_size", &srcSize);
+    if( rc && rc!=SQLITE_NOMEM ){
+      *pzErr = sqlite3_mprintf("cannot read the page size of '%s': %s", zPath,
+                               sqlite3_errmsg(*ppSrc));
+    }
+    if( rc==SQLITE_OK ){
+      rc = pragmaRead(db, "PRAGMA main.page_size", &dbSize);
+      if( rc && rc!=SQLITE_NOMEM ){
+        *pzErr = sqlite3_mprintf("cannot read the page size: %s",
+                                 sqlite3_errmsg(db));
+      }
+    }
+    if( rc==SQLITE_OK && srcSize!=dbSize ){
       *pzErr = sqlite3_mprintf("'%s' has page size %lld but this WAL database "
                                "has %lld; SQLite cannot restore across page "
                                "sizes in WAL mode (switch to journal_mode=DELETE "
@@ -81,17 +116,25 @@ static int shrinkFailedAfterCommit(sqlite3 *db, sqlite3 *pSrc, i64 nBefore){
 */
 static int keepJournalMode(sqlite3 *db, const char *zMode, char **pzErr){
   char zNow[16];
-  char *zSql;
-  int rc;
-  pragmaValue(db, "PRAGMA main.journal_mode", zNow, sizeof(zNow));
-  if( zMode[0]==0 || sqlite3_stricmp(zNow, zMode)==0 ) return SQLITE_OK;
-  zSql = sqlite3_mprintf("PRAGMA main.journal_mode=%s", zMode);
-  rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
-  sqlite3_free(zSql);
-  if( rc && rc!=SQLITE_NOMEM ){
-    *pzErr = sqlite3_mprintf("restored, but could not set journal_mode back to "
-                             "%s: %s", zMode, sqlite3_errmsg(db));
+  char *zSql, *zWhy = 0;
+  int rc = readJournalMode(db, zNow, sizeof(zNow), &zWhy);
+  if( rc==SQLITE_OK && sqlite3_stricmp(zNow, zMode)==0 ) return SQLITE_OK;
+  if( rc==SQLITE_OK ){
+    zSql = sqlite3_mprintf("PRAGMA main.journal_mode=%s", zMode);
+    rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+    if( rc && rc!=SQLITE_NOMEM ) zWhy = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    /* A mode that cannot be changed is answered with the old one, no error. */
+    if( rc==SQLITE_OK ) rc = readJournalMode(db, zNow, sizeof(zNow), &zWhy);
+    if( rc==SQLITE_OK && sqlite3_stricmp(zNow, zMode)!=0 ){
+      zWhy = sqlite3_mprintf("it is still %s", zNow);
+      rc = SQLITE_ERROR;
+    }
   }
+  /* Out of memory too: the content has changed, and the error must say so. */
+  *pzErr = sqlite3_mprintf("restored, but could not set journal_mode back to "
+                           "%s: %s", zMode, zWhy ? zWhy : sqlite3_errstr(rc));
+  sqlite3_free(zWhy);
   return rc;
 }
 
@@ -147,8 +190,8 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "database backup", zPath);
     return;
   }
-  pragmaValue(db, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
-  rc = openRestoreSource(db, zPath, &pSrc, &zErr);
+  rc = readJournalMode(db, zMode, sizeof(zMode), &zErr);
+  if( rc==SQLITE_OK ) rc = openRestoreSource(db, zPath, zMode, &pSrc, &zErr);
   if( rc==SQLITE_OK && connBackupOn(mc, db) ){
     /* Replacing everything is the most destructive call there is: keep what
     ** is being replaced, like any other call that changes the schema. */

@@ -104,7 +104,7 @@ static int queryError(sqlite3 *db, char **pzErr, const char *zWhy){
 int sourceQuery(sqlite3 *db, const char *zSql, Source *pSrc, char **pzErr){
   sqlite3_stmt *p = 0;
   const char *zTail = 0;
-  int rc, nCol, nAlloc = 0, i;
+  int rc, nCol = 0, nAlloc = 0, i;
   i64 iRow = 0;
   memset(pSrc, 0, sizeof(*pSrc));
   pSrc->dir = sqlite3_mprintf("%s", zSql);

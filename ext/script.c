@@ -73,26 +73,31 @@ static const char *const azTxnWords[] = {
   "BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", 0
 };
 
-/* Is zTable the parent of any foreign key in main? */
-static int isParentTable(sqlite3 *db, const char *zTable){
+/* Is zTable the parent of any foreign key in main?  A schema that cannot
+** be read is an error: "no" would let the DROP fire ON DELETE actions. */
+static int isParentTable(sqlite3 *db, const char *zTable, int *pFound){
   sqlite3_stmt *p = 0;
-  int found = 0;
-  if( sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_schema s,"
+  int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_schema s,"
         " pragma_foreign_key_list(s.name, 'main') f WHERE s.type='table'"
-        " AND f.\"table\"=?1 COLLATE NOCASE LIMIT 1", -1, &p, 0)==SQLITE_OK ){
+        " AND f.\"table\"=?1 COLLATE NOCASE LIMIT 1", -1, &p, 0);
+  *pFound = 0;
+  if( rc==SQLITE_OK ){
     sqlite3_bind_text(p, 1, zTable, -1, SQLITE_STATIC);
-    found = sqlite3_step(p)==SQLITE_ROW;
+    rc = sqlite3_step(p);
+    *pFound = rc==SQLITE_ROW;
+    if( rc==SQLITE_ROW || rc==SQLITE_DONE ) rc = SQLITE_OK;
   }
-  sqlite3_finalize(p);
-  return found;
+  { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
+  return rc;
 }
 
 /*
 ** Why a statement may not run where it is about to, or NULL.  Everything
-** else is left to SQLite.
+** else is left to SQLite.  *pRc: an error that stopped the judging.
 */
-static char *refusal(sqlite3 *db, const char *zStmt, int flags){
+static char *refusal(sqlite3 *db, const char *zStmt, int flags, int *pRc){
   char zWord[32], zName[256];
+  int isParent = 0;
   int inTxn = (flags & SCRIPT_IN_TXN)!=0;
   const char *z = readIdent(sqlSkipSpace(zStmt), zWord, sizeof(zWord));
   if( sqlite3_stricmp(zWord, "EXPLAIN")==0 ){
@@ -166,7 +171,8 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags){
     }
     z = sqlSkipSpace(z);
     if( *z=='.' ) readIdent(sqlSkipSpace(z+1), zName, sizeof(zName));
-    if( !isParentTable(db, zName) ) return 0;
+    *pRc = isParentTable(db, zName, &isParent);
+    if( *pRc || !isParent ) return 0;
     return sqlite3_mprintf("DROP TABLE %s inside your own transaction with "
       "foreign_keys on would fire its ON DELETE actions (SQLite cannot turn "
       "foreign keys off inside a transaction); call migrate outside BEGIN ... "
@@ -264,7 +270,8 @@ int scriptAbsorbed(const char *zStmt, const char *zAfter, int flags,
 
 /* The same judgement, for a check that reads a script without running it. */
 char *scriptRefusal(sqlite3 *db, const char *zStmt, int flags){
-  return refusal(db, zStmt, flags);
+  int rc = SQLITE_OK;   /* a judging that could not finish reports nothing */
+  return refusal(db, zStmt, flags, &rc);
 }
 
 static int countLines(const char *zFrom, const char *zTo){
@@ -308,7 +315,14 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     }
     /* Judged before prepare: SQLite applies some PRAGMAs (writable_schema
     ** and the other on/off flags) while it prepares them. */
-    zWhy = refusal(db, zStart, flags);
+    zWhy = refusal(db, zStart, flags, &rc);
+    if( rc ){
+      line += countLines(zLineAt, sqlSkipSpace(zStart));
+      if( rc!=SQLITE_NOMEM ){
+        *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, sqlite3_errmsg(db));
+      }
+      break;
+    }
     if( zWhy ){
       line += countLines(zLineAt, sqlSkipSpace(zStart));
       *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, zWhy);

@@ -61,14 +61,17 @@ static int settingSet(sqlite3 *db, const char *zName, i64 v){
 
 /*
 ** Put back every setting that differs from aSaved; SQLITE_OK if all did.
-** One that cannot be read is written anyway, and a failed write is tried
-** once more: an allocation that failed once may well succeed next.
+** A failed read or write is tried once more (an allocation that failed once
+** may well succeed next), and one that still cannot be read is written
+** anyway.  Reading again first matters inside a transaction, where some
+** (synchronous) cannot be written at all, even to the value they have.
 */
 int settingsRestore(sqlite3 *db, const i64 *aSaved){
   int i, rc = SQLITE_OK;
   for(i=0; i<MIGRATE_NSETTING; i++){
     i64 v;
-    if( pragmaInt(db, azSetting[i], &v)!=SQLITE_OK || v!=aSaved[i] ){
+    if( (pragmaInt(db, azSetting[i], &v)!=SQLITE_OK
+         && pragmaInt(db, azSetting[i], &v)!=SQLITE_OK) || v!=aSaved[i] ){
       int rc2 = settingSet(db, azSetting[i], aSaved[i]);
       if( rc2 ) rc2 = settingSet(db, azSetting[i], aSaved[i]);
       if( rc==SQLITE_OK ) rc = rc2;
@@ -436,7 +439,7 @@ int txnFinish(Txn *t, char **pzErr){
   }
   rc = txnSettingsRestore(t);
   schemasFree(t);
-  if( rc && pzErr && *pzErr==0 ){
+  if( rc && rc!=SQLITE_NOMEM && pzErr && *pzErr==0 ){
     *pzErr = sqlite3_mprintf("could not restore connection settings: %s",
                              sqlite3_errmsg(t->db));
   }
