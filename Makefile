@@ -6,6 +6,7 @@
 #   make install    install migrate.so where `.load migrate` finds it
 #   make sanitize   the suite under ASan + UBSan
 #   make valgrind   the suite under valgrind memcheck
+#   make bench      performance ratios against the sqlite3 shell (BENCH_QUICK=1: fast)
 #   make faulttest  every allocation, I/O and file call failed in turn (test/fault)
 #   make stress     concurrency.test with 200 rounds instead of 24
 #   make fuzz       each libFuzzer target of test/fuzz/ for FUZZ_TIME seconds
@@ -95,8 +96,12 @@ fuzz:
 crashtest: deps $(LIB)
 	@CRASH_KILLS=$(KILLS) CRASH_ROWS=$(ROWS) $(TCLSH) test/crash.test
 
+bench: deps $(LIB)
+	@sh bench/deps.sh
+	@$(PYTHON) bench/run.py
+
 clean:
 	rm -f $(LIB) migrate-asan.so
-	rm -rf test/tmp demo.tmp
+	rm -rf test/tmp demo.tmp bench/tmp
 
-.PHONY: all deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest clean
+.PHONY: all deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest bench clean
