@@ -55,7 +55,9 @@ install: $(LIB)
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIB)
 
-sanitize: deps
+# migrate.so first: install.test runs `make install`, which must not compile
+# under the sanitizer preload (the compiler itself would be reported).
+sanitize: deps $(LIB)
 	$(CC) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  $(PIC) -shared -o migrate-asan.so $(SRC)
 	@MIGRATE_LIB=./migrate-asan.so \
