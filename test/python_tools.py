@@ -91,6 +91,26 @@ n = legacy.execute("SELECT migrate_baseline(?, 2)", (folder,)).fetchone()[0]
 ok("baseline", "%d %s" % (n, legacy.execute("SELECT migrate_current()").fetchone()[0]))
 legacy.close()
 
+# Real-world folders: golang-migrate files that wrap themselves, diesel
+# folders with irregular timestamps.
+gm = os.path.join(base, "gm")
+os.makedirs(gm)
+with open(os.path.join(gm, "000001_t.up.sql"), "w") as f:
+    f.write("PRAGMA foreign_keys=OFF;\nBEGIN;\nCREATE TABLE t(x);\nCOMMIT;\nPRAGMA foreign_keys=ON;\n")
+with open(os.path.join(gm, "000001_t.down.sql"), "w") as f:
+    f.write("BEGIN;\nDROP TABLE t;\nCOMMIT;\n")
+for d in ("2020-1-5-93000_b", "2020-01-01-000000_a"):
+    os.makedirs(os.path.join(base, "diesel", d))
+    with open(os.path.join(base, "diesel", d, "up.sql"), "w") as f:
+        f.write("SELECT 1;\n")
+conn.execute("PRAGMA foreign_keys=ON")
+n = conn.execute("SELECT migrate_apply(?)", (gm,)).fetchone()[0]
+fk = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+order = conn.execute("SELECT group_concat(version) FROM migrations(?) WHERE status = 'pending'",
+                     (os.path.join(base, "diesel"),)).fetchone()[0]
+ok("realworld", "%d fk=%d %s" % (n, fk, order))
+conn.execute("SELECT migrate_rollback()")
+
 # trace: a child process, so its stderr can be read.
 child = subprocess.run(
     [sys.executable, "-c",
