@@ -3,11 +3,7 @@
 # machine lacks. Silent when nothing is missing. As root it installs the
 # missing packages; otherwise it prints the command to run and fails.
 
-missing=""
-need() { # need PACKAGE: add PACKAGE to the list once
-  case " $missing " in *" $1 "*) ;; *) missing="$missing $1" ;; esac
-}
-have() { command -v "$1" >/dev/null 2>&1; }
+. test/apt.sh
 
 check() {
   missing=""
@@ -28,24 +24,4 @@ check() {
   have strace || need strace
 }
 
-check
-[ -z "$missing" ] && exit 0
-
-if [ "$(id -u)" -ne 0 ]; then
-  echo "missing packages; install them with:" >&2
-  echo "  sudo apt-get install -y$missing" >&2
-  exit 1
-fi
-
-echo "deps: installing$missing" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq || exit 1
-# $missing is a list of package names: split it on purpose.
-# shellcheck disable=SC2086
-apt-get install -y -qq $missing >/dev/null || exit 1
-
-check
-if [ -n "$missing" ]; then
-  echo "deps: still missing after install:$missing" >&2
-  exit 1
-fi
+install_missing deps
