@@ -7,8 +7,8 @@
 #   1. the database is a copy of the case's starting file (built once);
 #   2. test/crash/worker.tcl opens it, prints "go" and runs the call; after a
 #      delay drawn uniformly over the measured length of an uninterrupted
-#      call (the median of three), or for one kill in four over its last
-#      15 %, it gets SIGKILL;
+#      call (the median of the last three measured), or for one kill in four
+#      over its last 15 %, it gets SIGKILL;
 #   3. a fresh connection opens the file (SQLite recovers it), and:
 #      PRAGMA integrity_check is ok; the journal mode is the case's; the
 #      fingerprint (schema, user_version, every row, the history) is exactly
@@ -407,17 +407,26 @@ proc crash_reap {chan} {
   error "the worker ended badly: $msg $out"
 }
 
-# The call uninterrupted: returns its length in microseconds, from "go" to
-# its result.
+# The length in microseconds of the call, as the worker said it (its last
+# line: done RESULT MICROSECONDS), or "" when it did not say.
+proc crash_length {out} {
+  set last [lindex [split [string trim $out] \n] end]
+  if {[catch {lindex $last 2} t] || ![string is integer -strict $t]} { return "" }
+  return $t
+}
+
+# The call uninterrupted: returns its length in microseconds.
 proc crash_time {c} {
   crash_prepare $c
   set chan [crash_spawn $c]
-  set t0 [clock microseconds]
-  set out [gets $chan]
-  set t [expr {[clock microseconds] - $t0}]
-  lassign [crash_reap $chan] killed rest
-  if {[lindex $out 0] ne "done"} { error "the call failed: $out$rest" }
-  return $t
+  lassign [crash_reap $chan] killed out
+  if {[lindex $out 0] ne "done"} { error "the call failed: $out" }
+  return [crash_length $out]
+}
+
+# The kill window: the median of the last three lengths measured.
+proc crash_window {times} {
+  return [lindex [lsort -integer [lrange $times end-2 end]] 1]
 }
 
 # The call, killed DELAY microseconds after "go". Returns {killed output}.
@@ -535,9 +544,10 @@ proc crash_run {kills {progress 0}} {
   foreach c $cases {
     set id "[dict get $c mode]/[dict get $c name]"
     incr iCase
-    # The window: the median length of three uninterrupted calls (the
-    # first one checked). A call that then runs longer than its delay is
-    # killed near its end; one that runs shorter is not counted.
+    # The window: the median length of the last three calls that ran to
+    # their end: three uninterrupted ones to begin with (the first one
+    # checked), then one after every tenth kill and every call that ended
+    # before its signal, so that the window follows the machine's load.
     set times [list]
     for {set i 1} {$i <= 3} {incr i} {
       set problems [list]
@@ -555,12 +565,16 @@ proc crash_run {kills {progress 0}} {
       puts "$id: no kills, the call does not complete uninterrupted"
       continue
     }
-    set window [lindex [lsort -integer $times] 1]
-    dict set crash(window) $id $window
+    set window [crash_window $times]
     set n 0
     set nFail 0
+    set nFinished 0
     set landed [dict create start 0 between 0 end 0]
     while {$n < $per} {
+      if {$nFinished > 4 * $per + 100} {
+        test_fail "2.$iCase.0 $id" "$nFinished calls ended before their signal"
+        break
+      }
       # Three kills in four at a moment uniform over the whole call. The
       # fourth is uniform over its last 15 %, where an atomic call commits:
       # over the whole call, few kills would land there.
@@ -584,13 +598,23 @@ proc crash_run {kills {progress 0}} {
       if {!$killed} {
         # It finished before the signal: checked all the same, not counted.
         incr finished
+        incr nFinished
         if {[llength $problems]} {
           test_fail "2.$iCase.0 $id finished before the signal" [join $problems "; "]
+        }
+        set t [crash_length $out]
+        if {$t ne ""} {
+          lappend times $t
+          set window [crash_window $times]
         }
         continue
       }
       incr n
       incr total
+      if {$n % 10 == 0 && ![catch {crash_time $c} t] && $t ne ""} {
+        lappend times $t
+        set window [crash_window $times]
+      }
       if {[info exists crash(landed)]} { dict incr landed $crash(landed) }
       unset -nocomplain crash(landed)
       set name [format "2.%d.%d %s killed at %.1f ms" $iCase $n $id \
@@ -608,8 +632,9 @@ proc crash_run {kills {progress 0}} {
         flush stdout
       }
     }
-    puts [format "%-26s window %7.1f ms %5d kills (start %d, between %d, end %d) %d failed" \
-              $id [expr {$window / 1000.0}] $n {*}[dict values $landed] $nFail]
+    puts [format "%-26s %5d kills (start %d, between %d, end %d), %d failed; call %.1f ms, %d ended before the signal" \
+              $id $n {*}[dict values $landed] $nFail \
+              [expr {$window / 1000.0}] $nFinished]
     flush stdout
   }
   return [dict create kills $total failed $failed finished $finished \

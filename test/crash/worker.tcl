@@ -12,8 +12,9 @@
 #   backup PATH     SELECT migrate_backup(PATH)
 #   restore PATH    SELECT migrate_restore(PATH)
 #
-# then prints "done RESULT" (or "error MESSAGE") and exits. The driver sends
-# SIGKILL at a random moment between "go" and the end of the call.
+# then prints "done RESULT MICROSECONDS" (or "error MESSAGE MICROSECONDS":
+# the length of the call) and exits. The driver sends SIGKILL at a random
+# moment between "go" and the end of the call.
 
 source [file join [file dirname [file dirname [info script]]] tester.tcl]
 lassign $argv dbfile atomic op arg
@@ -26,6 +27,7 @@ db eval {SELECT migrate_config('atomic', $atomic)}
 puts go
 flush stdout
 
+set t0 [clock microseconds]
 set rc [catch {
   switch -- $op {
     apply    { db eval {SELECT migrate_apply($arg)} }
@@ -35,7 +37,7 @@ set rc [catch {
     default  { error "unknown operation $op" }
   }
 } res]
-puts [list [expr {$rc ? "error" : "done"}] $res]
+puts [list [expr {$rc ? "error" : "done"}] $res [expr {[clock microseconds] - $t0}]]
 flush stdout
 db close
 exit 0
