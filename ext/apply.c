@@ -245,52 +245,70 @@ static int runScript(Call *c, const Script *pScr, const char *zFile){
 
 /* ------------------------------------------------------------------ apply */
 
+/* What apply refuses about one applied migration: no file (m is NULL), or a
+** file that changed since it was applied. */
+static int checkApplied(Call *c, Source *pSrc, const Applied *a, Migration *m){
+  Loaded ld;
+  int rc;
+  if( m==0 ){
+    c->zErr = sqlite3_mprintf("migration %lld (%s) is applied but missing from "
+                              "'%s': the database is ahead of the code",
+                              a->version, a->name, pSrc->dir);
+    return SQLITE_ERROR;
+  }
+  rc = migrationLoad(m, &ld, &c->zErr);
+  if( rc ) return rc;
+  if( strcmp(ld.checksum, a->checksum)!=0 ){
+    c->zErr = sqlite3_mprintf("%s: applied migration has changed since it was "
+                              "applied (checksum %.12s..., applied %.12s...)",
+                              m->file, ld.checksum, a->checksum);
+    rc = SQLITE_ERROR;
+  }
+  loadedFree(&ld);
+  return rc;
+}
+
 /*
 ** Check the folder against the history and list what is pending, up to
 ** target.  Refuses a changed applied file, an applied migration missing from
-** the folder and a pending one older than the newest applied.
+** the folder and a pending one older than the newest applied.  Both lists
+** are in version order: one merge pass, the history read a row at a time,
+** so memory does not grow with the number of applied migrations.
 */
-static int plan(Call *c, Source *pSrc, History *pH, i64 target, int **paIdx,
-                int *pnIdx){
-  int i, rc = SQLITE_OK, n = 0;
-  i64 newest = pH->n ? pH->a[pH->n-1].version : -1;
+static int plan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
+  HistoryCursor hc;
+  int j = 0, i, rc, nPending = 0, n = 0;
+  i64 newest = -1;     /* the last history row is the newest applied */
   int *aIdx;
 
-  for(i=0; i<pH->n; i++){
-    Applied *a = &pH->a[i];
-    Migration *m = sourceFind(pSrc, a->version);
-    Loaded ld;
-    if( m==0 ){
-      c->zErr = sqlite3_mprintf("migration %lld (%s) is applied but missing from "
-                                "'%s': the database is ahead of the code",
-                                a->version, a->name, pSrc->dir);
-      return SQLITE_ERROR;
-    }
-    rc = migrationLoad(m, &ld, &c->zErr);
-    if( rc ) return rc;
-    if( strcmp(ld.checksum, a->checksum)!=0 ){
-      c->zErr = sqlite3_mprintf("%s: applied migration has changed since it was "
-                                "applied (checksum %.12s..., applied %.12s...)",
-                                m->file, ld.checksum, a->checksum);
-      rc = SQLITE_ERROR;
-    }
-    loadedFree(&ld);
-    if( rc ) return rc;
-  }
+  *paIdx = 0;
+  *pnIdx = 0;
   aIdx = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)(pSrc->n+1));
   if( aIdx==0 ) return SQLITE_NOMEM;
-  for(i=0; i<pSrc->n; i++){
-    Migration *m = &pSrc->a[i];
-    if( historyFind(pH, m->version) ) continue;
-    if( m->version<newest ){
-      c->zErr = sqlite3_mprintf("%s: pending migration %lld is older than the "
-                                "newest applied migration %lld; give it a "
-                                "higher version", m->file, m->version, newest);
-      sqlite3_free(aIdx);
-      return SQLITE_ERROR;
-    }
-    if( m->version<=target ) aIdx[n++] = i;
+  rc = historyOpen(c->db, &hc, &c->zErr);
+  while( rc==SQLITE_OK && !hc.eof ){
+    const Applied *a = &hc.a;
+    Migration *m = 0;
+    while( j<pSrc->n && pSrc->a[j].version<a->version ) aIdx[nPending++] = j++;
+    if( j<pSrc->n && pSrc->a[j].version==a->version ) m = &pSrc->a[j++];
+    newest = a->version;
+    rc = checkApplied(c, pSrc, a, m);
+    if( rc==SQLITE_OK ) rc = historyNext(&hc, &c->zErr);
   }
+  historyClose(&hc);
+  while( j<pSrc->n ) aIdx[nPending++] = j++;
+  if( rc==SQLITE_OK && nPending>0 && pSrc->a[aIdx[0]].version<newest ){
+    Migration *m = &pSrc->a[aIdx[0]];
+    c->zErr = sqlite3_mprintf("%s: pending migration %lld is older than the "
+                              "newest applied migration %lld; give it a "
+                              "higher version", m->file, m->version, newest);
+    rc = SQLITE_ERROR;
+  }
+  if( rc ){
+    sqlite3_free(aIdx);
+    return rc;
+  }
+  for(i=0; i<nPending && pSrc->a[aIdx[i]].version<=target; i++) n++;
   *paIdx = aIdx;
   *pnIdx = n;
   return SQLITE_OK;
@@ -369,12 +387,9 @@ static int applyAll(Call *c, const char *zDir, i64 target){
   rc = txnBegin(&c->t, &c->zErr);
   if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
   while( rc==SQLITE_OK && replan ){
-    History h;
     int *aIdx = 0, nIdx = 0, i;
     replan = 0;
-    rc = historyLoad(c->db, &h, &c->zErr);
-    if( rc==SQLITE_OK ) rc = plan(c, &src, &h, target, &aIdx, &nIdx);
-    historyFree(&h);
+    rc = plan(c, &src, target, &aIdx, &nIdx);
     for(i=0; rc==SQLITE_OK && i<nIdx; i++){
       Migration *m = &src.a[aIdx[i]];
       rc = applyOne(c, m);
@@ -413,24 +428,39 @@ static int recordOne(Call *c, Migration *m, const char *zWhy){
   return rc;
 }
 
+/* How many migrations the history records. */
+static int appliedCount(Call *c, int *pn){
+  HistoryCursor hc;
+  int rc = historyOpen(c->db, &hc, &c->zErr);
+  *pn = 0;
+  while( rc==SQLITE_OK && !hc.eof ){
+    (*pn)++;
+    rc = historyNext(&hc, &c->zErr);
+  }
+  historyClose(&hc);
+  return rc;
+}
+
 /* The migrations to record: up to target (baseline), or what the other
 ** tool's history lists (adopt).  aIdx gets their indexes in pSrc. */
-static int toRecord(Call *c, Source *pSrc, History *pH, i64 target,
+static int toRecord(Call *c, Source *pSrc, i64 target,
                     int **paIdx, int *pnIdx, const char **pzTool){
-  int *aFlag, i, rc;
+  int *aFlag, i, rc, nApplied = 0;
   if( c->kind==CALL_BASELINE ){
     if( sourceFind(pSrc, target)==0 ){
       c->zErr = sqlite3_mprintf("no migration has version %lld in '%s'",
                                 target, pSrc->dir);
       return SQLITE_ERROR;
     }
-    return plan(c, pSrc, pH, target, paIdx, pnIdx);
+    return plan(c, pSrc, target, paIdx, pnIdx);
   }
-  if( pH->n>0 ){
+  rc = appliedCount(c, &nApplied);
+  if( rc ) return rc;
+  if( nApplied>0 ){
     c->zErr = sqlite3_mprintf("migrate_history already records %d migration%s; "
                               "adopt imports into an empty history (add more "
-                              "with migrate_baseline)", pH->n,
-                              pH->n==1 ? "" : "s");
+                              "with migrate_baseline)", nApplied,
+                              nApplied==1 ? "" : "s");
     return SQLITE_ERROR;
   }
   aFlag = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)(pSrc->n+1));
@@ -450,17 +480,14 @@ static int toRecord(Call *c, Source *pSrc, History *pH, i64 target,
 
 static int recordAll(Call *c, const char *zDir, i64 target){
   Source src;
-  History h;
   int *aIdx = 0, nIdx = 0, i;
   const char *zTool = 0;
   char *zWhy = 0;
   int rc = sourceOpen(c->db, zDir, &src, &c->zErr);
   if( rc ) return rc;
-  memset(&h, 0, sizeof(h));
   rc = txnBegin(&c->t, &c->zErr);
   if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
-  if( rc==SQLITE_OK ) rc = historyLoad(c->db, &h, &c->zErr);
-  if( rc==SQLITE_OK ) rc = toRecord(c, &src, &h, target, &aIdx, &nIdx, &zTool);
+  if( rc==SQLITE_OK ) rc = toRecord(c, &src, target, &aIdx, &nIdx, &zTool);
   if( rc==SQLITE_OK ){
     zWhy = zTool ? sqlite3_mprintf("recorded from %s's history", zTool)
                  : sqlite3_mprintf("recorded as applied, not run");
@@ -475,26 +502,25 @@ static int recordAll(Call *c, const char *zDir, i64 target){
   }
   sqlite3_free(zWhy);
   sqlite3_free(aIdx);
-  historyFree(&h);
   sourceFree(&src);
   return rc;
 }
 
 /* --------------------------------------------------------------- rollback */
 
-static int rollbackOne(Call *c, i64 v, const char *zName){
-  char *zUp = 0, *zDown = 0, *zShow = 0, *zMsg = 0;
+/* zDown: the stored down script of version v, or NULL when it has none. */
+static int rollbackOne(Call *c, i64 v, const char *zName, const char *zDown){
+  char *zShow = 0, *zMsg = 0;
   Sections sec;
   Script down;
   struct timespec t0;
-  int line = 0, rc;
+  int line = 0, rc = SQLITE_OK;
   double ms = 0;
 
   failAt(c, v, zName);
   zShow = sqlite3_mprintf("%lld_%s (down)", v, zName);
   if( zShow==0 ) return SQLITE_NOMEM;
-  rc = historyScripts(c->db, v, &zUp, &zDown, &c->zErr);
-  if( rc==SQLITE_OK && zDown==0 ){
+  if( zDown==0 ){
     c->zErr = sqlite3_mprintf("%lld_%s has no down script; it cannot be rolled "
                               "back", v, zName);
     rc = SQLITE_ERROR;
@@ -529,26 +555,32 @@ static int rollbackOne(Call *c, i64 v, const char *zName){
   }
   sqlite3_free(zMsg);
   sqlite3_free(zShow);
-  sqlite3_free(zUp);
-  sqlite3_free(zDown);
   return rc;
 }
 
-/* The newest applied migration above the floor, or *pAny = 0 if none. */
-static int newest(Call *c, i64 *pV, char **pzName, int *pAny){
+/*
+** The newest applied migration above the floor and its stored down script
+** (NULL when it has none), or *pAny = 0 if none.  One statement per
+** migration rolled back; the up text is never read.
+*/
+static int newest(Call *c, i64 *pV, char **pzName, char **pzDown, int *pAny){
   sqlite3_stmt *p = 0;
   int rc;
   *pAny = 0;
-  *pzName = 0;
-  rc = sqlite3_prepare_v2(c->db, "SELECT version, name FROM main.migrate_history"
-                          " WHERE version>?1 ORDER BY version DESC LIMIT 1",
-                          -1, &p, 0);
+  *pzName = *pzDown = 0;
+  rc = sqlite3_prepare_v2(c->db, "SELECT version, name, down FROM "
+                          "main.migrate_history WHERE version>?1"
+                          " ORDER BY version DESC LIMIT 1", -1, &p, 0);
   if( rc==SQLITE_OK ) sqlite3_bind_int64(p, 1, c->floor);
   if( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
     *pAny = 1;
     *pV = sqlite3_column_int64(p, 0);
     *pzName = sqlite3_mprintf("%s", sqlite3_column_text(p, 1));
     if( *pzName==0 ) rc = SQLITE_NOMEM;
+    if( sqlite3_column_type(p, 2)!=SQLITE_NULL ){
+      *pzDown = sqlite3_mprintf("%s", sqlite3_column_text(p, 2));
+      if( *pzDown==0 ) rc = SQLITE_NOMEM;
+    }
   }
   { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
   if( rc && rc!=SQLITE_NOMEM ) c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
@@ -594,13 +626,14 @@ static int rollbackAll(Call *c, i64 n){
   if( rc==SQLITE_OK ) rc = allReversible(c, n);
   for(i=0; rc==SQLITE_OK && i<n; i++){
     i64 v = 0;
-    char *zName = 0;
+    char *zName = 0, *zDown = 0;
     int any = 0;
     /* The newest row each time, read under the lock: with atomic off
     ** another process may have moved the history between two commits. */
-    rc = newest(c, &v, &zName, &any);
-    if( rc==SQLITE_OK && any ) rc = rollbackOne(c, v, zName);
+    rc = newest(c, &v, &zName, &zDown, &any);
+    if( rc==SQLITE_OK && any ) rc = rollbackOne(c, v, zName, zDown);
     sqlite3_free(zName);
+    sqlite3_free(zDown);
     if( !any ) break;
     if( rc==SQLITE_OK && !c->atomic && i+1<n ) rc = recommit(c);
   }

@@ -45,7 +45,7 @@ SQLITE_EXTENSION_INIT3
 
 typedef struct CheckRow {
   i64 version;
-  const char *zName;   /* the migration's, owned by the source or history */
+  char *zName;         /* a copy of the migration's name */
   const char *zCheck;
   int ok;
   char *zDetail;
@@ -71,7 +71,12 @@ static int addRow(Checker *k, const char *zCheck, int ok, char *zDetail){
   }
   r = &k->a[k->n];
   r->version = k->version;
-  r->zName = k->zName;
+  /* A copy: a history row's name lives only until the next row is read. */
+  r->zName = k->zName ? sqlite3_mprintf("%s", k->zName) : 0;
+  if( k->zName && r->zName==0 ){
+    sqlite3_free(zDetail);
+    return SQLITE_NOMEM;
+  }
   r->zCheck = zCheck;
   r->ok = ok;
   r->zDetail = zDetail;
@@ -91,34 +96,54 @@ static int lintFound(void *pArg, const char *zCheck, char *zDetail){
 
 /* ------------------------------------------------ against the history */
 
-/* What migrate_apply would refuse about the applied migrations. */
-static int checkApplied(Checker *k, Source *pSrc, History *pH){
-  int i, rc = SQLITE_OK;
-  for(i=0; rc==SQLITE_OK && i<pH->n; i++){
-    Applied *a = &pH->a[i];
-    Migration *m = sourceFind(pSrc, a->version);
-    Loaded ld;
-    char *zErr = 0;
-    k->version = a->version;
-    k->zName = a->name;
-    if( m==0 ){
-      rc = addFailure(k, "missing", sqlite3_mprintf("applied, but has no file "
+/* What migrate_apply would refuse about one applied migration (m: its
+** file, NULL when there is none). */
+static int checkApplied(Checker *k, Source *pSrc, const Applied *a, Migration *m){
+  Loaded ld;
+  char *zErr = 0;
+  int rc;
+  k->version = a->version;
+  k->zName = a->name;
+  if( m==0 ){
+    return addFailure(k, "missing", sqlite3_mprintf("applied, but has no file "
                       "in '%s': the database is ahead of the code", pSrc->dir));
-      continue;
-    }
-    rc = migrationLoad(m, &ld, &zErr);
-    if( rc==SQLITE_NOMEM ) break;
-    if( rc ){
-      rc = addFailure(k, "file", zErr);
-      continue;
-    }
-    if( strcmp(ld.checksum, a->checksum)!=0 ){
-      rc = addFailure(k, "changed", sqlite3_mprintf("%s: applied migration has "
-                      "changed since it was applied (checksum %.12s..., applied "
-                      "%.12s...)", m->file, ld.checksum, a->checksum));
-    }
-    loadedFree(&ld);
   }
+  rc = migrationLoad(m, &ld, &zErr);
+  if( rc==SQLITE_NOMEM ) return rc;
+  if( rc ) return addFailure(k, "file", zErr);
+  if( strcmp(ld.checksum, a->checksum)!=0 ){
+    rc = addFailure(k, "changed", sqlite3_mprintf("%s: applied migration has "
+                    "changed since it was applied (checksum %.12s..., applied "
+                    "%.12s...)", m->file, ld.checksum, a->checksum));
+  }
+  loadedFree(&ld);
+  return rc;
+}
+
+/*
+** The history merged with the folder, both in version order, a row at a
+** time: each applied migration is checked, and the indexes of the pending
+** ones go to aPending (room for every file).  *pNewest: the newest applied
+** version, -1 when none is.
+*/
+static int checkHistory(Checker *k, Source *pSrc, int *aPending, int *pnPending,
+                        i64 *pNewest, char **pzErr){
+  HistoryCursor hc;
+  int j = 0, n = 0;
+  int rc = historyOpen(k->db, &hc, pzErr);
+  *pNewest = -1;
+  while( rc==SQLITE_OK && !hc.eof ){
+    const Applied *a = &hc.a;
+    Migration *m = 0;
+    while( j<pSrc->n && pSrc->a[j].version<a->version ) aPending[n++] = j++;
+    if( j<pSrc->n && pSrc->a[j].version==a->version ) m = &pSrc->a[j++];
+    *pNewest = a->version;
+    rc = checkApplied(k, pSrc, a, m);
+    if( rc==SQLITE_OK ) rc = historyNext(&hc, pzErr);
+  }
+  historyClose(&hc);
+  while( j<pSrc->n ) aPending[n++] = j++;
+  *pnPending = n;
   return rc;
 }
 
@@ -313,9 +338,9 @@ static int checkFill(sqlite3 *db, sqlite3_value *pArg, RowSet *pOut, char **pzEr
   const char *zDir = pArg ? (const char*)sqlite3_value_text(pArg) : 0;
   Checker k;
   Source src;
-  History h;
-  int i, rc, haveSrc = 0;
-  i64 newest;
+  int i, rc, haveSrc = 0, nPending = 0;
+  int *aPending = 0;
+  i64 newest = -1;
   if( pArg==0 ){
     *pzErr = sqlite3_mprintf("the directory argument is missing: "
                              "SELECT * FROM migrate_check('dir')");
@@ -326,11 +351,13 @@ static int checkFill(sqlite3 *db, sqlite3_value *pArg, RowSet *pOut, char **pzEr
     return SQLITE_ERROR;
   }
   memset(&k, 0, sizeof(k));
-  memset(&h, 0, sizeof(h));
   k.db = db;
   rc = sourceOpen(db, zDir, &src, pzErr);
   haveSrc = rc==SQLITE_OK;
-  if( rc==SQLITE_OK ) rc = historyLoad(db, &h, pzErr);
+  if( rc==SQLITE_OK ){
+    aPending = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)(src.n+1));
+    if( aPending==0 ) rc = SQLITE_NOMEM;
+  }
   if( rc==SQLITE_OK ) rc = scratchOpen(db, &k.s, pzErr);
   if( rc==SQLITE_OK ){
     /* The copy checks foreign keys the way migrate_apply would on this
@@ -338,20 +365,21 @@ static int checkFill(sqlite3 *db, sqlite3_value *pArg, RowSet *pOut, char **pzEr
     if( pragmaValue(db, "PRAGMA foreign_keys", 0, 0) ){
       sqlite3_exec(k.s, "PRAGMA foreign_keys=ON", 0, 0, 0);
     }
-    rc = checkApplied(&k, &src, &h);
+    rc = checkHistory(&k, &src, aPending, &nPending, &newest, pzErr);
   }
-  newest = h.n ? h.a[h.n-1].version : -1;
-  for(i=0; rc==SQLITE_OK && haveSrc && i<src.n; i++){
-    if( historyFind(&h, src.a[i].version) ) continue;
-    rc = checkPending(&k, &src.a[i], newest);
+  for(i=0; rc==SQLITE_OK && i<nPending; i++){
+    rc = checkPending(&k, &src.a[aPending[i]], newest);
   }
   if( rc==SQLITE_ABORT ) rc = SQLITE_OK;   /* the reason is in a row */
   if( rc==SQLITE_OK ) rc = emitRows(&k, pOut);
-  for(i=0; i<k.n; i++) sqlite3_free(k.a[i].zDetail);
+  for(i=0; i<k.n; i++){
+    sqlite3_free(k.a[i].zName);
+    sqlite3_free(k.a[i].zDetail);
+  }
   sqlite3_free(k.a);
   sqlite3_free(k.zStopped);
   sqlite3_close(k.s);
-  historyFree(&h);
+  sqlite3_free(aPending);
   if( haveSrc ) sourceFree(&src);
   return rc;
 }

@@ -61,10 +61,13 @@ static int replayOne(sqlite3 *db, sqlite3 *s, const Applied *a, char **pzErr){
 
 /* The schema the history makes: every stored up script, oldest first. */
 static int replayHistory(sqlite3 *db, sqlite3 *s, char **pzErr){
-  History h;
-  int i, rc = historyLoad(db, &h, pzErr);
-  for(i=0; rc==SQLITE_OK && i<h.n; i++) rc = replayOne(db, s, &h.a[i], pzErr);
-  historyFree(&h);
+  HistoryCursor hc;
+  int rc = historyOpen(db, &hc, pzErr);
+  while( rc==SQLITE_OK && !hc.eof ){
+    rc = replayOne(db, s, &hc.a, pzErr);
+    if( rc==SQLITE_OK ) rc = historyNext(&hc, pzErr);
+  }
+  historyClose(&hc);
   return rc;
 }
 

@@ -161,77 +161,66 @@ static char *columnDup(sqlite3_stmt *p, int i, int *pNomem){
   return zCopy;
 }
 
-/* Versions, names, checksums and times, in version order; no scripts. */
-int historyLoad(sqlite3 *db, History *pH, char **pzErr){
-  sqlite3_stmt *p = 0;
-  int rc, nAlloc = 0, nomem = 0, exists = 0;
-  memset(pH, 0, sizeof(*pH));
+/*
+** Versions, names, checksums and times, in version order; no scripts.  A
+** database without a history table has an empty history.  The table is
+** checked first (historyCheck), so a row edited into nonsense is an error
+** before the first row is read, not after some.
+*/
+int historyOpen(sqlite3 *db, HistoryCursor *pC, char **pzErr){
+  int rc, exists = 0;
+  memset(pC, 0, sizeof(*pC));
+  pC->eof = 1;
   rc = historyTableExists(db, &exists, pzErr);
   if( rc || !exists ) return rc;
   rc = historyCheck(db, pzErr);
   if( rc ) return rc;
   rc = sqlite3_prepare_v2(db, "SELECT version, name, checksum, applied_at, "
                           "duration_ms, down IS NOT NULL FROM main.migrate_history"
-                          " ORDER BY version", -1, &p, 0);
+                          " ORDER BY version", -1, &pC->pStmt, 0);
   if( rc ){ *pzErr = dbErr(db); return rc; }
-  while( (rc = sqlite3_step(p))==SQLITE_ROW ){
-    Applied *a;
-    if( arrayReserve((void**)&pH->a, &nAlloc, pH->n, sizeof(Applied)) ){
-      nomem = 1;
-      break;
-    }
-    a = &pH->a[pH->n++];
-    memset(a, 0, sizeof(*a));
-    a->version = sqlite3_column_int64(p, 0);
-    a->name = columnDup(p, 1, &nomem);
-    a->checksum = columnDup(p, 2, &nomem);
-    a->appliedAt = columnDup(p, 3, &nomem);
-    a->hasDuration = sqlite3_column_type(p, 4)!=SQLITE_NULL;
-    a->durationMs = sqlite3_column_double(p, 4);
-    a->hasDown = sqlite3_column_int(p, 5);
-    if( nomem ) break;
-    if( a->name==0 || a->checksum==0 ){
-      *pzErr = sqlite3_mprintf("migrate_history row %lld has a NULL name or "
-                               "checksum; it has been edited by hand", a->version);
-      sqlite3_finalize(p);
-      historyFree(pH);
-      return SQLITE_ERROR;
-    }
+  pC->eof = 0;
+  rc = historyNext(pC, pzErr);
+  if( rc ) historyClose(pC);
+  return rc;
+}
+
+/* Step to the next row, or to the end. */
+int historyNext(HistoryCursor *pC, char **pzErr){
+  sqlite3_stmt *p = pC->pStmt;
+  Applied *a = &pC->a;
+  int rc;
+  memset(a, 0, sizeof(*a));
+  if( pC->eof ) return SQLITE_OK;
+  rc = sqlite3_step(p);
+  if( rc==SQLITE_DONE ){
+    pC->eof = 1;
+    return SQLITE_OK;
   }
-  if( nomem ){
-    sqlite3_finalize(p);
-    historyFree(pH);
-    return SQLITE_NOMEM;
-  }
-  if( rc!=SQLITE_DONE ){
-    *pzErr = dbErr(db);
-    sqlite3_finalize(p);
-    historyFree(pH);
+  if( rc!=SQLITE_ROW ){
+    pC->eof = 1;
+    if( rc!=SQLITE_NOMEM ) *pzErr = dbErr(sqlite3_db_handle(p));
     return rc;
   }
-  sqlite3_finalize(p);
+  a->version = sqlite3_column_int64(p, 0);
+  a->name = (const char*)sqlite3_column_text(p, 1);
+  a->checksum = (const char*)sqlite3_column_text(p, 2);
+  a->appliedAt = (const char*)sqlite3_column_text(p, 3);
+  a->hasDuration = sqlite3_column_type(p, 4)!=SQLITE_NULL;
+  a->durationMs = sqlite3_column_double(p, 4);
+  a->hasDown = sqlite3_column_int(p, 5);
+  if( a->name==0 || a->checksum==0 ){
+    /* historyCheck refused NULLs: only memory can be short here. */
+    pC->eof = 1;
+    return SQLITE_NOMEM;
+  }
   return SQLITE_OK;
 }
 
-void historyFree(History *pH){
-  int i;
-  for(i=0; i<pH->n; i++){
-    sqlite3_free(pH->a[i].name);
-    sqlite3_free(pH->a[i].checksum);
-    sqlite3_free(pH->a[i].appliedAt);
-  }
-  sqlite3_free(pH->a);
-  memset(pH, 0, sizeof(*pH));
-}
-
-Applied *historyFind(History *pH, i64 v){
-  int lo = 0, hi = pH->n-1;
-  while( lo<=hi ){
-    int mid = (lo+hi)/2;
-    if( pH->a[mid].version==v ) return &pH->a[mid];
-    if( pH->a[mid].version<v ) lo = mid+1; else hi = mid-1;
-  }
-  return 0;
+void historyClose(HistoryCursor *pC){
+  sqlite3_finalize(pC->pStmt);
+  memset(pC, 0, sizeof(*pC));
+  pC->eof = 1;
 }
 
 /* The stored up and down scripts of one applied migration. */

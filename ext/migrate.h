@@ -169,21 +169,25 @@ char *loadedStoredDown(const Loaded *);       /* NULL when none */
 /* ---- history.c: migrate_history and migrate_log -------------------------- */
 typedef struct Applied {
   i64 version;
-  char *name, *checksum, *appliedAt;   /* scripts: historyScripts() */
+  const char *name, *checksum, *appliedAt;  /* scripts: historyScripts() */
   double durationMs;
   int hasDuration;
   int hasDown;       /* a down script is stored: it can be rolled back */
 } Applied;
-typedef struct History {
-  Applied *a;
-  int n;
-} History;
+/* The history read one row at a time, in version order, so memory does not
+** grow with the number of applied migrations.  The row's strings live until
+** the next historyNext() or historyClose(). */
+typedef struct HistoryCursor {
+  sqlite3_stmt *pStmt;  /* NULL when there is no history table */
+  int eof;
+  Applied a;            /* the current row, unless eof */
+} HistoryCursor;
 int historyExists(sqlite3 *);
 int historyTableExists(sqlite3 *, int *pExists, char **pzErr);
 int historyEnsure(sqlite3 *, char **pzErr);
-int historyLoad(sqlite3 *, History *, char **pzErr);
-void historyFree(History *);
-Applied *historyFind(History *, i64 version);
+int historyOpen(sqlite3 *, HistoryCursor *, char **pzErr);  /* on row one */
+int historyNext(HistoryCursor *, char **pzErr);
+void historyClose(HistoryCursor *);
 int historyScripts(sqlite3 *, i64 version, char **pzUp, char **pzDown,
                    char **pzErr);
 int historyInsert(sqlite3 *, i64 version, const char *zName, const char *zSum,

@@ -33,25 +33,44 @@ SQLITE_EXTENSION_INIT3
 #define COL_UP          9
 #define COL_DOWN        10
 
+/* What a row needs of one file: its checksum (binary) and whether it has a
+** down script.  33 bytes a file, so every file is read and checked before
+** the first row, and a folder that cannot be read is an error, not rows and
+** then an error. */
+typedef struct FileSum {
+  unsigned char sum[32];
+  unsigned char hasDown;
+} FileSum;
+
+/* The row the cursor is on: a history row, a file, or both. */
 typedef struct StatusRow {
   i64 version;
   const char *status;
-  Applied *a;          /* history row, or NULL when pending */
+  const Applied *a;    /* history row, or NULL when pending */
   Migration *m;        /* file, or NULL when missing / no folder given */
   char checksum[65];   /* the file's, when there is a file */
   int fileHasDown;
 } StatusRow;
 
+/*
+** The history and the folder are both in version order: the cursor merges
+** them a row at a time, so a status query holds one file (while it is
+** hashed), one history row and 33 bytes a file, whatever the number of
+** migrations.
+*/
 typedef struct StatusCursor {
   sqlite3_vtab_cursor base;
   sqlite3 *db;
-  History h;
+  HistoryCursor hc;
   Source src;
   int hasSrc;
-  StatusRow *aRow;
-  int nRow, iRow;
+  FileSum *aSum;       /* one per file of src */
+  int j;               /* next file of src */
+  int eof;
+  StatusRow r;         /* the current row */
+  i64 iRow;            /* its rowid */
   char *zUp, *zDown;   /* scripts of the current row, fetched when asked */
-  int scriptsRow;      /* row zUp/zDown belong to, or -1 */
+  int scriptsFetched;  /* zUp/zDown belong to the current row */
 } StatusCursor;
 
 typedef struct StatusVtab {
@@ -86,22 +105,29 @@ static int statusOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
   if( c==0 ) return SQLITE_NOMEM;
   memset(c, 0, sizeof(*c));
   c->db = ((StatusVtab*)pVtab)->db;
-  c->scriptsRow = -1;
+  c->eof = 1;
   *ppCur = &c->base;
   return SQLITE_OK;
 }
 
-static void cursorReset(StatusCursor *c){
-  historyFree(&c->h);
-  if( c->hasSrc ) sourceFree(&c->src);
-  c->hasSrc = 0;
-  sqlite3_free(c->aRow);
-  c->aRow = 0;
-  c->nRow = c->iRow = 0;
+static void scriptsFree(StatusCursor *c){
   sqlite3_free(c->zUp);
   sqlite3_free(c->zDown);
   c->zUp = c->zDown = 0;
-  c->scriptsRow = -1;
+  c->scriptsFetched = 0;
+}
+
+static void cursorReset(StatusCursor *c){
+  historyClose(&c->hc);
+  if( c->hasSrc ) sourceFree(&c->src);
+  c->hasSrc = 0;
+  sqlite3_free(c->aSum);
+  c->aSum = 0;
+  c->j = 0;
+  c->eof = 1;
+  c->iRow = 0;
+  memset(&c->r, 0, sizeof(c->r));
+  scriptsFree(c);
 }
 
 static int statusClose(sqlite3_vtab_cursor *pCur){
@@ -111,61 +137,87 @@ static int statusClose(sqlite3_vtab_cursor *pCur){
   return SQLITE_OK;
 }
 
-/* Read and hash one file; what a row shows of it. */
-static int rowFromFile(StatusRow *r, Migration *m, char **pzErr){
-  Loaded ld;
-  Script s;
-  int rc = migrationLoad(m, &ld, pzErr);
-  if( rc ) return rc;
-  r->m = m;
-  memcpy(r->checksum, ld.checksum, sizeof(r->checksum));
-  r->fileHasDown = loadedDown(&ld, &s);
-  loadedFree(&ld);
+static int hexValue(char c){
+  return c<='9' ? c-'0' : c-'a'+10;
+}
+
+/* Read and hash every file of the folder, once, before the first row. */
+static int sumFiles(StatusCursor *c, char **pzErr){
+  int i, k;
+  c->aSum = sqlite3_malloc64(sizeof(FileSum)*(sqlite3_uint64)(c->src.n+1));
+  if( c->aSum==0 ) return SQLITE_NOMEM;
+  for(i=0; i<c->src.n; i++){
+    Loaded ld;
+    Script s;
+    int rc = migrationLoad(&c->src.a[i], &ld, pzErr);
+    if( rc ) return rc;
+    for(k=0; k<32; k++){
+      c->aSum[i].sum[k] = (unsigned char)(hexValue(ld.checksum[2*k])<<4
+                                          | hexValue(ld.checksum[2*k+1]));
+    }
+    c->aSum[i].hasDown = (unsigned char)loadedDown(&ld, &s);
+    loadedFree(&ld);
+  }
   return SQLITE_OK;
 }
 
-/* Merge the history and the folder, both in version order. */
-static int buildRows(StatusCursor *c, char **pzErr){
-  int i = 0, j = 0, rc = SQLITE_OK;
-  int nMax = c->h.n + c->src.n;
-  c->aRow = sqlite3_malloc64(sizeof(StatusRow)*(sqlite3_uint64)(nMax+1));
-  if( c->aRow==0 ) return SQLITE_NOMEM;
-  while( rc==SQLITE_OK && (i<c->h.n || j<c->src.n) ){
-    StatusRow *r = &c->aRow[c->nRow++];
-    Applied *a = i<c->h.n ? &c->h.a[i] : 0;
-    Migration *m = j<c->src.n ? &c->src.a[j] : 0;
-    memset(r, 0, sizeof(*r));
-    if( a && (m==0 || a->version<m->version) ){
-      r->version = a->version;
-      r->a = a;
-      r->status = c->hasSrc ? "missing" : "applied";
-      i++;
-    }else if( a==0 || m->version<a->version ){
-      r->version = m->version;
-      r->status = "pending";
-      rc = rowFromFile(r, m, pzErr);
-      j++;
-    }else{
-      r->version = a->version;
-      r->a = a;
-      rc = rowFromFile(r, m, pzErr);
-      r->status = strcmp(r->checksum, a->checksum)==0 ? "applied" : "changed";
-      i++;
-      j++;
-    }
+/* What a row shows of file j. */
+static void rowFromFile(StatusCursor *c, StatusRow *r, int j){
+  static const char hex[] = "0123456789abcdef";
+  const FileSum *f = &c->aSum[j];
+  int k;
+  r->m = &c->src.a[j];
+  for(k=0; k<32; k++){
+    r->checksum[2*k] = hex[f->sum[k]>>4];
+    r->checksum[2*k+1] = hex[f->sum[k]&0x0f];
   }
-  return rc;
+  r->checksum[64] = 0;
+  r->fileHasDown = f->hasDown;
+}
+
+/* Make the current row from the heads of the history and the folder. */
+static void currentRow(StatusCursor *c){
+  StatusRow *r = &c->r;
+  const Applied *a = c->hc.eof ? 0 : &c->hc.a;
+  Migration *m = c->j<c->src.n ? &c->src.a[c->j] : 0;
+  memset(r, 0, sizeof(*r));
+  scriptsFree(c);
+  c->eof = a==0 && m==0;
+  if( c->eof ) return;
+  c->iRow++;
+  if( a && (m==0 || a->version<m->version) ){
+    r->version = a->version;
+    r->a = a;
+    r->status = c->hasSrc ? "missing" : "applied";
+  }else if( a==0 || m->version<a->version ){
+    r->version = m->version;
+    r->status = "pending";
+    rowFromFile(c, r, c->j);
+  }else{
+    r->version = a->version;
+    r->a = a;
+    rowFromFile(c, r, c->j);
+    r->status = strcmp(r->checksum, a->checksum)==0 ? "applied" : "changed";
+  }
+}
+
+static void setVtabError(sqlite3_vtab_cursor *pCur, char *zErr){
+  if( zErr ){
+    sqlite3_vtab *pVtab = pCur->pVtab;
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = sqlite3_mprintf("migrations: %s", zErr);
+    sqlite3_free(zErr);
+  }
 }
 
 static int statusFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
                         int argc, sqlite3_value **argv){
   StatusCursor *c = (StatusCursor*)pCur;
-  sqlite3_vtab *pVtab = pCur->pVtab;
   char *zErr = 0;
   int rc;
   (void)idxStr; (void)argc;
   cursorReset(c);
-  rc = historyLoad(c->db, &c->h, &zErr);
+  rc = historyOpen(c->db, &c->hc, &zErr);
   if( rc==SQLITE_OK && idxNum==1 ){
     const char *zDir = (const char*)sqlite3_value_text(argv[0]);
     if( zDir==0 || zDir[0]==0 ){
@@ -174,35 +226,38 @@ static int statusFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxSt
     }else{
       rc = sourceOpen(c->db, zDir, &c->src, &zErr);
       c->hasSrc = rc==SQLITE_OK;
+      if( rc==SQLITE_OK ) rc = sumFiles(c, &zErr);
     }
   }
-  if( rc==SQLITE_OK ) rc = buildRows(c, &zErr);
-  if( rc && zErr ){
-    sqlite3_free(pVtab->zErrMsg);
-    pVtab->zErrMsg = sqlite3_mprintf("migrations: %s", zErr);
-  }
-  sqlite3_free(zErr);
+  if( rc==SQLITE_OK ) currentRow(c);
+  if( rc ) c->eof = 1;
+  setVtabError(pCur, zErr);
   return rc;
 }
 
+/* Step past what the current row used: its history row, its file, or both. */
 static int statusNext(sqlite3_vtab_cursor *pCur){
-  ((StatusCursor*)pCur)->iRow++;
-  return SQLITE_OK;
+  StatusCursor *c = (StatusCursor*)pCur;
+  char *zErr = 0;
+  int rc = SQLITE_OK;
+  if( c->r.m ) c->j++;
+  if( c->r.a ) rc = historyNext(&c->hc, &zErr);
+  if( rc==SQLITE_OK ) currentRow(c);
+  if( rc ) c->eof = 1;
+  setVtabError(pCur, zErr);
+  return rc;
 }
 
 static int statusEof(sqlite3_vtab_cursor *pCur){
-  StatusCursor *c = (StatusCursor*)pCur;
-  return c->iRow>=c->nRow;
+  return ((StatusCursor*)pCur)->eof;
 }
 
 /* up/down: the stored scripts when applied, else the file's; read lazily so
 ** a plain status query never keeps every script in memory. */
 static int fetchScripts(StatusCursor *c, StatusRow *r, char **pzErr){
   int rc = SQLITE_OK;
-  if( c->scriptsRow==c->iRow ) return SQLITE_OK;
-  sqlite3_free(c->zUp);
-  sqlite3_free(c->zDown);
-  c->zUp = c->zDown = 0;
+  if( c->scriptsFetched ) return SQLITE_OK;
+  scriptsFree(c);
   if( r->a ){
     rc = historyScripts(c->db, r->version, &c->zUp, &c->zDown, pzErr);
   }else if( r->m ){
@@ -216,13 +271,13 @@ static int fetchScripts(StatusCursor *c, StatusRow *r, char **pzErr){
       loadedFree(&ld);
     }
   }
-  if( rc==SQLITE_OK ) c->scriptsRow = c->iRow;
+  if( rc==SQLITE_OK ) c->scriptsFetched = 1;
   return rc;
 }
 
 static int statusColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i){
   StatusCursor *c = (StatusCursor*)pCur;
-  StatusRow *r = &c->aRow[c->iRow];
+  StatusRow *r = &c->r;
   switch( i ){
     case COL_VERSION:
       sqlite3_result_int64(ctx, r->version);
@@ -270,7 +325,7 @@ static int statusColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i){
 }
 
 static int statusRowid(sqlite3_vtab_cursor *pCur, sqlite3_int64 *pRowid){
-  *pRowid = ((StatusCursor*)pCur)->iRow + 1;
+  *pRowid = ((StatusCursor*)pCur)->iRow;
   return SQLITE_OK;
 }
 
