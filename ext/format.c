@@ -41,7 +41,10 @@ static int nextLine(const char *z, size_t n, Line *pLine){
   size_t i = pLine->next;
   if( i>=n ) return 0;
   pLine->start = i;
-  while( i<n && z[i]!='\n' ) i++;
+  {
+    const char *zEol = memchr(z+i, '\n', n-i);
+    i = zEol ? (size_t)(zEol-z) : n;
+  }
   pLine->end = i;
   pLine->next = i<n ? i+1 : n;
   pLine->no++;
@@ -153,8 +156,8 @@ static size_t firstSql(const char *z, size_t a, size_t b){
 
 static int lineOf(const char *z, size_t off){
   int n = 1;
-  size_t i;
-  for(i=0; i<off; i++) if( z[i]=='\n' ) n++;
+  const char *p = z, *zEnd = z+off;
+  while( (p = memchr(p, '\n', (size_t)(zEnd-p)))!=0 ){ n++; p++; }
   return n;
 }
 
@@ -330,5 +333,5 @@ char *formatStored(const char *z, const Section *pSec, int isDown){
     return sqlite3_mprintf("-- migrate:%s\n%.*s", isDown ? "down" : "up",
                            (int)pSec->len, z+pSec->off);
   }
-  return sqlite3_mprintf("%.*s", (int)(pSec->off + pSec->len - from), z+from);
+  return textDup(z+from, pSec->off + pSec->len - from);
 }

@@ -77,10 +77,15 @@ i64 pragmaValue(sqlite3 *, const char *zSql, char *zText, int nText);
 int pragmaRead(sqlite3 *, const char *zSql, i64 *pV);   /* errors too */
 int runningStatements(sqlite3 *, int *pIndirect);
 int arrayReserve(void **pa, int *pnAlloc, int n, size_t szElem);
+char *textDup(const char *z, size_t n);    /* z[0..n) + NUL; sqlite3_free */
 int openCommittedState(sqlite3 *, sqlite3 **ppOut);
 int refuseIndirect(sqlite3_context *, const char *zFunc);
 size_t utf8Invalid(const char *z, size_t n);  /* offset of the first bad byte, or n */
 const char *sqlSkipQuoted(const char *z);  /* past the quoted token at z */
+/* Strings that never move until poolFree (zero-initialise the StrPool). */
+typedef struct StrPool { struct PoolChunk *pHead; } StrPool;
+char *poolAdd(StrPool *, const char *z, size_t n, const char *zTail);
+void poolFree(StrPool *);
 
 /* ---- sha256.c ----------------------------------------------------------- */
 void sha256Hex(const void *, size_t, char zOut[65]);
@@ -109,23 +114,24 @@ int formatSplit(const char *z, size_t n, int how, Sections *, int *pErrLine,
 char *formatStored(const char *z, const Section *, int isDown); /* history text */
 
 /* ---- source.c: a directory -> migrations in version order --------------- */
+/* The strings of a Migration live in its Source's pool. */
 typedef struct Migration {
   i64 version;
-  char *name;      /* "add_users" */
-  char *file;      /* up file relative to dir: "003_add_users.sql" */
-  char *upPath;    /* dir + file */
-  char *downFile;  /* separate down file (pair, folder, Flyway U), or NULL */
-  char *downPath;
-  int how;         /* FMT_MARKED or FMT_WHOLE_UP */
-  char *rowUp;     /* from a query's row (rowsource.c): the texts themselves */
+  const char *name;      /* "add_users" */
+  const char *file;      /* up file relative to dir: "003_add_users.sql" */
+  const char *downFile;  /* separate down file (pair, folder, Flyway U), or NULL */
+  const char *dir;       /* the Source's dir: files are read from dir/file */
+  int how;               /* FMT_MARKED or FMT_WHOLE_UP */
+  const char *rowUp;     /* from a query's row (rowsource.c): the texts themselves */
   size_t nRowUp;
-  char *rowDown;
+  const char *rowDown;
   size_t nRowDown;
 } Migration;
 typedef struct Source {
   char *dir;
   Migration *a;
   int n;
+  StrPool pool;          /* every string of every migration */
 } Source;
 int sourceScan(const char *zDir, Source *, char **pzErr);
 /* A folder, or a query whose rows are migrations (rowsource.c). */

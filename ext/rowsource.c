@@ -48,22 +48,26 @@ static int cmpMigration(const void *a, const void *b){
   return 0;
 }
 
-/* Copy a text column into a NUL-terminated buffer of our own. */
-static char *columnCopy(sqlite3_stmt *p, int i, size_t *pn){
-  const unsigned char *z = sqlite3_column_text(p, i);
-  int n = sqlite3_column_bytes(p, i);
-  char *zOut = sqlite3_malloc64((sqlite3_uint64)n + 1);
-  if( zOut ){
-    if( n ) memcpy(zOut, z, (size_t)n);
-    zOut[n] = 0;
-    *pn = (size_t)n;
-  }
+/* Copy a text column into the pool, NUL-terminated. */
+static const char *columnCopy(StrPool *pPool, sqlite3_stmt *p, int i, size_t *pn){
+  const char *z = (const char*)sqlite3_column_text(p, i);
+  size_t n = (size_t)sqlite3_column_bytes(p, i);
+  *pn = n;
+  return poolAdd(pPool, z ? z : "", z ? n : 0, "");
+}
+
+/* "<version>_<name><zTail>" in the pool: how errors name a row. */
+static const char *rowLabel(StrPool *pPool, i64 v, const char *zName,
+                            const char *zTail){
+  char *z = sqlite3_mprintf("%lld_%s", v, zName);
+  const char *zOut = z ? poolAdd(pPool, z, strlen(z), zTail) : 0;
+  sqlite3_free(z);
   return zOut;
 }
 
 /* One row -> one migration, or an error naming the row. */
-static int rowToMigration(sqlite3_stmt *p, int nCol, i64 iRow, Migration *m,
-                          char **pzErr){
+static int rowToMigration(StrPool *pPool, sqlite3_stmt *p, int nCol, i64 iRow,
+                          Migration *m, char **pzErr){
   const char *zName = (const char*)sqlite3_column_text(p, 1);
   int hasDown = nCol>3 && sqlite3_column_type(p, 3)!=SQLITE_NULL;
   if( sqlite3_column_type(p, 0)!=SQLITE_INTEGER || sqlite3_column_int64(p, 0)<0 ){
@@ -83,14 +87,14 @@ static int rowToMigration(sqlite3_stmt *p, int nCol, i64 iRow, Migration *m,
                              iRow, m->version);
     return SQLITE_ERROR;
   }
-  m->name = sqlite3_mprintf("%s", zName);
-  m->file = sqlite3_mprintf("%lld_%s", m->version, zName);
-  m->rowUp = columnCopy(p, 2, &m->nRowUp);
+  m->name = poolAdd(pPool, zName, strlen(zName), "");
+  m->file = rowLabel(pPool, m->version, zName, "");
+  m->rowUp = columnCopy(pPool, p, 2, &m->nRowUp);
   if( m->name==0 || m->file==0 || m->rowUp==0 ) return SQLITE_NOMEM;
   m->how = hasDown ? FMT_WHOLE_UP : FMT_MARKED;
   if( hasDown ){
-    m->downFile = sqlite3_mprintf("%lld_%s (down)", m->version, zName);
-    m->rowDown = columnCopy(p, 3, &m->nRowDown);
+    m->downFile = rowLabel(pPool, m->version, zName, " (down)");
+    m->rowDown = columnCopy(pPool, p, 3, &m->nRowDown);
     if( m->downFile==0 || m->rowDown==0 ) return SQLITE_NOMEM;
   }
   return SQLITE_OK;
@@ -128,7 +132,7 @@ int sourceQuery(sqlite3 *db, const char *zSql, Source *pSrc, char **pzErr){
     if( rc ) break;
     m = &pSrc->a[pSrc->n++];
     memset(m, 0, sizeof(*m));
-    rc = rowToMigration(p, nCol, iRow, m, pzErr);
+    rc = rowToMigration(&pSrc->pool, p, nCol, iRow, m, pzErr);
   }
   if( rc==SQLITE_OK ){
     rc = sqlite3_finalize(p);

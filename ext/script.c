@@ -284,7 +284,7 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
               char **pzErr){
   /* A NUL-terminated copy: with a byte count, prepare would copy the whole
   ** remaining text for every statement. */
-  char *zSql = sqlite3_mprintf("%.*s", (int)pScr->n, pScr->z);
+  char *zSql = textDup(pScr->z, pScr->n);
   const char *zTail;
   const char *zLineAt;     /* line is the file line of this position */
   int line = pScr->line;

@@ -23,24 +23,22 @@ SQLITE_EXTENSION_INIT3
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* One directory entry that is a migration file or folder.  Its strings are
+** in the Source's pool, where the migration made from it points too. */
 typedef struct Entry {
   i64 version;
   int kind;
-  char *name;   /* migration name */
-  char *file;   /* entry name in the directory */
+  const char *name;   /* migration name */
+  const char *file;   /* entry name in the directory */
 } Entry;
 
 typedef struct EntryList {
   Entry *a;
   int n, nAlloc;
+  StrPool *pPool;     /* the Source's */
 } EntryList;
 
 static void entriesFree(EntryList *p){
-  int i;
-  for(i=0; i<p->n; i++){
-    sqlite3_free(p->a[i].name);
-    sqlite3_free(p->a[i].file);
-  }
   sqlite3_free(p->a);
   memset(p, 0, sizeof(*p));
 }
@@ -138,13 +136,9 @@ static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
   e = &p->a[p->n];
   e->version = v;
   e->kind = kind;
-  e->name = sqlite3_mprintf("%.*s", nName, zName);
-  e->file = sqlite3_mprintf("%s", zFile);
-  if( e->name==0 || e->file==0 ){
-    sqlite3_free(e->name);
-    sqlite3_free(e->file);
-    return SQLITE_NOMEM;
-  }
+  e->name = poolAdd(p->pPool, zName, (size_t)nName, "");
+  e->file = poolAdd(p->pPool, zFile, strlen(zFile), "");
+  if( e->name==0 || e->file==0 ) return SQLITE_NOMEM;
   p->n++;
   return SQLITE_OK;
 }
@@ -325,35 +319,43 @@ static char *notRegular(const char *zFile, int kind){
     : sqlite3_mprintf("%s: is not a regular file", zFile);
 }
 
-/* A diesel folder: up.sql is required, down.sql optional. */
-static int folderFiles(const char *zDir, const Entry *e, Migration *m, char **pzErr){
+/* What is at dir/file (pathKind). */
+static int fileKind(const char *zDir, const char *zFile){
+  char *zPath = sqlite3_mprintf("%s/%s", zDir, zFile);
   int k;
-  m->file = sqlite3_mprintf("%s/up.sql", e->file);
-  m->upPath = sqlite3_mprintf("%s/%s/up.sql", zDir, e->file);
-  if( m->file==0 || m->upPath==0 ) return SQLITE_NOMEM;
-  k = pathKind(m->upPath);
+  if( zPath==0 ) return -4;
+  k = pathKind(zPath);
+  sqlite3_free(zPath);
+  return k;
+}
+
+/* A diesel folder: up.sql is required, down.sql optional. */
+static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
+                       Migration *m, char **pzErr){
+  const char *zDown;
+  int k;
+  m->file = poolAdd(pPool, e->file, strlen(e->file), "/up.sql");
+  zDown = poolAdd(pPool, e->file, strlen(e->file), "/down.sql");
+  if( m->file==0 || zDown==0 ) return SQLITE_NOMEM;
+  k = fileKind(zDir, m->file);
+  if( k==-4 ) return SQLITE_NOMEM;
   if( k<=0 ){
     *pzErr = k==0 ? sqlite3_mprintf("%s: folder has no up.sql", e->file)
                   : notRegular(m->file, k);
     return SQLITE_ERROR;
   }
-  m->downFile = sqlite3_mprintf("%s/down.sql", e->file);
-  m->downPath = sqlite3_mprintf("%s/%s/down.sql", zDir, e->file);
-  if( m->downFile==0 || m->downPath==0 ) return SQLITE_NOMEM;
-  k = pathKind(m->downPath);
-  if( k==0 ){
-    sqlite3_free(m->downFile);
-    sqlite3_free(m->downPath);
-    m->downFile = m->downPath = 0;
-  }else if( k<0 ){
-    *pzErr = notRegular(m->downFile, k);
+  k = fileKind(zDir, zDown);
+  if( k==-4 ) return SQLITE_NOMEM;
+  if( k<0 ){
+    *pzErr = notRegular(zDown, k);
     return SQLITE_ERROR;
   }
+  m->downFile = k==0 ? 0 : zDown;
   return SQLITE_OK;
 }
 
 /* Entries sharing one version -> one migration, or an error naming both. */
-static int buildMigration(const char *zDir, Entry *a, int n, Migration *m, char **pzErr){
+static int buildMigration(Source *pSrc, Entry *a, int n, Migration *m, char **pzErr){
   Entry *pUp = 0, *pDown = 0;
   int i;
   for(i=0; i<n; i++){
@@ -375,21 +377,15 @@ static int buildMigration(const char *zDir, Entry *a, int n, Migration *m, char 
     return SQLITE_ERROR;
   }
   m->version = pUp->version;
-  m->name = sqlite3_mprintf("%s", pUp->name);
-  if( m->name==0 ) return SQLITE_NOMEM;
+  m->name = pUp->name;
+  m->dir = pSrc->dir;
   if( pUp->kind==ENT_FOLDER ){
     m->how = FMT_WHOLE_UP;
-    return folderFiles(zDir, pUp, m, pzErr);
+    return folderFiles(&pSrc->pool, pSrc->dir, pUp, m, pzErr);
   }
   m->how = pUp->kind==ENT_UP_MARKED ? FMT_MARKED : FMT_WHOLE_UP;
-  m->file = sqlite3_mprintf("%s", pUp->file);
-  m->upPath = sqlite3_mprintf("%s/%s", zDir, pUp->file);
-  if( m->file==0 || m->upPath==0 ) return SQLITE_NOMEM;
-  if( pDown ){
-    m->downFile = sqlite3_mprintf("%s", pDown->file);
-    m->downPath = sqlite3_mprintf("%s/%s", zDir, pDown->file);
-    if( m->downFile==0 || m->downPath==0 ) return SQLITE_NOMEM;
-  }
+  m->file = pUp->file;
+  m->downFile = pDown ? pDown->file : 0;
   return SQLITE_OK;
 }
 
@@ -403,6 +399,7 @@ int sourceScan(const char *zDir, Source *pSrc, char **pzErr){
   while( nDir>1 && zDir[nDir-1]=='/' ) nDir--;
   pSrc->dir = sqlite3_mprintf("%.*s", (int)nDir, zDir);
   if( pSrc->dir==0 ) return SQLITE_NOMEM;
+  list.pPool = &pSrc->pool;
   rc = listDir(pSrc->dir, &list, pzErr);
   if( rc==SQLITE_OK && list.n>0 ){
     qsort(list.a, (size_t)list.n, sizeof(Entry), cmpEntry);
@@ -414,7 +411,7 @@ int sourceScan(const char *zDir, Source *pSrc, char **pzErr){
     for(j=i+1; j<list.n && list.a[j].version==list.a[i].version; j++){}
     memset(m, 0, sizeof(*m));
     pSrc->n++;
-    rc = buildMigration(pSrc->dir, &list.a[i], j-i, m, pzErr);
+    rc = buildMigration(pSrc, &list.a[i], j-i, m, pzErr);
   }
   entriesFree(&list);
   if( rc ) sourceFree(pSrc);
@@ -427,17 +424,7 @@ int sourceOpen(sqlite3 *db, const char *zArg, Source *pSrc, char **pzErr){
 }
 
 void sourceFree(Source *pSrc){
-  int i;
-  for(i=0; i<pSrc->n; i++){
-    Migration *m = &pSrc->a[i];
-    sqlite3_free(m->name);
-    sqlite3_free(m->file);
-    sqlite3_free(m->upPath);
-    sqlite3_free(m->downFile);
-    sqlite3_free(m->downPath);
-    sqlite3_free(m->rowUp);
-    sqlite3_free(m->rowDown);
-  }
+  poolFree(&pSrc->pool);
   sqlite3_free(pSrc->a);
   sqlite3_free(pSrc->dir);
   memset(pSrc, 0, sizeof(*pSrc));
@@ -520,30 +507,36 @@ static int splitOrExplain(const char *zShow, const char *z, size_t n, int how,
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
-/* A row's text, copied so a Loaded owns its buffers either way. */
-static int copyText(const char *z, size_t n, char **pz, size_t *pn){
-  *pz = sqlite3_malloc64((sqlite3_uint64)n + 1);
-  if( *pz==0 ) return SQLITE_NOMEM;
-  memcpy(*pz, z, n+1);
-  *pn = n;
-  return SQLITE_OK;
+/* dir/file, read whole. */
+static int readFile(const Migration *m, const char *zFile, char **pz, size_t *pn,
+                    char **pzErr){
+  char *zPath = sqlite3_mprintf("%s/%s", m->dir, zFile);
+  int rc;
+  if( zPath==0 ) return SQLITE_NOMEM;
+  rc = readWhole(zPath, zFile, pz, pn, pzErr);
+  sqlite3_free(zPath);
+  return rc;
 }
 
 int migrationLoad(const Migration *m, Loaded *p, char **pzErr){
   int rc;
   memset(p, 0, sizeof(*p));
   if( m->rowUp ){
-    rc = copyText(m->rowUp, m->nRowUp, &p->upText, &p->nUp);
-    if( rc==SQLITE_OK && m->rowDown ){
-      rc = copyText(m->rowDown, m->nRowDown, &p->downText, &p->nDown);
+    /* Copied, so a Loaded owns its buffers either way. */
+    p->upText = textDup(m->rowUp, m->nRowUp);
+    p->nUp = m->nRowUp;
+    if( p->upText && m->rowDown ){
+      p->downText = textDup(m->rowDown, m->nRowDown);
+      p->nDown = m->nRowDown;
     }
+    rc = p->upText==0 || (m->rowDown && p->downText==0) ? SQLITE_NOMEM : SQLITE_OK;
   }else{
-    rc = readWhole(m->upPath, m->file, &p->upText, &p->nUp, pzErr);
+    rc = readFile(m, m->file, &p->upText, &p->nUp, pzErr);
   }
   if( rc==SQLITE_OK ) rc = splitOrExplain(m->file, p->upText, p->nUp, m->how, &p->up, pzErr);
-  if( rc==SQLITE_OK && (m->downPath || m->rowDown) ){
-    if( m->downPath ){
-      rc = readWhole(m->downPath, m->downFile, &p->downText, &p->nDown, pzErr);
+  if( rc==SQLITE_OK && m->downFile ){
+    if( m->rowDown==0 ){
+      rc = readFile(m, m->downFile, &p->downText, &p->nDown, pzErr);
     }
     if( rc==SQLITE_OK ){
       rc = splitOrExplain(m->downFile, p->downText, p->nDown, FMT_WHOLE_DOWN,

@@ -196,6 +196,17 @@ int openCommittedState(sqlite3 *db, sqlite3 **ppOut){
 ** Room for element n of a growing array *pa of nAlloc elements of szElem
 ** bytes, doubling it when full.  SQLITE_NOMEM leaves the array as it was.
 */
+/* A NUL-terminated copy of z[0..n): a plain copy, where printf-style
+** formatting of a long script costs more. */
+char *textDup(const char *z, size_t n){
+  char *zOut = sqlite3_malloc64((sqlite3_uint64)n + 1);
+  if( zOut ){
+    if( n ) memcpy(zOut, z, n);
+    zOut[n] = 0;
+  }
+  return zOut;
+}
+
 int arrayReserve(void **pa, int *pnAlloc, int n, size_t szElem){
   int nNew;
   void *aNew;
@@ -236,4 +247,55 @@ size_t utf8Invalid(const char *zIn, size_t n){
     i += len;
   }
   return n;
+}
+
+/*
+** A pool of strings that never move: they are copied into chunks, each
+** allocated once and kept until poolFree, so a listing of ten thousand
+** names costs a few allocations instead of ten thousand, and a pointer into
+** the pool stays good however much is added after it.
+*/
+struct PoolChunk {
+  struct PoolChunk *pNext;
+  size_t nUsed, nSize;
+  char a[];
+};
+#define POOL_CHUNK 16384
+
+/* A copy of z[0..n) followed by zTail and a NUL; NULL when out of memory. */
+char *poolAdd(StrPool *p, const char *z, size_t n, const char *zTail){
+  size_t nTail = strlen(zTail), need = n + nTail + 1;
+  struct PoolChunk *pChunk = p->pHead;
+  char *zOut;
+  if( pChunk==0 || pChunk->nSize - pChunk->nUsed < need ){
+    /* A string larger than a quarter chunk gets a chunk of its own, put
+    ** behind the current one so the space left there is not lost. */
+    int own = need > POOL_CHUNK/4;
+    size_t nSize = own ? need : POOL_CHUNK;
+    struct PoolChunk *pNew = sqlite3_malloc64(sizeof(*pNew) + nSize);
+    if( pNew==0 ) return 0;
+    pNew->nUsed = 0;
+    pNew->nSize = nSize;
+    if( own && pChunk ){
+      pNew->pNext = pChunk->pNext;
+      pChunk->pNext = pNew;
+    }else{
+      pNew->pNext = pChunk;
+      p->pHead = pNew;
+    }
+    pChunk = pNew;
+  }
+  zOut = pChunk->a + pChunk->nUsed;
+  memcpy(zOut, z, n);
+  memcpy(zOut + n, zTail, nTail + 1);
+  pChunk->nUsed += need;
+  return zOut;
+}
+
+void poolFree(StrPool *p){
+  while( p->pHead ){
+    struct PoolChunk *pNext = p->pHead->pNext;
+    sqlite3_free(p->pHead);
+    p->pHead = pNext;
+  }
 }
