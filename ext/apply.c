@@ -234,10 +234,13 @@ static int runScript(Call *c, const Script *pScr, const char *zFile){
   }
   rc = commit(c);
   if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, 0, zFile, &c->zErr);
-  if( rc==SQLITE_OK && txnSettingsRestore(&c->t)!=SQLITE_OK ){
-    c->zErr = sqlite3_mprintf("%s: could not restore connection settings: %s",
-                              zFile, sqlite3_errmsg(c->db));
-    rc = SQLITE_ERROR;
+  if( rc==SQLITE_OK ){
+    rc = txnSettingsRestore(&c->t);
+    if( rc && rc!=SQLITE_NOMEM ){
+      c->zErr = sqlite3_mprintf("%s: could not restore connection settings: %s",
+                                zFile, sqlite3_errmsg(c->db));
+      rc = SQLITE_ERROR;
+    }
   }
   if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
   return rc;

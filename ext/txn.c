@@ -103,19 +103,30 @@ typedef struct SchemaSaved {
 /* A schema's setting, or UNREAD: one that cannot be read is not put back. */
 #define UNREAD ((i64)(-0x7fffffffffffffffLL - 1))
 
-static i64 schemaInt(sqlite3 *db, const char *zSchema, const char *zName){
+/* *pV is UNREAD when the setting cannot be read; the error is returned. */
+static int settingRead(sqlite3 *db, const char *zSchema, const char *zName, i64 *pV){
   char *zSql = sqlite3_mprintf("PRAGMA \"%w\".%s", zSchema, zName);
-  i64 v = UNREAD;
-  if( zSql==0 || pragmaRead(db, zSql, &v)!=SQLITE_OK ) v = UNREAD;
+  int rc = zSql ? pragmaRead(db, zSql, pV) : SQLITE_NOMEM;
+  if( rc ) *pV = UNREAD;
   sqlite3_free(zSql);
+  return rc;
+}
+
+static i64 schemaInt(sqlite3 *db, const char *zSchema, const char *zName){
+  i64 v;
+  settingRead(db, zSchema, zName, &v);
   return v;
 }
 
-static void schemaJournal(sqlite3 *db, const char *zSchema, char *zOut, int nOut){
+/* A schema's journal mode into zOut ("" when it cannot be read); returns
+** SQLITE_NOMEM when memory was short, so a restore can say so. */
+static int schemaJournal(sqlite3 *db, const char *zSchema, char *zOut, int nOut){
   char *zSql = sqlite3_mprintf("PRAGMA \"%w\".journal_mode", zSchema);
   zOut[0] = 0;
-  if( zSql ) pragmaValue(db, zSql, zOut, nOut);
+  if( zSql==0 ) return SQLITE_NOMEM;
+  pragmaValue(db, zSql, zOut, nOut);
   sqlite3_free(zSql);
+  return zOut[0]==0 && sqlite3_errcode(db)==SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;
 }
 
 static void schemasFree(Txn *t){
@@ -161,7 +172,12 @@ static int schemasRestore(Txn *t){
     for(k=0; k<NSCHEMA_SETTING; k++){
       i64 now;
       if( a[i].a[k]==UNREAD ) continue;
-      now = schemaInt(t->db, a[i].zName, azSchemaSetting[k]);
+      /* Out of memory is reported: the setting may have been changed and
+      ** not put back.  Other errors (a locked file) leave it as it is. */
+      if( settingRead(t->db, a[i].zName, azSchemaSetting[k], &now)==SQLITE_NOMEM ){
+        rc = SQLITE_NOMEM;
+        continue;
+      }
       if( now!=UNREAD && now!=a[i].a[k] ){
         char *zSql = sqlite3_mprintf("PRAGMA \"%w\".%s=%lld", a[i].zName,
                                      azSchemaSetting[k], a[i].a[k]);
@@ -170,7 +186,9 @@ static int schemasRestore(Txn *t){
         if( rc==SQLITE_OK ) rc = rc2;
       }
     }
-    schemaJournal(t->db, a[i].zName, zNow, (int)sizeof(zNow));
+    if( schemaJournal(t->db, a[i].zName, zNow, (int)sizeof(zNow))==SQLITE_NOMEM ){
+      rc = SQLITE_NOMEM;
+    }
     if( a[i].zJournal[0] && zNow[0] && sqlite3_stricmp(zNow, a[i].zJournal)!=0
      && sqlite3_stricmp(zNow, "wal")!=0 && sqlite3_stricmp(a[i].zJournal, "wal")!=0 ){
       char *zSql = sqlite3_mprintf("PRAGMA \"%w\".journal_mode=%s", a[i].zName,
