@@ -319,7 +319,7 @@ static char *notRegular(const char *zFile, int kind){
     : sqlite3_mprintf("%s: is not a regular file", zFile);
 }
 
-/* What is at dir/file (pathKind). */
+/* What is at dir/file, as pathKind says; -4 when out of memory. */
 static int fileKind(const char *zDir, const char *zFile){
   char *zPath = sqlite3_mprintf("%s/%s", zDir, zFile);
   int k;
