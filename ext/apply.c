@@ -248,15 +248,22 @@ static int runScript(Call *c, const Script *pScr, const char *zFile){
 
 /* ------------------------------------------------------------------ apply */
 
+/* The call and the folder it is planned against. */
+typedef struct Planning {
+  Call *c;
+  const Source *pSrc;
+} Planning;
+
 /* What apply refuses about one applied migration: no file (m is NULL), or a
 ** file that changed since it was applied. */
-static int checkApplied(Call *c, Source *pSrc, const Applied *a, Migration *m){
+static int checkApplied(void *pArg, const Applied *a, Migration *m){
+  Call *c = ((Planning*)pArg)->c;
   Loaded ld;
   int rc;
   if( m==0 ){
     c->zErr = sqlite3_mprintf("migration %lld (%s) is applied but missing from "
                               "'%s': the database is ahead of the code",
-                              a->version, a->name, pSrc->dir);
+                              a->version, a->name, ((Planning*)pArg)->pSrc->dir);
     return SQLITE_ERROR;
   }
   rc = migrationLoad(m, &ld, &c->zErr);
@@ -274,32 +281,23 @@ static int checkApplied(Call *c, Source *pSrc, const Applied *a, Migration *m){
 /*
 ** Check the folder against the history and list what is pending, up to
 ** target.  Refuses a changed applied file, an applied migration missing from
-** the folder and a pending one older than the newest applied.  Both lists
-** are in version order: one merge pass, the history read a row at a time,
-** so memory does not grow with the number of applied migrations.
+** the folder and a pending one older than the newest applied.  The history
+** is read a row at a time, so memory does not grow with it.
 */
 static int plan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
-  HistoryCursor hc;
-  int j = 0, i, rc, nPending = 0, n = 0;
-  i64 newest = -1;     /* the last history row is the newest applied */
+  Planning p;
+  int i, rc, nPending = 0, n = 0;
+  i64 newest;
   int *aIdx;
 
   *paIdx = 0;
   *pnIdx = 0;
   aIdx = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)(pSrc->n+1));
   if( aIdx==0 ) return SQLITE_NOMEM;
-  rc = historyOpen(c->db, &hc, &c->zErr);
-  while( rc==SQLITE_OK && !hc.eof ){
-    const Applied *a = &hc.a;
-    Migration *m = 0;
-    while( j<pSrc->n && pSrc->a[j].version<a->version ) aIdx[nPending++] = j++;
-    if( j<pSrc->n && pSrc->a[j].version==a->version ) m = &pSrc->a[j++];
-    newest = a->version;
-    rc = checkApplied(c, pSrc, a, m);
-    if( rc==SQLITE_OK ) rc = historyNext(&hc, &c->zErr);
-  }
-  historyClose(&hc);
-  while( j<pSrc->n ) aIdx[nPending++] = j++;
+  p.c = c;
+  p.pSrc = pSrc;
+  rc = historyMerge(c->db, pSrc, checkApplied, &p, aIdx, &nPending, &newest,
+                    &c->zErr);
   if( rc==SQLITE_OK && nPending>0 && pSrc->a[aIdx[0]].version<newest ){
     Migration *m = &pSrc->a[aIdx[0]];
     c->zErr = sqlite3_mprintf("%s: pending migration %lld is older than the "

@@ -59,6 +59,7 @@ typedef struct Checker {
   int n, nAlloc;
   i64 version;         /* the migration rows are being added for */
   const char *zName;
+  const char *zDir;    /* the folder (or query) checked */
   char *zStopped;      /* the file whose failure stopped the tries, or NULL */
 } Checker;
 
@@ -97,8 +98,9 @@ static int lintFound(void *pArg, const char *zCheck, char *zDetail){
 /* ------------------------------------------------ against the history */
 
 /* What migrate_apply would refuse about one applied migration (m: its
-** file, NULL when there is none). */
-static int checkApplied(Checker *k, Source *pSrc, const Applied *a, Migration *m){
+** file, NULL when there is none): a row, and the pass goes on. */
+static int checkApplied(void *pArg, const Applied *a, Migration *m){
+  Checker *k = (Checker*)pArg;
   Loaded ld;
   char *zErr = 0;
   int rc;
@@ -106,7 +108,7 @@ static int checkApplied(Checker *k, Source *pSrc, const Applied *a, Migration *m
   k->zName = a->name;
   if( m==0 ){
     return addFailure(k, "missing", sqlite3_mprintf("applied, but has no file "
-                      "in '%s': the database is ahead of the code", pSrc->dir));
+                      "in '%s': the database is ahead of the code", k->zDir));
   }
   rc = migrationLoad(m, &ld, &zErr);
   if( rc==SQLITE_NOMEM ) return rc;
@@ -117,33 +119,6 @@ static int checkApplied(Checker *k, Source *pSrc, const Applied *a, Migration *m
                     "%.12s...)", m->file, ld.checksum, a->checksum));
   }
   loadedFree(&ld);
-  return rc;
-}
-
-/*
-** The history merged with the folder, both in version order, a row at a
-** time: each applied migration is checked, and the indexes of the pending
-** ones go to aPending (room for every file).  *pNewest: the newest applied
-** version, -1 when none is.
-*/
-static int checkHistory(Checker *k, Source *pSrc, int *aPending, int *pnPending,
-                        i64 *pNewest, char **pzErr){
-  HistoryCursor hc;
-  int j = 0, n = 0;
-  int rc = historyOpen(k->db, &hc, pzErr);
-  *pNewest = -1;
-  while( rc==SQLITE_OK && !hc.eof ){
-    const Applied *a = &hc.a;
-    Migration *m = 0;
-    while( j<pSrc->n && pSrc->a[j].version<a->version ) aPending[n++] = j++;
-    if( j<pSrc->n && pSrc->a[j].version==a->version ) m = &pSrc->a[j++];
-    *pNewest = a->version;
-    rc = checkApplied(k, pSrc, a, m);
-    if( rc==SQLITE_OK ) rc = historyNext(&hc, pzErr);
-  }
-  historyClose(&hc);
-  while( j<pSrc->n ) aPending[n++] = j++;
-  *pnPending = n;
   return rc;
 }
 
@@ -365,7 +340,9 @@ static int checkFill(sqlite3 *db, sqlite3_value *pArg, RowSet *pOut, char **pzEr
     if( pragmaValue(db, "PRAGMA foreign_keys", 0, 0) ){
       sqlite3_exec(k.s, "PRAGMA foreign_keys=ON", 0, 0, 0);
     }
-    rc = checkHistory(&k, &src, aPending, &nPending, &newest, pzErr);
+    k.zDir = src.dir;
+    rc = historyMerge(db, &src, checkApplied, &k, aPending, &nPending, &newest,
+                      pzErr);
   }
   for(i=0; rc==SQLITE_OK && i<nPending; i++){
     rc = checkPending(&k, &src.a[aPending[i]], newest);

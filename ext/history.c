@@ -223,6 +223,35 @@ void historyClose(HistoryCursor *pC){
   pC->eof = 1;
 }
 
+/*
+** The history merged with a folder, both in version order, in one pass and
+** a row at a time: xApplied sees each applied migration with its file (NULL
+** when there is none) and may stop the pass with an error; the indexes in
+** pSrc of the migrations not applied go to aPending (room for pSrc->n).
+** *pNewest: the newest applied version, -1 when none is.
+*/
+int historyMerge(sqlite3 *db, Source *pSrc,
+                 int (*xApplied)(void*, const Applied*, Migration*), void *pArg,
+                 int *aPending, int *pnPending, i64 *pNewest, char **pzErr){
+  HistoryCursor hc;
+  int j = 0, n = 0;
+  int rc = historyOpen(db, &hc, pzErr);
+  *pNewest = -1;
+  while( rc==SQLITE_OK && !hc.eof ){
+    const Applied *a = &hc.a;
+    Migration *m = 0;
+    while( j<pSrc->n && pSrc->a[j].version<a->version ) aPending[n++] = j++;
+    if( j<pSrc->n && pSrc->a[j].version==a->version ) m = &pSrc->a[j++];
+    *pNewest = a->version;
+    rc = xApplied(pArg, a, m);
+    if( rc==SQLITE_OK ) rc = historyNext(&hc, pzErr);
+  }
+  historyClose(&hc);
+  while( j<pSrc->n ) aPending[n++] = j++;
+  *pnPending = n;
+  return rc;
+}
+
 /* The stored up and down scripts of one applied migration. */
 int historyScripts(sqlite3 *db, i64 v, char **pzUp, char **pzDown, char **pzErr){
   sqlite3_stmt *p = 0;

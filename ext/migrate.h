@@ -194,6 +194,9 @@ int historyEnsure(sqlite3 *, char **pzErr);
 int historyOpen(sqlite3 *, HistoryCursor *, char **pzErr);  /* on row one */
 int historyNext(HistoryCursor *, char **pzErr);
 void historyClose(HistoryCursor *);
+int historyMerge(sqlite3 *, Source *,
+                 int (*xApplied)(void*, const Applied*, Migration*), void *,
+                 int *aPending, int *pnPending, i64 *pNewest, char **pzErr);
 int historyScripts(sqlite3 *, i64 version, char **pzUp, char **pzDown,
                    char **pzErr);
 int historyInsert(sqlite3 *, i64 version, const char *zName, const char *zSum,
