@@ -215,6 +215,20 @@ proc crash_rerun {file c} {
 
 # ---- building the starting points ------------------------------------------------
 
+# Open FILE as crashdb with the extension loaded and no automatic backup.
+proc crash_open {file} {
+  sqlite3 crashdb $file
+  load_migrate crashdb
+  crashdb eval {SELECT migrate_config('backup', 'off')}
+}
+
+# The same on a fresh copy of SRC made at DST.
+proc crash_open_copy {src dst} {
+  crash_rm_db $dst
+  file copy $src $dst
+  crash_open $dst
+}
+
 # crash_setup WORKDIR ROWS ?EVERY?: write the migration set, build the
 # starting files and fingerprint every consistent state (with EVERY 0, only
 # the first and last: the cases with atomic off are then left out). Fills
@@ -250,11 +264,7 @@ proc crash_setup {work rows {every 1}} {
   # The states after 0..N migrations, applied one at a time (with EVERY 0,
   # only the first and the last: enough for the cases with atomic on).
   set work $crash(work)/states.db
-  crash_rm_db $work
-  file copy $s0 $work
-  sqlite3 crashdb $work
-  load_migrate crashdb
-  crashdb eval {SELECT migrate_config('backup', 'off')}
+  crash_open_copy $s0 $work
   set crash(apply) [list [crash_fingerprint crashdb]]
   set versions [lsort -integer [lmap f [glob -directory $crash(dir) *.sql] {
     scan [file tail $f] %d
@@ -276,9 +286,7 @@ proc crash_setup {work rows {every 1}} {
   } else {
     file copy $s0 $sn
   }
-  sqlite3 crashdb $sn
-  load_migrate crashdb
-  crashdb eval {SELECT migrate_config('backup', 'off')}
+  crash_open $sn
   set got [crashdb eval {SELECT migrate_apply($crash(dir))}]
   lappend crash(apply) [crash_fingerprint crashdb]
   crashdb close
@@ -286,11 +294,7 @@ proc crash_setup {work rows {every 1}} {
     error "the last migration did not apply: $got"
   }
   set one $crash(work)/one-call.db
-  crash_rm_db $one
-  file copy $s0 $one
-  sqlite3 crashdb $one
-  load_migrate crashdb
-  crashdb eval {SELECT migrate_config('backup', 'off')}
+  crash_open_copy $s0 $one
   set got [crashdb eval {SELECT migrate_apply($crash(dir))}]
   set fp [crash_fingerprint crashdb]
   crashdb close
@@ -299,11 +303,7 @@ proc crash_setup {work rows {every 1}} {
     error "the migration set does not give the same state in one call ($got of $n)"
   }
   # The states after 0..N rollbacks, one at a time, from SN.
-  crash_rm_db $work
-  file copy $sn $work
-  sqlite3 crashdb $work
-  load_migrate crashdb
-  crashdb eval {SELECT migrate_config('backup', 'off')}
+  crash_open_copy $sn $work
   set crash(rollback) [list [crash_fingerprint crashdb]]
   if {$every} {
     for {set k 1} {$k <= $n} {incr k} {
