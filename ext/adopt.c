@@ -117,7 +117,7 @@ static int findTool(sqlite3 *db, const Tool **ppTool, char **pzErr){
 static int dieselMatch(const Source *pSrc, const char *zText, i64 *pV){
   int i;
   for(i=0; i<pSrc->n; i++){
-    const char *zFile = pSrc->a[i].file, *z = zText;
+    const char *zFile = pSrc->a[i].up.label, *z = zText;
     if( strchr(zFile, '/')==0 ) continue;
     for(; *zFile && *zFile!='_'; zFile++){
       if( *zFile=='-' || *zFile=='.' || *zFile==':' ) continue;
@@ -221,7 +221,7 @@ int adoptForeign(sqlite3 *db, Source *pSrc, int *aApplied, const char **pzTool,
     Migration *m = sourceFind(pSrc, aV[i]);
     if( m==0 ){
       *pzErr = sqlite3_mprintf("%s applied version %lld, which is not in '%s'",
-                               t->zName, aV[i], pSrc->dir);
+                               t->zName, aV[i], pSrc->origin);
       rc = SQLITE_ERROR;
       break;
     }
@@ -233,7 +233,7 @@ int adoptForeign(sqlite3 *db, Source *pSrc, int *aApplied, const char **pzTool,
     }else if( !aApplied[i] ){
       *pzErr = sqlite3_mprintf("%s: %s never applied it, but applied the newer "
                                "version %lld; apply it with %s first, or "
-                               "adopt with migrate_baseline()", pSrc->a[i].file,
+                               "adopt with migrate_baseline()", pSrc->a[i].up.label,
                                t->zName, newest, t->zName);
       rc = SQLITE_ERROR;
     }

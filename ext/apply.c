@@ -263,7 +263,7 @@ static int checkApplied(void *pArg, const Applied *a, Migration *m){
   if( m==0 ){
     c->zErr = sqlite3_mprintf("migration %lld (%s) is applied but missing from "
                               "'%s': the database is ahead of the code",
-                              a->version, a->name, ((Planning*)pArg)->pSrc->dir);
+                              a->version, a->name, ((Planning*)pArg)->pSrc->origin);
     return SQLITE_ERROR;
   }
   rc = migrationLoad(m, &ld, &c->zErr);
@@ -271,7 +271,7 @@ static int checkApplied(void *pArg, const Applied *a, Migration *m){
   if( strcmp(ld.checksum, a->checksum)!=0 ){
     c->zErr = sqlite3_mprintf("%s: applied migration has changed since it was "
                               "applied (checksum %.12s..., applied %.12s...)",
-                              m->file, ld.checksum, a->checksum);
+                              m->up.label, ld.checksum, a->checksum);
     rc = SQLITE_ERROR;
   }
   loadedFree(&ld);
@@ -302,7 +302,7 @@ static int plan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
     Migration *m = &pSrc->a[aIdx[0]];
     c->zErr = sqlite3_mprintf("%s: pending migration %lld is older than the "
                               "newest applied migration %lld; give it a "
-                              "higher version", m->file, m->version, newest);
+                              "higher version", m->up.label, m->version, newest);
     rc = SQLITE_ERROR;
   }
   if( rc ){
@@ -349,14 +349,14 @@ static int applyOne(Call *c, Migration *m){
   rc = backupOnce(c);
   clockNow(&t0);
   if( rc==SQLITE_OK ){
-    traceStart(c, "applying %s", m->file);
-    rc = runScript(c, &up, m->file);
+    traceStart(c, "applying %s", m->up.label);
+    rc = runScript(c, &up, m->up.label);
     traceEnd(c, rc, msSince(&t0));
   }
   ms = msSince(&t0);
   if( rc==SQLITE_OK ) rc = historyRecord(c, m, &ld, ms);
   if( rc==SQLITE_OK ){
-    rc = logInTxn(c, "apply", &m->version, m->name, m->file, ms);
+    rc = logInTxn(c, "apply", &m->version, m->name, m->up.label, ms);
   }
   if( rc==SQLITE_OK ){
     c->nDone++;
@@ -474,7 +474,7 @@ static int toRecord(Call *c, Source *pSrc, i64 target,
   if( c->kind==CALL_BASELINE ){
     if( sourceFind(pSrc, target)==0 ){
       c->zErr = sqlite3_mprintf("no migration has version %lld in '%s'",
-                                target, pSrc->dir);
+                                target, pSrc->origin);
       return SQLITE_ERROR;
     }
     return plan(c, pSrc, target, paIdx, pnIdx);
@@ -583,62 +583,20 @@ static int rollbackOne(Call *c, i64 v, const char *zName, const char *zDown){
   return rc;
 }
 
-/*
-** The newest applied migration above the floor and its stored down script
-** (NULL when it has none), or *pAny = 0 if none.  One statement per
-** migration rolled back; the up text is never read.
-*/
-static int newest(Call *c, i64 *pV, char **pzName, char **pzDown, int *pAny){
-  sqlite3_stmt *p = 0;
-  int rc;
-  *pAny = 0;
-  *pzName = *pzDown = 0;
-  rc = sqlite3_prepare_v2(c->db, "SELECT version, name, down FROM "
-                          "main.migrate_history WHERE version>?1"
-                          " ORDER BY version DESC LIMIT 1", -1, &p, 0);
-  if( rc==SQLITE_OK ) sqlite3_bind_int64(p, 1, c->floor);
-  if( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
-    *pAny = 1;
-    *pV = sqlite3_column_int64(p, 0);
-    *pzName = sqlite3_mprintf("%s", sqlite3_column_text(p, 1));
-    if( *pzName==0 ) rc = SQLITE_NOMEM;
-    if( sqlite3_column_type(p, 2)!=SQLITE_NULL ){
-      *pzDown = sqlite3_mprintf("%s", sqlite3_column_text(p, 2));
-      if( *pzDown==0 ) rc = SQLITE_NOMEM;
-    }
-  }
-  { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
-  if( rc && rc!=SQLITE_NOMEM ) c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
-  return rc;
-}
-
 /* Before anything runs: every one of the newest n above the floor must have
 ** a down script. */
 static int allReversible(Call *c, i64 n){
-  sqlite3_stmt *p = 0;
-  int rc = sqlite3_prepare_v2(c->db,
-      "SELECT version, name FROM (SELECT version, name, down FROM "
-      "main.migrate_history WHERE version>?2 ORDER BY version DESC LIMIT ?1) "
-      "WHERE down IS NULL ORDER BY version DESC LIMIT 1", -1, &p, 0);
-  if( rc ){
-    c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
-    return rc;
-  }
-  sqlite3_bind_int64(p, 1, n);
-  sqlite3_bind_int64(p, 2, c->floor);
-  if( sqlite3_step(p)==SQLITE_ROW ){
-    failAt(c, sqlite3_column_int64(p, 0), (const char*)sqlite3_column_text(p, 1));
+  i64 v = 0;
+  char *zName = 0;
+  int found = 0;
+  int rc = historyIrreversible(c->db, c->floor, n, &v, &zName, &found, &c->zErr);
+  if( rc==SQLITE_OK && found ){
+    failAt(c, v, zName);
     c->zErr = sqlite3_mprintf("%lld_%s has no down script; it cannot be rolled "
-                              "back", sqlite3_column_int64(p, 0),
-                              sqlite3_column_text(p, 1));
+                              "back", v, zName);
     rc = SQLITE_ERROR;
-  }else{
-    /* The query itself failed (out of memory, I/O): that is the error. */
-    rc = sqlite3_finalize(p);
-    p = 0;
-    if( rc && rc!=SQLITE_NOMEM ) c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
   }
-  sqlite3_finalize(p);
+  sqlite3_free(zName);
   return rc;
 }
 
@@ -655,7 +613,7 @@ static int rollbackAll(Call *c, i64 n){
     int any = 0;
     /* The newest row each time, read under the lock: with atomic off
     ** another process may have moved the history between two commits. */
-    rc = newest(c, &v, &zName, &zDown, &any);
+    rc = historyNewest(c->db, c->floor, &v, &zName, &zDown, &any, &c->zErr);
     if( rc==SQLITE_OK && any ) rc = rollbackOne(c, v, zName, zDown);
     sqlite3_free(zName);
     sqlite3_free(zDown);

@@ -29,174 +29,10 @@ SQLITE_EXTENSION_INIT3
 
 #define AUTO_SUFFIX ".auto.db"
 
-/* ------------------------------------------------------- path safety */
-
-/* Same file as one of the live database's files (links included)? */
-static int isLiveFile(sqlite3 *db, const char *zPath){
-  static const char *azSuffix[] = {"", "-wal", "-shm", "-journal"};
-  const char *zDb = sqlite3_db_filename(db, "main");
-  struct stat st, stLive;
-  char aReal[PATH_MAX];       /* realpath() into our buffer: no malloc() */
-  const char *zReal;
-  size_t i;
-  if( zDb==0 || zDb[0]==0 ) return 0;
-  if( fileOps.xStat(zPath, &st)!=0 ) memset(&st, 0, sizeof(st));
-  zReal = fileOps.xRealpath(zPath, aReal);
-  for(i=0; i<sizeof(azSuffix)/sizeof(azSuffix[0]); i++){
-    char *zLive = sqlite3_mprintf("%s%s", zDb, azSuffix[i]);
-    int same = 0;
-    if( zLive==0 ) continue;
-    if( st.st_ino!=0 && fileOps.xStat(zLive, &stLive)==0
-     && st.st_dev==stLive.st_dev && st.st_ino==stLive.st_ino ) same = 1;
-    if( !same && zReal && strcmp(zReal, zLive)==0 ) same = 1;
-    sqlite3_free(zLive);
-    if( same ) return 1;
-  }
-  return 0;
-}
-
-/* The canonical name a new file at zPath would have: its folder resolved. */
-static char *canonicalNew(const char *zPath){
-  const char *zSlash = strrchr(zPath, '/');
-  char aReal[PATH_MAX];
-  char *zDir;
-  const char *zReal;
-  if( zSlash==0 ){
-    zDir = sqlite3_mprintf(".");
-  }else if( zSlash==zPath ){
-    zDir = sqlite3_mprintf("/");
-  }else{
-    zDir = sqlite3_mprintf("%.*s", (int)(zSlash-zPath), zPath);
-  }
-  if( zDir==0 ) return 0;
-  zReal = fileOps.xRealpath(zDir, aReal);
-  sqlite3_free(zDir);
-  if( zReal==0 ) return 0;
-  return sqlite3_mprintf("%s/%s", zReal, zSlash ? zSlash+1 : zPath);
-}
-
-int pathIsLive(sqlite3 *db, const char *zPath){
-  char *zCanon = canonicalNew(zPath);
-  int live = isLiveFile(db, zPath) || (zCanon && isLiveFile(db, zCanon));
-  const char *zDb = sqlite3_db_filename(db, "main");
-  if( !live && zCanon && zDb && zDb[0] ){
-    /* -journal, -wal and -shm may not exist yet: compare names too. */
-    static const char *azSuffix[] = {"", "-wal", "-shm", "-journal"};
-    size_t i;
-    for(i=0; i<4 && !live; i++){
-      char *zLive = sqlite3_mprintf("%s%s", zDb, azSuffix[i]);
-      if( zLive && strcmp(zLive, zCanon)==0 ) live = 1;
-      sqlite3_free(zLive);
-    }
-  }
-  sqlite3_free(zCanon);
-  return live;
-}
-
-/* ------------------------------------------------------- the copy */
-
-int syncPath(const char *zPath, int isDir){
-  int fd = fileOps.xOpen(zPath, (isDir ? O_RDONLY|O_DIRECTORY : O_RDWR)|O_CLOEXEC, 0);
-  int rc;
-  if( fd<0 ) return -1;
-  rc = fileOps.xFsync(fd);
-  fileOps.xClose(fd);
-  return rc;
-}
-
-static void removeTemp(const char *zTmp){
-  char *zJ = sqlite3_mprintf("%s-journal", zTmp);
-  fileOps.xUnlink(zTmp);
-  if( zJ ){ fileOps.xUnlink(zJ); sqlite3_free(zJ); }
-}
-
-/* A fresh temporary name beside zDest, created empty and exclusively.
-** SQLITE_NOMEM, or SQLITE_CANTOPEN with errno saying why. */
-int makeTemp(const char *zDest, char **pzTmp){
-  int i;
-  *pzTmp = 0;
-  for(i=0; i<100; i++){
-    unsigned r;
-    char *z;
-    int fd;
-    sqlite3_randomness(sizeof(r), &r);
-    z = sqlite3_mprintf("%s.tmp-%08x", zDest, r);
-    if( z==0 ) return SQLITE_NOMEM;
-    fd = fileOps.xOpen(z, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC|O_NOFOLLOW, 0644);
-    if( fd>=0 ){ fileOps.xClose(fd); *pzTmp = z; return SQLITE_OK; }
-    sqlite3_free(z);
-    if( errno!=EEXIST ) return SQLITE_CANTOPEN;
-  }
-  return SQLITE_CANTOPEN;
-}
-
-/* file:<path>?immutable=1, for a copy nothing else has open: reading it
-** then takes no locks and leaves no -wal or -shm behind. */
-static char *immutableUri(const char *zPath){
-  sqlite3_str *p = sqlite3_str_new(0);
-  const char *z;
-  sqlite3_str_appendall(p, "file:");
-  for(z=zPath; *z; z++){
-    if( *z=='%' || *z=='?' || *z=='#' ) sqlite3_str_appendf(p, "%%%02X", (unsigned char)*z);
-    else sqlite3_str_appendchar(p, 1, *z);
-  }
-  sqlite3_str_appendall(p, "?immutable=1");
-  return sqlite3_str_finish(p);
-}
-
-/* Open a database file read-only; immutable when nothing else can have it
-** open, so reading it takes no locks and leaves no -wal or -shm behind. */
-int dbOpenReadOnly(const char *zPath, int immutable, sqlite3 **ppDb, char **pzErr){
-  char *zUri = immutable ? immutableUri(zPath) : 0;
-  int rc;
-  *ppDb = 0;
-  if( immutable && zUri==0 ) return SQLITE_NOMEM;
-  rc = sqlite3_open_v2(immutable ? zUri : zPath, ppDb,
-                       SQLITE_OPEN_READONLY | (immutable ? SQLITE_OPEN_URI : 0), 0);
-  sqlite3_free(zUri);
-  if( rc ){
-    *pzErr = sqlite3_mprintf("'%s' is not a readable SQLite database: %s", zPath,
-                             *ppDb ? sqlite3_errmsg(*ppDb) : "out of memory");
-    sqlite3_close(*ppDb);
-    *ppDb = 0;
-  }
-  return rc;
-}
-
-/* PRAGMA quick_check says "ok"? */
-int dbQuickCheck(sqlite3 *db, const char *zPath, char **pzErr){
-  sqlite3_stmt *p = 0;
-  int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &p, 0);
-  if( rc==SQLITE_OK ){
-    int rcStep = sqlite3_step(p);
-    if( rcStep!=SQLITE_ROW ){
-      /* The check could not run (out of memory, I/O): say why. */
-      rc = sqlite3_finalize(p);
-      p = 0;
-      if( rc==SQLITE_OK ) rc = rcStep==SQLITE_DONE ? SQLITE_CORRUPT : rcStep;
-      if( rc!=SQLITE_NOMEM ){
-        *pzErr = sqlite3_mprintf("'%s' failed its check: %s", zPath,
-                                 sqlite3_errmsg(db));
-      }
-    }else if( sqlite3_stricmp((const char*)sqlite3_column_text(p, 0), "ok")!=0 ){
-      *pzErr = sqlite3_mprintf("'%s' failed its check: %s", zPath,
-                               sqlite3_column_text(p, 0) ?
-                               (const char*)sqlite3_column_text(p, 0) :
-                               sqlite3_errmsg(db));
-      rc = SQLITE_CORRUPT;
-    }
-  }else if( rc!=SQLITE_NOMEM ){
-    *pzErr = sqlite3_mprintf("'%s' is not a readable SQLite database: %s", zPath,
-                             sqlite3_errmsg(db));
-  }
-  sqlite3_finalize(p);
-  return rc;
-}
-
 static int checkFile(const char *zPath, int immutable, char **pzErr){
   sqlite3 *db = 0;
-  int rc = dbOpenReadOnly(zPath, immutable, &db, pzErr);
-  if( rc==SQLITE_OK ) rc = dbQuickCheck(db, zPath, pzErr);
+  int rc = fileOpenDb(zPath, immutable, &db, pzErr);
+  if( rc==SQLITE_OK ) rc = fileCheckDb(db, zPath, pzErr);
   sqlite3_close(db);
   return rc;
 }
@@ -228,42 +64,12 @@ static int markRollbackJournal(const char *zPath){
   return rc;
 }
 
-/* Give the finished temporary file its name, never replacing a file. */
-static int publish(const char *zTmp, const char *zDest, char **pzErr){
-  if( fileOps.xRenameNoReplace(zTmp, zDest)==0 ) return SQLITE_OK;
-  if( errno==EINVAL || errno==ENOSYS || errno==ENOTSUP ){
-    /* No RENAME_NOREPLACE on this filesystem: link() refuses to replace too. */
-    if( fileOps.xLink(zTmp, zDest)==0 ){ fileOps.xUnlink(zTmp); return SQLITE_OK; }
-  }
-  *pzErr = errno==EEXIST
-    ? sqlite3_mprintf("'%s' already exists; a backup never replaces a file", zDest)
-    : sqlite3_mprintf("cannot create '%s': %s", zDest, strerror(errno));
-  return SQLITE_CANTOPEN;
-}
-
 /* ------------------------------------------------------- the direct copy */
 
 #define COPY_FALLBACK (-1)          /* not copied: use the backup API */
 /* A multiple of every page size, and small enough to stay in the CPU's
 ** cache between the read and the write: 1 MiB measured 1.5x slower. */
 #define COPY_CHUNK (256*1024)
-
-/* write() all of a[0..n) to fd, through short writes and signals.  Plain
-** write(), not the fileOps table: backup-copy.test interposes write() to
-** lose a chunk and proves the check catches it. */
-static int writeAll(int fd, const unsigned char *a, size_t n){
-  while( n>0 ){
-    ssize_t k = write(fd, a, n);
-    if( k<0 && errno==EINTR ) continue;
-    if( k<=0 ){
-      if( k==0 ) errno = EIO;   /* no progress: never loop forever */
-      return -1;
-    }
-    a += k;
-    n -= (size_t)k;
-  }
-  return 0;
-}
 
 /*
 ** The database file may be copied byte for byte: the default unix VFS, a
@@ -367,7 +173,7 @@ static int copyDirect(sqlite3 *pRead, const char *zTmp, i64 *pnPage,
     if( rc==SQLITE_IOERR_SHORT_READ ) rc = SQLITE_OK;
     if( rc ){
       *pzErr = sqlite3_mprintf("cannot read the database: %s", sqlite3_errstr(rc));
-    }else if( writeAll(fd, aBuf, (size_t)n) ){
+    }else if( fileWriteAll(fd, aBuf, (size_t)n) ){
       *pzErr = sqlite3_mprintf("cannot write '%s': %s", zTmp, strerror(errno));
       rc = SQLITE_IOERR;
     }
@@ -401,7 +207,7 @@ static int checkDirectCopy(const char *zPath, i64 nPage, char **pzErr){
     *pzErr = sqlite3_mprintf("cannot read '%s': %s", zPath, strerror(errno));
     return SQLITE_IOERR;
   }
-  rc = dbOpenReadOnly(zPath, 1, &db, pzErr);
+  rc = fileOpenDb(zPath, 1, &db, pzErr);
   if( rc==SQLITE_OK ){
     sqlite3_stmt *p = 0;
     rc = sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM sqlite_schema),"
@@ -473,7 +279,7 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
   char *zTmp;
   i64 nPage = 0;     /* pages copied byte for byte; 0: by the backup API */
   int rc;
-  if( pathIsLive(db, zDest) ){
+  if( filePathIsLive(db, zDest) ){
     *pzErr = sqlite3_mprintf("'%s' is the live database or one of its files", zDest);
     return SQLITE_ERROR;
   }
@@ -482,7 +288,7 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
                              "file", zDest);
     return SQLITE_ERROR;
   }
-  rc = makeTemp(zDest, &zTmp);
+  rc = fileMakeTemp(zDest, &zTmp);
   if( rc ){
     if( rc==SQLITE_CANTOPEN ){
       *pzErr = sqlite3_mprintf("cannot create a file beside '%s': %s", zDest,
@@ -504,24 +310,16 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
     *pzErr = sqlite3_mprintf("cannot write '%s': %s", zTmp, strerror(errno));
     rc = SQLITE_IOERR;
   }
-  if( rc==SQLITE_OK && syncPath(zTmp, 0)!=0 ){
+  if( rc==SQLITE_OK && fileSync(zTmp, 0)!=0 ){
     *pzErr = sqlite3_mprintf("cannot sync '%s': %s", zTmp, strerror(errno));
     rc = SQLITE_IOERR;
   }
   if( rc==SQLITE_OK ){
     rc = nPage ? checkDirectCopy(zTmp, nPage, pzErr) : checkFile(zTmp, 1, pzErr);
   }
-  if( rc==SQLITE_OK ) rc = publish(zTmp, zDest, pzErr);
-  if( rc==SQLITE_OK ){
-    char *zCanon = canonicalNew(zDest);
-    char *zSlash = zCanon ? strrchr(zCanon, '/') : 0;
-    if( zSlash ){
-      *zSlash = 0;
-      syncPath(zCanon[0] ? zCanon : "/", 1);
-    }
-    sqlite3_free(zCanon);
-  }
-  removeTemp(zTmp);
+  if( rc==SQLITE_OK ) rc = filePublish(zTmp, zDest, pzErr);
+  if( rc==SQLITE_OK ) fileSyncParent(zDest);
+  fileRemoveTemp(zTmp);
   sqlite3_free(zTmp);
   return rc;
 }
@@ -562,13 +360,6 @@ static int copyIntoDir(sqlite3 *db, sqlite3 *pCommitted, const char *zDir,
   sqlite3_free(zStem);
   sqlite3_free(zStamp);
   return rc;
-}
-
-/* 1 a directory, 0 not one (or nothing there), -1 cannot tell (errno). */
-static int isDir(const char *zPath){
-  struct stat st;
-  if( fileOps.xStat(zPath, &st)!=0 ) return errno==ENOENT || errno==ENOTDIR ? 0 : -1;
-  return S_ISDIR(st.st_mode);
 }
 
 /* -------------------------------------------------- automatic backups */
@@ -671,7 +462,7 @@ int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
     sqlite3_free(zDir);
     return SQLITE_CANTOPEN;
   }
-  if( (rc = isDir(zDir))!=1 ){
+  if( (rc = fileIsDir(zDir))!=1 ){
     *pzErr = rc<0
       ? sqlite3_mprintf("cannot stat backup folder '%s': %s", zDir, strerror(errno))
       : sqlite3_mprintf("backup folder '%s' is not a directory", zDir);
@@ -725,7 +516,7 @@ void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "commit them before taking a backup");
     return;
   }
-  rc = isDir(zPath);
+  rc = fileIsDir(zPath);
   if( rc<0 ){
     zErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
     rc = SQLITE_IOERR;

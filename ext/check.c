@@ -116,7 +116,7 @@ static int checkApplied(void *pArg, const Applied *a, Migration *m){
   if( strcmp(ld.checksum, a->checksum)!=0 ){
     rc = addFailure(k, "changed", sqlite3_mprintf("%s: applied migration has "
                     "changed since it was applied (checksum %.12s..., applied "
-                    "%.12s...)", m->file, ld.checksum, a->checksum));
+                    "%.12s...)", m->up.label, ld.checksum, a->checksum));
   }
   loadedFree(&ld);
   return rc;
@@ -212,15 +212,15 @@ static int stop(Checker *k, const char *zFile){
 static int tryMigration(Checker *k, Migration *m, const Loaded *pLd){
   Schema before, afterUp, afterDown, again;
   Script up, down;
-  const char *zDownFile = m->downFile ? m->downFile : m->file;
+  const char *zDownFile = m->down.label ? m->down.label : m->up.label;
   int ok = 0, hasDown = loadedDown(pLd, &down), rc;
   memset(&afterUp, 0, sizeof(afterUp));
   memset(&afterDown, 0, sizeof(afterDown));
   memset(&again, 0, sizeof(again));
   loadedUp(pLd, &up);
   rc = readCopy(k, &before);
-  if( rc==SQLITE_OK ) rc = tryScript(k, "up", &up, m->file, 1, &ok);
-  if( rc==SQLITE_OK && !ok ) rc = stop(k, m->file);
+  if( rc==SQLITE_OK ) rc = tryScript(k, "up", &up, m->up.label, 1, &ok);
+  if( rc==SQLITE_OK && !ok ) rc = stop(k, m->up.label);
   if( rc==SQLITE_OK && ok && hasDown ){
     rc = readCopy(k, &afterUp);
     if( rc==SQLITE_OK ) rc = tryScript(k, "down", &down, zDownFile, 1, &ok);
@@ -231,8 +231,8 @@ static int tryMigration(Checker *k, Migration *m, const Loaded *pLd){
       rc = readCopy(k, &afterDown);
       if( rc==SQLITE_OK ) rc = addDifferences(k, "roundtrip", &before, &afterDown);
       /* Its ok row comes with the comparison below. */
-      if( rc==SQLITE_OK ) rc = tryScript(k, "reapply", &up, m->file, 0, &ok);
-      if( rc==SQLITE_OK && !ok ) rc = stop(k, m->file);
+      if( rc==SQLITE_OK ) rc = tryScript(k, "reapply", &up, m->up.label, 0, &ok);
+      if( rc==SQLITE_OK && !ok ) rc = stop(k, m->up.label);
       if( rc==SQLITE_OK && ok ) rc = readCopy(k, &again);
       if( rc==SQLITE_OK && ok ) rc = addDifferences(k, "reapply", &afterUp, &again);
     }
@@ -255,24 +255,24 @@ static int checkPending(Checker *k, Migration *m, i64 newest){
   if( m->version<newest ){
     rc = addFailure(k, "order", sqlite3_mprintf("%s: pending migration %lld is "
                     "older than the newest applied migration %lld; give it a "
-                    "higher version", m->file, m->version, newest));
+                    "higher version", m->up.label, m->version, newest));
     if( rc ) return rc;
   }
   rc = migrationLoad(m, &ld, &zErr);
   if( rc==SQLITE_NOMEM ) return rc;
   if( rc ){
     rc = addFailure(k, "file", zErr);
-    return rc==SQLITE_OK && !k->zStopped ? stop(k, m->file) : rc;
+    return rc==SQLITE_OK && !k->zStopped ? stop(k, m->up.label) : rc;
   }
   loadedUp(&ld, &up);
-  rc = lintScript(k->s, &up, m->file, lintFound, k);
+  rc = lintScript(k->s, &up, m->up.label, lintFound, k);
   if( rc==SQLITE_OK ){
     if( loadedDown(&ld, &down) ){
-      rc = lintScript(k->s, &down, m->downFile ? m->downFile : m->file,
+      rc = lintScript(k->s, &down, m->down.label ? m->down.label : m->up.label,
                       lintFound, k);
     }else{
       rc = addFailure(k, "no_down", sqlite3_mprintf("%s: no down script: the "
-                      "migration cannot be rolled back", m->file));
+                      "migration cannot be rolled back", m->up.label));
     }
   }
   if( rc==SQLITE_OK ){
@@ -340,7 +340,7 @@ static int checkFill(sqlite3 *db, sqlite3_value *pArg, RowSet *pOut, char **pzEr
     if( pragmaValue(db, "PRAGMA foreign_keys", 0, 0) ){
       sqlite3_exec(k.s, "PRAGMA foreign_keys=ON", 0, 0, 0);
     }
-    k.zDir = src.dir;
+    k.zDir = src.origin;
     rc = historyMerge(db, &src, checkApplied, &k, aPending, &nPending, &newest,
                       pzErr);
   }

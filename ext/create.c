@@ -68,10 +68,10 @@ static int folderStyle(const Migration *m, int *pStyle, int *pWidth,
                        int *pDiesel, char **pzErr){
   Loaded ld;
   int rc;
-  *pWidth = versionWidth(m->file);
-  *pDiesel = strchr(m->file, '/')!=0;
+  *pWidth = versionWidth(m->up.label);
+  *pDiesel = strchr(m->up.label, '/')!=0;
   if( *pDiesel ){ *pStyle = STYLE_DIESEL; return SQLITE_OK; }
-  if( m->file[0]=='V' ){ *pStyle = STYLE_FLYWAY; return SQLITE_OK; }
+  if( m->up.label[0]=='V' ){ *pStyle = STYLE_FLYWAY; return SQLITE_OK; }
   if( m->how==FMT_WHOLE_UP ){ *pStyle = STYLE_PAIR; return SQLITE_OK; }
   rc = migrationLoad(m, &ld, pzErr);
   if( rc ) return rc;
@@ -103,37 +103,13 @@ static char *nextVersion(i64 newest, int any, int width, int diesel){
   return sqlite3_mprintf("%lld", vNow);
 }
 
-/* Write a new file; O_EXCL: an existing one (or a link there) is refused. */
-static int writeNew(const char *zPath, const char *zText, char **pzErr){
-  size_t n = strlen(zText), done = 0;
-  int fd = fileOps.xOpen(zPath, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0644);
-  if( fd<0 ){
-    *pzErr = sqlite3_mprintf("cannot create %s: %s", zPath, strerror(errno));
-    return SQLITE_ERROR;
-  }
-  while( done<n ){
-    ssize_t w = fileOps.xPwrite(fd, zText+done, n-done, (off_t)done);
-    if( w<0 && errno==EINTR ) continue;
-    if( w<=0 ) break;
-    done += (size_t)w;
-  }
-  if( done<n || fileOps.xFsync(fd)!=0 ){
-    *pzErr = sqlite3_mprintf("cannot write %s: %s", zPath, strerror(errno));
-    fileOps.xClose(fd);
-    fileOps.xUnlink(zPath);
-    return SQLITE_ERROR;
-  }
-  fileOps.xClose(fd);
-  return SQLITE_OK;
-}
-
 /* Write the up and down halves; if the second cannot be written, the first
 ** goes too, so a failed call leaves nothing behind. */
 static int writePair(const char *zUp, const char *zUpText, const char *zDown,
                      const char *zDownText, char **pzErr){
-  int rc = writeNew(zUp, zUpText, pzErr);
+  int rc = fileWriteNew(zUp, zUpText, pzErr);
   if( rc==SQLITE_OK && zDown ){
-    rc = writeNew(zDown, zDownText, pzErr);
+    rc = fileWriteNew(zDown, zDownText, pzErr);
     if( rc ) fileOps.xUnlink(zUp);
   }
   return rc;
@@ -215,7 +191,7 @@ void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 strerror(errno));
     return;
   }
-  rc = sourceScan(zDir, &src, &zErr);
+  rc = sourceOpenFolder(zDir, &src, &zErr);
   if( rc==SQLITE_OK ){
     Migration *pNewest = src.n ? &src.a[src.n-1] : 0;
     if( pNewest ) rc = folderStyle(pNewest, &style, &width, &diesel, &zErr);
@@ -224,7 +200,7 @@ void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                          diesel);
       if( zVer==0 ) rc = SQLITE_NOMEM;
     }
-    if( rc==SQLITE_OK ) rc = createFiles(src.dir, style, zVer, zName, &zPath, &zErr);
+    if( rc==SQLITE_OK ) rc = createFiles(src.origin, style, zVer, zName, &zPath, &zErr);
     sourceFree(&src);
   }
   if( rc==SQLITE_NOMEM ){

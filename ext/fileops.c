@@ -30,8 +30,9 @@ FileOps fileOps = {
 #else
 const FileOps fileOps = {
 #endif
-  libcOpen, close, read, pread, pwrite, fsync, fstat, stat, lstat, realpath,
-  mkdir, unlink, rmdir, libcRenameNoReplace, link, opendir, readdir, closedir
+  libcOpen, close, read, pread, write, pwrite, fsync, fstat, stat, lstat,
+  realpath, mkdir, unlink, rmdir, rename, libcRenameNoReplace, link, opendir,
+  readdir, closedir
 };
 
 #ifdef MIGRATE_FAULT_HOOKS

@@ -22,6 +22,7 @@ typedef struct FileOps {
   int (*xClose)(int fd);
   ssize_t (*xRead)(int fd, void *p, size_t n);
   ssize_t (*xPread)(int fd, void *p, size_t n, off_t off);
+  ssize_t (*xWrite)(int fd, const void *p, size_t n);
   ssize_t (*xPwrite)(int fd, const void *p, size_t n, off_t off);
   int (*xFsync)(int fd);
   int (*xFstat)(int fd, struct stat *);
@@ -31,6 +32,7 @@ typedef struct FileOps {
   int (*xMkdir)(const char *zPath, mode_t mode);
   int (*xUnlink)(const char *zPath);
   int (*xRmdir)(const char *zPath);
+  int (*xRename)(const char *zFrom, const char *zTo);   /* replaces zTo */
   /* rename that fails with EEXIST rather than replace zTo */
   int (*xRenameNoReplace)(const char *zFrom, const char *zTo);
   int (*xLink)(const char *zFrom, const char *zTo);

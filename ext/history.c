@@ -66,15 +66,6 @@ int historyTableExists(sqlite3 *db, int *pExists, char **pzErr){
   return rc;
 }
 
-/* The same where an unreadable schema may read as no table. */
-int historyExists(sqlite3 *db){
-  char *zErr = 0;
-  int exists = 0;
-  historyTableExists(db, &exists, &zErr);
-  sqlite3_free(zErr);
-  return exists;
-}
-
 /* A history table edited by hand must not be trusted blindly. */
 static int historyCheckColumns(sqlite3 *db, char **pzErr){
   sqlite3_stmt *p = 0;
@@ -273,6 +264,67 @@ int historyScripts(sqlite3 *db, i64 v, char **pzUp, char **pzDown, char **pzErr)
     sqlite3_free(*pzDown);
     *pzUp = *pzDown = 0;
   }
+  return rc;
+}
+
+/*
+** The newest applied migration above floor, its name and its stored down
+** script (NULL when it has none), or *pAny = 0 if none.  One statement per
+** migration rolled back; the up text is never read.
+*/
+int historyNewest(sqlite3 *db, i64 floor, i64 *pV, char **pzName,
+                  char **pzDown, int *pAny, char **pzErr){
+  sqlite3_stmt *p = 0;
+  int rc, nomem = 0;
+  *pAny = 0;
+  *pzName = *pzDown = 0;
+  rc = sqlite3_prepare_v2(db, "SELECT version, name, down FROM "
+                          "main.migrate_history WHERE version>?1"
+                          " ORDER BY version DESC LIMIT 1", -1, &p, 0);
+  if( rc==SQLITE_OK ) sqlite3_bind_int64(p, 1, floor);
+  if( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
+    *pAny = 1;
+    *pV = sqlite3_column_int64(p, 0);
+    *pzName = sqlite3_mprintf("%s", sqlite3_column_text(p, 1));
+    if( *pzName==0 ) nomem = 1;
+    *pzDown = columnDup(p, 2, &nomem);
+  }
+  { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
+  if( rc==SQLITE_OK && nomem ) rc = SQLITE_NOMEM;
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = dbErr(db);
+  return rc;
+}
+
+/*
+** Of the newest n applied migrations above floor, the newest that has no
+** down script: *pFound = 1 with its version and name, else 0.
+*/
+int historyIrreversible(sqlite3 *db, i64 floor, i64 n, i64 *pV, char **pzName,
+                        int *pFound, char **pzErr){
+  sqlite3_stmt *p = 0;
+  int rc = sqlite3_prepare_v2(db,
+      "SELECT version, name FROM (SELECT version, name, down FROM "
+      "main.migrate_history WHERE version>?2 ORDER BY version DESC LIMIT ?1) "
+      "WHERE down IS NULL ORDER BY version DESC LIMIT 1", -1, &p, 0);
+  *pFound = 0;
+  *pzName = 0;
+  if( rc ){
+    *pzErr = dbErr(db);
+    return rc;
+  }
+  sqlite3_bind_int64(p, 1, n);
+  sqlite3_bind_int64(p, 2, floor);
+  if( sqlite3_step(p)==SQLITE_ROW ){
+    *pFound = 1;
+    *pV = sqlite3_column_int64(p, 0);
+    *pzName = sqlite3_mprintf("%s", sqlite3_column_text(p, 1));
+    rc = *pzName ? SQLITE_OK : SQLITE_NOMEM;
+    sqlite3_finalize(p);
+    return rc;
+  }
+  /* The query itself failed (out of memory, I/O): that is the error. */
+  rc = sqlite3_finalize(p);
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = dbErr(db);
   return rc;
 }
 

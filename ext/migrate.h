@@ -6,11 +6,12 @@
 **   util.c      error text, UTC time, the connection's running statements
 **   sha256.c    checksums (and migrate_sha256)
 **   format.c    one file's text -> up/down sections and options (pure)
-**   source.c    a directory -> migrations in version order; reading one file
+**   source.c    where migrations come from, whatever the backend; reading one
+**   folder.c    a directory -> migrations in version order
 **   rowsource.c a query's rows -> migrations, for apps without a folder
 **   history.c   the migrate_history and migrate_log tables
 **   script.c    run one script statement by statement, with file:line errors
-**   txn.c       who owns the transaction, foreign keys, settings restored
+**   txn.c       who owns the transaction, foreign keys, PRAGMAs restored
 **   apply.c     migrate_apply / migrate_rollback / migrate_current
 **   backup.c    migrate_backup, automatic backups and their retention
 **   restore.c   migrate_restore
@@ -18,6 +19,7 @@
 **   create.c    migrate_create: a new migration in the folder's convention
 **   status.c    the migrations table-valued function
 **   fileops.c   every file-system call, as a table (fileops.h)
+**   files.c     path safety, reading a file whole, writing files safely
 **   schema.c    the schema as canonical SQL text (and migrate_schema)
 **   scratch.c   a private scratch database, and running a script on it
 **   lint.c      what can be told about a script from its text alone
@@ -25,9 +27,23 @@
 **   drift.c     migrate_drift: the live schema against the replayed history
 **   check.c     migrate_check: pending migrations tried on a scratch copy
 **
-** The data path of one call reads straight down:
+** The files form layers.  A file calls only into files of a lower layer,
+** never into one of its own layer or above: the layers below are the single
+** statement of that rule, and test/layers.test checks every object file's
+** symbols against it (sqlite3_api, the API pointer migrate.c defines for
+** every file, aside).
+**
+**   layer 1: util fileops sha256
+**   layer 2: files config format rowtab history script txn
+**   layer 3: folder rowsource schema lint scratch backup
+**   layer 4: source
+**   layer 5: adopt status create restore drift check
+**   layer 6: apply
+**   layer 7: migrate
+**
+** So the two backends of source.c (folder.c, rowsource.c) know nothing of
+** each other or of it, and the data path of one call reads straight down:
 **   config -> source -> history -> plan -> backup -> txn -> script -> history -> log
-** and no file reaches back up that chain.
 */
 #ifndef MIGRATE_H
 #define MIGRATE_H
@@ -113,31 +129,39 @@ int formatSplit(const char *z, size_t n, int how, Sections *, int *pErrLine,
                 char **pzErr);
 char *formatStored(const char *z, const Section *, int isDown); /* history text */
 
-/* ---- source.c: a directory -> migrations in version order --------------- */
-/* The strings of a Migration live in its Source's pool. */
+/* ---- source.c, folder.c, rowsource.c: where migrations come from -------- */
+/* One script of a migration: a label for messages, and where its text is.
+** The strings live in the Source's pool. */
+typedef struct MigrationText {
+  const char *label;  /* "003_add_users.sql", "3_init (down)"; NULL: none */
+  const char *path;   /* the file to read it from, or NULL: z holds it */
+  const char *z;      /* the text itself (a query's row), NUL-terminated */
+  size_t n;
+} MigrationText;
 typedef struct Migration {
   i64 version;
   const char *name;      /* "add_users" */
-  const char *file;      /* up file relative to dir: "003_add_users.sql" */
-  const char *downFile;  /* separate down file (pair, folder, Flyway U), or NULL */
-  const char *dir;       /* the Source's dir: files are read from dir/file */
   int how;               /* FMT_MARKED or FMT_WHOLE_UP */
-  const char *rowUp;     /* from a query's row (rowsource.c): the texts themselves */
-  size_t nRowUp;
-  const char *rowDown;
-  size_t nRowDown;
+  MigrationText up;
+  MigrationText down;    /* a separate down script (pair, folder, Flyway U,
+                         ** a row's down column), or all NULL */
 } Migration;
 typedef struct Source {
-  char *dir;
+  char *origin;          /* the folder (without a trailing '/'), or the query */
   Migration *a;
   int n;
   StrPool pool;          /* every string of every migration */
 } Source;
-int sourceScan(const char *zDir, Source *, char **pzErr);
-/* A folder, or a query whose rows are migrations (rowsource.c). */
+/* A folder, or a query whose rows are migrations; sourceFree() it. */
 int sourceOpen(sqlite3 *, const char *zDirOrQuery, Source *, char **pzErr);
+int sourceOpenFolder(const char *zDir, Source *, char **pzErr);
 int sourceIsQuery(const char *);
-int sourceQuery(sqlite3 *, const char *zSql, Source *, char **pzErr);
+void sourceFree(Source *);
+Migration *sourceFind(Source *, i64 version);
+/* The backends: each fills an empty Source, and leaves freeing it, on
+** success or failure, to source.c. */
+int folderRead(const char *zDir, Source *, char **pzErr);
+int rowsourceRead(sqlite3 *, const char *zSql, Source *, char **pzErr);
 /* One directory entry's name -> what it is (ENT_*, 0: not a migration), its
 ** version and its migration name (a range of zFile).  Pure; SQLITE_ERROR
 ** with *pzErr for a name that looks like a migration but cannot be one. */
@@ -145,10 +169,8 @@ int sourceQuery(sqlite3 *, const char *zSql, Source *, char **pzErr);
 #define ENT_UP_WHOLE   2   /* NNN_name.up.sql, V<N>__name.sql */
 #define ENT_DOWN_WHOLE 3   /* NNN_name.down.sql, U<N>__name.sql */
 #define ENT_FOLDER     4   /* NNN_name/ with up.sql inside */
-int sourceClassify(const char *zFile, int isDir, int *pKind, i64 *pVersion,
+int folderClassify(const char *zFile, int isDir, int *pKind, i64 *pVersion,
                    const char **pzName, int *pnName, char **pzErr);
-void sourceFree(Source *);
-Migration *sourceFind(Source *, i64 version);
 
 /* One migration read into memory once: the bytes hashed are the bytes run. */
 typedef struct Loaded {
@@ -167,7 +189,7 @@ typedef struct Script {
   int line;        /* file line of z[0] */
   int noTxn;
 } Script;
-int loadedUp(const Loaded *, Script *);
+void loadedUp(const Loaded *, Script *);
 int loadedDown(const Loaded *, Script *);     /* 0: no down script */
 char *loadedStoredUp(const Loaded *);         /* sqlite3_free */
 char *loadedStoredDown(const Loaded *);       /* NULL when none */
@@ -188,7 +210,6 @@ typedef struct HistoryCursor {
   int eof;
   Applied a;            /* the current row, unless eof */
 } HistoryCursor;
-int historyExists(sqlite3 *);
 int historyTableExists(sqlite3 *, int *pExists, char **pzErr);
 int historyEnsure(sqlite3 *, char **pzErr);
 int historyOpen(sqlite3 *, HistoryCursor *, char **pzErr);  /* on row one */
@@ -199,6 +220,10 @@ int historyMerge(sqlite3 *, Source *,
                  int *aPending, int *pnPending, i64 *pNewest, char **pzErr);
 int historyScripts(sqlite3 *, i64 version, char **pzUp, char **pzDown,
                    char **pzErr);
+int historyNewest(sqlite3 *, i64 floor, i64 *pV, char **pzName,
+                  char **pzDown, int *pAny, char **pzErr);
+int historyIrreversible(sqlite3 *, i64 floor, i64 n, i64 *pV, char **pzName,
+                        int *pFound, char **pzErr);
 int historyInsert(sqlite3 *, i64 version, const char *zName, const char *zSum,
                   const char *zUp, const char *zDown, const char *zAt,
                   double ms, char **pzErr);
@@ -243,14 +268,26 @@ int txnFinish(Txn *, char **pzErr);
 int settingsRestore(sqlite3 *, const i64 *aSaved);
 int txnSettingsRestore(Txn *);   /* main's settings and every schema's own */
 
+/* ---- files.c: path safety, reading files, writing them safely ---------- */
+int fileReadWhole(const char *zPath, const char *zShow, char **pz, size_t *pn,
+                  char **pzErr);
+int fileIsDir(const char *zPath);     /* 1, 0, or -1 with errno */
+int filePathIsLive(sqlite3 *, const char *zPath);  /* the db, -wal, -shm, -journal */
+int fileSync(const char *zPath, int isDir);
+void fileSyncParent(const char *zPath);
+int fileMakeTemp(const char *zDest, char **pzTmp); /* new empty file beside zDest */
+void fileRemoveTemp(const char *zTmp);
+int filePublish(const char *zTmp, const char *zDest, char **pzErr);
+int fileWriteAll(int fd, const void *, size_t);
+int fileWriteReplacing(sqlite3 *, const char *zPath, const char *zText,
+                       char **pzErr);
+int fileWriteNew(const char *zPath, const char *zText, char **pzErr);
+int fileOpenDb(const char *zPath, int immutable, sqlite3 **, char **pzErr);
+int fileCheckDb(sqlite3 *, const char *zPath, char **pzErr);
+
 /* ---- backup.c ----------------------------------------------------------- */
 int backupAuto(sqlite3 *, MigrateConn *, char **pzPath, char **pzErr);
 void backupFunc(sqlite3_context *, int, sqlite3_value **);
-int pathIsLive(sqlite3 *, const char *zPath);  /* the db, -wal, -shm, -journal */
-int dbOpenReadOnly(const char *zPath, int immutable, sqlite3 **, char **pzErr);
-int dbQuickCheck(sqlite3 *, const char *zPath, char **pzErr);
-int makeTemp(const char *zDest, char **pzTmp); /* new empty file beside zDest */
-int syncPath(const char *zPath, int isDir);
 
 /* ---- restore.c ---------------------------------------------------------- */
 void restoreFunc(sqlite3_context *, int, sqlite3_value **);

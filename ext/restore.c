@@ -59,8 +59,8 @@ static int openRestoreSource(sqlite3 *db, const char *zPath, const char *zMode,
     return SQLITE_IOERR;
   }
   sqlite3_free(zWal);
-  rc = dbOpenReadOnly(zPath, immutable, ppSrc, pzErr);
-  if( rc==SQLITE_OK ) rc = dbQuickCheck(*ppSrc, zPath, pzErr);
+  rc = fileOpenDb(zPath, immutable, ppSrc, pzErr);
+  if( rc==SQLITE_OK ) rc = fileCheckDb(*ppSrc, zPath, pzErr);
   if( rc==SQLITE_OK && sqlite3_stricmp(zMode, "wal")==0 ){
     /* SQLite cannot copy into a WAL database of another page size, and
     ** says only "attempt to write a readonly database".  A size that
@@ -166,7 +166,7 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "still running; finish or reset them first");
     return;
   }
-  if( pathIsLive(db, zPath) ){
+  if( filePathIsLive(db, zPath) ){
     ctxErrorMsg(ctx, "migrate_restore: '%s' is the live database or one of its "
                 "files", zPath);
     return;

@@ -27,21 +27,6 @@ SQLITE_EXTENSION_INIT3
 #include <stdlib.h>
 #include <string.h>
 
-/* A folder named "select ..." is still reachable as "./select ...". */
-int sourceIsQuery(const char *z){
-  static const char *azKw[] = {"select", "with", "values"};
-  size_t i;
-  z = sqlSkipSpace(z);
-  for(i=0; i<sizeof(azKw)/sizeof(azKw[0]); i++){
-    size_t n = strlen(azKw[i]);
-    if( sqlite3_strnicmp(z, azKw[i], (int)n)==0 ){
-      char c = z[n];
-      if( c==0 || c=='(' || c==' ' || c=='\t' || c=='\n' || c=='\r' ) return 1;
-    }
-  }
-  return 0;
-}
-
 static int cmpMigration(const void *a, const void *b){
   const Migration *x = (const Migration*)a, *y = (const Migration*)b;
   if( x->version!=y->version ) return x->version<y->version ? -1 : 1;
@@ -88,14 +73,14 @@ static int rowToMigration(StrPool *pPool, sqlite3_stmt *p, int nCol, i64 iRow,
     return SQLITE_ERROR;
   }
   m->name = poolAdd(pPool, zName, strlen(zName), "");
-  m->file = rowLabel(pPool, m->version, zName, "");
-  m->rowUp = columnCopy(pPool, p, 2, &m->nRowUp);
-  if( m->name==0 || m->file==0 || m->rowUp==0 ) return SQLITE_NOMEM;
+  m->up.label = rowLabel(pPool, m->version, zName, "");
+  m->up.z = columnCopy(pPool, p, 2, &m->up.n);
+  if( m->name==0 || m->up.label==0 || m->up.z==0 ) return SQLITE_NOMEM;
   m->how = hasDown ? FMT_WHOLE_UP : FMT_MARKED;
   if( hasDown ){
-    m->downFile = rowLabel(pPool, m->version, zName, " (down)");
-    m->rowDown = columnCopy(pPool, p, 3, &m->nRowDown);
-    if( m->downFile==0 || m->rowDown==0 ) return SQLITE_NOMEM;
+    m->down.label = rowLabel(pPool, m->version, zName, " (down)");
+    m->down.z = columnCopy(pPool, p, 3, &m->down.n);
+    if( m->down.label==0 || m->down.z==0 ) return SQLITE_NOMEM;
   }
   return SQLITE_OK;
 }
@@ -105,14 +90,15 @@ static int queryError(sqlite3 *db, char **pzErr, const char *zWhy){
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
-int sourceQuery(sqlite3 *db, const char *zSql, Source *pSrc, char **pzErr){
+/* Fill the empty *pSrc from the rows of zSql; the caller frees it, whatever
+** the outcome (sourceFree). */
+int rowsourceRead(sqlite3 *db, const char *zSql, Source *pSrc, char **pzErr){
   sqlite3_stmt *p = 0;
   const char *zTail = 0;
   int rc, nCol = 0, nAlloc = 0, i;
   i64 iRow = 0;
-  memset(pSrc, 0, sizeof(*pSrc));
-  pSrc->dir = sqlite3_mprintf("%s", zSql);
-  if( pSrc->dir==0 ) return SQLITE_NOMEM;
+  pSrc->origin = sqlite3_mprintf("%s", zSql);
+  if( pSrc->origin==0 ) return SQLITE_NOMEM;
   rc = sqlite3_prepare_v2(db, zSql, -1, &p, &zTail);
   if( rc ){
     rc = rc==SQLITE_NOMEM ? rc : queryError(db, pzErr, 0);
@@ -145,13 +131,12 @@ int sourceQuery(sqlite3 *db, const char *zSql, Source *pSrc, char **pzErr){
     for(i=1; i<pSrc->n; i++){
       if( pSrc->a[i].version==pSrc->a[i-1].version ){
         *pzErr = sqlite3_mprintf("two migrations have version %lld: %s and %s",
-                                 pSrc->a[i].version, pSrc->a[i-1].file,
-                                 pSrc->a[i].file);
+                                 pSrc->a[i].version, pSrc->a[i-1].up.label,
+                                 pSrc->a[i].up.label);
         rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
         break;
       }
     }
   }
-  if( rc ) sourceFree(pSrc);
   return rc;
 }

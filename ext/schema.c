@@ -309,67 +309,6 @@ int schemaDiff(const Schema *pOld, const Schema *pNew, SchemaChange **paOut,
   return SQLITE_OK;
 }
 
-/* ------------------------------------------------------------ writing */
-
-/*
-** Write zText to zPath through a temporary file beside it, synced, then
-** renamed over it: a reader sees the old file or the new one, never half.
-** Replacing is the point (schema.sql is regenerated), but only a regular
-** file is replaced.
-*/
-static int writeReplacing(sqlite3 *db, const char *zPath, const char *zText,
-                          char **pzErr){
-  struct stat st;
-  size_t n = strlen(zText), done = 0;
-  char *zTmp;
-  int fd, rc = SQLITE_OK;
-  if( pathIsLive(db, zPath) ){
-    *pzErr = sqlite3_mprintf("'%s' is the live database or one of its files", zPath);
-    return SQLITE_ERROR;
-  }
-  if( lstat(zPath, &st)==0 && !S_ISREG(st.st_mode) ){
-    *pzErr = sqlite3_mprintf("'%s' exists and is not a regular file; only a "
-                             "file is replaced", zPath);
-    return SQLITE_ERROR;
-  }
-  rc = makeTemp(zPath, &zTmp);
-  if( rc==SQLITE_NOMEM ) return rc;
-  if( rc ){
-    *pzErr = sqlite3_mprintf("cannot create a file beside '%s': %s", zPath,
-                             strerror(errno));
-    return SQLITE_CANTOPEN;
-  }
-  fd = open(zTmp, O_WRONLY|O_TRUNC|O_CLOEXEC|O_NOFOLLOW);
-  while( fd>=0 && done<n ){
-    ssize_t w = write(fd, zText+done, n-done);
-    if( w<0 && errno==EINTR ) continue;
-    if( w<=0 ) break;
-    done += (size_t)w;
-  }
-  if( fd<0 || done<n || fsync(fd)!=0 ){
-    *pzErr = sqlite3_mprintf("cannot write '%s': %s", zTmp, strerror(errno));
-    rc = SQLITE_IOERR;
-  }
-  if( fd>=0 ) close(fd);
-  if( rc==SQLITE_OK && rename(zTmp, zPath)!=0 ){
-    *pzErr = sqlite3_mprintf("cannot replace '%s': %s", zPath, strerror(errno));
-    rc = SQLITE_CANTOPEN;
-  }
-  if( rc ){
-    unlink(zTmp);
-  }else{
-    /* The rename itself lasts only once the folder is synced. */
-    const char *zSlash = strrchr(zPath, '/');
-    char *zDir = zSlash==0 ? sqlite3_mprintf(".")
-               : zSlash==zPath ? sqlite3_mprintf("/")
-               : sqlite3_mprintf("%.*s", (int)(zSlash-zPath), zPath);
-    if( zDir ) syncPath(zDir, 1);
-    sqlite3_free(zDir);
-  }
-  sqlite3_free(zTmp);
-  return rc;
-}
-
 void schemaFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   const char *zPath = 0;
@@ -390,7 +329,7 @@ void schemaFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     if( zText==0 ) rc = SQLITE_NOMEM;
     schemaFree(&sch);
   }
-  if( rc==SQLITE_OK && zPath ) rc = writeReplacing(db, zPath, zText, &zErr);
+  if( rc==SQLITE_OK && zPath ) rc = fileWriteReplacing(db, zPath, zText, &zErr);
   if( rc==SQLITE_NOMEM && zErr==0 ){
     sqlite3_result_error_nomem(ctx);
   }else if( rc ){

@@ -302,7 +302,7 @@ static int statusColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i){
       sqlite3_result_int(ctx, r->a ? r->a->hasDown : r->fileHasDown);
       break;
     case COL_FILE:
-      if( r->m ) sqlite3_result_text(ctx, r->m->file, -1, SQLITE_TRANSIENT);
+      if( r->m ) sqlite3_result_text(ctx, r->m->up.label, -1, SQLITE_TRANSIENT);
       break;
     case COL_UP:
     case COL_DOWN: {
@@ -318,7 +318,7 @@ static int statusColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i){
       break;
     }
     case COL_DIR:
-      if( c->hasSrc ) sqlite3_result_text(ctx, c->src.dir, -1, SQLITE_TRANSIENT);
+      if( c->hasSrc ) sqlite3_result_text(ctx, c->src.origin, -1, SQLITE_TRANSIENT);
       break;
   }
   return SQLITE_OK;

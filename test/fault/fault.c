@@ -393,6 +393,10 @@ static ssize_t fsPread(int fd, void *p, size_t n, off_t off){
   if( gate(K_FS_READ) ) return failWith(K_FS_READ);
   return realFs.xPread(fd, p, n, off);
 }
+static ssize_t fsWrite(int fd, const void *p, size_t n){
+  if( gate(K_FS_WRITE) ) return failWith(K_FS_WRITE);
+  return realFs.xWrite(fd, p, n);
+}
 static ssize_t fsPwrite(int fd, const void *p, size_t n, off_t off){
   if( gate(K_FS_WRITE) ) return failWith(K_FS_WRITE);
   return realFs.xPwrite(fd, p, n, off);
@@ -428,6 +432,10 @@ static int fsUnlink(const char *z){
 static int fsRmdir(const char *z){
   if( gate(K_FS_RMDIR) ) return failWith(K_FS_RMDIR);
   return realFs.xRmdir(z);
+}
+static int fsRenameReplacing(const char *zFrom, const char *zTo){
+  if( gate(K_FS_RENAME) ) return failWith(K_FS_RENAME);
+  return realFs.xRename(zFrom, zTo);
 }
 static int fsRename(const char *zFrom, const char *zTo){
   if( renameUnsupported ){ errno = EINVAL; return -1; }
@@ -465,11 +473,13 @@ static void installFileOps(const char *zLib){
   realFs = *pFs;
   pFs->xOpen = fsOpen;          pFs->xClose = fsClose;
   pFs->xRead = fsRead;          pFs->xPread = fsPread;
-  pFs->xPwrite = fsPwrite;      pFs->xFsync = fsFsync;
+  pFs->xWrite = fsWrite;        pFs->xPwrite = fsPwrite;
+  pFs->xFsync = fsFsync;
   pFs->xFstat = fsFstat;        pFs->xStat = fsStat;
   pFs->xLstat = fsLstat;        pFs->xRealpath = fsRealpath;
   pFs->xMkdir = fsMkdir;        pFs->xUnlink = fsUnlink;
   pFs->xRmdir = fsRmdir;
+  pFs->xRename = fsRenameReplacing;
   pFs->xRenameNoReplace = fsRename;  pFs->xLink = fsLink;
   pFs->xOpendir = fsOpendir;    pFs->xReaddir = fsReaddir;
   pFs->xClosedir = fsClosedir;

@@ -1,6 +1,6 @@
 /*
-** fuzz_name.c — the file-name and version parser (sourceClassify in
-** ext/source.c): one directory entry's name -> kind, version and name.
+** fuzz_name.c — the file-name and version parser (folderClassify in
+** ext/folder.c): one directory entry's name -> kind, version and name.
 **
 ** The first input byte says whether the entry is a folder; the rest is the
 ** name.  Invariants:
@@ -128,7 +128,7 @@ static void checkName(const char *z, int isDir){
   char *zErr = 0;
   int flyway = !isDir && (z[0]=='V' || z[0]=='U' || z[0]=='R') && endsWith(z, n, ".sql");
 
-  rc = sourceClassify(z, isDir, &kind, &v, &zName, &nName, &zErr);
+  rc = folderClassify(z, isDir, &kind, &v, &zName, &nName, &zErr);
   if( rc!=SQLITE_OK ){
     CHECK(rc==SQLITE_ERROR);
     CHECK(kind==0);

@@ -1,0 +1,361 @@
+/*
+** files.c — every file the extension reads or writes itself: path safety,
+** reading a migration file whole, and the safe ways to write one.
+**
+**   fileReadWhole       one regular file into memory, links refused
+**   filePathIsLive      is a path the live database, its -wal, -shm or -journal?
+**   fileMakeTemp        a new empty file beside a destination
+**   filePublish         give a finished temporary file its name, never replacing
+**   fileWriteReplacing  text -> temporary file, synced, renamed over the old one
+**   fileWriteNew        text -> a new file (O_EXCL), synced
+**   fileOpenDb          a database file opened read-only (immutable if private)
+**
+** Every call goes through the fileOps table (fileops.h), so the fault build
+** can fail any one of them.  A file that is written is always synced before
+** it gets its name, and its folder after, so the name lasts too.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------- reading */
+
+/*
+** Read one file whole through a descriptor that does not follow a symbolic
+** link, so what is hashed is exactly what is run, and refuse anything that
+** is not a regular file of a sane size.  zShow names the file in errors.
+*/
+int fileReadWhole(const char *zPath, const char *zShow, char **pz, size_t *pn,
+                  char **pzErr){
+  struct stat st;
+  char *z;
+  size_t got = 0;
+  int fd = fileOps.xOpen(zPath, O_RDONLY|O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK, 0);
+  if( fd<0 ){
+    *pzErr = sqlite3_mprintf("%s: cannot open for reading: %s", zShow, strerror(errno));
+    return SQLITE_ERROR;
+  }
+  if( fileOps.xFstat(fd, &st)!=0 ){
+    int e = errno;
+    fileOps.xClose(fd);
+    *pzErr = sqlite3_mprintf("%s: cannot stat: %s", zShow, strerror(e));
+    return SQLITE_ERROR;
+  }
+  if( !S_ISREG(st.st_mode) ){
+    fileOps.xClose(fd);
+    *pzErr = sqlite3_mprintf("%s: is not a regular file", zShow);
+    return SQLITE_ERROR;
+  }
+  if( st.st_size>MIGRATE_MAX_FILE ){
+    fileOps.xClose(fd);
+    *pzErr = sqlite3_mprintf("%s: file is larger than the %d MiB limit",
+                             zShow, MIGRATE_MAX_FILE/(1024*1024));
+    return SQLITE_ERROR;
+  }
+  z = sqlite3_malloc64((sqlite3_uint64)st.st_size + 1);
+  if( z==0 ){ fileOps.xClose(fd); return SQLITE_NOMEM; }
+  while( got<(size_t)st.st_size ){
+    ssize_t r = fileOps.xRead(fd, z+got, (size_t)st.st_size-got);
+    if( r<0 && errno==EINTR ) continue;
+    if( r<=0 ){
+      int e = errno;
+      fileOps.xClose(fd);
+      sqlite3_free(z);
+      *pzErr = sqlite3_mprintf("%s: read failed: %s", zShow,
+                               r<0 ? strerror(e) : "file shrank while reading");
+      return SQLITE_ERROR;
+    }
+    got += (size_t)r;
+  }
+  fileOps.xClose(fd);
+  z[got] = 0;
+  *pz = z;
+  *pn = got;
+  return SQLITE_OK;
+}
+
+/* 1 a directory, 0 not one (or nothing there), -1 cannot tell (errno). */
+int fileIsDir(const char *zPath){
+  struct stat st;
+  if( fileOps.xStat(zPath, &st)!=0 ) return errno==ENOENT || errno==ENOTDIR ? 0 : -1;
+  return S_ISDIR(st.st_mode);
+}
+
+/* --------------------------------------------------------- path safety */
+
+static const char *const azLiveSuffix[] = {"", "-wal", "-shm", "-journal"};
+#define N_LIVE_SUFFIX (int)(sizeof(azLiveSuffix)/sizeof(azLiveSuffix[0]))
+
+/* Same file as one of the live database's files (links included)? */
+static int isLiveFile(sqlite3 *db, const char *zPath){
+  const char *zDb = sqlite3_db_filename(db, "main");
+  struct stat st, stLive;
+  char aReal[PATH_MAX];       /* realpath() into our buffer: no malloc() */
+  const char *zReal;
+  int i;
+  if( zDb==0 || zDb[0]==0 ) return 0;
+  if( fileOps.xStat(zPath, &st)!=0 ) memset(&st, 0, sizeof(st));
+  zReal = fileOps.xRealpath(zPath, aReal);
+  for(i=0; i<N_LIVE_SUFFIX; i++){
+    char *zLive = sqlite3_mprintf("%s%s", zDb, azLiveSuffix[i]);
+    int same = 0;
+    if( zLive==0 ) continue;
+    if( st.st_ino!=0 && fileOps.xStat(zLive, &stLive)==0
+     && st.st_dev==stLive.st_dev && st.st_ino==stLive.st_ino ) same = 1;
+    if( !same && zReal && strcmp(zReal, zLive)==0 ) same = 1;
+    sqlite3_free(zLive);
+    if( same ) return 1;
+  }
+  return 0;
+}
+
+/* The canonical name a new file at zPath would have: its folder resolved. */
+static char *canonicalNew(const char *zPath){
+  const char *zSlash = strrchr(zPath, '/');
+  char aReal[PATH_MAX];
+  char *zDir;
+  const char *zReal;
+  if( zSlash==0 ){
+    zDir = sqlite3_mprintf(".");
+  }else if( zSlash==zPath ){
+    zDir = sqlite3_mprintf("/");
+  }else{
+    zDir = sqlite3_mprintf("%.*s", (int)(zSlash-zPath), zPath);
+  }
+  if( zDir==0 ) return 0;
+  zReal = fileOps.xRealpath(zDir, aReal);
+  sqlite3_free(zDir);
+  if( zReal==0 ) return 0;
+  return sqlite3_mprintf("%s/%s", zReal, zSlash ? zSlash+1 : zPath);
+}
+
+int filePathIsLive(sqlite3 *db, const char *zPath){
+  char *zCanon = canonicalNew(zPath);
+  int live = isLiveFile(db, zPath) || (zCanon && isLiveFile(db, zCanon));
+  const char *zDb = sqlite3_db_filename(db, "main");
+  if( !live && zCanon && zDb && zDb[0] ){
+    /* -journal, -wal and -shm may not exist yet: compare names too. */
+    int i;
+    for(i=0; i<N_LIVE_SUFFIX && !live; i++){
+      char *zLive = sqlite3_mprintf("%s%s", zDb, azLiveSuffix[i]);
+      if( zLive && strcmp(zLive, zCanon)==0 ) live = 1;
+      sqlite3_free(zLive);
+    }
+  }
+  sqlite3_free(zCanon);
+  return live;
+}
+
+/* ------------------------------------------------------------- writing */
+
+int fileSync(const char *zPath, int isDir){
+  int fd = fileOps.xOpen(zPath, (isDir ? O_RDONLY|O_DIRECTORY : O_RDWR)|O_CLOEXEC, 0);
+  int rc;
+  if( fd<0 ) return -1;
+  rc = fileOps.xFsync(fd);
+  fileOps.xClose(fd);
+  return rc;
+}
+
+/* A rename or a new name lasts only once its folder is synced.  Best
+** effort: the file itself is complete either way. */
+void fileSyncParent(const char *zPath){
+  char *zCanon = canonicalNew(zPath);
+  char *zSlash = zCanon ? strrchr(zCanon, '/') : 0;
+  if( zSlash ){
+    *zSlash = 0;
+    fileSync(zCanon[0] ? zCanon : "/", 1);
+  }
+  sqlite3_free(zCanon);
+}
+
+/* A fresh temporary name beside zDest, created empty and exclusively.
+** SQLITE_NOMEM, or SQLITE_CANTOPEN with errno saying why. */
+int fileMakeTemp(const char *zDest, char **pzTmp){
+  int i;
+  *pzTmp = 0;
+  for(i=0; i<100; i++){
+    unsigned r;
+    char *z;
+    int fd;
+    sqlite3_randomness(sizeof(r), &r);
+    z = sqlite3_mprintf("%s.tmp-%08x", zDest, r);
+    if( z==0 ) return SQLITE_NOMEM;
+    fd = fileOps.xOpen(z, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC|O_NOFOLLOW, 0644);
+    if( fd>=0 ){ fileOps.xClose(fd); *pzTmp = z; return SQLITE_OK; }
+    sqlite3_free(z);
+    if( errno!=EEXIST ) return SQLITE_CANTOPEN;
+  }
+  return SQLITE_CANTOPEN;
+}
+
+/* A temporary file, and the journal SQLite may have left beside it. */
+void fileRemoveTemp(const char *zTmp){
+  char *zJ = sqlite3_mprintf("%s-journal", zTmp);
+  fileOps.xUnlink(zTmp);
+  if( zJ ){ fileOps.xUnlink(zJ); sqlite3_free(zJ); }
+}
+
+/* Give the finished temporary file its name, never replacing a file. */
+int filePublish(const char *zTmp, const char *zDest, char **pzErr){
+  if( fileOps.xRenameNoReplace(zTmp, zDest)==0 ) return SQLITE_OK;
+  if( errno==EINVAL || errno==ENOSYS || errno==ENOTSUP ){
+    /* No RENAME_NOREPLACE on this filesystem: link() refuses to replace too. */
+    if( fileOps.xLink(zTmp, zDest)==0 ){ fileOps.xUnlink(zTmp); return SQLITE_OK; }
+  }
+  *pzErr = errno==EEXIST
+    ? sqlite3_mprintf("'%s' already exists; a backup never replaces a file", zDest)
+    : sqlite3_mprintf("cannot create '%s': %s", zDest, strerror(errno));
+  return SQLITE_CANTOPEN;
+}
+
+/* write() all of a[0..n) to fd, through short writes and signals; -1 with
+** errno set when it cannot. */
+int fileWriteAll(int fd, const void *p, size_t n){
+  const unsigned char *a = (const unsigned char*)p;
+  while( n>0 ){
+    ssize_t k = fileOps.xWrite(fd, a, n);
+    if( k<0 && errno==EINTR ) continue;
+    if( k<=0 ){
+      if( k==0 ) errno = EIO;   /* no progress: never loop forever */
+      return -1;
+    }
+    a += k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+/*
+** Write zText to zPath through a temporary file beside it, synced, then
+** renamed over it: a reader sees the old file or the new one, never half.
+** Only a regular file is replaced, and never a file of the live database.
+*/
+int fileWriteReplacing(sqlite3 *db, const char *zPath, const char *zText,
+                       char **pzErr){
+  struct stat st;
+  char *zTmp;
+  int fd, rc = SQLITE_OK;
+  if( filePathIsLive(db, zPath) ){
+    *pzErr = sqlite3_mprintf("'%s' is the live database or one of its files", zPath);
+    return SQLITE_ERROR;
+  }
+  if( fileOps.xLstat(zPath, &st)==0 && !S_ISREG(st.st_mode) ){
+    *pzErr = sqlite3_mprintf("'%s' exists and is not a regular file; only a "
+                             "file is replaced", zPath);
+    return SQLITE_ERROR;
+  }
+  rc = fileMakeTemp(zPath, &zTmp);
+  if( rc==SQLITE_NOMEM ) return rc;
+  if( rc ){
+    *pzErr = sqlite3_mprintf("cannot create a file beside '%s': %s", zPath,
+                             strerror(errno));
+    return SQLITE_CANTOPEN;
+  }
+  fd = fileOps.xOpen(zTmp, O_WRONLY|O_TRUNC|O_CLOEXEC|O_NOFOLLOW, 0);
+  if( fd<0 || fileWriteAll(fd, zText, strlen(zText)) || fileOps.xFsync(fd)!=0 ){
+    *pzErr = sqlite3_mprintf("cannot write '%s': %s", zTmp, strerror(errno));
+    rc = SQLITE_IOERR;
+  }
+  if( fd>=0 ) fileOps.xClose(fd);
+  if( rc==SQLITE_OK && fileOps.xRename(zTmp, zPath)!=0 ){
+    *pzErr = sqlite3_mprintf("cannot replace '%s': %s", zPath, strerror(errno));
+    rc = SQLITE_CANTOPEN;
+  }
+  if( rc ){
+    fileOps.xUnlink(zTmp);
+  }else{
+    fileSyncParent(zPath);
+  }
+  sqlite3_free(zTmp);
+  return rc;
+}
+
+/* Write a new file; O_EXCL: an existing one (or a link there) is refused.
+** A file that cannot be written whole is removed again. */
+int fileWriteNew(const char *zPath, const char *zText, char **pzErr){
+  int fd = fileOps.xOpen(zPath, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0644);
+  if( fd<0 ){
+    *pzErr = sqlite3_mprintf("cannot create %s: %s", zPath, strerror(errno));
+    return SQLITE_ERROR;
+  }
+  if( fileWriteAll(fd, zText, strlen(zText)) || fileOps.xFsync(fd)!=0 ){
+    *pzErr = sqlite3_mprintf("cannot write %s: %s", zPath, strerror(errno));
+    fileOps.xClose(fd);
+    fileOps.xUnlink(zPath);
+    return SQLITE_ERROR;
+  }
+  fileOps.xClose(fd);
+  return SQLITE_OK;
+}
+
+/* ------------------------------------------------------ database files */
+
+/* file:<path>?immutable=1, for a copy nothing else has open: reading it
+** then takes no locks and leaves no -wal or -shm behind. */
+static char *immutableUri(const char *zPath){
+  sqlite3_str *p = sqlite3_str_new(0);
+  const char *z;
+  sqlite3_str_appendall(p, "file:");
+  for(z=zPath; *z; z++){
+    if( *z=='%' || *z=='?' || *z=='#' ) sqlite3_str_appendf(p, "%%%02X", (unsigned char)*z);
+    else sqlite3_str_appendchar(p, 1, *z);
+  }
+  sqlite3_str_appendall(p, "?immutable=1");
+  return sqlite3_str_finish(p);
+}
+
+/* Open a database file read-only; immutable when nothing else can have it
+** open, so reading it takes no locks and leaves no -wal or -shm behind. */
+int fileOpenDb(const char *zPath, int immutable, sqlite3 **ppDb, char **pzErr){
+  char *zUri = immutable ? immutableUri(zPath) : 0;
+  int rc;
+  *ppDb = 0;
+  if( immutable && zUri==0 ) return SQLITE_NOMEM;
+  rc = sqlite3_open_v2(immutable ? zUri : zPath, ppDb,
+                       SQLITE_OPEN_READONLY | (immutable ? SQLITE_OPEN_URI : 0), 0);
+  sqlite3_free(zUri);
+  if( rc ){
+    *pzErr = sqlite3_mprintf("'%s' is not a readable SQLite database: %s", zPath,
+                             *ppDb ? sqlite3_errmsg(*ppDb) : "out of memory");
+    sqlite3_close(*ppDb);
+    *ppDb = 0;
+  }
+  return rc;
+}
+
+/* PRAGMA quick_check of a database file opened by fileOpenDb says "ok"? */
+int fileCheckDb(sqlite3 *db, const char *zPath, char **pzErr){
+  sqlite3_stmt *p = 0;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &p, 0);
+  if( rc==SQLITE_OK ){
+    int rcStep = sqlite3_step(p);
+    if( rcStep!=SQLITE_ROW ){
+      /* The check could not run (out of memory, I/O): say why. */
+      rc = sqlite3_finalize(p);
+      p = 0;
+      if( rc==SQLITE_OK ) rc = rcStep==SQLITE_DONE ? SQLITE_CORRUPT : rcStep;
+      if( rc!=SQLITE_NOMEM ){
+        *pzErr = sqlite3_mprintf("'%s' failed its check: %s", zPath,
+                                 sqlite3_errmsg(db));
+      }
+    }else if( sqlite3_stricmp((const char*)sqlite3_column_text(p, 0), "ok")!=0 ){
+      *pzErr = sqlite3_mprintf("'%s' failed its check: %s", zPath,
+                               sqlite3_column_text(p, 0) ?
+                               (const char*)sqlite3_column_text(p, 0) :
+                               sqlite3_errmsg(db));
+      rc = SQLITE_CORRUPT;
+    }
+  }else if( rc!=SQLITE_NOMEM ){
+    *pzErr = sqlite3_mprintf("'%s' is not a readable SQLite database: %s", zPath,
+                             sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(p);
+  return rc;
+}

@@ -1,0 +1,420 @@
+/*
+** folder.c — a directory of migration files -> a Source, in version order.
+**
+** Names recognised (anything else in the directory is ignored):
+**
+**   NNN_name.sql                 one file: markers, or a plain up-only script
+**   NNN_name.up.sql / .down.sql  a pair (golang-migrate, sqlx)
+**   NNN_name/up.sql, down.sql    a folder (diesel); NNN may hold '-' and '_'
+**                                separators: 2018-01-01-000000_x -> 20180101000000
+**   V<N>__name.sql / U<N>__name.sql   Flyway versioned / undo
+**
+** Up and down files are paired by version, so their names may differ.  Only
+** names are read here: each migration gets the paths of its files, read
+** when it is needed (source.c).
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* One directory entry that is a migration file or folder.  Its strings are
+** in the Source's pool, where the migration made from it points too. */
+typedef struct Entry {
+  i64 version;
+  int kind;
+  const char *name;   /* migration name */
+  const char *file;   /* entry name in the directory */
+} Entry;
+
+typedef struct EntryList {
+  Entry *a;
+  int n, nAlloc;
+  StrPool *pPool;     /* the Source's */
+} EntryList;
+
+static void entriesFree(EntryList *p){
+  sqlite3_free(p->a);
+  memset(p, 0, sizeof(*p));
+}
+
+/* Digits (for folders also the '-' of a diesel timestamp) before the '_'
+** that starts the name.  Returns the length of the prefix, 0 if none. */
+static int parseVersion(const char *z, int allowDash, i64 *pVersion, int *pOverflow){
+  uint64_t v = 0;
+  int i, nDigit = 0;
+  *pOverflow = 0;
+  for(i=0; ; i++){
+    char c = z[i];
+    if( c>='0' && c<='9' ){
+      if( v > (uint64_t)(INT64_MAX - (c-'0'))/10 ) *pOverflow = 1;
+      else v = v*10 + (uint64_t)(c-'0');
+      nDigit++;
+    }else if( !(allowDash && c=='-' && nDigit>0) ){
+      break;
+    }
+  }
+  if( nDigit==0 ) return 0;
+  *pVersion = (i64)v;
+  return i;
+}
+
+/*
+** A diesel folder's timestamp -> its version.  diesel writes
+** 2018-01-01-000000, but folders made by hand or by other tools also hold
+** 2018-1-5-93000, 2018.01.05-09.30.00 or 20180105093000.  Each field is
+** padded to its width (year 4, month 2, day 2, time 6 or h/m/s 2 each), so
+** every spelling of one moment gives one number and the intended order is
+** kept: 2018-1-5 sorts after 2018-01-01 instead of before it.  A field out
+** of range (month 13, hour 24) is kept as written; only its order matters.
+** Returns the length of the prefix before the '_', 0 if it is not one.
+*/
+static int dieselVersion(const char *z, i64 *pVersion, int *pOverflow){
+  char aDigit[600];   /* a name is at most 255 bytes; past this: overflow */
+  int nOut = 0, i = 0, nGroup = 0, nTime = 0;
+  static const int aWidth[] = {4, 2, 2};
+  *pOverflow = 0;
+  while( 1 ){
+    int start = i, n, w;
+    while( z[i]>='0' && z[i]<='9' ) i++;
+    n = i - start;
+    if( n==0 ) return 0;
+    if( nGroup<3 ){
+      w = aWidth[nGroup];
+    }else if( nGroup==3 && z[i]=='_' ){
+      w = 6;                 /* HHMMSS in one field */
+    }else{
+      w = 2;                 /* HH, MM, SS as fields of their own */
+    }
+    if( nOut + (n>w ? n : w) + 16 >= (int)sizeof(aDigit) ){
+      *pOverflow = 1;        /* too long for any version: keep scanning */
+    }else{
+      int nAdd = n>w ? n : w;
+      for(; n<w; w--) aDigit[nOut++] = '0';
+      memcpy(aDigit+nOut, z+start, (size_t)n);
+      nOut += n;
+      if( nGroup>=3 ) nTime += nAdd;
+    }
+    nGroup++;
+    if( z[i]=='_' ) break;
+    if( z[i]!='-' && z[i]!='.' && z[i]!=':' ) return 0;
+    i++;
+  }
+  if( *pOverflow ) return i;
+  if( nGroup>1 ){
+    /* A missing day is the 1st; the time is right-filled to HHMMSS. */
+    for(; nGroup<3; nGroup++){ aDigit[nOut++] = '0'; aDigit[nOut++] = '1'; }
+    for(; nTime<6; nTime++) aDigit[nOut++] = '0';
+  }
+  {
+    uint64_t v = 0;
+    int k;
+    for(k=0; k<nOut; k++){
+      int c = aDigit[k]-'0';
+      if( v > (uint64_t)(INT64_MAX - c)/10 ){ *pOverflow = 1; break; }
+      v = v*10 + (uint64_t)c;
+    }
+    *pVersion = (i64)v;
+  }
+  return i;
+}
+
+static int endsWith(const char *z, size_t n, const char *zEnd){
+  size_t m = strlen(zEnd);
+  return n>m && memcmp(z+n-m, zEnd, m)==0;
+}
+
+static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
+                    const char *zFile){
+  Entry *e;
+  if( arrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(Entry)) ) return SQLITE_NOMEM;
+  e = &p->a[p->n];
+  e->version = v;
+  e->kind = kind;
+  e->name = poolAdd(p->pPool, zName, (size_t)nName, "");
+  e->file = poolAdd(p->pPool, zFile, strlen(zFile), "");
+  if( e->name==0 || e->file==0 ) return SQLITE_NOMEM;
+  p->n++;
+  return SQLITE_OK;
+}
+
+/*
+** Classify one directory entry.  Sets *pKind to 0 for names that are not
+** migrations.  A name that looks like a migration but cannot be one is an
+** error rather than silently skipped: skipping would drop a migration.
+*/
+int folderClassify(const char *zFile, int isDir, int *pKind, i64 *pV,
+                   const char **pzName, int *pnName, char **pzErr){
+  size_t n = strlen(zFile);
+  int nPre, overflow = 0;
+  *pKind = 0;
+  if( !isDir && (zFile[0]=='V' || zFile[0]=='U' || zFile[0]=='R')
+   && endsWith(zFile, n, ".sql") ){
+    const char *zSep = strstr(zFile, "__");
+    if( zSep==0 ) return SQLITE_OK;
+    if( zFile[0]=='R' ){
+      if( zSep!=zFile+1 ) return SQLITE_OK;
+      *pzErr = sqlite3_mprintf("%s: Flyway repeatable migrations (R__) are "
+                               "not supported", zFile);
+      return SQLITE_ERROR;
+    }
+    nPre = parseVersion(zFile+1, 0, pV, &overflow);
+    if( nPre==0 ) return SQLITE_OK;
+    if( zFile+1+nPre!=zSep ){
+      *pzErr = sqlite3_mprintf("%s: version '%.*s' is not a whole number",
+                               zFile, (int)(zSep-zFile-1), zFile+1);
+      return SQLITE_ERROR;
+    }
+    *pKind = zFile[0]=='V' ? ENT_UP_WHOLE : ENT_DOWN_WHOLE;
+    *pzName = zSep+2;
+    *pnName = (int)(n - 4 - (size_t)(zSep+2-zFile));
+  }else{
+    nPre = isDir ? dieselVersion(zFile, pV, &overflow)
+                 : parseVersion(zFile, 0, pV, &overflow);
+    if( nPre==0 || zFile[nPre]!='_' ) return SQLITE_OK;
+    *pzName = zFile+nPre+1;
+    if( isDir ){
+      *pKind = ENT_FOLDER;
+      *pnName = (int)(n - (size_t)nPre - 1);
+    }else if( endsWith(zFile, n, ".up.sql") ){
+      *pKind = ENT_UP_WHOLE;
+      *pnName = (int)(n - (size_t)nPre - 1 - 7);
+    }else if( endsWith(zFile, n, ".down.sql") ){
+      *pKind = ENT_DOWN_WHOLE;
+      *pnName = (int)(n - (size_t)nPre - 1 - 9);
+    }else if( endsWith(zFile, n, ".sql") ){
+      *pKind = ENT_UP_MARKED;
+      *pnName = (int)(n - (size_t)nPre - 1 - 4);
+    }else{
+      return SQLITE_OK;
+    }
+  }
+  if( overflow ){
+    *pKind = 0;
+    *pzErr = sqlite3_mprintf("%s: version is larger than 9223372036854775807",
+                             zFile);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+/*
+** A migration's file name becomes its name in migrate_history, in every
+** message and in the log: refuse one that is not UTF-8 text or holds a
+** control character (a newline would split a message in two).  The name is
+** shown with such bytes as \xHH, so the message itself stays clean text.
+*/
+static int checkName(const char *zFile, char **pzErr){
+  size_t n = strlen(zFile), i;
+  int ctrl = 0;
+  sqlite3_str *pShow;
+  for(i=0; i<n; i++){
+    if( (unsigned char)zFile[i]<0x20 || zFile[i]==0x7F ) ctrl = 1;
+  }
+  if( !ctrl && utf8Invalid(zFile, n)==n ) return SQLITE_OK;
+  pShow = sqlite3_str_new(0);
+  for(i=0; i<n; ){
+    size_t ok = utf8Invalid(zFile+i, n-i);
+    size_t j;
+    for(j=i; j<i+ok && (unsigned char)zFile[j]>=0x20 && zFile[j]!=0x7F; j++){}
+    sqlite3_str_append(pShow, zFile+i, (int)(j-i));
+    if( j<n ) sqlite3_str_appendf(pShow, "\\x%02X", (unsigned)(unsigned char)zFile[j]);
+    i = j+1;
+  }
+  *pzErr = sqlite3_mprintf("%z: the file name %s; rename the file",
+                           sqlite3_str_finish(pShow),
+                           ctrl ? "holds a control character"
+                                : "is not valid UTF-8");
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+static int cmpEntry(const void *a, const void *b){
+  const Entry *x = (const Entry*)a, *y = (const Entry*)b;
+  if( x->version!=y->version ) return x->version<y->version ? -1 : 1;
+  return strcmp(x->file, y->file);
+}
+
+static int listDir(const char *zDir, EntryList *pList, char **pzErr){
+  DIR *d = fileOps.xOpendir(zDir);
+  struct dirent *de;
+  int rc = SQLITE_OK;
+  if( d==0 ){
+    *pzErr = sqlite3_mprintf("cannot open directory '%s': %s", zDir, strerror(errno));
+    return SQLITE_ERROR;
+  }
+  while( rc==SQLITE_OK && (errno = 0, de = fileOps.xReaddir(d))!=0 ){
+    struct stat st;
+    char *zPath;
+    int kind, nName = 0, linkToDir = 0;
+    i64 v = 0;
+    const char *zName = 0;
+    if( de->d_name[0]=='.' ) continue;
+    zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
+    if( zPath==0 ){ rc = SQLITE_NOMEM; break; }
+    if( fileOps.xLstat(zPath, &st)!=0 ){
+      *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
+      sqlite3_free(zPath);
+      rc = SQLITE_ERROR;
+      break;
+    }
+    if( S_ISLNK(st.st_mode) ){
+      /* Classify a link by what it points at, so a linked folder is
+      ** refused like a linked file instead of passing unseen.  A dangling
+      ** link or a loop is still a link, refused below by its name. */
+      struct stat stTarget;
+      if( fileOps.xStat(zPath, &stTarget)==0 ){
+        linkToDir = S_ISDIR(stTarget.st_mode);
+      }else if( errno!=ENOENT && errno!=ELOOP ){
+        *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
+        sqlite3_free(zPath);
+        rc = SQLITE_ERROR;
+        break;
+      }
+    }
+    sqlite3_free(zPath);
+    rc = folderClassify(de->d_name, S_ISDIR(st.st_mode) || linkToDir, &kind,
+                        &v, &zName, &nName, pzErr);
+    if( rc || kind==0 ) continue;
+    rc = checkName(de->d_name, pzErr);
+    if( rc ) break;
+    if( S_ISLNK(st.st_mode) ){
+      *pzErr = sqlite3_mprintf("%s: is a symbolic link; migrations are read "
+                               "only from regular files", de->d_name);
+      rc = SQLITE_ERROR;
+    }else if( !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) ){
+      *pzErr = sqlite3_mprintf("%s: is not a regular file", de->d_name);
+      rc = SQLITE_ERROR;
+    }else{
+      rc = addEntry(pList, v, kind, zName, nName, de->d_name);
+    }
+  }
+  if( rc==SQLITE_OK && errno!=0 ){
+    *pzErr = sqlite3_mprintf("cannot read directory '%s': %s", zDir, strerror(errno));
+    rc = SQLITE_ERROR;
+  }
+  fileOps.xClosedir(d);
+  return rc;
+}
+
+/* What is at a path: 0 nothing, 1 a regular file, -1 a symbolic link,
+** -2 something else, -3 it cannot be told (errno says why).  Only "no such
+** file" is nothing: a down.sql that cannot be looked at is not absent. */
+static int pathKind(const char *zPath){
+  struct stat st;
+  if( fileOps.xLstat(zPath, &st)!=0 ) return errno==ENOENT ? 0 : -3;
+  if( S_ISLNK(st.st_mode) ) return -1;
+  return S_ISREG(st.st_mode) ? 1 : -2;
+}
+
+static char *notRegular(const char *zFile, int kind){
+  if( kind==-3 ) return sqlite3_mprintf("%s: cannot stat: %s", zFile, strerror(errno));
+  return kind==-1
+    ? sqlite3_mprintf("%s: is a symbolic link; migrations are read only from "
+                      "regular files", zFile)
+    : sqlite3_mprintf("%s: is not a regular file", zFile);
+}
+
+/* A file of the folder: its path, and its name in the folder as its label.
+** Both live in the pool: the label is the tail of the path. */
+static int textAt(StrPool *pPool, const char *zDir, const char *zFile,
+                  const char *zTail, MigrationText *t){
+  char *zPath = sqlite3_mprintf("%s/%s", zDir, zFile);
+  if( zPath==0 ) return SQLITE_NOMEM;
+  t->path = poolAdd(pPool, zPath, strlen(zPath), zTail);
+  sqlite3_free(zPath);
+  if( t->path==0 ) return SQLITE_NOMEM;
+  t->label = t->path + strlen(zDir) + 1;
+  return SQLITE_OK;
+}
+
+/* A diesel folder: up.sql is required, down.sql optional. */
+static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
+                       Migration *m, char **pzErr){
+  MigrationText down;
+  int k;
+  memset(&down, 0, sizeof(down));
+  if( textAt(pPool, zDir, e->file, "/up.sql", &m->up)
+   || textAt(pPool, zDir, e->file, "/down.sql", &down) ) return SQLITE_NOMEM;
+  k = pathKind(m->up.path);
+  if( k<=0 ){
+    *pzErr = k==0 ? sqlite3_mprintf("%s: folder has no up.sql", e->file)
+                  : notRegular(m->up.label, k);
+    return SQLITE_ERROR;
+  }
+  k = pathKind(down.path);
+  if( k<0 ){
+    *pzErr = notRegular(down.label, k);
+    return SQLITE_ERROR;
+  }
+  if( k>0 ) m->down = down;
+  return SQLITE_OK;
+}
+
+/* Entries sharing one version -> one migration, or an error naming both. */
+static int buildMigration(Source *pSrc, Entry *a, int n, Migration *m, char **pzErr){
+  Entry *pUp = 0, *pDown = 0;
+  int i;
+  for(i=0; i<n; i++){
+    Entry **pp = a[i].kind==ENT_DOWN_WHOLE ? &pDown : &pUp;
+    if( *pp ){
+      *pzErr = sqlite3_mprintf("two migrations have version %lld: %s and %s",
+                               a[i].version, (*pp)->file, a[i].file);
+      return SQLITE_ERROR;
+    }
+    *pp = &a[i];
+  }
+  if( pUp==0 ){
+    *pzErr = sqlite3_mprintf("%s: down file without an up file", pDown->file);
+    return SQLITE_ERROR;
+  }
+  if( pDown && pUp->kind!=ENT_UP_WHOLE ){
+    *pzErr = sqlite3_mprintf("two migrations have version %lld: %s and %s",
+                             pUp->version, pUp->file, pDown->file);
+    return SQLITE_ERROR;
+  }
+  m->version = pUp->version;
+  m->name = pUp->name;
+  if( pUp->kind==ENT_FOLDER ){
+    m->how = FMT_WHOLE_UP;
+    return folderFiles(&pSrc->pool, pSrc->origin, pUp, m, pzErr);
+  }
+  m->how = pUp->kind==ENT_UP_MARKED ? FMT_MARKED : FMT_WHOLE_UP;
+  if( textAt(&pSrc->pool, pSrc->origin, pUp->file, "", &m->up) ) return SQLITE_NOMEM;
+  if( pDown && textAt(&pSrc->pool, pSrc->origin, pDown->file, "", &m->down) ){
+    return SQLITE_NOMEM;
+  }
+  return SQLITE_OK;
+}
+
+/* Fill the empty *pSrc from the folder zDir; the caller frees it, whatever
+** the outcome (sourceFree). */
+int folderRead(const char *zDir, Source *pSrc, char **pzErr){
+  EntryList list;
+  int rc, i, j;
+  size_t nDir = strlen(zDir);
+  memset(&list, 0, sizeof(list));
+  /* "dir/" and "dir" name the same folder; keep error paths tidy. */
+  while( nDir>1 && zDir[nDir-1]=='/' ) nDir--;
+  pSrc->origin = sqlite3_mprintf("%.*s", (int)nDir, zDir);
+  if( pSrc->origin==0 ) return SQLITE_NOMEM;
+  list.pPool = &pSrc->pool;
+  rc = listDir(pSrc->origin, &list, pzErr);
+  if( rc==SQLITE_OK && list.n>0 ){
+    qsort(list.a, (size_t)list.n, sizeof(Entry), cmpEntry);
+    pSrc->a = sqlite3_malloc64((sqlite3_uint64)list.n*sizeof(Migration));
+    if( pSrc->a==0 ) rc = SQLITE_NOMEM;
+  }
+  for(i=0; rc==SQLITE_OK && i<list.n; i=j){
+    Migration *m = &pSrc->a[pSrc->n];
+    for(j=i+1; j<list.n && list.a[j].version==list.a[i].version; j++){}
+    memset(m, 0, sizeof(*m));
+    pSrc->n++;
+    rc = buildMigration(pSrc, &list.a[i], j-i, m, pzErr);
+  }
+  entriesFree(&list);
+  return rc;
+}
