@@ -503,13 +503,9 @@ void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     ctxErrorMsg(ctx, "migrate_backup: the path is %s", zPath ? "empty" : "NULL");
     return;
   }
-  if( refuseIndirect(ctx, "migrate_backup") ) return;
-  if( ((MigrateConn*)sqlite3_user_data(ctx))->busy ){
-    /* A file written from a migration would stay when the call then fails;
-    ** the call takes its own automatic backup before it changes anything. */
-    ctxErrorMsg(ctx, "migrate_backup: cannot be called from inside a migration");
-    return;
-  }
+  /* A file written from a migration would stay when the call then fails;
+  ** the call takes its own automatic backup before it changes anything. */
+  if( callGuard(ctx, "migrate_backup", GUARD_NOT_BUSY) ) return;
   /* Uncommitted changes would be missing from a copy of the file. */
   if( sqlite3_txn_state(db, "main")==SQLITE_TXN_WRITE ){
     ctxErrorMsg(ctx, "migrate_backup: the database has uncommitted changes; "

@@ -104,7 +104,7 @@ void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   ** backup off) is harmful; one read there would still tell the schema
   ** something about the connection (backup_dir is a path).  Like every
   ** DIRECTONLY function, it runs only from a statement of the application. */
-  if( refuseIndirect(ctx, "migrate_config") ) return;
+  if( callGuard(ctx, "migrate_config", 0) ) return;
   /* From a migration script the change would outlive a call that then fails
   ** and is rolled back: the connection must be as it was. */
   if( pVal && p->busy ){

@@ -174,7 +174,7 @@ void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   struct stat st;
   (void)argc;
 
-  if( refuseIndirect(ctx, "migrate_create") ) return;
+  if( callGuard(ctx, "migrate_create", 0) ) return;
   if( zDir==0 || zDir[0]==0 ){
     ctxErrorMsg(ctx, "migrate_create: the directory argument is %s",
                 zDir ? "empty" : "NULL");

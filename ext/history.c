@@ -330,7 +330,7 @@ int historyIrreversible(sqlite3 *db, i64 floor, i64 n, i64 *pV, char **pzName,
 
 int historyInsert(sqlite3 *db, i64 v, const char *zName, const char *zSum,
                   const char *zUp, const char *zDown, const char *zAt,
-                  double ms, char **pzErr){
+                  const double *pMs, char **pzErr){
   sqlite3_stmt *p = 0;
   int rc = sqlite3_prepare_v2(db, "INSERT INTO main.migrate_history(version, name,"
                               " checksum, up, down, applied_at, duration_ms)"
@@ -342,7 +342,7 @@ int historyInsert(sqlite3 *db, i64 v, const char *zName, const char *zSum,
   sqlite3_bind_text(p, 4, zUp, -1, SQLITE_STATIC);
   if( zDown ) sqlite3_bind_text(p, 5, zDown, -1, SQLITE_STATIC);
   sqlite3_bind_text(p, 6, zAt, -1, SQLITE_STATIC);
-  if( ms>=0 ) sqlite3_bind_double(p, 7, ms);   /* < 0: recorded, never run */
+  if( pMs ) sqlite3_bind_double(p, 7, *pMs);   /* NULL: recorded, never run */
   sqlite3_step(p);
   rc = sqlite3_finalize(p);
   if( rc ) *pzErr = dbErr(db);

@@ -12,7 +12,10 @@
 **   history.c   the migrate_history and migrate_log tables
 **   script.c    run one script statement by statement, with file:line errors
 **   txn.c       who owns the transaction, foreign keys, PRAGMAs restored
-**   apply.c     migrate_apply / migrate_rollback / migrate_current
+**   call.c      the frame of a call that changes the database
+**   apply.c     migrate_apply, migrate_current: plan and run
+**   rollback.c  migrate_rollback, migrate_rollback_to, migrate_reset
+**   record.c    migrate_baseline, migrate_adopt: record without running
 **   backup.c    migrate_backup, automatic backups and their retention
 **   restore.c   migrate_restore
 **   adopt.c     another tool's history table, for migrate_adopt
@@ -37,9 +40,10 @@
 **   layer 2: files config format rowtab history script txn
 **   layer 3: folder rowsource schema lint scratch backup
 **   layer 4: source
-**   layer 5: adopt status create restore drift check
-**   layer 6: apply
-**   layer 7: migrate
+**   layer 5: adopt status create restore drift check call
+**   layer 6: apply rollback
+**   layer 7: record
+**   layer 8: migrate
 **
 ** So the two backends of source.c (folder.c, rowsource.c) know nothing of
 ** each other or of it, and the data path of one call reads straight down:
@@ -95,7 +99,12 @@ int runningStatements(sqlite3 *, int *pIndirect);
 int arrayReserve(void **pa, int *pnAlloc, int n, size_t szElem);
 char *textDup(const char *z, size_t n);    /* z[0..n) + NUL; sqlite3_free */
 int openCommittedState(sqlite3 *, sqlite3 **ppOut);
-int refuseIndirect(sqlite3_context *, const char *zFunc);
+/* The guard of every function that may not run from a writing statement, a
+** PRAGMA, a trigger or a CHECK constraint (always), nor, as flags ask, from a
+** migration or beside other statements: 1 and the error set when refused. */
+#define GUARD_NOT_BUSY 0x02  /* not from inside a migrate call */
+#define GUARD_ALONE    0x04  /* no other statement of the connection running */
+int callGuard(sqlite3_context *, const char *zFunc, int flags);
 size_t utf8Invalid(const char *z, size_t n);  /* offset of the first bad byte, or n */
 const char *sqlSkipQuoted(const char *z);  /* past the quoted token at z */
 /* Strings that never move until poolFree (zero-initialise the StrPool). */
@@ -226,7 +235,7 @@ int historyIrreversible(sqlite3 *, i64 floor, i64 n, i64 *pV, char **pzName,
                         int *pFound, char **pzErr);
 int historyInsert(sqlite3 *, i64 version, const char *zName, const char *zSum,
                   const char *zUp, const char *zDown, const char *zAt,
-                  double ms, char **pzErr);
+                  const double *pMs, char **pzErr);   /* pMs NULL: not run */
 int historyDelete(sqlite3 *, i64 version, char **pzErr);
 int historyMax(sqlite3 *, i64 *pMax, int *pAny, char **pzErr);
 int logWrite(sqlite3 *, const char *zAction, const i64 *pVersion,
@@ -292,18 +301,58 @@ void backupFunc(sqlite3_context *, int, sqlite3_value **);
 /* ---- restore.c ---------------------------------------------------------- */
 void restoreFunc(sqlite3_context *, int, sqlite3_value **);
 
-/* ---- apply.c ------------------------------------------------------------ */
+/* ---- adopt.c: another tool's history -> which migrations it applied ----- */
+int adoptForeign(sqlite3 *, Source *, int *aApplied, const char **pzTool,
+                 char **pzErr);
+
+/* ---- call.c: the frame of a call that changes the database -------------- */
+#define CALL_APPLY    0
+#define CALL_ROLLBACK 1
+#define CALL_BASELINE 2   /* record as applied, run nothing */
+#define CALL_ADOPT    3   /* record what another tool's history lists */
+typedef struct Call {
+  sqlite3 *db;
+  MigrateConn *mc;
+  const char *zFunc;   /* "migrate_apply", "migrate_rollback", ... */
+  int kind;            /* CALL_APPLY ... */
+  Txn t;
+  int atomic;          /* commit everything at the end (else per migration) */
+  i64 floor;           /* rollback: never below this version */
+  int nDone;           /* migrations applied or rolled back so far */
+  int backedUp;        /* the automatic backup was taken (or is not wanted) */
+  int callerWrote;     /* the caller's transaction had written before us */
+  char *zBackup;       /* its path, until a commit has logged it */
+  int hasFail;         /* failVersion/failName say which migration failed */
+  i64 failVersion;
+  char *failName;
+  char *zErr;
+} Call;
+/* The verb: runs inside the frame, with the transaction not yet begun. */
+typedef int (*CallBody)(Call *, const char *zDir, i64 arg);
+void callRun(sqlite3_context *, const char *zFunc, int kind, CallBody,
+             const char *zDir, i64 arg, i64 floor);
+const char *callAction(int kind);          /* "apply", ... for migrate_log */
+const char *callDirArg(sqlite3_context *, const char *zFunc, sqlite3_value *);
+void callFailAt(Call *, i64 version, const char *zName);
+void callTraceStart(Call *, const char *zFmt, ...);
+void callTraceEnd(Call *, int rc, double ms);
+int callLog(Call *, const char *zAction, const i64 *pVersion,
+            const char *zName, const char *zMsg, double ms);
+int callBackupOnce(Call *);
+int callCommit(Call *);
+int callRecommit(Call *);              /* commit, and begin the next one */
+int callRunScript(Call *, const Script *, const char *zFile);
+int callRecord(Call *, const Migration *, const Loaded *, const double *pMs);
+
+/* ---- apply.c, rollback.c, record.c: the verbs ---------------------------- */
+int applyPlan(Call *, Source *, i64 target, int **paIdx, int *pnIdx);
 void applyFunc(sqlite3_context *, int, sqlite3_value **);
+void currentFunc(sqlite3_context *, int, sqlite3_value **);
 void rollbackFunc(sqlite3_context *, int, sqlite3_value **);
 void rollbackToFunc(sqlite3_context *, int, sqlite3_value **);
 void resetFunc(sqlite3_context *, int, sqlite3_value **);
 void baselineFunc(sqlite3_context *, int, sqlite3_value **);
 void adoptFunc(sqlite3_context *, int, sqlite3_value **);
-
-/* ---- adopt.c: another tool's history -> which migrations it applied ----- */
-int adoptForeign(sqlite3 *, Source *, int *aApplied, const char **pzTool,
-                 char **pzErr);
-void currentFunc(sqlite3_context *, int, sqlite3_value **);
 
 /* ---- create.c ------------------------------------------------------------ */
 void createFunc(sqlite3_context *, int, sqlite3_value **);

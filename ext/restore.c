@@ -146,24 +146,15 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   char zMode[16];
   sqlite3 *pSrc = 0;
   struct stat st;
-  int rc, indirect = 0;
+  int rc;
   (void)argc;
   if( zPath==0 || zPath[0]==0 ){
     ctxErrorMsg(ctx, "migrate_restore: the path is %s", zPath ? "empty" : "NULL");
     return;
   }
-  if( mc->busy ){
-    ctxErrorMsg(ctx, "migrate_restore: cannot be called from inside a migration");
-    return;
-  }
+  if( callGuard(ctx, "migrate_restore", GUARD_NOT_BUSY|GUARD_ALONE) ) return;
   if( !sqlite3_get_autocommit(db) ){
     ctxErrorMsg(ctx, "migrate_restore: cannot restore inside a transaction");
-    return;
-  }
-  if( refuseIndirect(ctx, "migrate_restore") ) return;
-  if( runningStatements(db, &indirect)>1 ){
-    ctxErrorMsg(ctx, "migrate_restore: other statements on this connection are "
-                "still running; finish or reset them first");
     return;
   }
   if( filePathIsLive(db, zPath) ){

@@ -321,7 +321,7 @@ void schemaFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       ctxErrorMsg(ctx, "migrate_schema: the path is %s", zPath ? "empty" : "NULL");
       return;
     }
-    if( refuseIndirect(ctx, "migrate_schema") ) return;
+    if( callGuard(ctx, "migrate_schema", 0) ) return;
   }
   rc = schemaRead(db, &sch, &zErr);
   if( rc==SQLITE_OK ){

@@ -164,15 +164,33 @@ int runningStatements(sqlite3 *db, int *pIndirect){
   return n;
 }
 
-/* The error for a call made from a writing statement, a PRAGMA or a schema. */
-int refuseIndirect(sqlite3_context *ctx, const char *zFunc){
-  int indirect = 0;
-  runningStatements(sqlite3_context_db_handle(ctx), &indirect);
-  if( !indirect ) return 0;
-  ctxErrorMsg(ctx, "%s: must be called from a SELECT of its own, not from a "
-              "statement that writes, a PRAGMA, a trigger or a CHECK constraint",
-              zFunc);
-  return 1;
+/*
+** The one guard of the functions that may not run just anywhere; each check
+** has one text, whichever function it refuses.  From a migration (busy):
+** the call would run inside another call's transaction, and what it did
+** would stay, or be lost, with a call that may still fail.
+*/
+int callGuard(sqlite3_context *ctx, const char *zFunc, int flags){
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  int indirect = 0, nRunning = runningStatements(db, &indirect);
+  if( (flags & GUARD_NOT_BUSY) && ((MigrateConn*)sqlite3_user_data(ctx))->busy ){
+    ctxErrorMsg(ctx, "%s: cannot be called from inside a migration or while "
+                "another migrate call is running", zFunc);
+    return 1;
+  }
+  if( indirect ){
+    ctxErrorMsg(ctx, "%s: must be called from a SELECT of its own, not from a "
+                "statement that writes, a PRAGMA, a trigger or a CHECK "
+                "constraint", zFunc);
+    return 1;
+  }
+  if( (flags & GUARD_ALONE) && nRunning>1 ){
+    ctxErrorMsg(ctx, "%s: other statements on this connection are still "
+                "running; finish or reset them and call %s in a statement of "
+                "its own", zFunc, zFunc);
+    return 1;
+  }
+  return 0;
 }
 
 /*

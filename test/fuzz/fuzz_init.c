@@ -5,7 +5,7 @@
 ** SQLITE_EXTENSION_INIT2 fills in.  Registered as an automatic extension,
 ** sqlite3_migrate_init runs for every new connection and is handed the
 ** library's own routines, so opening one connection makes the pure parts
-** (format.c, source.c) usable too.  This file sees the plain sqlite3.h,
+** (format.c, folder.c, source.c) usable too.  This file sees the plain sqlite3.h,
 ** not sqlite3ext.h, so its calls go straight to the library.
 */
 #include <sqlite3.h>

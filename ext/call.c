@@ -1,0 +1,316 @@
+/*
+** call.c — the frame every call that changes the database runs in:
+** migrate_apply, migrate_rollback (and _to, reset), migrate_baseline and
+** migrate_adopt.  The verbs themselves are apply.c, rollback.c, record.c.
+**
+** One call: guard (callGuard) -> remember the connection's PRAGMAs (txn.c)
+** -> the verb's body, which uses the helpers here: the one automatic
+** backup, trace lines, the log rows, commits that keep user_version in step
+** -> roll back on failure -> PRAGMAs put back -> a failure row -> the result.
+** With the `atomic` setting on (the default) a call commits all of its
+** migrations or none; off, each commits on its own.  A transaction:false
+** migration runs between two transactions and is not atomic.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The migrate_log action of a call of this kind. */
+const char *callAction(int kind){
+  static const char *const az[] = {"apply", "rollback", "baseline", "adopt"};
+  return az[kind];
+}
+
+void callFailAt(Call *c, i64 v, const char *zName){
+  c->hasFail = 1;
+  c->failVersion = v;
+  sqlite3_free(c->failName);
+  c->failName = zName ? sqlite3_mprintf("%s", zName) : 0;
+}
+
+/*
+** The trace setting: "applying 004_add_tags.sql … " as a step starts, its
+** time when it ends, so a slow or hanging step is visible while it runs.
+*/
+void callTraceStart(Call *c, const char *zFmt, ...){
+  va_list ap;
+  if( !c->mc->trace ) return;
+  va_start(ap, zFmt);
+  fputs("migrate: ", stderr);
+  vfprintf(stderr, zFmt, ap);
+  fputs(" \xe2\x80\xa6 ", stderr);
+  fflush(stderr);
+  va_end(ap);
+}
+
+void callTraceEnd(Call *c, int rc, double ms){
+  if( !c->mc->trace ) return;
+  if( rc==SQLITE_OK ) fprintf(stderr, "%.0f ms\n", ms);
+  else fprintf(stderr, "failed\n");
+  fflush(stderr);
+}
+
+/*
+** The user_version setting: PRAGMA user_version follows the newest applied
+** version, inside the same transaction as the history it mirrors.  It holds
+** a 32-bit signed integer, so a timestamp version cannot be mirrored.
+*/
+static int syncUserVersion(Call *c){
+  i64 v = 0, cur;
+  int any = 0, rc;
+  char *zSql;
+  if( !c->mc->userVersion ) return SQLITE_OK;
+  rc = historyMax(c->db, &v, &any, &c->zErr);
+  if( rc ) return rc;
+  if( !any ) v = 0;
+  if( v>2147483647 ){
+    c->zErr = sqlite3_mprintf("user_version cannot hold version %lld (it holds "
+                              "at most 2147483647); turn the user_version "
+                              "setting off", v);
+    return SQLITE_ERROR;
+  }
+  rc = pragmaRead(c->db, "PRAGMA main.user_version", &cur);
+  if( rc==SQLITE_OK && cur==v ) return SQLITE_OK;
+  zSql = rc ? 0 : sqlite3_mprintf("PRAGMA main.user_version=%lld", v);
+  if( rc==SQLITE_OK ) rc = zSql ? sqlite3_exec(c->db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  if( rc && rc!=SQLITE_NOMEM ) c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
+  return rc;
+}
+
+/*
+** Inside the caller's transaction: take the write lock now, by writing
+** user_version back unchanged, so no other connection can commit between
+** the copy and our first change.  (In WAL mode this fails if the caller's
+** snapshot is already stale, which is the right answer.)
+*/
+static int lockForBackup(Call *c){
+  i64 v = 0;
+  char *zSql = 0;
+  /* Unread, the value is not known: writing a guess back would change it. */
+  int rc = pragmaRead(c->db, "PRAGMA main.user_version", &v);
+  if( rc==SQLITE_OK ){
+    zSql = sqlite3_mprintf("PRAGMA main.user_version=%lld", v);
+    rc = zSql ? sqlite3_exec(c->db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }
+  if( rc && rc!=SQLITE_NOMEM ) c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
+  return rc;
+}
+
+/*
+** A migrate_log row inside the call's transaction: it records the work and
+** commits with it, so a row that cannot be written fails the call.
+*/
+int callLog(Call *c, const char *zAction, const i64 *pVersion,
+                    const char *zName, const char *zMsg, double ms){
+  int rcLog = logWrite(c->db, zAction, pVersion, zName, "ok", zMsg, ms);
+  int rc = txnAlive(&c->t, &c->zErr);
+  if( rcLog==SQLITE_NOMEM ) return SQLITE_NOMEM;
+  if( rc==SQLITE_OK && rcLog!=SQLITE_OK ){
+    rc = rcLog;
+    if( rc!=SQLITE_NOMEM && c->zErr==0 ){
+      c->zErr = sqlite3_mprintf("cannot write migrate_log: %s", sqlite3_errmsg(c->db));
+    }
+  }
+  return rc;
+}
+
+/* The automatic backup, once per call, before the first change. */
+int callBackupOnce(Call *c){
+  char *zPath = 0;
+  int rc;
+  if( c->backedUp ) return SQLITE_OK;
+  c->backedUp = 1;
+  if( !connBackupOn(c->mc, c->db) ) return SQLITE_OK;
+  /* Work the caller has not committed is invisible to the connection the
+  ** copy is read through: there is no state to copy that is both complete
+  ** and true, so the call goes on without one (doc/guarantees.md). */
+  if( c->callerWrote ) return SQLITE_OK;
+  if( !c->t.owned ){
+    rc = lockForBackup(c);
+    if( rc ) return rc;
+  }
+  {
+    struct timespec t0;
+    clockNow(&t0);
+    callTraceStart(c, "backing up");
+    rc = backupAuto(c->db, c->mc, &zPath, &c->zErr);
+    callTraceEnd(c, rc, msSince(&t0));
+  }
+  if( rc==SQLITE_OK && c->mc->trace ){
+    fprintf(stderr, "migrate: backup written to %s\n", zPath);
+  }
+  if( rc ){
+    char *z = sqlite3_mprintf("automatic backup failed: %s", c->zErr);
+    sqlite3_free(c->zErr);
+    c->zErr = z;
+    return rc;
+  }
+  c->zBackup = zPath;
+  return callLog(c, "backup", 0, 0, zPath, -1);
+}
+
+/* Commit, noting that the backup's log row is now safely written. */
+int callCommit(Call *c){
+  int rc = syncUserVersion(c);
+  if( rc==SQLITE_OK ) rc = txnCommit(&c->t, &c->zErr);
+  if( rc==SQLITE_OK ){
+    sqlite3_free(c->zBackup);
+    c->zBackup = 0;
+  }
+  return rc;
+}
+
+/* Commit what is done and carry on in a new transaction. */
+int callRecommit(Call *c){
+  int rc = callCommit(c);
+  if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
+  return rc;
+}
+
+/*
+** Run one script the way its options ask.  transaction:false ends the open
+** transaction, runs the script in autocommit mode and opens a new one, so
+** what comes after it still shares a transaction.
+*/
+int callRunScript(Call *c, const Script *pScr, const char *zFile){
+  int rc;
+  if( !pScr->noTxn ){
+    /* Foreign keys are checked before the commit of what ran inside; a
+    ** transaction:false script has committed on its own (not atomic). */
+    int flags = SCRIPT_IN_TXN | (!c->t.owned && c->t.fkOn ? SCRIPT_FK_LIVE : 0);
+    rc = txnScriptStarting(&c->t, &c->zErr);
+    if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, flags, zFile, &c->zErr);
+    return rc;
+  }
+  if( !c->t.owned ){
+    c->zErr = sqlite3_mprintf("%s: a transaction:false migration cannot run "
+                              "inside a transaction; call %s outside BEGIN ... "
+                              "COMMIT", zFile, c->zFunc);
+    return SQLITE_ERROR;
+  }
+  rc = callCommit(c);
+  if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, 0, zFile, &c->zErr);
+  if( rc==SQLITE_OK ){
+    rc = txnSettingsRestore(&c->t);
+    if( rc && rc!=SQLITE_NOMEM ){
+      c->zErr = sqlite3_mprintf("%s: could not restore connection settings: %s",
+                                zFile, sqlite3_errmsg(c->db));
+      rc = SQLITE_ERROR;
+    }
+  }
+  if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
+  return rc;
+}
+
+
+/* The history row of a migration now applied (pMs NULL: recorded, not run):
+** its checksum and the scripts as stored, so rollback needs no files. */
+int callRecord(Call *c, const Migration *m, const Loaded *pLd,
+               const double *pMs){
+  Script down;
+  char *zUp = loadedStoredUp(pLd);
+  char *zDown = loadedStoredDown(pLd);
+  char *zAt = utcNow();
+  int rc = SQLITE_OK;
+  if( zUp==0 || zAt==0 || (zDown==0 && loadedDown(pLd, &down)) ) rc = SQLITE_NOMEM;
+  if( rc==SQLITE_OK ){
+    rc = historyInsert(c->db, m->version, m->name, pLd->checksum, zUp, zDown,
+                       zAt, pMs, &c->zErr);
+  }
+  sqlite3_free(zUp);
+  sqlite3_free(zDown);
+  sqlite3_free(zAt);
+  return rc;
+}
+
+
+/*
+** Common frame of apply and rollback: refuse unsafe calls, remember the
+** connection's settings, run, roll back on failure, restore, log, report.
+*/
+void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
+             const char *zDir, i64 arg, i64 floor){
+  MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
+  Call c;
+  struct timespec t0;
+  int rc;
+  if( callGuard(ctx, zFunc, GUARD_NOT_BUSY|GUARD_ALONE) ) return;
+  memset(&c, 0, sizeof(c));
+  c.db = sqlite3_context_db_handle(ctx);
+  c.mc = mc;
+  c.zFunc = zFunc;
+  c.floor = floor;
+  c.kind = kind;
+  clockNow(&t0);
+  rc = txnStart(&c.t, c.db);
+  if( rc ){
+    /* Settings that cannot be read could not be put back: stop while
+    ** nothing has changed. */
+    if( rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
+    else ctxErrorMsg(ctx, "%s: %s", zFunc, sqlite3_errmsg(c.db));
+    return;
+  }
+  c.callerWrote = !c.t.owned && sqlite3_txn_state(c.db, "main")==SQLITE_TXN_WRITE;
+  c.atomic = mc->atomic || !c.t.owned;
+  mc->busy = 1;
+  rc = xBody(&c, zDir, arg);
+  mc->busy = 0;
+  if( rc ) txnRollback(&c.t);
+  {
+    /* Settings not put back fail a call that did its work: out of memory
+    ** is reported as such. */
+    int rcFinish = txnFinish(&c.t, rc ? 0 : &c.zErr);
+    if( rcFinish && rc==SQLITE_OK ) rc = rcFinish;
+  }
+  if( rc==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+  }else if( rc ){
+    const char *zMsg = c.zErr ? c.zErr : sqlite3_errstr(rc);
+    int busy = (rc&0xff)==SQLITE_BUSY || (rc&0xff)==SQLITE_LOCKED
+            || (rc&0xff)==SQLITE_READONLY;
+    /* No failure row when the database could not be written at all: trying
+    ** would only wait out the busy timeout a second time. */
+    if( c.t.owned && !busy ){
+      /* The backup's row went with the rolled-back work: the file is there. */
+      if( c.zBackup ) logWrite(c.db, "backup", 0, 0, "ok", c.zBackup, -1);
+      logWrite(c.db, callAction(kind), c.hasFail ? &c.failVersion : 0,
+               c.hasFail ? c.failName : 0, "failed", zMsg, -1);
+    }
+    ctxErrorMsg(ctx, "%s: %s", zFunc, zMsg);
+  }else{
+    sqlite3_result_int(ctx, c.nDone);
+  }
+  if( mc->trace ){
+    if( rc ){
+      fprintf(stderr, "migrate: %s: failed, %.0f ms\n", zFunc, msSince(&t0));
+    }else{
+      fprintf(stderr, "migrate: %s: done, %d migration%s, %.0f ms\n", zFunc,
+              c.nDone, c.nDone==1 ? "" : "s", msSince(&t0));
+    }
+    fflush(stderr);
+  }
+  sqlite3_free(c.failName);
+  sqlite3_free(c.zBackup);
+  sqlite3_free(c.zErr);
+}
+
+
+/* The folder argument every call that reads migrations takes. */
+const char *callDirArg(sqlite3_context *ctx, const char *zFunc,
+                          sqlite3_value *v){
+  const char *zDir = (const char*)sqlite3_value_text(v);
+  if( zDir==0 || zDir[0]==0 ){
+    ctxErrorMsg(ctx, "%s: the directory argument is %s", zFunc,
+                zDir ? "empty" : "NULL");
+    return 0;
+  }
+  return zDir;
+}
+
+/* migrate_baseline(dir, version): record every migration up to version as
+** applied, running none of them: for a database that already has them. */

@@ -1,0 +1,152 @@
+/*
+** rollback.c — migrate_rollback(), migrate_rollback_to() and migrate_reset().
+**
+**   SELECT migrate_rollback();                  -- the newest one
+**   SELECT migrate_rollback(3);                 -- the newest three
+**   SELECT migrate_rollback_to(20);             -- every one newer than 20
+**   SELECT migrate_reset();                     -- every one
+**
+** The down scripts come from migrate_history, as stored when each migration
+** was applied: a rollback needs no files.  Nothing runs unless every
+** migration to roll back has a down script.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+
+/* zDown: the stored down script of version v, or NULL when it has none. */
+static int rollbackOne(Call *c, i64 v, const char *zName, const char *zDown){
+  char *zShow = 0, *zMsg = 0;
+  Sections sec;
+  Script down;
+  struct timespec t0;
+  int line = 0, rc = SQLITE_OK;
+  double ms = 0;
+
+  callFailAt(c, v, zName);
+  zShow = sqlite3_mprintf("%lld_%s (down)", v, zName);
+  if( zShow==0 ) return SQLITE_NOMEM;
+  if( zDown==0 ){
+    c->zErr = sqlite3_mprintf("%lld_%s has no down script; it cannot be rolled "
+                              "back", v, zName);
+    rc = SQLITE_ERROR;
+  }
+  if( rc==SQLITE_OK ){
+    /* The stored text may lead with its marker line, to keep its options. */
+    rc = formatSplit(zDown, strlen(zDown), FMT_WHOLE_DOWN, &sec, &line, &zMsg);
+    if( rc ){
+      c->zErr = zMsg ? sqlite3_mprintf("%s:%d: %s", zShow, line, zMsg) : 0;
+      if( c->zErr==0 ) rc = SQLITE_NOMEM;
+    }
+  }
+  if( rc==SQLITE_OK ) rc = callBackupOnce(c);
+  if( rc==SQLITE_OK ){
+    down.z = zDown + sec.down.off;
+    down.n = sec.down.len;
+    down.line = sec.down.line;
+    down.noTxn = sec.down.noTxn;
+    clockNow(&t0);
+    callTraceStart(c, "rolling back %s", zShow);
+    rc = callRunScript(c, &down, zShow);
+    ms = msSince(&t0);
+    callTraceEnd(c, rc, ms);
+  }
+  if( rc==SQLITE_OK ) rc = historyDelete(c->db, v, &c->zErr);
+  if( rc==SQLITE_OK ){
+    rc = callLog(c, "rollback", &v, zName, zShow, ms);
+  }
+  if( rc==SQLITE_OK ){
+    c->nDone++;
+    if( down.noTxn ) rc = callRecommit(c);
+  }
+  sqlite3_free(zMsg);
+  sqlite3_free(zShow);
+  return rc;
+}
+
+/* Before anything runs: every one of the newest n above the floor must have
+** a down script. */
+static int allReversible(Call *c, i64 n){
+  i64 v = 0;
+  char *zName = 0;
+  int found = 0;
+  int rc = historyIrreversible(c->db, c->floor, n, &v, &zName, &found, &c->zErr);
+  if( rc==SQLITE_OK && found ){
+    callFailAt(c, v, zName);
+    c->zErr = sqlite3_mprintf("%lld_%s has no down script; it cannot be rolled "
+                              "back", v, zName);
+    rc = SQLITE_ERROR;
+  }
+  sqlite3_free(zName);
+  return rc;
+}
+
+static int rollbackAll(Call *c, const char *zDir, i64 n){
+  (void)zDir;
+  int rc = txnBegin(&c->t, &c->zErr), exists = 0;
+  i64 i;
+  if( rc==SQLITE_OK ) rc = historyTableExists(c->db, &exists, &c->zErr);
+  if( rc==SQLITE_OK && !exists ) return callCommit(c);
+  if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
+  if( rc==SQLITE_OK ) rc = allReversible(c, n);
+  for(i=0; rc==SQLITE_OK && i<n; i++){
+    i64 v = 0;
+    char *zName = 0, *zDown = 0;
+    int any = 0;
+    /* The newest row each time, read under the lock: with atomic off
+    ** another process may have moved the history between two commits. */
+    rc = historyNewest(c->db, c->floor, &v, &zName, &zDown, &any, &c->zErr);
+    if( rc==SQLITE_OK && any ) rc = rollbackOne(c, v, zName, zDown);
+    sqlite3_free(zName);
+    sqlite3_free(zDown);
+    if( !any ) break;
+    if( rc==SQLITE_OK && !c->atomic && i+1<n ) rc = callRecommit(c);
+  }
+  if( rc==SQLITE_OK ){
+    c->hasFail = 0;
+    rc = callCommit(c);
+  }
+  return rc;
+}
+
+void rollbackFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  i64 n = 1;
+  if( argc>0 ){
+    if( sqlite3_value_numeric_type(argv[0])!=SQLITE_INTEGER
+     || sqlite3_value_int64(argv[0])<0 ){
+      ctxErrorMsg(ctx, "migrate_rollback: the count must be a whole number >= 0,"
+                  " not '%s'", sqlite3_value_text(argv[0]) ?
+                  (const char*)sqlite3_value_text(argv[0]) : "NULL");
+      return;
+    }
+    n = sqlite3_value_int64(argv[0]);
+  }
+  if( n==0 ){
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  callRun(ctx, "migrate_rollback", CALL_ROLLBACK, rollbackAll, 0, n, INT64_MIN);
+}
+
+/* migrate_rollback_to(version): roll back every migration newer than it. */
+void rollbackToFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  (void)argc;
+  if( sqlite3_value_numeric_type(argv[0])!=SQLITE_INTEGER ){
+    ctxErrorMsg(ctx, "migrate_rollback_to: the version must be an integer, "
+                "not '%s'", sqlite3_value_text(argv[0]) ?
+                (const char*)sqlite3_value_text(argv[0]) : "NULL");
+    return;
+  }
+  callRun(ctx, "migrate_rollback_to", CALL_ROLLBACK, rollbackAll, 0, INT64_MAX,
+          sqlite3_value_int64(argv[0]));
+}
+
+/* migrate_reset(): roll back every applied migration. */
+void resetFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  (void)argc; (void)argv;
+  callRun(ctx, "migrate_reset", CALL_ROLLBACK, rollbackAll, 0, INT64_MAX,
+          INT64_MIN);
+}
+
+/* The folder argument every call that reads migrations takes. */
