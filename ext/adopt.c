@@ -72,7 +72,7 @@ static int hasTable(sqlite3 *db, const char *zTable, const char *zColumn,
     if( rc==SQLITE_ROW || rc==SQLITE_DONE ) rc = SQLITE_OK;
   }
   { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
-  if( rc && rc!=SQLITE_NOMEM ) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
   return rc;
 }
 
@@ -184,7 +184,7 @@ static int readVersions(sqlite3 *db, const Tool *t, const Source *pSrc,
       rc = SQLITE_ERROR;
       break;
     }
-    rc = arrayReserve((void**)paV, &nAlloc, *pnV+1, sizeof(i64));
+    rc = utilArrayReserve((void**)paV, &nAlloc, *pnV+1, sizeof(i64));
     if( rc==SQLITE_OK ) (*paV)[(*pnV)++] = v;
   }
   {

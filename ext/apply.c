@@ -22,7 +22,7 @@ typedef struct Planning {
 
 /* What apply refuses about one applied migration: no file (m is NULL), or a
 ** file that changed since it was applied. */
-static int checkApplied(void *pArg, const Applied *a, Migration *m){
+static int planVerifyApplied(void *pArg, const Applied *a, Migration *m){
   Call *c = ((Planning*)pArg)->c;
   Loaded ld;
   int rc;
@@ -62,7 +62,7 @@ int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
   if( aIdx==0 ) return SQLITE_NOMEM;
   p.c = c;
   p.pSrc = pSrc;
-  rc = historyMerge(c->db, pSrc, checkApplied, &p, aIdx, &nPending, &newest,
+  rc = historyMerge(c->db, pSrc, planVerifyApplied, &p, aIdx, &nPending, &newest,
                     &c->zErr);
   if( rc==SQLITE_OK && nPending>0 && pSrc->a[aIdx[0]].version<newest ){
     Migration *m = &pSrc->a[aIdx[0]];
@@ -95,13 +95,13 @@ static int applyOne(Call *c, Migration *m){
   if( rc ) return rc;
   loadedUp(&ld, &up);
   rc = callBackupOnce(c);
-  clockNow(&t0);
+  utilClockNow(&t0);
   if( rc==SQLITE_OK ){
     callTraceStart(c, "applying %s", m->up.label);
     rc = callRunScript(c, &up, m->up.label);
-    callTraceEnd(c, rc, msSince(&t0));
+    callTraceEnd(c, rc, utilMsSince(&t0));
   }
-  ms = msSince(&t0);
+  ms = utilMsSince(&t0);
   if( rc==SQLITE_OK ) rc = callRecord(c, m, &ld, &ms);
   if( rc==SQLITE_OK ){
     rc = callLog(c, "apply", &m->version, m->name, m->up.label, ms);
@@ -194,8 +194,7 @@ void applyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( argc>1 ){
     if( sqlite3_value_numeric_type(argv[1])!=SQLITE_INTEGER ){
       ctxErrorMsg(ctx, "migrate_apply: the target version must be an integer, "
-                  "not '%s'", sqlite3_value_text(argv[1]) ?
-                  (const char*)sqlite3_value_text(argv[1]) : "NULL");
+                  "not %Q", sqlite3_value_text(argv[1]));
       return;
     }
     target = sqlite3_value_int64(argv[1]);

@@ -29,10 +29,10 @@ SQLITE_EXTENSION_INIT3
 
 #define AUTO_SUFFIX ".auto.db"
 
-static int checkFile(const char *zPath, int immutable, char **pzErr){
+static int verifyCopy(const char *zPath, int immutable, char **pzErr){
   sqlite3 *db = 0;
   int rc = fileOpenDb(zPath, immutable, &db, pzErr);
-  if( rc==SQLITE_OK ) rc = fileCheckDb(db, zPath, pzErr);
+  if( rc==SQLITE_OK ) rc = fileQuickCheck(db, zPath, pzErr);
   sqlite3_close(db);
   return rc;
 }
@@ -48,19 +48,19 @@ static int markRollbackJournal(const char *zPath){
   unsigned char a[2];
   ssize_t n;
   int rc = 0;
-  int fd = fileOps.xOpen(zPath, O_RDWR|O_CLOEXEC|O_NOFOLLOW, 0);
+  int fd = migrateFileOps.xOpen(zPath, O_RDWR|O_CLOEXEC|O_NOFOLLOW, 0);
   if( fd<0 ) return -1;
   /* Unread, the marks may be WAL's: such a copy is never published. */
-  n = fileOps.xPread(fd, a, 2, 18);
+  n = migrateFileOps.xPread(fd, a, 2, 18);
   if( n==2 && a[0]==2 && a[1]==2 ){
     a[0] = a[1] = 1;
-    n = fileOps.xPwrite(fd, a, 2, 18);
+    n = migrateFileOps.xPwrite(fd, a, 2, 18);
   }
   if( n!=2 ){
     if( n>=0 ) errno = EIO;   /* short: errno says nothing */
     rc = -1;
   }
-  fileOps.xClose(fd);
+  migrateFileOps.xClose(fd);
   return rc;
 }
 
@@ -80,12 +80,12 @@ static int markRollbackJournal(const char *zPath){
 static int directCandidate(sqlite3 *db){
   sqlite3_vfs *pVfs = 0;
   char zMode[16];
-  if( !dbIsFile(db) ) return 0;
+  if( !utilDbIsFile(db) ) return 0;
   if( sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs)!=SQLITE_OK
    || pVfs==0 || strcmp(pVfs->zName, "unix")!=0 ) return 0;
-  pragmaValue(db, "PRAGMA main.locking_mode", zMode, sizeof(zMode));
+  utilPragmaValue(db, "PRAGMA main.locking_mode", zMode, sizeof(zMode));
   if( sqlite3_stricmp(zMode, "exclusive")==0 ) return 0;
-  pragmaValue(db, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
+  utilPragmaValue(db, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
   return sqlite3_stricmp(zMode, "wal")!=0;
 }
 
@@ -139,9 +139,9 @@ static int copyDirect(sqlite3 *pRead, const char *zTmp, i64 *pnPage,
     return rc;
   }
   rc = COPY_FALLBACK;
-  pragmaValue(pRead, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
-  pageSize = pragmaValue(pRead, "PRAGMA main.page_size", 0, 0);
-  nPage = pragmaValue(pRead, "PRAGMA main.page_count", 0, 0);
+  utilPragmaValue(pRead, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
+  pageSize = utilPragmaValue(pRead, "PRAGMA main.page_size", 0, 0);
+  nPage = utilPragmaValue(pRead, "PRAGMA main.page_count", 0, 0);
   nByte = pageSize*nPage;
   if( sqlite3_stricmp(zMode, "wal")==0 || nPage<=0 || pageSize<512
    || sqlite3_file_control(pRead, "main", SQLITE_FCNTL_FILE_POINTER, &pFile)
@@ -153,7 +153,7 @@ static int copyDirect(sqlite3 *pRead, const char *zTmp, i64 *pnPage,
     goto done;
   }
   aBuf = sqlite3_malloc(COPY_CHUNK);
-  fd = fileOps.xOpen(zTmp, O_WRONLY|O_CLOEXEC|O_NOFOLLOW, 0);
+  fd = migrateFileOps.xOpen(zTmp, O_WRONLY|O_CLOEXEC|O_NOFOLLOW, 0);
   if( aBuf==0 ){
     rc = SQLITE_NOMEM;
     goto done;
@@ -179,7 +179,7 @@ static int copyDirect(sqlite3 *pRead, const char *zTmp, i64 *pnPage,
     }
   }
 done:
-  if( fd>=0 && fileOps.xClose(fd)!=0 && rc==SQLITE_OK ){
+  if( fd>=0 && migrateFileOps.xClose(fd)!=0 && rc==SQLITE_OK ){
     *pzErr = sqlite3_mprintf("cannot write '%s': %s", zTmp, strerror(errno));
     rc = SQLITE_IOERR;
   }
@@ -198,12 +198,12 @@ done:
 ** (doc/guarantees.md, "Backed up"); migrate_restore runs it before a backup
 ** is put back.
 */
-static int checkDirectCopy(const char *zPath, i64 nPage, char **pzErr){
+static int verifyDirectCopy(const char *zPath, i64 nPage, char **pzErr){
   sqlite3 *db = 0;
   struct stat st;
   i64 nHave = 0, pageSize = 0;
   int rc;
-  if( fileOps.xStat(zPath, &st)!=0 ){
+  if( migrateFileOps.xStat(zPath, &st)!=0 ){
     *pzErr = sqlite3_mprintf("cannot read '%s': %s", zPath, strerror(errno));
     return SQLITE_IOERR;
   }
@@ -283,7 +283,7 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
     *pzErr = sqlite3_mprintf("'%s' is the live database or one of its files", zDest);
     return SQLITE_ERROR;
   }
-  if( fileOps.xLstat(zDest, &st)==0 ){
+  if( migrateFileOps.xLstat(zDest, &st)==0 ){
     *pzErr = sqlite3_mprintf("'%s' already exists; a backup never replaces a "
                              "file", zDest);
     return SQLITE_ERROR;
@@ -298,7 +298,7 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
   }
   rc = COPY_FALLBACK;
   if( directCandidate(db) ){
-    if( pCommitted==0 && openCommittedState(db, &pRead)!=SQLITE_OK ){
+    if( pCommitted==0 && utilOpenCommitted(db, &pRead)!=SQLITE_OK ){
       sqlite3_close(pRead);
       pRead = 0;
     }
@@ -315,7 +315,7 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
     rc = SQLITE_IOERR;
   }
   if( rc==SQLITE_OK ){
-    rc = nPage ? checkDirectCopy(zTmp, nPage, pzErr) : checkFile(zTmp, 1, pzErr);
+    rc = nPage ? verifyDirectCopy(zTmp, nPage, pzErr) : verifyCopy(zTmp, 1, pzErr);
   }
   if( rc==SQLITE_OK ) rc = filePublish(zTmp, zDest, pzErr);
   if( rc==SQLITE_OK ) fileSyncParent(zDest);
@@ -340,7 +340,7 @@ static char *dbStem(sqlite3 *db){
 static int copyIntoDir(sqlite3 *db, sqlite3 *pCommitted, const char *zDir,
                        const char *zSuffix, char **pzPath, char **pzErr){
   char *zStem = dbStem(db);
-  char *zStamp = utcStamp();
+  char *zStamp = utilUtcStamp();
   int rc = SQLITE_NOMEM, i;
   int nDir = (int)strlen(zDir);
   while( nDir>1 && zDir[nDir-1]=='/' ) nDir--;   /* "backups/" -> "backups" */
@@ -351,7 +351,7 @@ static int copyIntoDir(sqlite3 *db, sqlite3 *pCommitted, const char *zDir,
       : sqlite3_mprintf("%.*s/%s-%s-%d%s", nDir, zDir, zStem, zStamp, i, zSuffix);
     struct stat st;
     if( zPath==0 ){ rc = SQLITE_NOMEM; break; }
-    if( fileOps.xLstat(zPath, &st)==0 ){ sqlite3_free(zPath); continue; }
+    if( migrateFileOps.xLstat(zPath, &st)==0 ){ sqlite3_free(zPath); continue; }
     rc = copyTo(db, pCommitted, zPath, pzErr);
     if( rc ){ sqlite3_free(zPath); break; }
     *pzPath = zPath;
@@ -411,25 +411,25 @@ static void pruneAuto(sqlite3 *db, const char *zDir, int keep){
   AutoFile *a = 0;
   int n = 0, nAlloc = 0, i;
   size_t nStem;
-  if( keep<=0 || zStem==0 || (d = fileOps.xOpendir(zDir))==0 ){
+  if( keep<=0 || zStem==0 || (d = migrateFileOps.xOpendir(zDir))==0 ){
     sqlite3_free(zStem);
     return;
   }
   nStem = strlen(zStem);
-  while( (de = fileOps.xReaddir(d))!=0 ){
+  while( (de = migrateFileOps.xReaddir(d))!=0 ){
     AutoFile f;
     if( strncmp(de->d_name, zStem, nStem)!=0 || de->d_name[nStem]!='-'
      || !parseAutoName(de->d_name+nStem+1, &f) ) continue;
-    if( arrayReserve((void**)&a, &nAlloc, n, sizeof(AutoFile)) ) break;
+    if( utilArrayReserve((void**)&a, &nAlloc, n, sizeof(AutoFile)) ) break;
     f.zName = sqlite3_mprintf("%s", de->d_name);
     if( f.zName ) a[n++] = f;
   }
-  fileOps.xClosedir(d);
+  migrateFileOps.xClosedir(d);
   if( n>0 ) qsort(a, (size_t)n, sizeof(AutoFile), cmpAuto);
   for(i=0; i<n; i++){
     if( i<n-keep ){
       char *zPath = sqlite3_mprintf("%s/%s", zDir, a[i].zName);
-      if( zPath ){ fileOps.xUnlink(zPath); sqlite3_free(zPath); }
+      if( zPath ){ migrateFileOps.xUnlink(zPath); sqlite3_free(zPath); }
     }
     sqlite3_free(a[i].zName);
   }
@@ -446,7 +446,7 @@ static void pruneAuto(sqlite3 *db, const char *zDir, int keep){
 */
 static int lockedExclusive(sqlite3 *db){
   char zMode[16];
-  pragmaValue(db, "PRAGMA main.locking_mode", zMode, sizeof(zMode));
+  utilPragmaValue(db, "PRAGMA main.locking_mode", zMode, sizeof(zMode));
   return sqlite3_stricmp(zMode, "exclusive")==0;
 }
 
@@ -456,7 +456,7 @@ int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
   int rc;
   *pzPath = 0;
   if( zDir==0 ) return SQLITE_NOMEM;
-  if( fileOps.xMkdir(zDir, 0755)!=0 && errno!=EEXIST ){
+  if( migrateFileOps.xMkdir(zDir, 0755)!=0 && errno!=EEXIST ){
     *pzErr = sqlite3_mprintf("cannot create backup folder '%s': %s", zDir,
                              strerror(errno));
     sqlite3_free(zDir);
@@ -479,7 +479,7 @@ int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
         "its lock; take one with migrate_backup() before the call and set "
         "migrate_config('backup', 'off'), or use locking_mode=NORMAL");
     rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-  }else if( (rc = openCommittedState(db, &pSrc))==SQLITE_OK ){
+  }else if( (rc = utilOpenCommitted(db, &pSrc))==SQLITE_OK ){
     rc = copyIntoDir(db, pSrc, zDir, AUTO_SUFFIX, pzPath, pzErr);
   }else{
     *pzErr = sqlite3_mprintf("cannot open the database to copy it: %s",
@@ -526,10 +526,10 @@ void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     sqlite3_result_error_nomem(ctx);
   }else if( rc ){
     const char *zMsg = zErr ? zErr : sqlite3_errstr(rc);
-    if( sqlite3_get_autocommit(db) ) logWrite(db, "backup", 0, 0, "failed", zMsg, -1);
+    if( sqlite3_get_autocommit(db) ) historyLog(db, "backup", 0, 0, "failed", zMsg, -1);
     ctxErrorMsg(ctx, "migrate_backup: %s", zMsg);
   }else{
-    if( sqlite3_get_autocommit(db) ) logWrite(db, "backup", 0, 0, "ok", zOut, -1);
+    if( sqlite3_get_autocommit(db) ) historyLog(db, "backup", 0, 0, "ok", zOut, -1);
     sqlite3_result_text(ctx, zOut, -1, sqlite3_free);
     zOut = 0;
   }

@@ -72,12 +72,12 @@ static int syncUserVersion(Call *c){
                               "setting off", v);
     return SQLITE_ERROR;
   }
-  rc = pragmaRead(c->db, "PRAGMA main.user_version", &cur);
+  rc = utilPragmaRead(c->db, "PRAGMA main.user_version", &cur);
   if( rc==SQLITE_OK && cur==v ) return SQLITE_OK;
   zSql = rc ? 0 : sqlite3_mprintf("PRAGMA main.user_version=%lld", v);
   if( rc==SQLITE_OK ) rc = zSql ? sqlite3_exec(c->db, zSql, 0, 0, 0) : SQLITE_NOMEM;
   sqlite3_free(zSql);
-  if( rc && rc!=SQLITE_NOMEM ) c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
+  if( rc && rc!=SQLITE_NOMEM ) c->zErr = utilDbErr(c->db);
   return rc;
 }
 
@@ -91,13 +91,13 @@ static int lockForBackup(Call *c){
   i64 v = 0;
   char *zSql = 0;
   /* Unread, the value is not known: writing a guess back would change it. */
-  int rc = pragmaRead(c->db, "PRAGMA main.user_version", &v);
+  int rc = utilPragmaRead(c->db, "PRAGMA main.user_version", &v);
   if( rc==SQLITE_OK ){
     zSql = sqlite3_mprintf("PRAGMA main.user_version=%lld", v);
     rc = zSql ? sqlite3_exec(c->db, zSql, 0, 0, 0) : SQLITE_NOMEM;
     sqlite3_free(zSql);
   }
-  if( rc && rc!=SQLITE_NOMEM ) c->zErr = sqlite3_mprintf("%s", sqlite3_errmsg(c->db));
+  if( rc && rc!=SQLITE_NOMEM ) c->zErr = utilDbErr(c->db);
   return rc;
 }
 
@@ -107,7 +107,7 @@ static int lockForBackup(Call *c){
 */
 int callLog(Call *c, const char *zAction, const i64 *pVersion,
                     const char *zName, const char *zMsg, double ms){
-  int rcLog = logWrite(c->db, zAction, pVersion, zName, "ok", zMsg, ms);
+  int rcLog = historyLog(c->db, zAction, pVersion, zName, "ok", zMsg, ms);
   int rc = txnAlive(&c->t, &c->zErr);
   if( rcLog==SQLITE_NOMEM ) return SQLITE_NOMEM;
   if( rc==SQLITE_OK && rcLog!=SQLITE_OK ){
@@ -136,10 +136,10 @@ int callBackupOnce(Call *c){
   }
   {
     struct timespec t0;
-    clockNow(&t0);
+    utilClockNow(&t0);
     callTraceStart(c, "backing up");
     rc = backupAuto(c->db, c->mc, &zPath, &c->zErr);
-    callTraceEnd(c, rc, msSince(&t0));
+    callTraceEnd(c, rc, utilMsSince(&t0));
   }
   if( rc==SQLITE_OK && c->mc->trace ){
     fprintf(stderr, "migrate: backup written to %s\n", zPath);
@@ -196,7 +196,7 @@ int callRunScript(Call *c, const Script *pScr, const char *zFile){
   rc = callCommit(c);
   if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, 0, zFile, &c->zErr);
   if( rc==SQLITE_OK ){
-    rc = txnSettingsRestore(&c->t);
+    rc = txnPragmasRestore(&c->t);
     if( rc && rc!=SQLITE_NOMEM ){
       c->zErr = sqlite3_mprintf("%s: could not restore connection settings: %s",
                                 zFile, sqlite3_errmsg(c->db));
@@ -215,7 +215,7 @@ int callRecord(Call *c, const Migration *m, const Loaded *pLd,
   Script down;
   char *zUp = loadedStoredUp(pLd);
   char *zDown = loadedStoredDown(pLd);
-  char *zAt = utcNow();
+  char *zAt = utilUtcNow();
   int rc = SQLITE_OK;
   if( zUp==0 || zAt==0 || (zDown==0 && loadedDown(pLd, &down)) ) rc = SQLITE_NOMEM;
   if( rc==SQLITE_OK ){
@@ -246,7 +246,7 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
   c.zFunc = zFunc;
   c.floor = floor;
   c.kind = kind;
-  clockNow(&t0);
+  utilClockNow(&t0);
   rc = txnStart(&c.t, c.db);
   if( rc ){
     /* Settings that cannot be read could not be put back: stop while
@@ -277,8 +277,8 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
     ** would only wait out the busy timeout a second time. */
     if( c.t.owned && !busy ){
       /* The backup's row went with the rolled-back work: the file is there. */
-      if( c.zBackup ) logWrite(c.db, "backup", 0, 0, "ok", c.zBackup, -1);
-      logWrite(c.db, callAction(kind), c.hasFail ? &c.failVersion : 0,
+      if( c.zBackup ) historyLog(c.db, "backup", 0, 0, "ok", c.zBackup, -1);
+      historyLog(c.db, callAction(kind), c.hasFail ? &c.failVersion : 0,
                c.hasFail ? c.failName : 0, "failed", zMsg, -1);
     }
     ctxErrorMsg(ctx, "%s: %s", zFunc, zMsg);
@@ -287,10 +287,10 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
   }
   if( mc->trace ){
     if( rc ){
-      fprintf(stderr, "migrate: %s: failed, %.0f ms\n", zFunc, msSince(&t0));
+      fprintf(stderr, "migrate: %s: failed, %.0f ms\n", zFunc, utilMsSince(&t0));
     }else{
       fprintf(stderr, "migrate: %s: done, %d migration%s, %.0f ms\n", zFunc,
-              c.nDone, c.nDone==1 ? "" : "s", msSince(&t0));
+              c.nDone, c.nDone==1 ? "" : "s", utilMsSince(&t0));
     }
     fflush(stderr);
   }

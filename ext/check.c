@@ -66,7 +66,7 @@ typedef struct Checker {
 /* A row for the current migration; takes zDetail. */
 static int addRow(Checker *k, const char *zCheck, int ok, char *zDetail){
   CheckRow *r;
-  if( arrayReserve((void**)&k->a, &k->nAlloc, k->n, sizeof(CheckRow)) ){
+  if( utilArrayReserve((void**)&k->a, &k->nAlloc, k->n, sizeof(CheckRow)) ){
     sqlite3_free(zDetail);
     return SQLITE_NOMEM;
   }
@@ -99,7 +99,7 @@ static int lintFound(void *pArg, const char *zCheck, char *zDetail){
 
 /* What migrate_apply would refuse about one applied migration (m: its
 ** file, NULL when there is none): a row, and the pass goes on. */
-static int checkApplied(void *pArg, const Applied *a, Migration *m){
+static int planVerifyApplied(void *pArg, const Applied *a, Migration *m){
   Checker *k = (Checker*)pArg;
   Loaded ld;
   char *zErr = 0;
@@ -337,11 +337,11 @@ static int checkFill(sqlite3 *db, sqlite3_value *pArg, RowSet *pOut, char **pzEr
   if( rc==SQLITE_OK ){
     /* The copy checks foreign keys the way migrate_apply would on this
     ** connection: only when they are on here. */
-    if( pragmaValue(db, "PRAGMA foreign_keys", 0, 0) ){
+    if( utilPragmaValue(db, "PRAGMA foreign_keys", 0, 0) ){
       sqlite3_exec(k.s, "PRAGMA foreign_keys=ON", 0, 0, 0);
     }
     k.zDir = src.origin;
-    rc = historyMerge(db, &src, checkApplied, &k, aPending, &nPending, &newest,
+    rc = historyMerge(db, &src, planVerifyApplied, &k, aPending, &nPending, &newest,
                       pzErr);
   }
   for(i=0; rc==SQLITE_OK && i<nPending; i++){

@@ -34,7 +34,7 @@ void connRelease(void *pArg){
 
 /* Automatic backups need a file to copy: never for :memory: or temp. */
 int connBackupOn(MigrateConn *p, sqlite3 *db){
-  if( !dbIsFile(db) ) return 0;
+  if( !utilDbIsFile(db) ) return 0;
   return p->backup!=0;
 }
 
@@ -121,10 +121,8 @@ void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     if( pVal ){
       int on = parseSwitch(pVal);
       if( on<0 ){
-        ctxErrorMsg(ctx, "migrate_config: %s must be 'on' or 'off', not '%s'",
-                    sw.zName,
-                    sqlite3_value_text(pVal) ? (const char*)sqlite3_value_text(pVal)
-                                             : "NULL");
+        ctxErrorMsg(ctx, "migrate_config: %s must be 'on' or 'off', not %Q",
+                    sw.zName, sqlite3_value_text(pVal));
         return;
       }
       *sw.pValue = on;
@@ -138,9 +136,8 @@ void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       int t = sqlite3_value_numeric_type(pVal);
       if( t!=SQLITE_INTEGER || n<0 || n>1000000 ){
         ctxErrorMsg(ctx, "migrate_config: backup_keep must be a whole number "
-                    "from 0 to 1000000, not '%s'",
-                    sqlite3_value_text(pVal) ? (const char*)sqlite3_value_text(pVal)
-                                             : "NULL");
+                    "from 0 to 1000000, not %Q",
+                    sqlite3_value_text(pVal));
         return;
       }
       p->backupKeep = (int)n;

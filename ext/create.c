@@ -110,7 +110,7 @@ static int writePair(const char *zUp, const char *zUpText, const char *zDown,
   int rc = fileWriteNew(zUp, zUpText, pzErr);
   if( rc==SQLITE_OK && zDown ){
     rc = fileWriteNew(zDown, zDownText, pzErr);
-    if( rc ) fileOps.xUnlink(zUp);
+    if( rc ) migrateFileOps.xUnlink(zUp);
   }
   return rc;
 }
@@ -147,12 +147,12 @@ static int createFiles(const char *zDir, int style, const char *zVer,
   if( zUp==0 || (style>=STYLE_PAIR && zDown==0)
    || (style==STYLE_DIESEL && zFolder==0) ){
     rc = SQLITE_NOMEM;
-  }else if( zFolder && fileOps.xMkdir(zFolder, 0755)!=0 ){
+  }else if( zFolder && migrateFileOps.xMkdir(zFolder, 0755)!=0 ){
     *pzErr = sqlite3_mprintf("cannot create %s: %s", zFolder, strerror(errno));
     rc = SQLITE_ERROR;
   }else{
     rc = writePair(zUp, zUpText, zDown, zDownText, pzErr);
-    if( rc && zFolder ) fileOps.xRmdir(zFolder);
+    if( rc && zFolder ) migrateFileOps.xRmdir(zFolder);
   }
   sqlite3_free(zDown);
   sqlite3_free(zFolder);
@@ -181,12 +181,11 @@ void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     return;
   }
   if( (zWhy = badName(zName))!=0 ){
-    ctxErrorMsg(ctx, "migrate_create: the name '%s' %s", zName ? zName : "NULL",
-                zWhy);
+    ctxErrorMsg(ctx, "migrate_create: the name %Q %s", zName, zWhy);
     return;
   }
   /* A missing folder is made (one level): the first migration starts it. */
-  if( fileOps.xStat(zDir, &st)!=0 && errno==ENOENT && fileOps.xMkdir(zDir, 0755)!=0 ){
+  if( migrateFileOps.xStat(zDir, &st)!=0 && errno==ENOENT && migrateFileOps.xMkdir(zDir, 0755)!=0 ){
     ctxErrorMsg(ctx, "migrate_create: cannot create %s: %s", zDir,
                 strerror(errno));
     return;

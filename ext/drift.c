@@ -27,32 +27,23 @@ SQLITE_EXTENSION_INIT3
 
 /* Run one applied migration's stored up script on the scratch database. */
 static int replayOne(sqlite3 *db, sqlite3 *s, const Applied *a, char **pzErr){
-  char *zUp = 0, *zDown = 0, *zShow = 0, *zMsg = 0, *zWhy = 0;
-  Sections sec;
+  char *zUp = 0, *zDown = 0, *zShow = 0, *zWhy = 0;
   Script up;
-  int line = 0, rc;
+  int rc;
   rc = historyScripts(db, a->version, &zUp, &zDown, pzErr);
   if( rc ) return rc;
   zShow = sqlite3_mprintf("%lld_%s (up)", a->version, a->name);
   if( zUp==0 || zShow==0 ){
     rc = SQLITE_NOMEM;
-  }else if( formatSplit(zUp, strlen(zUp), FMT_WHOLE_UP, &sec, &line, &zMsg) ){
-    zWhy = zMsg ? sqlite3_mprintf("%s:%d: %s", zShow, line, zMsg) : 0;
-    rc = SQLITE_ERROR;
   }else{
-    /* The stored text may lead with its marker line, to keep its options. */
-    up.z = zUp + sec.up.off;
-    up.n = sec.up.len;
-    up.line = sec.up.line;
-    up.noTxn = sec.up.noTxn;
-    rc = scratchRun(s, &up, zShow, &zWhy);
+    rc = formatStoredScript(zUp, 0, zShow, &up, &zWhy);
+    if( rc==SQLITE_OK ) rc = scratchRun(s, &up, zShow, &zWhy);
   }
   if( rc && rc!=SQLITE_NOMEM ){
     *pzErr = sqlite3_mprintf("cannot replay migration %lld (%s): %s", a->version,
                              a->name, zWhy ? zWhy : sqlite3_errstr(rc));
   }
   sqlite3_free(zWhy);
-  sqlite3_free(zMsg);
   sqlite3_free(zShow);
   sqlite3_free(zUp);
   sqlite3_free(zDown);

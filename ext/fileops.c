@@ -26,9 +26,9 @@ static int libcRenameNoReplace(const char *zFrom, const char *zTo){
 }
 
 #ifdef MIGRATE_FAULT_HOOKS
-FileOps fileOps = {
+FileOps migrateFileOps = {
 #else
-const FileOps fileOps = {
+const FileOps migrateFileOps = {
 #endif
   libcOpen, close, read, pread, write, pwrite, fsync, fstat, stat, lstat,
   realpath, mkdir, unlink, rmdir, rename, libcRenameNoReplace, link, opendir,
@@ -38,6 +38,6 @@ const FileOps fileOps = {
 #ifdef MIGRATE_FAULT_HOOKS
 /* The fault host's handle on the table: read the defaults, replace entries. */
 __attribute__((visibility("default"))) FileOps *migrate_fault_fileops(void){
-  return &fileOps;
+  return &migrateFileOps;
 }
 #endif

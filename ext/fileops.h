@@ -2,7 +2,7 @@
 ** fileops.h — the file-system calls the extension makes, as one table.
 **
 ** Every open, read, stat, rename, fsync, unlink, rmdir ... in ext/ goes
-** through fileOps, which holds the C library's functions.  In the normal
+** through migrateFileOps, which holds the C library's functions.  In the normal
 ** build the table is const and nothing outside migrate.so can see it.  The fault build
 ** (cc -DMIGRATE_FAULT_HOOKS, `make faulttest`) makes it writable and exports
 ** migrate_fault_fileops(), so test/fault/fault.c can make the Nth call of a
@@ -42,9 +42,9 @@ typedef struct FileOps {
 } FileOps;
 
 #ifdef MIGRATE_FAULT_HOOKS
-extern FileOps fileOps;
+extern FileOps migrateFileOps;
 #else
-extern const FileOps fileOps;
+extern const FileOps migrateFileOps;
 #endif
 
 #endif /* MIGRATE_FILEOPS_H */

@@ -10,7 +10,7 @@
 **   fileWriteNew        text -> a new file (O_EXCL), synced
 **   fileOpenDb          a database file opened read-only (immutable if private)
 **
-** Every call goes through the fileOps table (fileops.h), so the fault build
+** Every call goes through the migrateFileOps table (fileops.h), so the fault build
 ** can fail any one of them.  A file that is written is always synced before
 ** it gets its name, and its folder after, so the name lasts too.
 */
@@ -36,36 +36,36 @@ int fileReadWhole(const char *zPath, const char *zShow, char **pz, size_t *pn,
   struct stat st;
   char *z;
   size_t got = 0;
-  int fd = fileOps.xOpen(zPath, O_RDONLY|O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK, 0);
+  int fd = migrateFileOps.xOpen(zPath, O_RDONLY|O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK, 0);
   if( fd<0 ){
     *pzErr = sqlite3_mprintf("%s: cannot open for reading: %s", zShow, strerror(errno));
     return SQLITE_ERROR;
   }
-  if( fileOps.xFstat(fd, &st)!=0 ){
+  if( migrateFileOps.xFstat(fd, &st)!=0 ){
     int e = errno;
-    fileOps.xClose(fd);
+    migrateFileOps.xClose(fd);
     *pzErr = sqlite3_mprintf("%s: cannot stat: %s", zShow, strerror(e));
     return SQLITE_ERROR;
   }
   if( !S_ISREG(st.st_mode) ){
-    fileOps.xClose(fd);
+    migrateFileOps.xClose(fd);
     *pzErr = sqlite3_mprintf("%s: is not a regular file", zShow);
     return SQLITE_ERROR;
   }
   if( st.st_size>MIGRATE_MAX_FILE ){
-    fileOps.xClose(fd);
+    migrateFileOps.xClose(fd);
     *pzErr = sqlite3_mprintf("%s: file is larger than the %d MiB limit",
                              zShow, MIGRATE_MAX_FILE/(1024*1024));
     return SQLITE_ERROR;
   }
   z = sqlite3_malloc64((sqlite3_uint64)st.st_size + 1);
-  if( z==0 ){ fileOps.xClose(fd); return SQLITE_NOMEM; }
+  if( z==0 ){ migrateFileOps.xClose(fd); return SQLITE_NOMEM; }
   while( got<(size_t)st.st_size ){
-    ssize_t r = fileOps.xRead(fd, z+got, (size_t)st.st_size-got);
+    ssize_t r = migrateFileOps.xRead(fd, z+got, (size_t)st.st_size-got);
     if( r<0 && errno==EINTR ) continue;
     if( r<=0 ){
       int e = errno;
-      fileOps.xClose(fd);
+      migrateFileOps.xClose(fd);
       sqlite3_free(z);
       *pzErr = sqlite3_mprintf("%s: read failed: %s", zShow,
                                r<0 ? strerror(e) : "file shrank while reading");
@@ -73,7 +73,7 @@ int fileReadWhole(const char *zPath, const char *zShow, char **pz, size_t *pn,
     }
     got += (size_t)r;
   }
-  fileOps.xClose(fd);
+  migrateFileOps.xClose(fd);
   z[got] = 0;
   *pz = z;
   *pn = got;
@@ -83,7 +83,7 @@ int fileReadWhole(const char *zPath, const char *zShow, char **pz, size_t *pn,
 /* 1 a directory, 0 not one (or nothing there), -1 cannot tell (errno). */
 int fileIsDir(const char *zPath){
   struct stat st;
-  if( fileOps.xStat(zPath, &st)!=0 ) return errno==ENOENT || errno==ENOTDIR ? 0 : -1;
+  if( migrateFileOps.xStat(zPath, &st)!=0 ) return errno==ENOENT || errno==ENOTDIR ? 0 : -1;
   return S_ISDIR(st.st_mode);
 }
 
@@ -100,13 +100,13 @@ static int isLiveFile(sqlite3 *db, const char *zPath){
   const char *zReal;
   int i;
   if( zDb==0 || zDb[0]==0 ) return 0;
-  if( fileOps.xStat(zPath, &st)!=0 ) memset(&st, 0, sizeof(st));
-  zReal = fileOps.xRealpath(zPath, aReal);
+  if( migrateFileOps.xStat(zPath, &st)!=0 ) memset(&st, 0, sizeof(st));
+  zReal = migrateFileOps.xRealpath(zPath, aReal);
   for(i=0; i<N_LIVE_SUFFIX; i++){
     char *zLive = sqlite3_mprintf("%s%s", zDb, azLiveSuffix[i]);
     int same = 0;
     if( zLive==0 ) continue;
-    if( st.st_ino!=0 && fileOps.xStat(zLive, &stLive)==0
+    if( st.st_ino!=0 && migrateFileOps.xStat(zLive, &stLive)==0
      && st.st_dev==stLive.st_dev && st.st_ino==stLive.st_ino ) same = 1;
     if( !same && zReal && strcmp(zReal, zLive)==0 ) same = 1;
     sqlite3_free(zLive);
@@ -129,7 +129,7 @@ static char *canonicalNew(const char *zPath){
     zDir = sqlite3_mprintf("%.*s", (int)(zSlash-zPath), zPath);
   }
   if( zDir==0 ) return 0;
-  zReal = fileOps.xRealpath(zDir, aReal);
+  zReal = migrateFileOps.xRealpath(zDir, aReal);
   sqlite3_free(zDir);
   if( zReal==0 ) return 0;
   return sqlite3_mprintf("%s/%s", zReal, zSlash ? zSlash+1 : zPath);
@@ -155,11 +155,11 @@ int filePathIsLive(sqlite3 *db, const char *zPath){
 /* ------------------------------------------------------------- writing */
 
 int fileSync(const char *zPath, int isDir){
-  int fd = fileOps.xOpen(zPath, (isDir ? O_RDONLY|O_DIRECTORY : O_RDWR)|O_CLOEXEC, 0);
+  int fd = migrateFileOps.xOpen(zPath, (isDir ? O_RDONLY|O_DIRECTORY : O_RDWR)|O_CLOEXEC, 0);
   int rc;
   if( fd<0 ) return -1;
-  rc = fileOps.xFsync(fd);
-  fileOps.xClose(fd);
+  rc = migrateFileOps.xFsync(fd);
+  migrateFileOps.xClose(fd);
   return rc;
 }
 
@@ -187,8 +187,8 @@ int fileMakeTemp(const char *zDest, char **pzTmp){
     sqlite3_randomness(sizeof(r), &r);
     z = sqlite3_mprintf("%s.tmp-%08x", zDest, r);
     if( z==0 ) return SQLITE_NOMEM;
-    fd = fileOps.xOpen(z, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC|O_NOFOLLOW, 0644);
-    if( fd>=0 ){ fileOps.xClose(fd); *pzTmp = z; return SQLITE_OK; }
+    fd = migrateFileOps.xOpen(z, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC|O_NOFOLLOW, 0644);
+    if( fd>=0 ){ migrateFileOps.xClose(fd); *pzTmp = z; return SQLITE_OK; }
     sqlite3_free(z);
     if( errno!=EEXIST ) return SQLITE_CANTOPEN;
   }
@@ -198,16 +198,16 @@ int fileMakeTemp(const char *zDest, char **pzTmp){
 /* A temporary file, and the journal SQLite may have left beside it. */
 void fileRemoveTemp(const char *zTmp){
   char *zJ = sqlite3_mprintf("%s-journal", zTmp);
-  fileOps.xUnlink(zTmp);
-  if( zJ ){ fileOps.xUnlink(zJ); sqlite3_free(zJ); }
+  migrateFileOps.xUnlink(zTmp);
+  if( zJ ){ migrateFileOps.xUnlink(zJ); sqlite3_free(zJ); }
 }
 
 /* Give the finished temporary file its name, never replacing a file. */
 int filePublish(const char *zTmp, const char *zDest, char **pzErr){
-  if( fileOps.xRenameNoReplace(zTmp, zDest)==0 ) return SQLITE_OK;
+  if( migrateFileOps.xRenameNoReplace(zTmp, zDest)==0 ) return SQLITE_OK;
   if( errno==EINVAL || errno==ENOSYS || errno==ENOTSUP ){
     /* No RENAME_NOREPLACE on this filesystem: link() refuses to replace too. */
-    if( fileOps.xLink(zTmp, zDest)==0 ){ fileOps.xUnlink(zTmp); return SQLITE_OK; }
+    if( migrateFileOps.xLink(zTmp, zDest)==0 ){ migrateFileOps.xUnlink(zTmp); return SQLITE_OK; }
   }
   *pzErr = errno==EEXIST
     ? sqlite3_mprintf("'%s' already exists; a backup never replaces a file", zDest)
@@ -220,7 +220,7 @@ int filePublish(const char *zTmp, const char *zDest, char **pzErr){
 int fileWriteAll(int fd, const void *p, size_t n){
   const unsigned char *a = (const unsigned char*)p;
   while( n>0 ){
-    ssize_t k = fileOps.xWrite(fd, a, n);
+    ssize_t k = migrateFileOps.xWrite(fd, a, n);
     if( k<0 && errno==EINTR ) continue;
     if( k<=0 ){
       if( k==0 ) errno = EIO;   /* no progress: never loop forever */
@@ -246,7 +246,7 @@ int fileWriteReplacing(sqlite3 *db, const char *zPath, const char *zText,
     *pzErr = sqlite3_mprintf("'%s' is the live database or one of its files", zPath);
     return SQLITE_ERROR;
   }
-  if( fileOps.xLstat(zPath, &st)==0 && !S_ISREG(st.st_mode) ){
+  if( migrateFileOps.xLstat(zPath, &st)==0 && !S_ISREG(st.st_mode) ){
     *pzErr = sqlite3_mprintf("'%s' exists and is not a regular file; only a "
                              "file is replaced", zPath);
     return SQLITE_ERROR;
@@ -258,18 +258,18 @@ int fileWriteReplacing(sqlite3 *db, const char *zPath, const char *zText,
                              strerror(errno));
     return SQLITE_CANTOPEN;
   }
-  fd = fileOps.xOpen(zTmp, O_WRONLY|O_TRUNC|O_CLOEXEC|O_NOFOLLOW, 0);
-  if( fd<0 || fileWriteAll(fd, zText, strlen(zText)) || fileOps.xFsync(fd)!=0 ){
+  fd = migrateFileOps.xOpen(zTmp, O_WRONLY|O_TRUNC|O_CLOEXEC|O_NOFOLLOW, 0);
+  if( fd<0 || fileWriteAll(fd, zText, strlen(zText)) || migrateFileOps.xFsync(fd)!=0 ){
     *pzErr = sqlite3_mprintf("cannot write '%s': %s", zTmp, strerror(errno));
     rc = SQLITE_IOERR;
   }
-  if( fd>=0 ) fileOps.xClose(fd);
-  if( rc==SQLITE_OK && fileOps.xRename(zTmp, zPath)!=0 ){
+  if( fd>=0 ) migrateFileOps.xClose(fd);
+  if( rc==SQLITE_OK && migrateFileOps.xRename(zTmp, zPath)!=0 ){
     *pzErr = sqlite3_mprintf("cannot replace '%s': %s", zPath, strerror(errno));
     rc = SQLITE_CANTOPEN;
   }
   if( rc ){
-    fileOps.xUnlink(zTmp);
+    migrateFileOps.xUnlink(zTmp);
   }else{
     fileSyncParent(zPath);
   }
@@ -280,18 +280,18 @@ int fileWriteReplacing(sqlite3 *db, const char *zPath, const char *zText,
 /* Write a new file; O_EXCL: an existing one (or a link there) is refused.
 ** A file that cannot be written whole is removed again. */
 int fileWriteNew(const char *zPath, const char *zText, char **pzErr){
-  int fd = fileOps.xOpen(zPath, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0644);
+  int fd = migrateFileOps.xOpen(zPath, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0644);
   if( fd<0 ){
     *pzErr = sqlite3_mprintf("cannot create %s: %s", zPath, strerror(errno));
     return SQLITE_ERROR;
   }
-  if( fileWriteAll(fd, zText, strlen(zText)) || fileOps.xFsync(fd)!=0 ){
+  if( fileWriteAll(fd, zText, strlen(zText)) || migrateFileOps.xFsync(fd)!=0 ){
     *pzErr = sqlite3_mprintf("cannot write %s: %s", zPath, strerror(errno));
-    fileOps.xClose(fd);
-    fileOps.xUnlink(zPath);
+    migrateFileOps.xClose(fd);
+    migrateFileOps.xUnlink(zPath);
     return SQLITE_ERROR;
   }
-  fileOps.xClose(fd);
+  migrateFileOps.xClose(fd);
   return SQLITE_OK;
 }
 
@@ -331,7 +331,7 @@ int fileOpenDb(const char *zPath, int immutable, sqlite3 **ppDb, char **pzErr){
 }
 
 /* PRAGMA quick_check of a database file opened by fileOpenDb says "ok"? */
-int fileCheckDb(sqlite3 *db, const char *zPath, char **pzErr){
+int fileQuickCheck(sqlite3 *db, const char *zPath, char **pzErr){
   sqlite3_stmt *p = 0;
   int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &p, 0);
   if( rc==SQLITE_OK ){

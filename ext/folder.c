@@ -131,12 +131,12 @@ static int endsWith(const char *z, size_t n, const char *zEnd){
 static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
                     const char *zFile){
   Entry *e;
-  if( arrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(Entry)) ) return SQLITE_NOMEM;
+  if( utilArrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(Entry)) ) return SQLITE_NOMEM;
   e = &p->a[p->n];
   e->version = v;
   e->kind = kind;
-  e->name = poolAdd(p->pPool, zName, (size_t)nName, "");
-  e->file = poolAdd(p->pPool, zFile, strlen(zFile), "");
+  e->name = utilPoolAdd(p->pPool, zName, (size_t)nName, "");
+  e->file = utilPoolAdd(p->pPool, zFile, strlen(zFile), "");
   if( e->name==0 || e->file==0 ) return SQLITE_NOMEM;
   p->n++;
   return SQLITE_OK;
@@ -208,17 +208,17 @@ int folderClassify(const char *zFile, int isDir, int *pKind, i64 *pV,
 ** control character (a newline would split a message in two).  The name is
 ** shown with such bytes as \xHH, so the message itself stays clean text.
 */
-static int checkName(const char *zFile, char **pzErr){
+static int refuseBadName(const char *zFile, char **pzErr){
   size_t n = strlen(zFile), i;
   int ctrl = 0;
   sqlite3_str *pShow;
   for(i=0; i<n; i++){
     if( (unsigned char)zFile[i]<0x20 || zFile[i]==0x7F ) ctrl = 1;
   }
-  if( !ctrl && utf8Invalid(zFile, n)==n ) return SQLITE_OK;
+  if( !ctrl && utilUtf8Invalid(zFile, n)==n ) return SQLITE_OK;
   pShow = sqlite3_str_new(0);
   for(i=0; i<n; ){
-    size_t ok = utf8Invalid(zFile+i, n-i);
+    size_t ok = utilUtf8Invalid(zFile+i, n-i);
     size_t j;
     for(j=i; j<i+ok && (unsigned char)zFile[j]>=0x20 && zFile[j]!=0x7F; j++){}
     sqlite3_str_append(pShow, zFile+i, (int)(j-i));
@@ -239,14 +239,14 @@ static int cmpEntry(const void *a, const void *b){
 }
 
 static int listDir(const char *zDir, EntryList *pList, char **pzErr){
-  DIR *d = fileOps.xOpendir(zDir);
+  DIR *d = migrateFileOps.xOpendir(zDir);
   struct dirent *de;
   int rc = SQLITE_OK;
   if( d==0 ){
     *pzErr = sqlite3_mprintf("cannot open directory '%s': %s", zDir, strerror(errno));
     return SQLITE_ERROR;
   }
-  while( rc==SQLITE_OK && (errno = 0, de = fileOps.xReaddir(d))!=0 ){
+  while( rc==SQLITE_OK && (errno = 0, de = migrateFileOps.xReaddir(d))!=0 ){
     struct stat st;
     char *zPath;
     int kind, nName = 0, linkToDir = 0;
@@ -255,7 +255,7 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
     if( de->d_name[0]=='.' ) continue;
     zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
     if( zPath==0 ){ rc = SQLITE_NOMEM; break; }
-    if( fileOps.xLstat(zPath, &st)!=0 ){
+    if( migrateFileOps.xLstat(zPath, &st)!=0 ){
       *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
       sqlite3_free(zPath);
       rc = SQLITE_ERROR;
@@ -266,7 +266,7 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
       ** refused like a linked file instead of passing unseen.  A dangling
       ** link or a loop is still a link, refused below by its name. */
       struct stat stTarget;
-      if( fileOps.xStat(zPath, &stTarget)==0 ){
+      if( migrateFileOps.xStat(zPath, &stTarget)==0 ){
         linkToDir = S_ISDIR(stTarget.st_mode);
       }else if( errno!=ENOENT && errno!=ELOOP ){
         *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
@@ -279,7 +279,7 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
     rc = folderClassify(de->d_name, S_ISDIR(st.st_mode) || linkToDir, &kind,
                         &v, &zName, &nName, pzErr);
     if( rc || kind==0 ) continue;
-    rc = checkName(de->d_name, pzErr);
+    rc = refuseBadName(de->d_name, pzErr);
     if( rc ) break;
     if( S_ISLNK(st.st_mode) ){
       *pzErr = sqlite3_mprintf("%s: is a symbolic link; migrations are read "
@@ -296,7 +296,7 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
     *pzErr = sqlite3_mprintf("cannot read directory '%s': %s", zDir, strerror(errno));
     rc = SQLITE_ERROR;
   }
-  fileOps.xClosedir(d);
+  migrateFileOps.xClosedir(d);
   return rc;
 }
 
@@ -305,7 +305,7 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
 ** file" is nothing: a down.sql that cannot be looked at is not absent. */
 static int pathKind(const char *zPath){
   struct stat st;
-  if( fileOps.xLstat(zPath, &st)!=0 ) return errno==ENOENT ? 0 : -3;
+  if( migrateFileOps.xLstat(zPath, &st)!=0 ) return errno==ENOENT ? 0 : -3;
   if( S_ISLNK(st.st_mode) ) return -1;
   return S_ISREG(st.st_mode) ? 1 : -2;
 }
@@ -324,7 +324,7 @@ static int textAt(StrPool *pPool, const char *zDir, const char *zFile,
                   const char *zTail, MigrationText *t){
   char *zPath = sqlite3_mprintf("%s/%s", zDir, zFile);
   if( zPath==0 ) return SQLITE_NOMEM;
-  t->path = poolAdd(pPool, zPath, strlen(zPath), zTail);
+  t->path = utilPoolAdd(pPool, zPath, strlen(zPath), zTail);
   sqlite3_free(zPath);
   if( t->path==0 ) return SQLITE_NOMEM;
   t->label = t->path + strlen(zDir) + 1;

@@ -297,7 +297,7 @@ int formatSplit(const char *z, size_t n, int how, Sections *pOut,
     *pzErr = sqlite3_mprintf("contains a NUL byte");
     return SQLITE_ERROR;
   }
-  bad = utf8Invalid(z, n);
+  bad = utilUtf8Invalid(z, n);
   if( bad<n ){
     /* SQLite would run it and keep the bytes as broken TEXT in the schema,
     ** the data and migrate_history: a file saved as Latin-1, say. */
@@ -333,5 +333,34 @@ char *formatStored(const char *z, const Section *pSec, int isDown){
     return sqlite3_mprintf("-- migrate:%s\n%.*s", isDown ? "down" : "up",
                            (int)pSec->len, z+pSec->off);
   }
-  return textDup(z+from, pSec->off + pSec->len - from);
+  return utilTextDup(z+from, pSec->off + pSec->len - from);
+}
+
+int formatSplitNamed(const char *zShow, const char *z, size_t n, int how,
+                     Sections *pSec, char **pzErr){
+  int line = 0;
+  char *zMsg = 0;
+  int rc = formatSplit(z, n, how, pSec, &line, &zMsg);
+  if( rc==SQLITE_OK ) return SQLITE_OK;
+  if( zMsg==0 ) return SQLITE_NOMEM;
+  *pzErr = line>0 ? sqlite3_mprintf("%s:%d: %s", zShow, line, zMsg)
+                  : sqlite3_mprintf("%s: %s", zShow, zMsg);
+  sqlite3_free(zMsg);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+void formatScript(const char *z, const Section *pSec, Script *pScr){
+  pScr->z = z + pSec->off;
+  pScr->n = pSec->len;
+  pScr->line = pSec->line;
+  pScr->noTxn = pSec->noTxn;
+}
+
+int formatStoredScript(const char *zStored, int isDown, const char *zShow,
+                       Script *pScr, char **pzErr){
+  Sections sec;
+  int rc = formatSplitNamed(zShow, zStored, strlen(zStored),
+                            isDown ? FMT_WHOLE_DOWN : FMT_WHOLE_UP, &sec, pzErr);
+  if( rc==SQLITE_OK ) formatScript(zStored, isDown ? &sec.down : &sec.up, pScr);
+  return rc;
 }

@@ -41,10 +41,6 @@ static const char *azHistoryCols[] = {
   "version", "name", "checksum", "up", "down", "applied_at", "duration_ms"
 };
 
-static char *dbErr(sqlite3 *db){
-  return sqlite3_mprintf("%s", sqlite3_errmsg(db));
-}
-
 /*
 ** Is there a migrate_history table in main?  A schema that cannot be read
 ** (out of memory, an I/O error) is an error, not "no": that would start a
@@ -62,18 +58,18 @@ int historyTableExists(sqlite3 *db, int *pExists, char **pzErr){
     if( rc==SQLITE_ROW || rc==SQLITE_DONE ) rc = SQLITE_OK;
   }
   { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
-  if( rc && rc!=SQLITE_NOMEM ) *pzErr = dbErr(db);
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
   return rc;
 }
 
 /* A history table edited by hand must not be trusted blindly. */
-static int historyCheckColumns(sqlite3 *db, char **pzErr){
+static int historyValidateColumns(sqlite3 *db, char **pzErr){
   sqlite3_stmt *p = 0;
   unsigned seen = 0;
   size_t i;
   int rc = sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info"
                               "('migrate_history', 'main')", -1, &p, 0);
-  if( rc ){ *pzErr = dbErr(db); return rc; }
+  if( rc ){ *pzErr = utilDbErr(db); return rc; }
   while( sqlite3_step(p)==SQLITE_ROW ){
     const char *zCol = (const char*)sqlite3_column_text(p, 0);
     for(i=0; zCol && i<sizeof(azHistoryCols)/sizeof(azHistoryCols[0]); i++){
@@ -81,7 +77,7 @@ static int historyCheckColumns(sqlite3 *db, char **pzErr){
     }
   }
   rc = sqlite3_finalize(p);
-  if( rc ){ *pzErr = dbErr(db); return rc; }
+  if( rc ){ *pzErr = utilDbErr(db); return rc; }
   for(i=0; i<sizeof(azHistoryCols)/sizeof(azHistoryCols[0]); i++){
     if( (seen & (1u<<i))==0 ){
       *pzErr = sqlite3_mprintf("migrate_history has no column '%s'; it was not "
@@ -98,7 +94,7 @@ static int historyCheckColumns(sqlite3 *db, char **pzErr){
 ** that is not an integer would be read as 0, two rows of one version would
 ** both be deleted by one rollback.  The first such row is the error.
 */
-static int historyCheckRows(sqlite3 *db, char **pzErr){
+static int historyValidateRows(sqlite3 *db, char **pzErr){
   static const char *const azCheck[] = {
     "SELECT 'has a row whose version is ' || quote(version) || ', not an "
       "integer' FROM main.migrate_history WHERE typeof(version)<>'integer' LIMIT 1",
@@ -113,7 +109,7 @@ static int historyCheckRows(sqlite3 *db, char **pzErr){
   for(i=0; i<sizeof(azCheck)/sizeof(azCheck[0]); i++){
     sqlite3_stmt *p = 0;
     int rc = sqlite3_prepare_v2(db, azCheck[i], -1, &p, 0);
-    if( rc ){ *pzErr = dbErr(db); return rc; }
+    if( rc ){ *pzErr = utilDbErr(db); return rc; }
     if( sqlite3_step(p)==SQLITE_ROW ){
       *pzErr = sqlite3_mprintf("migrate_history %s; it has been edited by hand",
                                (const char*)sqlite3_column_text(p, 0));
@@ -121,15 +117,15 @@ static int historyCheckRows(sqlite3 *db, char **pzErr){
       return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
     rc = sqlite3_finalize(p);
-    if( rc ){ *pzErr = dbErr(db); return rc; }
+    if( rc ){ *pzErr = utilDbErr(db); return rc; }
   }
   return SQLITE_OK;
 }
 
 /* The table as migrate made it: its columns, and rows it can trust. */
-static int historyCheck(sqlite3 *db, char **pzErr){
-  int rc = historyCheckColumns(db, pzErr);
-  if( rc==SQLITE_OK ) rc = historyCheckRows(db, pzErr);
+static int historyValidate(sqlite3 *db, char **pzErr){
+  int rc = historyValidateColumns(db, pzErr);
+  if( rc==SQLITE_OK ) rc = historyValidateRows(db, pzErr);
   return rc;
 }
 
@@ -137,9 +133,9 @@ int historyEnsure(sqlite3 *db, char **pzErr){
   int exists = 0;
   int rc = historyTableExists(db, &exists, pzErr);
   if( rc ) return rc;
-  if( exists ) return historyCheck(db, pzErr);
+  if( exists ) return historyValidate(db, pzErr);
   rc = sqlite3_exec(db, HISTORY_SCHEMA ";" LOG_SCHEMA, 0, 0, 0);
-  if( rc ) *pzErr = dbErr(db);
+  if( rc ) *pzErr = utilDbErr(db);
   return rc;
 }
 
@@ -155,7 +151,7 @@ static char *columnDup(sqlite3_stmt *p, int i, int *pNomem){
 /*
 ** Versions, names, checksums and times, in version order; no scripts.  A
 ** database without a history table has an empty history.  The table is
-** checked first (historyCheck), so a row edited into nonsense is an error
+** checked first (historyValidate), so a row edited into nonsense is an error
 ** before the first row is read, not after some.
 */
 int historyOpen(sqlite3 *db, HistoryCursor *pC, char **pzErr){
@@ -164,12 +160,12 @@ int historyOpen(sqlite3 *db, HistoryCursor *pC, char **pzErr){
   pC->eof = 1;
   rc = historyTableExists(db, &exists, pzErr);
   if( rc || !exists ) return rc;
-  rc = historyCheck(db, pzErr);
+  rc = historyValidate(db, pzErr);
   if( rc ) return rc;
   rc = sqlite3_prepare_v2(db, "SELECT version, name, checksum, applied_at, "
                           "duration_ms, down IS NOT NULL FROM main.migrate_history"
                           " ORDER BY version", -1, &pC->pStmt, 0);
-  if( rc ){ *pzErr = dbErr(db); return rc; }
+  if( rc ){ *pzErr = utilDbErr(db); return rc; }
   pC->eof = 0;
   rc = historyNext(pC, pzErr);
   if( rc ) historyClose(pC);
@@ -190,7 +186,7 @@ int historyNext(HistoryCursor *pC, char **pzErr){
   }
   if( rc!=SQLITE_ROW ){
     pC->eof = 1;
-    if( rc!=SQLITE_NOMEM ) *pzErr = dbErr(sqlite3_db_handle(p));
+    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(sqlite3_db_handle(p));
     return rc;
   }
   a->version = sqlite3_column_int64(p, 0);
@@ -201,7 +197,7 @@ int historyNext(HistoryCursor *pC, char **pzErr){
   a->durationMs = sqlite3_column_double(p, 4);
   a->hasDown = sqlite3_column_int(p, 5);
   if( a->name==0 || a->checksum==0 ){
-    /* historyCheck refused NULLs: only memory can be short here. */
+    /* historyValidate refused NULLs: only memory can be short here. */
     pC->eof = 1;
     return SQLITE_NOMEM;
   }
@@ -250,7 +246,7 @@ int historyScripts(sqlite3 *db, i64 v, char **pzUp, char **pzDown, char **pzErr)
   *pzUp = *pzDown = 0;
   rc = sqlite3_prepare_v2(db, "SELECT up, down FROM main.migrate_history"
                           " WHERE version=?1", -1, &p, 0);
-  if( rc ){ *pzErr = dbErr(db); return rc; }
+  if( rc ){ *pzErr = utilDbErr(db); return rc; }
   sqlite3_bind_int64(p, 1, v);
   if( sqlite3_step(p)==SQLITE_ROW ){
     *pzUp = columnDup(p, 0, &nomem);
@@ -259,7 +255,7 @@ int historyScripts(sqlite3 *db, i64 v, char **pzUp, char **pzDown, char **pzErr)
   rc = sqlite3_finalize(p);
   if( nomem ) rc = SQLITE_NOMEM;
   if( rc ){
-    if( rc!=SQLITE_NOMEM ) *pzErr = dbErr(db);
+    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
     sqlite3_free(*pzUp);
     sqlite3_free(*pzDown);
     *pzUp = *pzDown = 0;
@@ -291,7 +287,7 @@ int historyNewest(sqlite3 *db, i64 floor, i64 *pV, char **pzName,
   }
   { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
   if( rc==SQLITE_OK && nomem ) rc = SQLITE_NOMEM;
-  if( rc && rc!=SQLITE_NOMEM ) *pzErr = dbErr(db);
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
   return rc;
 }
 
@@ -309,7 +305,7 @@ int historyIrreversible(sqlite3 *db, i64 floor, i64 n, i64 *pV, char **pzName,
   *pFound = 0;
   *pzName = 0;
   if( rc ){
-    *pzErr = dbErr(db);
+    *pzErr = utilDbErr(db);
     return rc;
   }
   sqlite3_bind_int64(p, 1, n);
@@ -324,7 +320,7 @@ int historyIrreversible(sqlite3 *db, i64 floor, i64 n, i64 *pV, char **pzName,
   }
   /* The query itself failed (out of memory, I/O): that is the error. */
   rc = sqlite3_finalize(p);
-  if( rc && rc!=SQLITE_NOMEM ) *pzErr = dbErr(db);
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
   return rc;
 }
 
@@ -335,7 +331,7 @@ int historyInsert(sqlite3 *db, i64 v, const char *zName, const char *zSum,
   int rc = sqlite3_prepare_v2(db, "INSERT INTO main.migrate_history(version, name,"
                               " checksum, up, down, applied_at, duration_ms)"
                               " VALUES(?1,?2,?3,?4,?5,?6,?7)", -1, &p, 0);
-  if( rc ){ *pzErr = dbErr(db); return rc; }
+  if( rc ){ *pzErr = utilDbErr(db); return rc; }
   sqlite3_bind_int64(p, 1, v);
   sqlite3_bind_text(p, 2, zName, -1, SQLITE_STATIC);
   sqlite3_bind_text(p, 3, zSum, -1, SQLITE_STATIC);
@@ -345,7 +341,7 @@ int historyInsert(sqlite3 *db, i64 v, const char *zName, const char *zSum,
   if( pMs ) sqlite3_bind_double(p, 7, *pMs);   /* NULL: recorded, never run */
   sqlite3_step(p);
   rc = sqlite3_finalize(p);
-  if( rc ) *pzErr = dbErr(db);
+  if( rc ) *pzErr = utilDbErr(db);
   return rc;
 }
 
@@ -353,11 +349,11 @@ int historyDelete(sqlite3 *db, i64 v, char **pzErr){
   sqlite3_stmt *p = 0;
   int rc = sqlite3_prepare_v2(db, "DELETE FROM main.migrate_history WHERE version=?1",
                               -1, &p, 0);
-  if( rc ){ *pzErr = dbErr(db); return rc; }
+  if( rc ){ *pzErr = utilDbErr(db); return rc; }
   sqlite3_bind_int64(p, 1, v);
   sqlite3_step(p);
   rc = sqlite3_finalize(p);
-  if( rc ) *pzErr = dbErr(db);
+  if( rc ) *pzErr = utilDbErr(db);
   return rc;
 }
 
@@ -370,13 +366,13 @@ int historyMax(sqlite3 *db, i64 *pMax, int *pAny, char **pzErr){
   if( rc || !exists ) return rc;
   rc = sqlite3_prepare_v2(db, "SELECT max(version) FROM main.migrate_history",
                           -1, &p, 0);
-  if( rc ){ *pzErr = dbErr(db); return rc; }
+  if( rc ){ *pzErr = utilDbErr(db); return rc; }
   if( sqlite3_step(p)==SQLITE_ROW && sqlite3_column_type(p, 0)!=SQLITE_NULL ){
     *pAny = 1;
     *pMax = sqlite3_column_int64(p, 0);
   }
   rc = sqlite3_finalize(p);
-  if( rc ) *pzErr = dbErr(db);
+  if( rc ) *pzErr = utilDbErr(db);
   return rc;
 }
 
@@ -406,10 +402,10 @@ static int logInsert(sqlite3 *db, const char *zAt, const char *zAction,
 ** database must not turn the original error into a different one; a row
 ** inside the call's transaction belongs to its work and must be there.
 */
-int logWrite(sqlite3 *db, const char *zAction, const i64 *pVersion,
+int historyLog(sqlite3 *db, const char *zAction, const i64 *pVersion,
              const char *zName, const char *zOutcome, const char *zMsg,
              double ms){
-  char *zAt = utcNow();
+  char *zAt = utilUtcNow();
   int inTxn = !sqlite3_get_autocommit(db);
   int rc;
   if( zAt==0 ) return SQLITE_NOMEM;

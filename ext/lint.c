@@ -185,12 +185,6 @@ static int lintStatement(sqlite3 *db, const char *z, const char *zEnd, int noTxn
   return rc;
 }
 
-static int countLines(const char *zFrom, const char *zTo){
-  int n = 0;
-  for(; zFrom<zTo; zFrom++) if( *zFrom=='\n' ) n++;
-  return n;
-}
-
 int lintScript(sqlite3 *db, const Script *pScr, const char *zFile,
                LintFound xFound, void *pArg){
   char *zSql = sqlite3_mprintf("%.*s", (int)pScr->n, pScr->z);
@@ -204,7 +198,7 @@ int lintScript(sqlite3 *db, const Script *pScr, const char *zFile,
     char *zEnd;
     if( *zStart==0 ) break;
     zEnd = statementEnd(zStart);
-    line += countLines(zLineAt, zStart);
+    line += utilCountLines(zLineAt, zStart);
     zLineAt = zStart;
     if( !scriptAbsorbed(zStart, zEnd, pScr->noTxn ? 0 : SCRIPT_IN_TXN,
                         &leading, &seen) ){

@@ -57,6 +57,7 @@
 #include <time.h>
 #include "sqlite3ext.h"
 #include "fileops.h"
+#include "pragmas.h"
 
 #define MIGRATE_VERSION "0.1.0"
 /* sqlite3_error_offset() and the DIRECTONLY flags we rely on need 3.38. */
@@ -87,30 +88,33 @@ void configFunc(sqlite3_context *, int, sqlite3_value **);
 
 /* ---- util.c: errors, time, small strings -------------------------------- */
 void ctxErrorMsg(sqlite3_context *, const char *zFmt, ...);
-char *utcNow(void);                 /* "2026-11-22T10:15:00.123Z"; sqlite3_free */
-char *utcStamp(void);               /* "20261122-101500-123" for file names */
-double msSince(const struct timespec *t0);
-void clockNow(struct timespec *t);
-int dbIsFile(sqlite3 *);            /* main is a real file (not :memory:/temp) */
+char *utilUtcNow(void);                 /* "2026-11-22T10:15:00.123Z"; sqlite3_free */
+char *utilUtcStamp(void);               /* "20261122-101500-123" for file names */
+double utilMsSince(const struct timespec *t0);
+void utilClockNow(struct timespec *t);
+int utilDbIsFile(sqlite3 *);            /* main is a real file (not :memory:/temp) */
 const char *sqlSkipSpace(const char *z);
-i64 pragmaValue(sqlite3 *, const char *zSql, char *zText, int nText);
-int pragmaRead(sqlite3 *, const char *zSql, i64 *pV);   /* errors too */
-int runningStatements(sqlite3 *, int *pIndirect);
-int arrayReserve(void **pa, int *pnAlloc, int n, size_t szElem);
-char *textDup(const char *z, size_t n);    /* z[0..n) + NUL; sqlite3_free */
-int openCommittedState(sqlite3 *, sqlite3 **ppOut);
+i64 utilPragmaValue(sqlite3 *, const char *zSql, char *zText, int nText);
+int utilPragmaRead(sqlite3 *, const char *zSql, i64 *pV);   /* errors too */
+int utilRunningStatements(sqlite3 *, int *pIndirect);
+int utilArrayReserve(void **pa, int *pnAlloc, int n, size_t szElem);
+char *utilTextDup(const char *z, size_t n);    /* z[0..n) + NUL; sqlite3_free */
+int utilOpenCommitted(sqlite3 *, sqlite3 **ppOut);
 /* The guard of every function that may not run from a writing statement, a
 ** PRAGMA, a trigger or a CHECK constraint (always), nor, as flags ask, from a
 ** migration or beside other statements: 1 and the error set when refused. */
 #define GUARD_NOT_BUSY 0x02  /* not from inside a migrate call */
 #define GUARD_ALONE    0x04  /* no other statement of the connection running */
 int callGuard(sqlite3_context *, const char *zFunc, int flags);
-size_t utf8Invalid(const char *z, size_t n);  /* offset of the first bad byte, or n */
+char *utilDbErr(sqlite3 *);          /* a copy of sqlite3_errmsg(); sqlite3_free */
+int utilExec(sqlite3 *, const char *zSql, char **pzErr);  /* *pzErr if not set */
+int utilCountLines(const char *zFrom, const char *zTo);
+size_t utilUtf8Invalid(const char *z, size_t n);  /* offset of the first bad byte, or n */
 const char *sqlSkipQuoted(const char *z);  /* past the quoted token at z */
-/* Strings that never move until poolFree (zero-initialise the StrPool). */
+/* Strings that never move until utilPoolFree (zero-initialise the StrPool). */
 typedef struct StrPool { struct PoolChunk *pHead; } StrPool;
-char *poolAdd(StrPool *, const char *z, size_t n, const char *zTail);
-void poolFree(StrPool *);
+char *utilPoolAdd(StrPool *, const char *z, size_t n, const char *zTail);
+void utilPoolFree(StrPool *);
 
 /* ---- sha256.c ----------------------------------------------------------- */
 void sha256Hex(const void *, size_t, char zOut[65]);
@@ -137,6 +141,22 @@ typedef struct Sections {
 int formatSplit(const char *z, size_t n, int how, Sections *, int *pErrLine,
                 char **pzErr);
 char *formatStored(const char *z, const Section *, int isDown); /* history text */
+/* A script to run: a range of a file's text, or of a stored text. */
+typedef struct Script {
+  const char *z;   /* not NUL-terminated */
+  size_t n;
+  int line;        /* file line of z[0] */
+  int noTxn;
+} Script;
+/* formatSplit with its error as "<zShow>:<line>: <why>" in *pzErr. */
+int formatSplitNamed(const char *zShow, const char *z, size_t n, int how,
+                     Sections *, char **pzErr);
+void formatScript(const char *z, const Section *, Script *);
+/* A script as migrate_history stores it (formatStored) -> the Script to run;
+** the stored text may lead with its marker line, to keep its options. */
+int formatStoredScript(const char *zStored, int isDown, const char *zShow,
+                       Script *, char **pzErr);
+
 
 /* ---- source.c, folder.c, rowsource.c: where migrations come from -------- */
 /* One script of a migration: a label for messages, and where its text is.
@@ -191,13 +211,7 @@ typedef struct Loaded {
 } Loaded;
 int migrationLoad(const Migration *, Loaded *, char **pzErr);
 void loadedFree(Loaded *);
-/* The up and down scripts of a loaded migration, as text to run and store. */
-typedef struct Script {
-  const char *z;   /* not NUL-terminated */
-  size_t n;
-  int line;        /* file line of z[0] */
-  int noTxn;
-} Script;
+/* The up and down scripts of a loaded migration (Script: format.c). */
 void loadedUp(const Loaded *, Script *);
 int loadedDown(const Loaded *, Script *);     /* 0: no down script */
 char *loadedStoredUp(const Loaded *);         /* sqlite3_free */
@@ -238,7 +252,7 @@ int historyInsert(sqlite3 *, i64 version, const char *zName, const char *zSum,
                   const double *pMs, char **pzErr);   /* pMs NULL: not run */
 int historyDelete(sqlite3 *, i64 version, char **pzErr);
 int historyMax(sqlite3 *, i64 *pMax, int *pAny, char **pzErr);
-int logWrite(sqlite3 *, const char *zAction, const i64 *pVersion,
+int historyLog(sqlite3 *, const char *zAction, const i64 *pVersion,
              const char *zName, const char *zOutcome, const char *zMsg,
              double ms);
 
@@ -254,7 +268,8 @@ int scriptAbsorbed(const char *zStmt, const char *zAfter, int flags,
                    int *pLeading, int *pSeen); /* or NULL */
 
 /* ---- txn.c: who owns the transaction, savepoints, foreign keys ---------- */
-#define MIGRATE_NSETTING 28
+struct FkSet;
+struct PerDbPragmas;
 typedef struct Txn {
   sqlite3 *db;
   int owned;          /* we issued BEGIN IMMEDIATE (else a savepoint) */
@@ -262,10 +277,10 @@ typedef struct Txn {
   int fkOn;           /* PRAGMA foreign_keys was on when the call began */
   int deferWasOn;     /* savepoint mode: defer_foreign_keys before the call */
   int changed;        /* a script ran since the transaction began */
-  void *pBaseline;    /* foreign-key violations before that script ran */
-  i64 saved[MIGRATE_NSETTING];
-  void *pSchemas;     /* each schema's own settings when the call began */
-  int nSchemas;
+  struct FkSet *pBaseline;   /* foreign-key violations before that script ran */
+  i64 aPragma[MIGRATE_NPRAGMA];  /* pragmas.h's, when the call began */
+  struct PerDbPragmas *aPerDb;   /* each database's own PRAGMAs then */
+  int nPerDb;
 } Txn;
 int txnStart(Txn *, sqlite3 *);
 int txnBegin(Txn *, char **pzErr);
@@ -274,8 +289,7 @@ int txnCommit(Txn *, char **pzErr);
 int txnAlive(Txn *, char **pzErr);   /* SQLite has not rolled it back */
 void txnRollback(Txn *);
 int txnFinish(Txn *, char **pzErr);
-int settingsRestore(sqlite3 *, const i64 *aSaved);
-int txnSettingsRestore(Txn *);   /* main's settings and every schema's own */
+int txnPragmasRestore(Txn *);   /* pragmas.h's and every database's own */
 
 /* ---- files.c: path safety, reading files, writing them safely ---------- */
 int fileReadWhole(const char *zPath, const char *zShow, char **pz, size_t *pn,
@@ -292,7 +306,7 @@ int fileWriteReplacing(sqlite3 *, const char *zPath, const char *zText,
                        char **pzErr);
 int fileWriteNew(const char *zPath, const char *zText, char **pzErr);
 int fileOpenDb(const char *zPath, int immutable, sqlite3 **, char **pzErr);
-int fileCheckDb(sqlite3 *, const char *zPath, char **pzErr);
+int fileQuickCheck(sqlite3 *, const char *zPath, char **pzErr);
 
 /* ---- backup.c ----------------------------------------------------------- */
 int backupAuto(sqlite3 *, MigrateConn *, char **pzPath, char **pzErr);

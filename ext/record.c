@@ -113,8 +113,7 @@ void baselineFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( zDir==0 ) return;
   if( sqlite3_value_numeric_type(argv[1])!=SQLITE_INTEGER ){
     ctxErrorMsg(ctx, "migrate_baseline: the version must be an integer, "
-                "not '%s'", sqlite3_value_text(argv[1]) ?
-                (const char*)sqlite3_value_text(argv[1]) : "NULL");
+                "not %Q", sqlite3_value_text(argv[1]));
     return;
   }
   callRun(ctx, "migrate_baseline", CALL_BASELINE, recordAll, zDir,

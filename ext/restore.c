@@ -51,7 +51,7 @@ static int openRestoreSource(sqlite3 *db, const char *zPath, const char *zMode,
   struct stat st;
   int rc, immutable;
   if( zWal==0 ) return SQLITE_NOMEM;
-  immutable = fileOps.xLstat(zWal, &st)!=0;
+  immutable = migrateFileOps.xLstat(zWal, &st)!=0;
   if( immutable && errno!=ENOENT ){
     /* A -wal that cannot be looked at may hold content: do not guess. */
     *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zWal, strerror(errno));
@@ -60,19 +60,19 @@ static int openRestoreSource(sqlite3 *db, const char *zPath, const char *zMode,
   }
   sqlite3_free(zWal);
   rc = fileOpenDb(zPath, immutable, ppSrc, pzErr);
-  if( rc==SQLITE_OK ) rc = fileCheckDb(*ppSrc, zPath, pzErr);
+  if( rc==SQLITE_OK ) rc = fileQuickCheck(*ppSrc, zPath, pzErr);
   if( rc==SQLITE_OK && sqlite3_stricmp(zMode, "wal")==0 ){
     /* SQLite cannot copy into a WAL database of another page size, and
     ** says only "attempt to write a readonly database".  A size that
     ** cannot be read is an error, not 0 (a refusal that blames the file). */
     i64 srcSize = 0, dbSize = 0;
-    rc = pragmaRead(*ppSrc, "PRAGMA page_size", &srcSize);
+    rc = utilPragmaRead(*ppSrc, "PRAGMA page_size", &srcSize);
     if( rc && rc!=SQLITE_NOMEM ){
       *pzErr = sqlite3_mprintf("cannot read the page size of '%s': %s", zPath,
                                sqlite3_errmsg(*ppSrc));
     }
     if( rc==SQLITE_OK ){
-      rc = pragmaRead(db, "PRAGMA main.page_size", &dbSize);
+      rc = utilPragmaRead(db, "PRAGMA main.page_size", &dbSize);
       if( rc && rc!=SQLITE_NOMEM ){
         *pzErr = sqlite3_mprintf("cannot read the page size: %s",
                                  sqlite3_errmsg(db));
@@ -102,11 +102,11 @@ static int openRestoreSource(sqlite3 *db, const char *zPath, const char *zMode,
 ** different anyway).  The file is merely longer than it needs to be.
 */
 static int shrinkFailedAfterCommit(sqlite3 *db, sqlite3 *pSrc, i64 nBefore){
-  i64 nNow = pragmaValue(db, "PRAGMA main.page_count", 0, 0);
-  i64 nSrc = pragmaValue(pSrc, "PRAGMA main.page_count", 0, 0);
+  i64 nNow = utilPragmaValue(db, "PRAGMA main.page_count", 0, 0);
+  i64 nSrc = utilPragmaValue(pSrc, "PRAGMA main.page_count", 0, 0);
   return sqlite3_get_autocommit(db) && nNow!=nBefore && nNow==nSrc && nSrc>0
-      && pragmaValue(db, "PRAGMA main.page_size", 0, 0)
-         ==pragmaValue(pSrc, "PRAGMA main.page_size", 0, 0);
+      && utilPragmaValue(db, "PRAGMA main.page_size", 0, 0)
+         ==utilPragmaValue(pSrc, "PRAGMA main.page_size", 0, 0);
 }
 
 /*
@@ -123,7 +123,7 @@ static int keepJournalMode(sqlite3 *db, const char *zMode, char **pzErr){
     zSql = sqlite3_mprintf("PRAGMA main.journal_mode=%s", zMode);
     rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
     sqlite3_free(zSql);
-    if( rc && rc!=SQLITE_NOMEM ) zWhy = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    if( rc && rc!=SQLITE_NOMEM ) zWhy = utilDbErr(db);
     /* A mode that cannot be changed is answered with the old one, no error. */
     if( rc==SQLITE_OK ) rc = readJournalMode(db, zNow, sizeof(zNow), &zWhy);
     if( rc==SQLITE_OK && sqlite3_stricmp(zNow, zMode)!=0 ){
@@ -162,7 +162,7 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "files", zPath);
     return;
   }
-  if( fileOps.xStat(zPath, &st)!=0 ){
+  if( migrateFileOps.xStat(zPath, &st)!=0 ){
     if( errno!=ENOENT && errno!=ENOTDIR ){
       ctxErrorMsg(ctx, "migrate_restore: cannot stat '%s': %s", zPath,
                   strerror(errno));
@@ -189,11 +189,11 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     rc = backupAuto(db, mc, &zAuto, &zErr);
   }
   if( rc==SQLITE_OK ){
-    i64 nBefore = pragmaValue(db, "PRAGMA main.page_count", 0, 0);
+    i64 nBefore = utilPragmaValue(db, "PRAGMA main.page_count", 0, 0);
     sqlite3_backup *b = sqlite3_backup_init(db, "main", pSrc, "main");
     if( b==0 ){
       rc = sqlite3_errcode(db);
-      zErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+      zErr = utilDbErr(db);
     }else{
       rc = sqlite3_backup_step(b, -1);
       if( rc==SQLITE_DONE ) rc = SQLITE_OK;
@@ -206,12 +206,12 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   sqlite3_close(pSrc);
   if( rc==SQLITE_OK ) rc = keepJournalMode(db, zMode, &zErr);
-  if( zAuto ) logWrite(db, "backup", 0, 0, "ok", zAuto, -1);
+  if( zAuto ) historyLog(db, "backup", 0, 0, "ok", zAuto, -1);
   if( rc ){
-    logWrite(db, "restore", 0, 0, "failed", zErr, -1);
+    historyLog(db, "restore", 0, 0, "failed", zErr, -1);
     ctxErrorMsg(ctx, "migrate_restore: %s", zErr ? zErr : sqlite3_errstr(rc));
   }else{
-    logWrite(db, "restore", 0, 0, "ok", zPath, -1);
+    historyLog(db, "restore", 0, 0, "ok", zPath, -1);
     sqlite3_result_text(ctx, zPath, -1, SQLITE_TRANSIENT);
   }
   sqlite3_free(zAuto);

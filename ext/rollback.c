@@ -17,11 +17,10 @@ SQLITE_EXTENSION_INIT3
 
 /* zDown: the stored down script of version v, or NULL when it has none. */
 static int rollbackOne(Call *c, i64 v, const char *zName, const char *zDown){
-  char *zShow = 0, *zMsg = 0;
-  Sections sec;
+  char *zShow = 0;
   Script down;
   struct timespec t0;
-  int line = 0, rc = SQLITE_OK;
+  int rc = SQLITE_OK;
   double ms = 0;
 
   callFailAt(c, v, zName);
@@ -32,24 +31,13 @@ static int rollbackOne(Call *c, i64 v, const char *zName, const char *zDown){
                               "back", v, zName);
     rc = SQLITE_ERROR;
   }
-  if( rc==SQLITE_OK ){
-    /* The stored text may lead with its marker line, to keep its options. */
-    rc = formatSplit(zDown, strlen(zDown), FMT_WHOLE_DOWN, &sec, &line, &zMsg);
-    if( rc ){
-      c->zErr = zMsg ? sqlite3_mprintf("%s:%d: %s", zShow, line, zMsg) : 0;
-      if( c->zErr==0 ) rc = SQLITE_NOMEM;
-    }
-  }
+  if( rc==SQLITE_OK ) rc = formatStoredScript(zDown, 1, zShow, &down, &c->zErr);
   if( rc==SQLITE_OK ) rc = callBackupOnce(c);
   if( rc==SQLITE_OK ){
-    down.z = zDown + sec.down.off;
-    down.n = sec.down.len;
-    down.line = sec.down.line;
-    down.noTxn = sec.down.noTxn;
-    clockNow(&t0);
+    utilClockNow(&t0);
     callTraceStart(c, "rolling back %s", zShow);
     rc = callRunScript(c, &down, zShow);
-    ms = msSince(&t0);
+    ms = utilMsSince(&t0);
     callTraceEnd(c, rc, ms);
   }
   if( rc==SQLITE_OK ) rc = historyDelete(c->db, v, &c->zErr);
@@ -60,7 +48,6 @@ static int rollbackOne(Call *c, i64 v, const char *zName, const char *zDown){
     c->nDone++;
     if( down.noTxn ) rc = callRecommit(c);
   }
-  sqlite3_free(zMsg);
   sqlite3_free(zShow);
   return rc;
 }
@@ -116,8 +103,7 @@ void rollbackFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     if( sqlite3_value_numeric_type(argv[0])!=SQLITE_INTEGER
      || sqlite3_value_int64(argv[0])<0 ){
       ctxErrorMsg(ctx, "migrate_rollback: the count must be a whole number >= 0,"
-                  " not '%s'", sqlite3_value_text(argv[0]) ?
-                  (const char*)sqlite3_value_text(argv[0]) : "NULL");
+                  " not %Q", sqlite3_value_text(argv[0]));
       return;
     }
     n = sqlite3_value_int64(argv[0]);
@@ -134,8 +120,7 @@ void rollbackToFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   (void)argc;
   if( sqlite3_value_numeric_type(argv[0])!=SQLITE_INTEGER ){
     ctxErrorMsg(ctx, "migrate_rollback_to: the version must be an integer, "
-                "not '%s'", sqlite3_value_text(argv[0]) ?
-                (const char*)sqlite3_value_text(argv[0]) : "NULL");
+                "not %Q", sqlite3_value_text(argv[0]));
     return;
   }
   callRun(ctx, "migrate_rollback_to", CALL_ROLLBACK, rollbackAll, 0, INT64_MAX,

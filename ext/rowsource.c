@@ -38,14 +38,14 @@ static const char *columnCopy(StrPool *pPool, sqlite3_stmt *p, int i, size_t *pn
   const char *z = (const char*)sqlite3_column_text(p, i);
   size_t n = (size_t)sqlite3_column_bytes(p, i);
   *pn = n;
-  return poolAdd(pPool, z ? z : "", z ? n : 0, "");
+  return utilPoolAdd(pPool, z ? z : "", z ? n : 0, "");
 }
 
 /* "<version>_<name><zTail>" in the pool: how errors name a row. */
 static const char *rowLabel(StrPool *pPool, i64 v, const char *zName,
                             const char *zTail){
   char *z = sqlite3_mprintf("%lld_%s", v, zName);
-  const char *zOut = z ? poolAdd(pPool, z, strlen(z), zTail) : 0;
+  const char *zOut = z ? utilPoolAdd(pPool, z, strlen(z), zTail) : 0;
   sqlite3_free(z);
   return zOut;
 }
@@ -57,8 +57,7 @@ static int rowToMigration(StrPool *pPool, sqlite3_stmt *p, int nCol, i64 iRow,
   int hasDown = nCol>3 && sqlite3_column_type(p, 3)!=SQLITE_NULL;
   if( sqlite3_column_type(p, 0)!=SQLITE_INTEGER || sqlite3_column_int64(p, 0)<0 ){
     *pzErr = sqlite3_mprintf("migrations query: row %lld: version must be a whole number >= 0, "
-                             "not '%s'", iRow, sqlite3_column_text(p, 0) ?
-                             (const char*)sqlite3_column_text(p, 0) : "NULL");
+                             "not %Q", iRow, sqlite3_column_text(p, 0));
     return SQLITE_ERROR;
   }
   m->version = sqlite3_column_int64(p, 0);
@@ -72,7 +71,7 @@ static int rowToMigration(StrPool *pPool, sqlite3_stmt *p, int nCol, i64 iRow,
                              iRow, m->version);
     return SQLITE_ERROR;
   }
-  m->name = poolAdd(pPool, zName, strlen(zName), "");
+  m->name = utilPoolAdd(pPool, zName, strlen(zName), "");
   m->up.label = rowLabel(pPool, m->version, zName, "");
   m->up.z = columnCopy(pPool, p, 2, &m->up.n);
   if( m->name==0 || m->up.label==0 || m->up.z==0 ) return SQLITE_NOMEM;
@@ -114,7 +113,7 @@ int rowsourceRead(sqlite3 *db, const char *zSql, Source *pSrc, char **pzErr){
   while( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
     Migration *m;
     iRow++;
-    rc = arrayReserve((void**)&pSrc->a, &nAlloc, pSrc->n+1, sizeof(Migration));
+    rc = utilArrayReserve((void**)&pSrc->a, &nAlloc, pSrc->n+1, sizeof(Migration));
     if( rc ) break;
     m = &pSrc->a[pSrc->n++];
     memset(m, 0, sizeof(*m));

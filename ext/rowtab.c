@@ -17,7 +17,7 @@ SQLITE_EXTENSION_INIT3
 
 static RowCell *rowsNext(RowSet *p){
   RowCell *c;
-  if( arrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(RowCell)) ) return 0;
+  if( utilArrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(RowCell)) ) return 0;
   c = &p->a[p->n++];
   memset(c, 0, sizeof(*c));
   return c;

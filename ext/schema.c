@@ -203,7 +203,7 @@ int schemaRead(sqlite3 *db, Schema *pOut, char **pzErr){
   rc = sqlite3_prepare_v2(db, SCHEMA_QUERY, -1, &p, 0);
   while( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
     SchemaObj *o;
-    if( arrayReserve((void**)&pOut->a, &nAlloc, pOut->n, sizeof(SchemaObj)) ){
+    if( utilArrayReserve((void**)&pOut->a, &nAlloc, pOut->n, sizeof(SchemaObj)) ){
       rc = SQLITE_NOMEM;
       break;
     }
@@ -217,10 +217,10 @@ int schemaRead(sqlite3 *db, Schema *pOut, char **pzErr){
   }
   { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
   if( rc==SQLITE_OK ){
-    pOut->userVersion = pragmaValue(db, "PRAGMA main.user_version", 0, 0);
+    pOut->userVersion = utilPragmaValue(db, "PRAGMA main.user_version", 0, 0);
     if( pOut->n>1 ) qsort(pOut->a, (size_t)pOut->n, sizeof(SchemaObj), objCmp);
   }else{
-    if( rc!=SQLITE_NOMEM ) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
     schemaFree(pOut);
   }
   return rc;
@@ -285,14 +285,14 @@ int schemaDiff(const Schema *pOld, const Schema *pNew, SchemaChange **paOut,
                                              sizeof(aNew[0]), sameCmp) : 0;
     if( pp ) aMatched[pp-aNew] = 1;
     if( pp && strcmp((*pp)->sql, pKey->sql)==0 ) continue;
-    if( arrayReserve((void**)&a, &nAlloc, n, sizeof(*a)) ){ rc = SQLITE_NOMEM; break; }
+    if( utilArrayReserve((void**)&a, &nAlloc, n, sizeof(*a)) ){ rc = SQLITE_NOMEM; break; }
     a[n].pOld = pKey;
     a[n].pNew = pp ? *pp : 0;
     n++;
   }
   for(i=0; rc==SQLITE_OK && i<pNew->n; i++){
     if( aMatched[i] ) continue;
-    if( arrayReserve((void**)&a, &nAlloc, n, sizeof(*a)) ){ rc = SQLITE_NOMEM; break; }
+    if( utilArrayReserve((void**)&a, &nAlloc, n, sizeof(*a)) ){ rc = SQLITE_NOMEM; break; }
     a[n].pOld = 0;
     a[n].pNew = aNew[i];
     n++;

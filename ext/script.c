@@ -274,17 +274,11 @@ char *scriptRefusal(sqlite3 *db, const char *zStmt, int flags){
   return refusal(db, zStmt, flags, &rc);
 }
 
-static int countLines(const char *zFrom, const char *zTo){
-  int n = 0;
-  for(; zFrom<zTo; zFrom++) if( *zFrom=='\n' ) n++;
-  return n;
-}
-
 int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
               char **pzErr){
   /* A NUL-terminated copy: with a byte count, prepare would copy the whole
   ** remaining text for every statement. */
-  char *zSql = textDup(pScr->z, pScr->n);
+  char *zSql = utilTextDup(pScr->z, pScr->n);
   const char *zTail;
   const char *zLineAt;     /* line is the file line of this position */
   int line = pScr->line;
@@ -317,14 +311,14 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     ** and the other on/off flags) while it prepares them. */
     zWhy = refusal(db, zStart, flags, &rc);
     if( rc ){
-      line += countLines(zLineAt, sqlSkipSpace(zStart));
+      line += utilCountLines(zLineAt, sqlSkipSpace(zStart));
       if( rc!=SQLITE_NOMEM ){
         *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, sqlite3_errmsg(db));
       }
       break;
     }
     if( zWhy ){
-      line += countLines(zLineAt, sqlSkipSpace(zStart));
+      line += utilCountLines(zLineAt, sqlSkipSpace(zStart));
       *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, zWhy);
       sqlite3_free(zWhy);
       rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
@@ -334,7 +328,7 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     if( rc!=SQLITE_OK ){
       int off = sqlite3_error_offset(db);
       const char *zAt = off>=0 ? zStart+off : sqlSkipSpace(zStart);
-      line += countLines(zLineAt, zAt);
+      line += utilCountLines(zLineAt, zAt);
       *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, sqlite3_errmsg(db));
       break;
     }
@@ -344,7 +338,7 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     if( rc==SQLITE_DONE ){
       rc = SQLITE_OK;
     }else{
-      line += countLines(zLineAt, sqlSkipSpace(zStart));
+      line += utilCountLines(zLineAt, sqlSkipSpace(zStart));
       *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, sqlite3_errmsg(db));
     }
     sqlite3_finalize(pStmt);

@@ -48,7 +48,7 @@ int sourceOpenFolder(const char *zDir, Source *pSrc, char **pzErr){
 }
 
 void sourceFree(Source *pSrc){
-  poolFree(&pSrc->pool);
+  utilPoolFree(&pSrc->pool);
   sqlite3_free(pSrc->a);
   sqlite3_free(pSrc->origin);
   memset(pSrc, 0, sizeof(*pSrc));
@@ -64,24 +64,11 @@ Migration *sourceFind(Source *pSrc, i64 v){
   return 0;
 }
 
-static int splitOrExplain(const char *zShow, const char *z, size_t n, int how,
-                          Sections *pSec, char **pzErr){
-  int line = 0;
-  char *zMsg = 0;
-  int rc = formatSplit(z, n, how, pSec, &line, &zMsg);
-  if( rc==SQLITE_OK ) return SQLITE_OK;
-  if( zMsg==0 ) return SQLITE_NOMEM;
-  *pzErr = line>0 ? sqlite3_mprintf("%s:%d: %s", zShow, line, zMsg)
-                  : sqlite3_mprintf("%s: %s", zShow, zMsg);
-  sqlite3_free(zMsg);
-  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-}
-
 /* One text of a migration: its file read whole, or its row's text copied,
 ** so a Loaded owns its buffers either way. */
 static int loadText(const MigrationText *t, char **pz, size_t *pn, char **pzErr){
   if( t->path ) return fileReadWhole(t->path, t->label, pz, pn, pzErr);
-  *pz = textDup(t->z, t->n);
+  *pz = utilTextDup(t->z, t->n);
   *pn = t->n;
   return *pz ? SQLITE_OK : SQLITE_NOMEM;
 }
@@ -91,12 +78,12 @@ int migrationLoad(const Migration *m, Loaded *p, char **pzErr){
   memset(p, 0, sizeof(*p));
   rc = loadText(&m->up, &p->upText, &p->nUp, pzErr);
   if( rc==SQLITE_OK ){
-    rc = splitOrExplain(m->up.label, p->upText, p->nUp, m->how, &p->up, pzErr);
+    rc = formatSplitNamed(m->up.label, p->upText, p->nUp, m->how, &p->up, pzErr);
   }
   if( rc==SQLITE_OK && m->down.label ){
     rc = loadText(&m->down, &p->downText, &p->nDown, pzErr);
     if( rc==SQLITE_OK ){
-      rc = splitOrExplain(m->down.label, p->downText, p->nDown, FMT_WHOLE_DOWN,
+      rc = formatSplitNamed(m->down.label, p->downText, p->nDown, FMT_WHOLE_DOWN,
                           &p->down, pzErr);
     }
   }
@@ -111,25 +98,18 @@ void loadedFree(Loaded *p){
   memset(p, 0, sizeof(*p));
 }
 
-static void toScript(const char *z, const Section *pSec, Script *pScr){
-  pScr->z = z + pSec->off;
-  pScr->n = pSec->len;
-  pScr->line = pSec->line;
-  pScr->noTxn = pSec->noTxn;
-}
-
 void loadedUp(const Loaded *p, Script *pScr){
-  toScript(p->upText, &p->up.up, pScr);
+  formatScript(p->upText, &p->up.up, pScr);
 }
 
 /* The down script: a separate file's, or the down section of the one file. */
 int loadedDown(const Loaded *p, Script *pScr){
   if( p->downText ){
-    toScript(p->downText, &p->down.down, pScr);
+    formatScript(p->downText, &p->down.down, pScr);
     return 1;
   }
   if( !p->up.down.present ) return 0;
-  toScript(p->upText, &p->up.down, pScr);
+  formatScript(p->upText, &p->up.down, pScr);
   return 1;
 }
 

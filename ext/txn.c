@@ -23,36 +23,29 @@ SQLITE_EXTENSION_INIT3
 #include <stdlib.h>
 #include <string.h>
 
-/* Connection settings restored after every call; foreign_keys is first and
-** defer_foreign_keys second because the procedure above uses them. */
-static const char *const azSetting[MIGRATE_NSETTING] = {
-  "foreign_keys", "defer_foreign_keys", "recursive_triggers", "trusted_schema",
-  "legacy_alter_table", "query_only", "reverse_unordered_selects",
-  "automatic_index", "cell_size_check", "ignore_check_constraints",
-  "synchronous", "busy_timeout", "cache_size", "temp_store", "secure_delete",
-  "fullfsync", "checkpoint_fullfsync", "count_changes", "full_column_names",
-  "short_column_names", "empty_result_callbacks", "read_uncommitted",
-  "cache_spill", "wal_autocheckpoint", "journal_size_limit", "mmap_size",
-  "analysis_limit", "threads"
-};
+/* Connection PRAGMAs restored after every call (pragmas.h). */
+static const char *const azPragma[MIGRATE_NPRAGMA] = { MIGRATE_PRAGMA_NAMES };
+_Static_assert(sizeof((const char*[]){ MIGRATE_PRAGMA_NAMES })
+               == MIGRATE_NPRAGMA*sizeof(const char*),
+               "MIGRATE_NPRAGMA must count MIGRATE_PRAGMA_NAMES");
 
 static int pragmaInt(sqlite3 *db, const char *zName, i64 *pV){
   char *zSql = sqlite3_mprintf("PRAGMA main.%s", zName);
-  int rc = zSql ? pragmaRead(db, zSql, pV) : SQLITE_NOMEM;
+  int rc = zSql ? utilPragmaRead(db, zSql, pV) : SQLITE_NOMEM;
   sqlite3_free(zSql);
   return rc;
 }
 
 /* A value that cannot be read cannot be put back: the call must not start. */
-static int settingsSave(sqlite3 *db, i64 *aSaved){
+static int pragmasSave(sqlite3 *db, i64 *aSaved){
   int i, rc = SQLITE_OK;
-  for(i=0; rc==SQLITE_OK && i<MIGRATE_NSETTING; i++){
-    rc = pragmaInt(db, azSetting[i], &aSaved[i]);
+  for(i=0; rc==SQLITE_OK && i<MIGRATE_NPRAGMA; i++){
+    rc = pragmaInt(db, azPragma[i], &aSaved[i]);
   }
   return rc;
 }
 
-static int settingSet(sqlite3 *db, const char *zName, i64 v){
+static int pragmaSet(sqlite3 *db, const char *zName, i64 v){
   char *zSql = sqlite3_mprintf("PRAGMA main.%s=%lld", zName, v);
   int rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
   sqlite3_free(zSql);
@@ -66,14 +59,14 @@ static int settingSet(sqlite3 *db, const char *zName, i64 v){
 ** anyway.  Reading again first matters inside a transaction, where some
 ** (synchronous) cannot be written at all, even to the value they have.
 */
-int settingsRestore(sqlite3 *db, const i64 *aSaved){
+static int pragmasRestore(sqlite3 *db, const i64 *aSaved){
   int i, rc = SQLITE_OK;
-  for(i=0; i<MIGRATE_NSETTING; i++){
+  for(i=0; i<MIGRATE_NPRAGMA; i++){
     i64 v;
-    if( (pragmaInt(db, azSetting[i], &v)!=SQLITE_OK
-         && pragmaInt(db, azSetting[i], &v)!=SQLITE_OK) || v!=aSaved[i] ){
-      int rc2 = settingSet(db, azSetting[i], aSaved[i]);
-      if( rc2 ) rc2 = settingSet(db, azSetting[i], aSaved[i]);
+    if( (pragmaInt(db, azPragma[i], &v)!=SQLITE_OK
+         && pragmaInt(db, azPragma[i], &v)!=SQLITE_OK) || v!=aSaved[i] ){
+      int rc2 = pragmaSet(db, azPragma[i], aSaved[i]);
+      if( rc2 ) rc2 = pragmaSet(db, azPragma[i], aSaved[i]);
       if( rc==SQLITE_OK ) rc = rc2;
     }
   }
@@ -89,104 +82,105 @@ int settingsRestore(sqlite3 *db, const i64 *aSaved){
 ** between the rollback-journal modes: WAL is a property of the database
 ** file, and a migration that turns it on or off means it.
 */
-static const char *const azSchemaSetting[] = {
+static const char *const azPerDbPragma[] = {
   "mmap_size", "secure_delete", "max_page_count"
 };
-#define NSCHEMA_SETTING (int)(sizeof(azSchemaSetting)/sizeof(azSchemaSetting[0]))
+#define N_PER_DB_PRAGMA (int)(sizeof(azPerDbPragma)/sizeof(azPerDbPragma[0]))
 
-typedef struct SchemaSaved {
+typedef struct PerDbPragmas PerDbPragmas;
+struct PerDbPragmas {
   char *zName;
-  i64 a[NSCHEMA_SETTING];
+  i64 a[N_PER_DB_PRAGMA];
   char zJournal[16];
-} SchemaSaved;
+};
 
 /* A schema's setting, or UNREAD: one that cannot be read is not put back. */
 #define UNREAD ((i64)(-0x7fffffffffffffffLL - 1))
 
 /* *pV is UNREAD when the setting cannot be read; the error is returned. */
-static int settingRead(sqlite3 *db, const char *zSchema, const char *zName, i64 *pV){
+static int perDbRead(sqlite3 *db, const char *zSchema, const char *zName, i64 *pV){
   char *zSql = sqlite3_mprintf("PRAGMA \"%w\".%s", zSchema, zName);
-  int rc = zSql ? pragmaRead(db, zSql, pV) : SQLITE_NOMEM;
+  int rc = zSql ? utilPragmaRead(db, zSql, pV) : SQLITE_NOMEM;
   if( rc ) *pV = UNREAD;
   sqlite3_free(zSql);
   return rc;
 }
 
-static i64 schemaInt(sqlite3 *db, const char *zSchema, const char *zName){
+static i64 perDbInt(sqlite3 *db, const char *zSchema, const char *zName){
   i64 v;
-  settingRead(db, zSchema, zName, &v);
+  perDbRead(db, zSchema, zName, &v);
   return v;
 }
 
 /* A schema's journal mode into zOut ("" when it cannot be read); returns
 ** SQLITE_NOMEM when memory was short, so a restore can say so. */
-static int schemaJournal(sqlite3 *db, const char *zSchema, char *zOut, int nOut){
+static int perDbJournal(sqlite3 *db, const char *zSchema, char *zOut, int nOut){
   char *zSql = sqlite3_mprintf("PRAGMA \"%w\".journal_mode", zSchema);
   zOut[0] = 0;
   if( zSql==0 ) return SQLITE_NOMEM;
-  pragmaValue(db, zSql, zOut, nOut);
+  utilPragmaValue(db, zSql, zOut, nOut);
   sqlite3_free(zSql);
   return zOut[0]==0 && sqlite3_errcode(db)==SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;
 }
 
-static void schemasFree(Txn *t){
-  SchemaSaved *a = (SchemaSaved*)t->pSchemas;
+static void perDbFree(Txn *t){
+  PerDbPragmas *a = t->aPerDb;
   int i;
-  for(i=0; i<t->nSchemas; i++) sqlite3_free(a[i].zName);
+  for(i=0; i<t->nPerDb; i++) sqlite3_free(a[i].zName);
   sqlite3_free(a);
-  t->pSchemas = 0;
-  t->nSchemas = 0;
+  t->aPerDb = 0;
+  t->nPerDb = 0;
 }
 
 /* The schemas open now, and their settings.  Out of memory leaves fewer
 ** schemas saved; main's settings are saved apart from these. */
-static void schemasSave(Txn *t){
+static void perDbSave(Txn *t){
   sqlite3_stmt *p = 0;
-  SchemaSaved *a = 0;
+  PerDbPragmas *a = 0;
   int n = 0, nAlloc = 0, i, k;
   if( sqlite3_prepare_v2(t->db, "SELECT name FROM pragma_database_list",
                          -1, &p, 0)!=SQLITE_OK ) return;
   while( sqlite3_step(p)==SQLITE_ROW ){
     const char *zName = (const char*)sqlite3_column_text(p, 0);
-    if( zName==0 || arrayReserve((void**)&a, &nAlloc, n, sizeof(*a)) ) break;
+    if( zName==0 || utilArrayReserve((void**)&a, &nAlloc, n, sizeof(*a)) ) break;
     a[n].zName = sqlite3_mprintf("%s", zName);
     if( a[n].zName==0 ) break;
     n++;
   }
   sqlite3_finalize(p);
   for(i=0; i<n; i++){
-    for(k=0; k<NSCHEMA_SETTING; k++){
-      a[i].a[k] = schemaInt(t->db, a[i].zName, azSchemaSetting[k]);
+    for(k=0; k<N_PER_DB_PRAGMA; k++){
+      a[i].a[k] = perDbInt(t->db, a[i].zName, azPerDbPragma[k]);
     }
-    schemaJournal(t->db, a[i].zName, a[i].zJournal, (int)sizeof(a[i].zJournal));
+    perDbJournal(t->db, a[i].zName, a[i].zJournal, (int)sizeof(a[i].zJournal));
   }
-  t->pSchemas = a;
-  t->nSchemas = n;
+  t->aPerDb = a;
+  t->nPerDb = n;
 }
 
-static int schemasRestore(Txn *t){
-  SchemaSaved *a = (SchemaSaved*)t->pSchemas;
+static int perDbRestore(Txn *t){
+  PerDbPragmas *a = t->aPerDb;
   int i, k, rc = SQLITE_OK;
-  for(i=0; i<t->nSchemas; i++){
+  for(i=0; i<t->nPerDb; i++){
     char zNow[16];
-    for(k=0; k<NSCHEMA_SETTING; k++){
+    for(k=0; k<N_PER_DB_PRAGMA; k++){
       i64 now;
       if( a[i].a[k]==UNREAD ) continue;
       /* Out of memory is reported: the setting may have been changed and
       ** not put back.  Other errors (a locked file) leave it as it is. */
-      if( settingRead(t->db, a[i].zName, azSchemaSetting[k], &now)==SQLITE_NOMEM ){
+      if( perDbRead(t->db, a[i].zName, azPerDbPragma[k], &now)==SQLITE_NOMEM ){
         rc = SQLITE_NOMEM;
         continue;
       }
       if( now!=UNREAD && now!=a[i].a[k] ){
         char *zSql = sqlite3_mprintf("PRAGMA \"%w\".%s=%lld", a[i].zName,
-                                     azSchemaSetting[k], a[i].a[k]);
+                                     azPerDbPragma[k], a[i].a[k]);
         int rc2 = zSql ? sqlite3_exec(t->db, zSql, 0, 0, 0) : SQLITE_NOMEM;
         sqlite3_free(zSql);
         if( rc==SQLITE_OK ) rc = rc2;
       }
     }
-    if( schemaJournal(t->db, a[i].zName, zNow, (int)sizeof(zNow))==SQLITE_NOMEM ){
+    if( perDbJournal(t->db, a[i].zName, zNow, (int)sizeof(zNow))==SQLITE_NOMEM ){
       rc = SQLITE_NOMEM;
     }
     if( a[i].zJournal[0] && zNow[0] && sqlite3_stricmp(zNow, a[i].zJournal)!=0
@@ -202,16 +196,10 @@ static int schemasRestore(Txn *t){
 }
 
 /* Every setting back as it was when the call began. */
-int txnSettingsRestore(Txn *t){
-  int rc = settingsRestore(t->db, t->saved);
-  int rc2 = schemasRestore(t);
+int txnPragmasRestore(Txn *t){
+  int rc = pragmasRestore(t->db, t->aPragma);
+  int rc2 = perDbRestore(t);
   return rc ? rc : rc2;
-}
-
-static int execReporting(sqlite3 *db, const char *zSql, char **pzErr){
-  int rc = sqlite3_exec(db, zSql, 0, 0, 0);
-  if( rc && pzErr && *pzErr==0 ) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
-  return rc;
 }
 
 /* Note who owns the transaction and what the settings are, before anything. */
@@ -220,10 +208,10 @@ int txnStart(Txn *t, sqlite3 *db){
   memset(t, 0, sizeof(*t));
   t->db = db;
   t->owned = sqlite3_get_autocommit(db);
-  rc = settingsSave(db, t->saved);
-  if( rc==SQLITE_OK ) schemasSave(t);
-  t->fkOn = t->saved[0]!=0;
-  t->deferWasOn = t->saved[1]!=0;
+  rc = pragmasSave(db, t->aPragma);
+  if( rc==SQLITE_OK ) perDbSave(t);
+  t->fkOn = t->aPragma[0]!=0;
+  t->deferWasOn = t->aPragma[1]!=0;
   return rc;
 }
 
@@ -236,12 +224,12 @@ int txnBegin(Txn *t, char **pzErr){
       rc = sqlite3_db_config(t->db, SQLITE_DBCONFIG_ENABLE_FKEY, 0, (int*)0);
       if( rc ) return rc;
     }
-    rc = execReporting(t->db, "BEGIN IMMEDIATE", pzErr);
+    rc = utilExec(t->db, "BEGIN IMMEDIATE", pzErr);
   }else{
-    rc = execReporting(t->db, "SAVEPOINT migrate", pzErr);
+    rc = utilExec(t->db, "SAVEPOINT migrate", pzErr);
     if( rc==SQLITE_OK && t->fkOn && !t->deferWasOn ){
       t->open = 1;
-      rc = execReporting(t->db, "PRAGMA defer_foreign_keys=ON", pzErr);
+      rc = utilExec(t->db, "PRAGMA defer_foreign_keys=ON", pzErr);
     }
   }
   if( rc==SQLITE_OK ) t->open = 1;
@@ -256,10 +244,11 @@ typedef struct FkRow {
   int iOrder;          /* position in SQLite's report */
 } FkRow;
 
-typedef struct FkSet {
+typedef struct FkSet FkSet;
+struct FkSet {
   FkRow *a;
   int n, nAlloc;
-} FkSet;
+};
 
 static void fkSetFree(FkSet *p){
   int i;
@@ -288,7 +277,7 @@ static int fkCollect(sqlite3 *db, FkSet *p){
   memset(p, 0, sizeof(*p));
   while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
     FkRow *r;
-    if( arrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(FkRow)) ){
+    if( utilArrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(FkRow)) ){
       rc = SQLITE_NOMEM;
       break;
     }
@@ -309,7 +298,7 @@ static int fkCollect(sqlite3 *db, FkSet *p){
 
 static void fkBaselineFree(Txn *t){
   if( t->pBaseline ){
-    fkSetFree((FkSet*)t->pBaseline);
+    fkSetFree(t->pBaseline);
     sqlite3_free(t->pBaseline);
     t->pBaseline = 0;
   }
@@ -350,13 +339,13 @@ int txnScriptStarting(Txn *t, char **pzErr){
 */
 static int txnFkCheck(Txn *t, char **pzErr){
   FkSet now;
-  FkSet *pBase = (FkSet*)t->pBaseline;
+  FkSet *pBase = t->pBaseline;
   int rc, i, nNew = 0;
   FkRow *pFirst = 0;
   if( !t->fkOn || !t->changed ) return SQLITE_OK;
   rc = fkCollect(t->db, &now);
   if( rc ){
-    if( rc!=SQLITE_NOMEM ) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(t->db));
+    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(t->db);
     return rc;
   }
   /* Compare as multisets: a WITHOUT ROWID table reports no rowid, so equal
@@ -422,7 +411,7 @@ int txnCommit(Txn *t, char **pzErr){
   int rc = txnAlive(t, pzErr);
   if( rc==SQLITE_OK ) rc = txnFkCheck(t, pzErr);
   if( rc ) return rc;
-  rc = execReporting(t->db, t->owned ? "COMMIT" : "RELEASE migrate", pzErr);
+  rc = utilExec(t->db, t->owned ? "COMMIT" : "RELEASE migrate", pzErr);
   if( rc==SQLITE_OK ){
     t->open = 0;
     t->changed = 0;
@@ -455,8 +444,8 @@ int txnFinish(Txn *t, char **pzErr){
   if( t->owned && t->fkOn ){
     sqlite3_db_config(t->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, (int*)0);
   }
-  rc = txnSettingsRestore(t);
-  schemasFree(t);
+  rc = txnPragmasRestore(t);
+  perDbFree(t);
   if( rc && rc!=SQLITE_NOMEM && pzErr && *pzErr==0 ){
     *pzErr = sqlite3_mprintf("could not restore connection settings: %s",
                              sqlite3_errmsg(t->db));

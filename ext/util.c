@@ -25,13 +25,16 @@ void ctxErrorMsg(sqlite3_context *ctx, const char *zFmt, ...){
   }
 }
 
-void clockNow(struct timespec *t){
-  clock_gettime(CLOCK_REALTIME, t);
+/* Durations are measured on the monotonic clock: a step of the wall clock
+** (NTP, a changed time zone setting, a suspended laptop) must not make one
+** short or negative.  The wall clock only stamps times (utcFormat). */
+void utilClockNow(struct timespec *t){
+  clock_gettime(CLOCK_MONOTONIC, t);
 }
 
-double msSince(const struct timespec *t0){
+double utilMsSince(const struct timespec *t0){
   struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
+  clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)(t.tv_sec - t0->tv_sec)*1000.0
        + (double)(t.tv_nsec - t0->tv_nsec)/1e6;
 }
@@ -39,7 +42,7 @@ double msSince(const struct timespec *t0){
 static char *utcFormat(const char *zFmt){
   struct timespec t;
   struct tm tm;
-  clockNow(&t);
+  clock_gettime(CLOCK_REALTIME, &t);
   gmtime_r(&t.tv_sec, &tm);
   return sqlite3_mprintf(zFmt, tm.tm_year+1900, tm.tm_mon+1, tm.tm_mday,
                          tm.tm_hour, tm.tm_min, tm.tm_sec,
@@ -47,17 +50,17 @@ static char *utcFormat(const char *zFmt){
 }
 
 /* ISO-8601 UTC with milliseconds, the format of applied_at and log times. */
-char *utcNow(void){
+char *utilUtcNow(void){
   return utcFormat("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ");
 }
 
 /* The same instant for use in a file name (no ':' so it is portable). */
-char *utcStamp(void){
+char *utilUtcStamp(void){
   return utcFormat("%04d%02d%02d-%02d%02d%02d-%03d");
 }
 
 /* A database with a file behind it; "" is :memory: or a temp database. */
-int dbIsFile(sqlite3 *db){
+int utilDbIsFile(sqlite3 *db){
   const char *z = sqlite3_db_filename(db, "main");
   return z!=0 && z[0]!=0;
 }
@@ -98,7 +101,7 @@ const char *sqlSkipQuoted(const char *z){
 
 /* The first column of the first row of a query (a PRAGMA), as an integer,
 ** and as text into zText when it is given; 0 and "" when there is none. */
-i64 pragmaValue(sqlite3 *db, const char *zSql, char *zText, int nText){
+i64 utilPragmaValue(sqlite3 *db, const char *zSql, char *zText, int nText){
   sqlite3_stmt *p = 0;
   i64 v = 0;
   if( zText ) zText[0] = 0;
@@ -115,7 +118,7 @@ i64 pragmaValue(sqlite3 *db, const char *zSql, char *zText, int nText){
 
 /* The same, for a value that must be known: an error (out of memory) is
 ** returned rather than taken for 0. */
-int pragmaRead(sqlite3 *db, const char *zSql, i64 *pV){
+int utilPragmaRead(sqlite3 *db, const char *zSql, i64 *pV){
   sqlite3_stmt *p = 0;
   int rc = sqlite3_prepare_v2(db, zSql, -1, &p, 0);
   *pV = 0;
@@ -148,7 +151,7 @@ int pragmaRead(sqlite3 *db, const char *zSql, i64 *pV){
 ** Returns the number of running statements: more than one means a cursor is
 ** open that DDL would fail on ("database table is locked") halfway through.
 */
-int runningStatements(sqlite3 *db, int *pIndirect){
+int utilRunningStatements(sqlite3 *db, int *pIndirect){
   sqlite3_stmt *p = 0;
   int n = 0;
   *pIndirect = 0;
@@ -172,7 +175,7 @@ int runningStatements(sqlite3 *db, int *pIndirect){
 */
 int callGuard(sqlite3_context *ctx, const char *zFunc, int flags){
   sqlite3 *db = sqlite3_context_db_handle(ctx);
-  int indirect = 0, nRunning = runningStatements(db, &indirect);
+  int indirect = 0, nRunning = utilRunningStatements(db, &indirect);
   if( (flags & GUARD_NOT_BUSY) && ((MigrateConn*)sqlite3_user_data(ctx))->busy ){
     ctxErrorMsg(ctx, "%s: cannot be called from inside a migration or while "
                 "another migrate call is running", zFunc);
@@ -198,11 +201,11 @@ int callGuard(sqlite3_context *ctx, const char *zFunc, int flags){
 ** While a migrate call holds the write lock and has not committed, it sees
 ** exactly the state the call started from.
 */
-int openCommittedState(sqlite3 *db, sqlite3 **ppOut){
+int utilOpenCommitted(sqlite3 *db, sqlite3 **ppOut){
   sqlite3_vfs *pVfs = 0;
   int rc;
   *ppOut = 0;
-  if( !dbIsFile(db) ) return SQLITE_CANTOPEN;
+  if( !utilDbIsFile(db) ) return SQLITE_CANTOPEN;
   sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs);
   rc = sqlite3_open_v2(sqlite3_db_filename(db, "main"), ppOut,
                        SQLITE_OPEN_READONLY, pVfs ? pVfs->zName : 0);
@@ -216,7 +219,7 @@ int openCommittedState(sqlite3 *db, sqlite3 **ppOut){
 */
 /* A NUL-terminated copy of z[0..n): a plain copy, where printf-style
 ** formatting of a long script costs more. */
-char *textDup(const char *z, size_t n){
+char *utilTextDup(const char *z, size_t n){
   char *zOut = sqlite3_malloc64((sqlite3_uint64)n + 1);
   if( zOut ){
     if( n ) memcpy(zOut, z, n);
@@ -225,7 +228,7 @@ char *textDup(const char *z, size_t n){
   return zOut;
 }
 
-int arrayReserve(void **pa, int *pnAlloc, int n, size_t szElem){
+int utilArrayReserve(void **pa, int *pnAlloc, int n, size_t szElem){
   int nNew;
   void *aNew;
   if( n<*pnAlloc ) return SQLITE_OK;
@@ -244,7 +247,7 @@ int arrayReserve(void **pa, int *pnAlloc, int n, size_t szElem){
 ** SQLite itself takes any bytes as TEXT; migration files and names are
 ** checked so that a Latin-1 file cannot store broken text.
 */
-size_t utf8Invalid(const char *zIn, size_t n){
+size_t utilUtf8Invalid(const char *zIn, size_t n){
   const unsigned char *z = (const unsigned char*)zIn;
   size_t i = 0;
   while( i<n ){
@@ -269,7 +272,7 @@ size_t utf8Invalid(const char *zIn, size_t n){
 
 /*
 ** A pool of strings that never move: they are copied into chunks, each
-** allocated once and kept until poolFree, so a listing of ten thousand
+** allocated once and kept until utilPoolFree, so a listing of ten thousand
 ** names costs a few allocations instead of ten thousand, and a pointer into
 ** the pool stays good however much is added after it.
 */
@@ -281,7 +284,7 @@ struct PoolChunk {
 #define POOL_CHUNK 16384
 
 /* A copy of z[0..n) followed by zTail and a NUL; NULL when out of memory. */
-char *poolAdd(StrPool *p, const char *z, size_t n, const char *zTail){
+char *utilPoolAdd(StrPool *p, const char *z, size_t n, const char *zTail){
   size_t nTail = strlen(zTail), need = n + nTail + 1;
   struct PoolChunk *pChunk = p->pHead;
   char *zOut;
@@ -310,10 +313,29 @@ char *poolAdd(StrPool *p, const char *z, size_t n, const char *zTail){
   return zOut;
 }
 
-void poolFree(StrPool *p){
+void utilPoolFree(StrPool *p){
   while( p->pHead ){
     struct PoolChunk *pNext = p->pHead->pNext;
     sqlite3_free(p->pHead);
     p->pHead = pNext;
   }
+}
+
+/* One place copies SQLite's error text into an error of ours. */
+char *utilDbErr(sqlite3 *db){
+  return sqlite3_mprintf("%s", sqlite3_errmsg(db));
+}
+
+/* sqlite3_exec(), with SQLite's error text in *pzErr unless one is set. */
+int utilExec(sqlite3 *db, const char *zSql, char **pzErr){
+  int rc = sqlite3_exec(db, zSql, 0, 0, 0);
+  if( rc && pzErr && *pzErr==0 ) *pzErr = utilDbErr(db);
+  return rc;
+}
+
+/* The newlines in [zFrom, zTo): how many lines further zTo is. */
+int utilCountLines(const char *zFrom, const char *zTo){
+  int n = 0;
+  for(; zFrom<zTo; zFrom++) if( *zFrom=='\n' ) n++;
+  return n;
 }

@@ -130,13 +130,19 @@ proc db_autocommit {db} {
 # it took before failing (the backup file exists). So those rows are left
 # out, and migrate_log's schema is too: a missing migrate_log counts as an
 # empty one.
+# The PRAGMAs a call puts back: ext/pragmas.h, the list the extension, the
+# fault host and the fuzz host use too.
+proc call_pragmas {} {
+  set text [read_file ext/pragmas.h]
+  regexp {#define MIGRATE_PRAGMA_NAMES(.*?)\n#define} $text -> list
+  return [regexp -all -inline {[a-z_]+} [string map {\\ " "} $list]]
+}
+
 proc db_fingerprint {{db db}} {
   set fp [list]
   lappend fp alive [$db onecolumn {SELECT 1}]
   lappend fp autocommit [db_autocommit $db]
-  foreach p {foreign_keys defer_foreign_keys recursive_triggers journal_mode
-             user_version trusted_schema legacy_alter_table query_only
-             synchronous busy_timeout cache_size temp_store secure_delete} {
+  foreach p [list {*}[call_pragmas] journal_mode user_version] {
     lappend fp pragma.$p [$db onecolumn "PRAGMA $p"]
   }
   lappend fp attached [$db eval {

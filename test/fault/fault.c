@@ -91,6 +91,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "fileops.h"
+#include "pragmas.h"
 
 /* ------------------------------------------------------------ the kinds */
 
@@ -659,16 +660,7 @@ static char *fileFingerprint(const char *zFile, char **pzCheck, char **pzNoLog){
 
 /* The connection settings a call must put back, and journal_mode. */
 static char *settings(sqlite3 *db){
-  static const char *az[] = {
-    "foreign_keys", "defer_foreign_keys", "recursive_triggers", "trusted_schema",
-    "legacy_alter_table", "query_only", "reverse_unordered_selects",
-    "automatic_index", "cell_size_check", "ignore_check_constraints",
-    "synchronous", "busy_timeout", "cache_size", "temp_store", "secure_delete",
-    "fullfsync", "checkpoint_fullfsync", "count_changes", "full_column_names",
-    "short_column_names", "empty_result_callbacks", "read_uncommitted",
-    "cache_spill", "wal_autocheckpoint", "journal_size_limit", "mmap_size",
-    "analysis_limit", "threads", "journal_mode", 0
-  };
+  static const char *az[] = { MIGRATE_PRAGMA_NAMES, "journal_mode", 0 };
   sqlite3_str *s = sqlite3_str_new(0);
   int i;
   for(i=0; az[i]; i++){

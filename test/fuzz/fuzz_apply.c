@@ -47,6 +47,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "fuzz.h"
+#include "pragmas.h"
 
 #define MAX_RECORDS   12
 #define PROGRESS_OPS  64      /* VM steps between two progress callbacks */
@@ -199,14 +200,7 @@ static void appendQuery(sqlite3 *db, sqlite3_str *pOut, const char *zSql){
 
 /* The connection settings a call must leave as they were. */
 static const char *const azSetting[] = {
-  "foreign_keys", "defer_foreign_keys", "recursive_triggers", "trusted_schema",
-  "legacy_alter_table", "query_only", "reverse_unordered_selects",
-  "automatic_index", "cell_size_check", "ignore_check_constraints",
-  "synchronous", "busy_timeout", "cache_size", "temp_store", "secure_delete",
-  "fullfsync", "checkpoint_fullfsync", "count_changes", "full_column_names",
-  "short_column_names", "empty_result_callbacks", "read_uncommitted",
-  "cache_spill", "wal_autocheckpoint", "journal_size_limit", "mmap_size",
-  "analysis_limit", "threads",
+  MIGRATE_PRAGMA_NAMES,
   /* Refused outright in migrations, never restored: must never change. */
   "writable_schema", "locking_mode", 0
 };
