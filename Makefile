@@ -18,6 +18,11 @@ WARN     = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 # Only the entry point is exported: SQLite loads extensions so that later
 # libraries see their symbols, and ours must not collide with anyone's.
 PIC      = -fPIC -fvisibility=hidden
+# What migrate_version() and migrate_debug() report: the VERSION file, and
+# the commit when built inside a git checkout ("unknown" without git).
+VERSION := $(shell cat VERSION)
+COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DEFS     = -DMIGRATE_VERSION='"$(VERSION)"' -DMIGRATE_COMMIT='"$(COMMIT)"'
 SRC      = $(sort $(wildcard ext/*.c))
 HDR      = $(wildcard ext/*.h)
 LIB      = migrate.so
@@ -36,8 +41,8 @@ ROWS    ?= 100000
 
 all: $(LIB)
 
-$(LIB): $(SRC) $(HDR)
-	$(CC) $(WARN) $(CFLAGS) $(PIC) -shared -o $@ $(SRC)
+$(LIB): $(SRC) $(HDR) VERSION
+	$(CC) $(WARN) $(DEFS) $(CFLAGS) $(PIC) -shared -o $@ $(SRC)
 
 deps:
 	@sh test/deps.sh
@@ -58,7 +63,8 @@ uninstall:
 # migrate.so first: install.test runs `make install`, which must not compile
 # under the sanitizer preload (the compiler itself would be reported).
 sanitize: deps $(LIB)
-	$(CC) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	$(CC) $(WARN) $(DEFS) -DMIGRATE_SANITIZERS='"address,undefined"' -O1 -g \
+	  -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  $(PIC) -shared -o migrate-asan.so $(SRC)
 	@MIGRATE_LIB=./migrate-asan.so \
 	  LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
@@ -77,11 +83,12 @@ FAULTARGS ?=
 SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer
 faulttest: deps
 	@mkdir -p test/tmp
-	$(CC) $(WARN) $(CFLAGS) $(PIC) -DMIGRATE_FAULT_HOOKS -shared -o test/tmp/migrate-fault.so $(SRC)
+	$(CC) $(WARN) $(DEFS) $(CFLAGS) $(PIC) -DMIGRATE_FAULT_HOOKS -shared -o test/tmp/migrate-fault.so $(SRC)
 	$(CC) $(WARN) $(CFLAGS) -Iext -o test/tmp/faulthost test/fault/fault.c -lsqlite3 -ldl
 	test/tmp/faulthost test/tmp/migrate-fault.so $(FAULTWORK) $(FAULTARGS); \
 	  rc=$$?; rm -rf $(FAULTWORK); exit $$rc
-	$(CC) $(WARN) -O1 -g $(SANFLAGS) $(PIC) -DMIGRATE_FAULT_HOOKS -shared -o test/tmp/migrate-fault-asan.so $(SRC)
+	$(CC) $(WARN) $(DEFS) -DMIGRATE_SANITIZERS='"address,undefined"' -O1 -g $(SANFLAGS) $(PIC) \
+	  -DMIGRATE_FAULT_HOOKS -shared -o test/tmp/migrate-fault-asan.so $(SRC)
 	$(CC) $(WARN) -O1 -g $(SANFLAGS) -Iext -o test/tmp/faulthost-asan test/fault/fault.c -lsqlite3 -ldl
 	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  test/tmp/faulthost-asan test/tmp/migrate-fault-asan.so $(FAULTWORK) $(FAULTARGS); \

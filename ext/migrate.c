@@ -26,6 +26,43 @@ static void versionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_result_text(ctx, MIGRATE_VERSION, -1, SQLITE_STATIC);
 }
 
+/* The sanitizers this build was compiled with: the Makefile says, and
+** compilers that tell (ASan) are believed when it does not. */
+#ifndef MIGRATE_SANITIZERS
+# if defined(__SANITIZE_ADDRESS__)
+#  define MIGRATE_SANITIZERS "address"
+# elif defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#   define MIGRATE_SANITIZERS "address"
+#  endif
+# endif
+#endif
+#ifndef MIGRATE_SANITIZERS
+# define MIGRATE_SANITIZERS "none"
+#endif
+#ifdef MIGRATE_FAULT_HOOKS
+# define MIGRATE_FAULT_TEXT "yes (migrate_fault_fileops exported)"
+#else
+# define MIGRATE_FAULT_TEXT "no"
+#endif
+
+/* migrate_debug(): exactly what was built and what it runs on, one line
+** each, for a bug report. */
+static void debugFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  char *z;
+  (void)argc; (void)argv;
+  z = sqlite3_mprintf("version: %s\ncommit: %s\nsqlite compiled: %s\n"
+                      "sqlite running: %s\nfault hooks: %s\nsanitizers: %s",
+                      MIGRATE_VERSION, MIGRATE_COMMIT, SQLITE_VERSION,
+                      sqlite3_libversion(), MIGRATE_FAULT_TEXT,
+                      MIGRATE_SANITIZERS);
+  if( z==0 ){
+    sqlite3_result_error_nomem(ctx);
+  }else{
+    sqlite3_result_text(ctx, z, -1, sqlite3_free);
+  }
+}
+
 /*
 ** Functions that read files or change the database are DIRECTONLY: a view,
 ** trigger, CHECK or DEFAULT in a database file someone else wrote can never
@@ -57,6 +94,8 @@ static const struct {
   /* Reads the history table only; harmless, but not deterministic. */
   { "migrate_current",  0, SQLITE_UTF8,  currentFunc },
   { "migrate_version",  0, PURE,         versionFunc },
+  /* Not deterministic: the SQLite it runs on may change under it. */
+  { "migrate_debug",    0, SQLITE_UTF8|SQLITE_INNOCUOUS, debugFunc },
   { "migrate_sha256",   1, PURE,         sha256Func },
   /* Reads the schema only, as anyone may; the path form writes a file. */
   { "migrate_schema",   0, SQLITE_UTF8,  schemaFunc },

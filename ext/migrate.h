@@ -59,7 +59,13 @@
 #include "fileops.h"
 #include "pragmas.h"
 
-#define MIGRATE_VERSION "0.1.0"
+/* The build passes these (Makefile: the VERSION file, git's commit). */
+#ifndef MIGRATE_VERSION
+# error "build with -DMIGRATE_VERSION='\"x.y.z\"' (the Makefile reads VERSION)"
+#endif
+#ifndef MIGRATE_COMMIT
+# define MIGRATE_COMMIT "unknown"
+#endif
 /* sqlite3_error_offset() and the DIRECTONLY flags we rely on need 3.38. */
 #define MIGRATE_MIN_SQLITE 3038000
 #define MIGRATE_MIN_SQLITE_TEXT "3.38.0"
