@@ -34,7 +34,7 @@ LIBDIR  ?= /usr/lib
 TCLSH   ?= tclsh
 PYTHON  ?= /usr/bin/python3
 FUZZ_TIME    ?= 60
-FUZZ_TARGETS  = format name apply
+FUZZ_TARGETS  = format name apply normalize lint
 # make crashtest: how many kills, and the rows of the big tables.
 KILLS   ?= 2000
 ROWS    ?= 100000
