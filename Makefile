@@ -40,12 +40,15 @@ $(LIB): $(SRC) $(HDR)
 	$(CC) $(WARN) $(CFLAGS) $(PIC) -shared -o $@ $(SRC)
 
 deps:
-	@sh test/deps.sh
+	@sh test/deps.sh test
+
+demo-deps:
+	@sh test/deps.sh demo
 
 test: deps $(LIB)
 	@$(TCLSH) test/all.tcl
 
-demo: deps $(LIB)
+demo: demo-deps $(LIB)
 	@sh sql/demo.sh
 
 install: $(LIB)
@@ -106,4 +109,4 @@ clean:
 	rm -f $(LIB) migrate-asan.so
 	rm -rf test/tmp demo.tmp bench/tmp
 
-.PHONY: all deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest bench clean
+.PHONY: all deps demo-deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest bench clean

@@ -674,7 +674,9 @@ int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
   if( (rc = isDir(zDir))!=1 ){
     *pzErr = rc<0
       ? sqlite3_mprintf("cannot stat backup folder '%s': %s", zDir, strerror(errno))
-      : sqlite3_mprintf("backup folder '%s' is not a directory", zDir);
+      : sqlite3_mprintf("backup folder '%s' is a file, not a folder: move the "
+          "file away, or set migrate_config('backup_dir', '<folder>') or "
+          "migrate_config('backup', 'off')", zDir);
     sqlite3_free(zDir);
     return SQLITE_CANTOPEN;
   }
@@ -702,18 +704,79 @@ int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
 
 /* --------------------------------------------------------- the calls */
 
+/*
+** Does zPath (trailing slashes dropped) name the automatic backup folder of
+** this connection, whether or not it exists yet?  A manual backup written
+** there under that name would be a file where every later call needs a
+** folder, and would lock the user out of migrating.
+*/
+static int namesAutoDir(sqlite3 *db, MigrateConn *mc, const char *zPath,
+                        int nPath){
+  char *zAuto = connBackupDir(mc, db);
+  char *zGiven = sqlite3_mprintf("%.*s", nPath, zPath);
+  char *zAutoCanon = zAuto ? canonicalNew(zAuto) : 0;
+  char *zGivenCanon = zGiven ? canonicalNew(zGiven) : 0;
+  int same = zAutoCanon && zGivenCanon && strcmp(zAutoCanon, zGivenCanon)==0;
+  sqlite3_free(zAuto);
+  sqlite3_free(zGiven);
+  sqlite3_free(zAutoCanon);
+  sqlite3_free(zGivenCanon);
+  return same;
+}
+
+/*
+** Where migrate_backup(zPath) writes (doc/reference.md "migrate_backup"):
+** into a folder when zPath is an existing folder, ends with '/', or names
+** the automatic backup folder (the last two are created when missing);
+** otherwise to the new file zPath.  Returns 1 for a folder, 0 for a file,
+** or an SQLite error code with *pzErr set.
+*/
+static int backupTarget(sqlite3 *db, MigrateConn *mc, const char *zPath,
+                        int *pIsDir, char **pzErr){
+  int nPath = (int)strlen(zPath);
+  int wantDir = zPath[nPath-1]=='/';
+  int rc;
+  while( nPath>1 && zPath[nPath-1]=='/' ) nPath--;
+  if( !wantDir ) wantDir = namesAutoDir(db, mc, zPath, nPath);
+  rc = isDir(zPath);
+  if( rc==0 && wantDir ){
+    char *zDir = sqlite3_mprintf("%.*s", nPath, zPath);
+    if( zDir==0 ) return SQLITE_NOMEM;
+    if( fileOps.xMkdir(zDir, 0755)!=0 && errno!=EEXIST ){
+      *pzErr = sqlite3_mprintf("cannot create folder '%s': %s", zPath,
+                               strerror(errno));
+      sqlite3_free(zDir);
+      return SQLITE_CANTOPEN;
+    }
+    rc = isDir(zDir);
+    sqlite3_free(zDir);
+    if( rc==0 ){
+      *pzErr = sqlite3_mprintf("'%s' names a folder, but a file of that name "
+                               "exists", zPath);
+      return SQLITE_CANTOPEN;
+    }
+  }
+  if( rc<0 ){
+    *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
+    return SQLITE_IOERR;
+  }
+  *pIsDir = rc;
+  return SQLITE_OK;
+}
+
 void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3 *db = sqlite3_context_db_handle(ctx);
+  MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
   const char *zPath = (const char*)sqlite3_value_text(argv[0]);
   char *zOut = 0, *zErr = 0;
-  int rc;
+  int rc, isFolder = 0;
   (void)argc;
   if( zPath==0 || zPath[0]==0 ){
     ctxErrorMsg(ctx, "migrate_backup: the path is %s", zPath ? "empty" : "NULL");
     return;
   }
   if( refuseIndirect(ctx, "migrate_backup") ) return;
-  if( ((MigrateConn*)sqlite3_user_data(ctx))->busy ){
+  if( mc->busy ){
     /* A file written from a migration would stay when the call then fails;
     ** the call takes its own automatic backup before it changes anything. */
     ctxErrorMsg(ctx, "migrate_backup: cannot be called from inside a migration");
@@ -725,13 +788,10 @@ void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "commit them before taking a backup");
     return;
   }
-  rc = isDir(zPath);
-  if( rc<0 ){
-    zErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
-    rc = SQLITE_IOERR;
-  }else if( rc ){
+  rc = backupTarget(db, mc, zPath, &isFolder, &zErr);
+  if( rc==SQLITE_OK && isFolder ){
     rc = copyIntoDir(db, 0, zPath, ".db", &zOut, &zErr);
-  }else{
+  }else if( rc==SQLITE_OK ){
     rc = copyTo(db, 0, zPath, &zErr);
     if( rc==SQLITE_OK && (zOut = sqlite3_mprintf("%s", zPath))==0 ) rc = SQLITE_NOMEM;
   }
