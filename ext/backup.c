@@ -130,30 +130,12 @@ int makeTemp(const char *zDest, char **pzTmp){
   return SQLITE_CANTOPEN;
 }
 
-/* file:<path>?immutable=1, for a copy nothing else has open: reading it
-** then takes no locks and leaves no -wal or -shm behind. */
-static char *immutableUri(const char *zPath){
-  sqlite3_str *p = sqlite3_str_new(0);
-  const char *z;
-  sqlite3_str_appendall(p, "file:");
-  for(z=zPath; *z; z++){
-    if( *z=='%' || *z=='?' || *z=='#' ) sqlite3_str_appendf(p, "%%%02X", (unsigned char)*z);
-    else sqlite3_str_appendchar(p, 1, *z);
-  }
-  sqlite3_str_appendall(p, "?immutable=1");
-  return sqlite3_str_finish(p);
-}
-
 /* Open a database file read-only; immutable when nothing else can have it
 ** open, so reading it takes no locks and leaves no -wal or -shm behind. */
 int dbOpenReadOnly(const char *zPath, int immutable, sqlite3 **ppDb, char **pzErr){
-  char *zUri = immutable ? immutableUri(zPath) : 0;
-  int rc;
-  *ppDb = 0;
-  if( immutable && zUri==0 ) return SQLITE_NOMEM;
-  rc = sqlite3_open_v2(immutable ? zUri : zPath, ppDb,
-                       SQLITE_OPEN_READONLY | (immutable ? SQLITE_OPEN_URI : 0), 0);
-  sqlite3_free(zUri);
+  int rc = openPath(zPath, SQLITE_OPEN_READONLY, immutable ? "immutable=1" : 0,
+                    0, ppDb);
+  if( rc==SQLITE_NOMEM && *ppDb==0 ) return rc;
   if( rc ){
     *pzErr = sqlite3_mprintf("'%s' is not a readable SQLite database: %s", zPath,
                              *ppDb ? sqlite3_errmsg(*ppDb) : "out of memory");
@@ -434,7 +416,7 @@ static int checkDirectCopy(const char *zPath, i64 nPage, char **pzErr){
 static int copyPages(sqlite3 *pSrc, const char *zTmp, char **pzErr){
   sqlite3 *pDest = 0;
   sqlite3_backup *b;
-  int rc = sqlite3_open_v2(zTmp, &pDest, SQLITE_OPEN_READWRITE, 0);
+  int rc = openPath(zTmp, SQLITE_OPEN_READWRITE, 0, 0, &pDest);
   if( rc==SQLITE_OK ){
     sqlite3_exec(pDest, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF", 0, 0, 0);
     b = sqlite3_backup_init(pDest, "main", pSrc, "main");
@@ -767,14 +749,11 @@ static int backupTarget(sqlite3 *db, MigrateConn *mc, const char *zPath,
 void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
-  const char *zPath = (const char*)sqlite3_value_text(argv[0]);
+  const char *zPath = argText(ctx, argv[0], "migrate_backup", "the path");
   char *zOut = 0, *zErr = 0;
   int rc, isFolder = 0;
   (void)argc;
-  if( zPath==0 || zPath[0]==0 ){
-    ctxErrorMsg(ctx, "migrate_backup: the path is %s", zPath ? "empty" : "NULL");
-    return;
-  }
+  if( zPath==0 ) return;
   if( refuseIndirect(ctx, "migrate_backup") ) return;
   if( mc->busy ){
     /* A file written from a migration would stay when the call then fails;

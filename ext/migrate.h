@@ -77,6 +77,10 @@ i64 pragmaValue(sqlite3 *, const char *zSql, char *zText, int nText);
 int pragmaRead(sqlite3 *, const char *zSql, i64 *pV);   /* errors too */
 int runningStatements(sqlite3 *, int *pIndirect);
 int arrayReserve(void **pa, int *pnAlloc, int n, size_t szElem);
+const char *argText(sqlite3_context *, sqlite3_value *, const char *zFunc,
+                    const char *zWhat);   /* NULL, '' and NUL bytes refused */
+int openPath(const char *zPath, int flags, const char *zQuery,
+             const char *zVfs, sqlite3 **ppDb);  /* a path, never a URI */
 char *textDup(const char *z, size_t n);    /* z[0..n) + NUL; sqlite3_free */
 int openCommittedState(sqlite3 *, sqlite3 **ppOut);
 int refuseIndirect(sqlite3_context *, const char *zFunc);

@@ -220,17 +220,14 @@ static int keepJournalMode(sqlite3 *db, const char *zMode, char **pzErr){
 void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
-  const char *zPath = (const char*)sqlite3_value_text(argv[0]);
+  const char *zPath = argText(ctx, argv[0], "migrate_restore", "the path");
   char *zErr = 0, *zAuto = 0;
   char zMode[16];
   sqlite3 *pSrc = 0;
   struct stat st;
   int rc, indirect = 0;
   (void)argc;
-  if( zPath==0 || zPath[0]==0 ){
-    ctxErrorMsg(ctx, "migrate_restore: the path is %s", zPath ? "empty" : "NULL");
-    return;
-  }
+  if( zPath==0 ) return;
   if( mc->busy ){
     ctxErrorMsg(ctx, "migrate_restore: cannot be called from inside a migration");
     return;

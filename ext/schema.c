@@ -377,11 +377,8 @@ void schemaFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   char *zText = 0, *zErr = 0;
   int rc;
   if( argc>0 ){
-    zPath = (const char*)sqlite3_value_text(argv[0]);
-    if( zPath==0 || zPath[0]==0 ){
-      ctxErrorMsg(ctx, "migrate_schema: the path is %s", zPath ? "empty" : "NULL");
-      return;
-    }
+    zPath = argText(ctx, argv[0], "migrate_schema", "the path");
+    if( zPath==0 ) return;
     if( refuseIndirect(ctx, "migrate_schema") ) return;
   }
   rc = schemaRead(db, &sch, &zErr);
