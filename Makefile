@@ -45,6 +45,9 @@ deps:
 demo-deps:
 	@sh test/deps.sh demo
 
+valgrind-deps:
+	@sh test/deps.sh valgrind
+
 test: deps $(LIB)
 	@$(TCLSH) test/all.tcl
 
@@ -68,7 +71,7 @@ sanitize: deps $(LIB)
 	  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  $(TCLSH) test/all.tcl
 
-valgrind: deps $(LIB)
+valgrind: valgrind-deps $(LIB)
 	@MIGRATE_VALGRIND=1 $(TCLSH) test/all.tcl
 
 # Fault injection: test/fault/fault.c against a build whose file calls can
@@ -109,4 +112,4 @@ clean:
 	rm -f $(LIB) migrate-asan.so
 	rm -rf test/tmp demo.tmp bench/tmp
 
-.PHONY: all deps demo-deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest bench clean
+.PHONY: all deps demo-deps valgrind-deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest bench clean

@@ -1,6 +1,6 @@
 #!/bin/sh
-# deps.sh demo|test — install what `make demo` or `make test` needs that a
-# fresh Debian machine lacks. Silent when nothing is missing. As root it
+# deps.sh demo|test|valgrind — install what `make demo`, `make test` or
+# `make valgrind` needs that a fresh Debian machine lacks. Silent when nothing is missing. As root it
 # installs the missing packages; otherwise it prints the command to run and
 # fails. The demo needs only the build and the sqlite3 shell; the suite needs
 # Tcl with SQLite's and the Thread package, Python, strace and the rest.
@@ -9,8 +9,8 @@
 
 what=${1:-test}
 case $what in
-  demo|test) ;;
-  *) echo "usage: sh test/deps.sh demo|test" >&2; exit 2 ;;
+  demo|test|valgrind) ;;
+  *) echo "usage: sh test/deps.sh demo|test|valgrind" >&2; exit 2 ;;
 esac
 
 check() {
@@ -34,6 +34,8 @@ check() {
   have nm || need binutils
   # hostile.test drops capabilities with setpriv.
   have setpriv || need util-linux
+  [ "$what" = valgrind ] || return 0
+  have valgrind || need valgrind
 }
 
 install_missing "$what deps"
