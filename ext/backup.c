@@ -555,11 +555,11 @@ static int isDir(const char *zPath){
 
 /* -------------------------------------------------- automatic backups */
 
-/* One automatic backup of ours: <stem>-YYYYMMDD-HHMMSS-mmm[-N].auto.db */
+/* One automatic backup file of this database, and when the log says it was
+** made (0: the log does not say so). */
 typedef struct AutoFile {
   char *zName;
-  char zStamp[20];   /* YYYYMMDD-HHMMSS-mmm: sorts by time */
-  int seq;           /* N of a same-millisecond name; 1 when absent */
+  i64 logId;         /* migrate_log.id of the newest row naming it */
 } AutoFile;
 
 static int isDigits(const char *z, int n){
@@ -568,40 +568,80 @@ static int isDigits(const char *z, int n){
   return 1;
 }
 
-/* Parse a name after "<stem>-"; 0 if it is not exactly our pattern, so no
-** other file (another database's backups, a manual one) is ever touched. */
-static int parseAutoName(const char *z, AutoFile *pOut){
+/* Is the name after "<stem>-" exactly our pattern, YYYYMMDD-HHMMSS-mmm with
+** an optional -N, then .auto.db?  Nothing else (another database's backups,
+** a manual one) is ever touched. */
+static int isAutoName(const char *z){
   size_t n = strlen(z), nSuf = strlen(AUTO_SUFFIX);
   const char *zEnd;
   if( n<19+nSuf || strcmp(z+n-nSuf, AUTO_SUFFIX)!=0 ) return 0;
   if( !isDigits(z, 8) || z[8]!='-' || !isDigits(z+9, 6) || z[15]!='-'
    || !isDigits(z+16, 3) ) return 0;
-  memcpy(pOut->zStamp, z, 19);
-  pOut->zStamp[19] = 0;
-  pOut->seq = 1;
   zEnd = z+n-nSuf;
   if( z+19==zEnd ) return 1;
-  if( z[19]!='-' || zEnd-(z+20)<1 || zEnd-(z+20)>6
-   || !isDigits(z+20, (int)(zEnd-(z+20))) ) return 0;
-  pOut->seq = atoi(z+20);
-  return 1;
+  return z[19]=='-' && zEnd-(z+20)>=1 && zEnd-(z+20)<=6
+      && isDigits(z+20, (int)(zEnd-(z+20)));
 }
 
-static int cmpAuto(const void *a, const void *b){
-  const AutoFile *x = (const AutoFile*)a, *y = (const AutoFile*)b;
-  int c = strcmp(x->zStamp, y->zStamp);
-  if( c ) return c;
-  return x->seq - y->seq;
+static int cmpAutoName(const void *a, const void *b){
+  return strcmp(((const AutoFile*)a)->zName, ((const AutoFile*)b)->zName);
+}
+static int cmpAutoLog(const void *a, const void *b){
+  i64 x = ((const AutoFile*)a)->logId, y = ((const AutoFile*)b)->logId;
+  return x<y ? -1 : x>y;
 }
 
-/* Remove the oldest automatic backups of this database beyond keep. */
-static void pruneAuto(sqlite3 *db, const char *zDir, int keep){
+/*
+** Mark each file with the newest migrate_log row that records it as an
+** automatic backup this database made (a `backup`/`ok` row whose path ends
+** in its name).  The log is read only when it is an ordinary table: a view
+** or a virtual table of that name would run code of the file's choosing.
+** a[] is sorted by name.
+*/
+static void markLogged(sqlite3 *db, AutoFile *a, int n){
+  sqlite3_stmt *p = 0;
+  if( sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_schema WHERE type='table'"
+        " AND name='migrate_log' AND sql NOT LIKE 'CREATE VIRTUAL%'", -1, &p, 0)
+   || sqlite3_step(p)!=SQLITE_ROW ){
+    sqlite3_finalize(p);
+    return;
+  }
+  sqlite3_finalize(p);
+  p = 0;
+  if( sqlite3_prepare_v2(db, "SELECT id, message FROM main.migrate_log"
+        " WHERE action='backup' AND outcome='ok' AND typeof(id)='integer'"
+        " AND typeof(message)='text' ORDER BY id", -1, &p, 0)==SQLITE_OK ){
+    while( sqlite3_step(p)==SQLITE_ROW ){
+      const char *zMsg = (const char*)sqlite3_column_text(p, 1);
+      const char *zBase = zMsg ? strrchr(zMsg, '/') : 0;
+      AutoFile key, *pHit;
+      if( zMsg==0 ) continue;
+      key.zName = (char*)(zBase ? zBase+1 : zMsg);
+      pHit = bsearch(&key, a, (size_t)n, sizeof(AutoFile), cmpAutoName);
+      if( pHit ) pHit->logId = sqlite3_column_int64(p, 0);
+    }
+  }
+  sqlite3_finalize(p);
+}
+
+/*
+** Remove the oldest automatic backups of this database beyond keep
+** (doc/guarantees.md "Backed up").  Only files the database's own
+** migrate_log records as its automatic backups are candidates, in the
+** order the log recorded them: a name's time stamp is not trusted (the
+** clock may have stepped back; files may come from another host), and a
+** file the log does not name is never deleted.  zFresh, the backup just
+** taken, is never deleted and counts as one of the kept.
+*/
+static void pruneAuto(sqlite3 *db, const char *zDir, const char *zFresh, int keep){
   char *zStem = dbStem(db);
+  const char *zFreshName = zFresh ? strrchr(zFresh, '/') : 0;
   DIR *d;
   struct dirent *de;
   AutoFile *a = 0;
-  int n = 0, nAlloc = 0, i;
+  int n = 0, nAlloc = 0, i, nLogged = 0;
   size_t nStem;
+  zFreshName = zFreshName ? zFreshName+1 : zFresh;
   if( keep<=0 || zStem==0 || (d = fileOps.xOpendir(zDir))==0 ){
     sqlite3_free(zStem);
     return;
@@ -610,17 +650,27 @@ static void pruneAuto(sqlite3 *db, const char *zDir, int keep){
   while( (de = fileOps.xReaddir(d))!=0 ){
     AutoFile f;
     if( strncmp(de->d_name, zStem, nStem)!=0 || de->d_name[nStem]!='-'
-     || !parseAutoName(de->d_name+nStem+1, &f) ) continue;
+     || !isAutoName(de->d_name+nStem+1)
+     || (zFreshName && strcmp(de->d_name, zFreshName)==0) ) continue;
     if( arrayReserve((void**)&a, &nAlloc, n, sizeof(AutoFile)) ) break;
     f.zName = sqlite3_mprintf("%s", de->d_name);
+    f.logId = 0;
     if( f.zName ) a[n++] = f;
   }
   fileOps.xClosedir(d);
-  if( n>0 ) qsort(a, (size_t)n, sizeof(AutoFile), cmpAuto);
+  if( n>0 ){
+    qsort(a, (size_t)n, sizeof(AutoFile), cmpAutoName);
+    markLogged(db, a, n);
+    qsort(a, (size_t)n, sizeof(AutoFile), cmpAutoLog);
+  }
+  for(i=0; i<n; i++) if( a[i].logId>0 ) nLogged++;
   for(i=0; i<n; i++){
-    if( i<n-keep ){
+    /* Unlogged files sort first (logId 0) and are skipped; of the logged,
+    ** the oldest go until keep-1 remain beside the fresh one. */
+    if( a[i].logId>0 && nLogged>keep-1 ){
       char *zPath = sqlite3_mprintf("%s/%s", zDir, a[i].zName);
       if( zPath ){ fileOps.xUnlink(zPath); sqlite3_free(zPath); }
+      nLogged--;
     }
     sqlite3_free(a[i].zName);
   }
@@ -679,7 +729,7 @@ int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
                              pSrc ? sqlite3_errmsg(pSrc) : sqlite3_errstr(rc));
   }
   sqlite3_close(pSrc);
-  if( rc==SQLITE_OK ) pruneAuto(db, zDir, mc->backupKeep);
+  if( rc==SQLITE_OK ) pruneAuto(db, zDir, *pzPath, mc->backupKeep);
   sqlite3_free(zDir);
   return rc;
 }
