@@ -56,12 +56,23 @@ static int hasHotJournal(const char *zPath, char **pzJournal){
     0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7
   };
   unsigned char aHead[8];
+  struct stat st;
   char *zJournal = sqlite3_mprintf("%s-journal", zPath);
   int fd, n, hot = 0;
   *pzJournal = zJournal;
   if( zJournal==0 ) return -2;
-  fd = fileOps.xOpen(zJournal, O_RDONLY|O_CLOEXEC|O_NOFOLLOW, 0);
+  /* O_NONBLOCK: a FIFO of that name must not hang the call; only a
+  ** regular file can be a journal SQLite would read. */
+  fd = fileOps.xOpen(zJournal, O_RDONLY|O_CLOEXEC|O_NOFOLLOW|O_NONBLOCK, 0);
   if( fd<0 ) return errno==ENOENT ? 0 : -1;
+  if( fileOps.xFstat(fd, &st)!=0 ){
+    fileOps.xClose(fd);
+    return -1;
+  }
+  if( !S_ISREG(st.st_mode) ){
+    fileOps.xClose(fd);
+    return 0;
+  }
   n = (int)fileOps.xPread(fd, aHead, sizeof(aHead), 0);
   if( n<0 ) hot = -1;
   else if( n==(int)sizeof(aHead) && memcmp(aHead, aMagic, sizeof(aMagic))==0 ) hot = 1;
