@@ -45,12 +45,18 @@ $(LIB): $(SRC) $(HDR) VERSION
 	$(CC) $(WARN) $(DEFS) $(CFLAGS) $(PIC) -shared -o $@ $(SRC)
 
 deps:
-	@sh test/deps.sh
+	@sh test/deps.sh test
+
+demo-deps:
+	@sh test/deps.sh demo
+
+valgrind-deps:
+	@sh test/deps.sh valgrind
 
 test: deps $(LIB)
 	@$(TCLSH) test/all.tcl
 
-demo: deps $(LIB)
+demo: demo-deps $(LIB)
 	@sh sql/demo.sh
 
 install: $(LIB)
@@ -71,7 +77,7 @@ sanitize: deps $(LIB)
 	  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  $(TCLSH) test/all.tcl
 
-valgrind: deps $(LIB)
+valgrind: valgrind-deps $(LIB)
 	@MIGRATE_VALGRIND=1 $(TCLSH) test/all.tcl
 
 # Fault injection: test/fault/fault.c against a build whose file calls can
@@ -113,4 +119,4 @@ clean:
 	rm -f $(LIB) migrate-asan.so
 	rm -rf test/tmp demo.tmp bench/tmp
 
-.PHONY: all deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest bench clean
+.PHONY: all deps demo-deps valgrind-deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest bench clean

@@ -29,6 +29,8 @@ SQLITE_EXTENSION_INIT3
 
 #define AUTO_SUFFIX ".auto.db"
 
+/* ------------------------------------------------------- the copy */
+
 static int verifyCopy(const char *zPath, int immutable, char **pzErr){
   sqlite3 *db = 0;
   int rc = fileOpenDb(zPath, immutable, &db, pzErr);
@@ -240,7 +242,7 @@ static int verifyDirectCopy(const char *zPath, i64 nPage, char **pzErr){
 static int copyPages(sqlite3 *pSrc, const char *zTmp, char **pzErr){
   sqlite3 *pDest = 0;
   sqlite3_backup *b;
-  int rc = sqlite3_open_v2(zTmp, &pDest, SQLITE_OPEN_READWRITE, 0);
+  int rc = utilOpenPath(zTmp, SQLITE_OPEN_READWRITE, 0, 0, &pDest);
   if( rc==SQLITE_OK ){
     sqlite3_exec(pDest, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF", 0, 0, 0);
     b = sqlite3_backup_init(pDest, "main", pSrc, "main");
@@ -364,11 +366,11 @@ static int copyIntoDir(sqlite3 *db, sqlite3 *pCommitted, const char *zDir,
 
 /* -------------------------------------------------- automatic backups */
 
-/* One automatic backup of ours: <stem>-YYYYMMDD-HHMMSS-mmm[-N].auto.db */
+/* One automatic backup file of this database, and when the log says it was
+** made (0: the log does not say so). */
 typedef struct AutoFile {
   char *zName;
-  char zStamp[20];   /* YYYYMMDD-HHMMSS-mmm: sorts by time */
-  int seq;           /* N of a same-millisecond name; 1 when absent */
+  i64 logId;         /* migrate_log.id of the newest row naming it */
 } AutoFile;
 
 static int isDigits(const char *z, int n){
@@ -377,40 +379,80 @@ static int isDigits(const char *z, int n){
   return 1;
 }
 
-/* Parse a name after "<stem>-"; 0 if it is not exactly our pattern, so no
-** other file (another database's backups, a manual one) is ever touched. */
-static int parseAutoName(const char *z, AutoFile *pOut){
+/* Is the name after "<stem>-" exactly our pattern, YYYYMMDD-HHMMSS-mmm with
+** an optional -N, then .auto.db?  Nothing else (another database's backups,
+** a manual one) is ever touched. */
+static int isAutoName(const char *z){
   size_t n = strlen(z), nSuf = strlen(AUTO_SUFFIX);
   const char *zEnd;
   if( n<19+nSuf || strcmp(z+n-nSuf, AUTO_SUFFIX)!=0 ) return 0;
   if( !isDigits(z, 8) || z[8]!='-' || !isDigits(z+9, 6) || z[15]!='-'
    || !isDigits(z+16, 3) ) return 0;
-  memcpy(pOut->zStamp, z, 19);
-  pOut->zStamp[19] = 0;
-  pOut->seq = 1;
   zEnd = z+n-nSuf;
   if( z+19==zEnd ) return 1;
-  if( z[19]!='-' || zEnd-(z+20)<1 || zEnd-(z+20)>6
-   || !isDigits(z+20, (int)(zEnd-(z+20))) ) return 0;
-  pOut->seq = atoi(z+20);
-  return 1;
+  return z[19]=='-' && zEnd-(z+20)>=1 && zEnd-(z+20)<=6
+      && isDigits(z+20, (int)(zEnd-(z+20)));
 }
 
-static int cmpAuto(const void *a, const void *b){
-  const AutoFile *x = (const AutoFile*)a, *y = (const AutoFile*)b;
-  int c = strcmp(x->zStamp, y->zStamp);
-  if( c ) return c;
-  return x->seq - y->seq;
+static int cmpAutoName(const void *a, const void *b){
+  return strcmp(((const AutoFile*)a)->zName, ((const AutoFile*)b)->zName);
+}
+static int cmpAutoLog(const void *a, const void *b){
+  i64 x = ((const AutoFile*)a)->logId, y = ((const AutoFile*)b)->logId;
+  return x<y ? -1 : x>y;
 }
 
-/* Remove the oldest automatic backups of this database beyond keep. */
-static void pruneAuto(sqlite3 *db, const char *zDir, int keep){
+/*
+** Mark each file with the newest migrate_log row that records it as an
+** automatic backup this database made (a `backup`/`ok` row whose path ends
+** in its name).  The log is read only when it is an ordinary table: a view
+** or a virtual table of that name would run code of the file's choosing.
+** a[] is sorted by name.
+*/
+static void markLogged(sqlite3 *db, AutoFile *a, int n){
+  sqlite3_stmt *p = 0;
+  if( sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_schema WHERE type='table'"
+        " AND name='migrate_log' AND sql NOT LIKE 'CREATE VIRTUAL%'", -1, &p, 0)
+   || sqlite3_step(p)!=SQLITE_ROW ){
+    sqlite3_finalize(p);
+    return;
+  }
+  sqlite3_finalize(p);
+  p = 0;
+  if( sqlite3_prepare_v2(db, "SELECT id, message FROM main.migrate_log"
+        " WHERE action='backup' AND outcome='ok' AND typeof(id)='integer'"
+        " AND typeof(message)='text' ORDER BY id", -1, &p, 0)==SQLITE_OK ){
+    while( sqlite3_step(p)==SQLITE_ROW ){
+      const char *zMsg = (const char*)sqlite3_column_text(p, 1);
+      const char *zBase = zMsg ? strrchr(zMsg, '/') : 0;
+      AutoFile key, *pHit;
+      if( zMsg==0 ) continue;
+      key.zName = (char*)(zBase ? zBase+1 : zMsg);
+      pHit = bsearch(&key, a, (size_t)n, sizeof(AutoFile), cmpAutoName);
+      if( pHit ) pHit->logId = sqlite3_column_int64(p, 0);
+    }
+  }
+  sqlite3_finalize(p);
+}
+
+/*
+** Remove the oldest automatic backups of this database beyond keep
+** (doc/guarantees.md "Backed up").  Only files the database's own
+** migrate_log records as its automatic backups are candidates, in the
+** order the log recorded them: a name's time stamp is not trusted (the
+** clock may have stepped back; files may come from another host), and a
+** file the log does not name is never deleted.  zFresh, the backup just
+** taken, is never deleted and counts as one of the kept.
+*/
+static void pruneAuto(sqlite3 *db, const char *zDir, const char *zFresh, int keep){
   char *zStem = dbStem(db);
+  const char *zFreshName = zFresh ? strrchr(zFresh, '/') : 0;
   DIR *d;
   struct dirent *de;
   AutoFile *a = 0;
-  int n = 0, nAlloc = 0, i;
+  int n = 0, nAlloc = 0, i, nLogged = 0;
   size_t nStem;
+  zFreshName = zFreshName ? zFreshName+1 : zFresh;
   if( keep<=0 || zStem==0 || (d = migrateFileOps.xOpendir(zDir))==0 ){
     sqlite3_free(zStem);
     return;
@@ -419,17 +461,27 @@ static void pruneAuto(sqlite3 *db, const char *zDir, int keep){
   while( (de = migrateFileOps.xReaddir(d))!=0 ){
     AutoFile f;
     if( strncmp(de->d_name, zStem, nStem)!=0 || de->d_name[nStem]!='-'
-     || !parseAutoName(de->d_name+nStem+1, &f) ) continue;
+     || !isAutoName(de->d_name+nStem+1)
+     || (zFreshName && strcmp(de->d_name, zFreshName)==0) ) continue;
     if( utilArrayReserve((void**)&a, &nAlloc, n, sizeof(AutoFile)) ) break;
     f.zName = sqlite3_mprintf("%s", de->d_name);
+    f.logId = 0;
     if( f.zName ) a[n++] = f;
   }
   migrateFileOps.xClosedir(d);
-  if( n>0 ) qsort(a, (size_t)n, sizeof(AutoFile), cmpAuto);
+  if( n>0 ){
+    qsort(a, (size_t)n, sizeof(AutoFile), cmpAutoName);
+    markLogged(db, a, n);
+    qsort(a, (size_t)n, sizeof(AutoFile), cmpAutoLog);
+  }
+  for(i=0; i<n; i++) if( a[i].logId>0 ) nLogged++;
   for(i=0; i<n; i++){
-    if( i<n-keep ){
+    /* Unlogged files sort first (logId 0) and are skipped; of the logged,
+    ** the oldest go until keep-1 remain beside the fresh one. */
+    if( a[i].logId>0 && nLogged>keep-1 ){
       char *zPath = sqlite3_mprintf("%s/%s", zDir, a[i].zName);
       if( zPath ){ migrateFileOps.xUnlink(zPath); sqlite3_free(zPath); }
+      nLogged--;
     }
     sqlite3_free(a[i].zName);
   }
@@ -465,7 +517,9 @@ int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
   if( (rc = fileIsDir(zDir))!=1 ){
     *pzErr = rc<0
       ? sqlite3_mprintf("cannot stat backup folder '%s': %s", zDir, strerror(errno))
-      : sqlite3_mprintf("backup folder '%s' is not a directory", zDir);
+      : sqlite3_mprintf("backup folder '%s' is a file, not a folder: move the "
+          "file away, or set migrate_config('backup_dir', '<folder>') or "
+          "migrate_config('backup', 'off')", zDir);
     sqlite3_free(zDir);
     return SQLITE_CANTOPEN;
   }
@@ -486,23 +540,81 @@ int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
                              pSrc ? sqlite3_errmsg(pSrc) : sqlite3_errstr(rc));
   }
   sqlite3_close(pSrc);
-  if( rc==SQLITE_OK ) pruneAuto(db, zDir, mc->backupKeep);
+  if( rc==SQLITE_OK ) pruneAuto(db, zDir, *pzPath, mc->backupKeep);
   sqlite3_free(zDir);
   return rc;
 }
 
 /* --------------------------------------------------------- the calls */
 
+/*
+** Does zPath (trailing slashes dropped) name the automatic backup folder of
+** this connection, whether or not it exists yet?  A manual backup written
+** there under that name would be a file where every later call needs a
+** folder, and would lock the user out of migrating.
+*/
+static int namesAutoDir(sqlite3 *db, MigrateConn *mc, const char *zPath,
+                        int nPath){
+  char *zAuto = connBackupDir(mc, db);
+  char *zGiven = sqlite3_mprintf("%.*s", nPath, zPath);
+  char *zAutoCanon = zAuto ? fileCanonical(zAuto) : 0;
+  char *zGivenCanon = zGiven ? fileCanonical(zGiven) : 0;
+  int same = zAutoCanon && zGivenCanon && strcmp(zAutoCanon, zGivenCanon)==0;
+  sqlite3_free(zAuto);
+  sqlite3_free(zGiven);
+  sqlite3_free(zAutoCanon);
+  sqlite3_free(zGivenCanon);
+  return same;
+}
+
+/*
+** Where migrate_backup(zPath) writes (doc/reference.md "migrate_backup"):
+** into a folder when zPath is an existing folder, ends with '/', or names
+** the automatic backup folder (the last two are created when missing);
+** otherwise to the new file zPath.  Returns 1 for a folder, 0 for a file,
+** or an SQLite error code with *pzErr set.
+*/
+static int backupTarget(sqlite3 *db, MigrateConn *mc, const char *zPath,
+                        int *pIsDir, char **pzErr){
+  int nPath = (int)strlen(zPath);
+  int wantDir = zPath[nPath-1]=='/';
+  int rc;
+  while( nPath>1 && zPath[nPath-1]=='/' ) nPath--;
+  if( !wantDir ) wantDir = namesAutoDir(db, mc, zPath, nPath);
+  rc = fileIsDir(zPath);
+  if( rc==0 && wantDir ){
+    char *zDir = sqlite3_mprintf("%.*s", nPath, zPath);
+    if( zDir==0 ) return SQLITE_NOMEM;
+    if( migrateFileOps.xMkdir(zDir, 0755)!=0 && errno!=EEXIST ){
+      *pzErr = sqlite3_mprintf("cannot create folder '%s': %s", zPath,
+                               strerror(errno));
+      sqlite3_free(zDir);
+      return SQLITE_CANTOPEN;
+    }
+    rc = fileIsDir(zDir);
+    sqlite3_free(zDir);
+    if( rc==0 ){
+      *pzErr = sqlite3_mprintf("'%s' names a folder, but a file of that name "
+                               "exists", zPath);
+      return SQLITE_CANTOPEN;
+    }
+  }
+  if( rc<0 ){
+    *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
+    return SQLITE_IOERR;
+  }
+  *pIsDir = rc;
+  return SQLITE_OK;
+}
+
 void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3 *db = sqlite3_context_db_handle(ctx);
-  const char *zPath = (const char*)sqlite3_value_text(argv[0]);
+  MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
+  const char *zPath = utilArgText(ctx, argv[0], "migrate_backup", "the path");
   char *zOut = 0, *zErr = 0;
-  int rc;
+  int rc, isFolder = 0;
   (void)argc;
-  if( zPath==0 || zPath[0]==0 ){
-    ctxErrorMsg(ctx, "migrate_backup: the path is %s", zPath ? "empty" : "NULL");
-    return;
-  }
+  if( zPath==0 ) return;
   /* A file written from a migration would stay when the call then fails;
   ** the call takes its own automatic backup before it changes anything. */
   if( callGuard(ctx, "migrate_backup", GUARD_NOT_BUSY) ) return;
@@ -512,13 +624,10 @@ void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "commit them before taking a backup");
     return;
   }
-  rc = fileIsDir(zPath);
-  if( rc<0 ){
-    zErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
-    rc = SQLITE_IOERR;
-  }else if( rc ){
+  rc = backupTarget(db, mc, zPath, &isFolder, &zErr);
+  if( rc==SQLITE_OK && isFolder ){
     rc = copyIntoDir(db, 0, zPath, ".db", &zOut, &zErr);
-  }else{
+  }else if( rc==SQLITE_OK ){
     rc = copyTo(db, 0, zPath, &zErr);
     if( rc==SQLITE_OK && (zOut = sqlite3_mprintf("%s", zPath))==0 ) rc = SQLITE_NOMEM;
   }

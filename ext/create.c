@@ -42,8 +42,7 @@ SQLITE_EXTENSION_INIT3
 /* Names become file names: keep them to what every file system and shell
 ** takes without quoting, and to what the folder scan reads back. */
 static const char *badName(const char *z){
-  size_t i, n = z ? strlen(z) : 0;
-  if( n==0 ) return "is empty";
+  size_t i, n = strlen(z);
   if( n>200 ) return "is longer than 200 bytes";
   for(i=0; i<n; i++){
     char c = z[i];
@@ -88,6 +87,7 @@ static char *nextVersion(i64 newest, int any, int width, int diesel){
   char zNow[32];
   i64 vNow;
   if( !any ) return sqlite3_mprintf("001");
+  if( newest==INT64_MAX ) return sqlite3_mprintf("");   /* none after it */
   if( width<12 ){
     return sqlite3_mprintf("%0*lld", width, newest+1);
   }
@@ -101,6 +101,29 @@ static char *nextVersion(i64 newest, int any, int width, int diesel){
     return sqlite3_mprintf("%.4s-%.2s-%.2s-%.6s", z, z+4, z+6, z+8);
   }
   return sqlite3_mprintf("%lld", vNow);
+}
+
+/*
+** Does the new migration's name, read back the way the folder scan reads
+** it, give a version after the newest?  Past the largest version there is,
+** or past what the convention can spell (a diesel timestamp has 14
+** digits), the next name would sort before the newest or not be read at
+** all: refused instead (doc/reference.md "migrate_create").
+*/
+static int sortsAfter(int style, const char *zVer, const char *zName, i64 newest){
+  char *zFile = style==STYLE_FLYWAY ? sqlite3_mprintf("V%s__%s.sql", zVer, zName)
+              : style==STYLE_DIESEL ? sqlite3_mprintf("%s_%s", zVer, zName)
+              : sqlite3_mprintf("%s_%s.sql", zVer, zName);
+  const char *zRead = 0;
+  char *zErr = 0;
+  int kind = 0, nRead = 0, ok;
+  i64 v = 0;
+  if( zFile==0 ) return -1;
+  ok = folderClassify(zFile, style==STYLE_DIESEL, &kind, &v, &zRead, &nRead, &zErr)==SQLITE_OK
+    && kind!=0 && v>newest;
+  sqlite3_free(zErr);
+  sqlite3_free(zFile);
+  return ok;
 }
 
 /* Write the up and down halves; if the second cannot be written, the first
@@ -165,9 +188,7 @@ static int createFiles(const char *zDir, int style, const char *zVer,
 }
 
 void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
-  const char *zDir = (const char*)sqlite3_value_text(argv[0]);
-  const char *zName = (const char*)sqlite3_value_text(argv[1]);
-  const char *zWhy;
+  const char *zDir, *zName, *zWhy;
   Source src;
   char *zErr = 0, *zVer = 0, *zPath = 0;
   int rc, style = STYLE_MIGRATE, width = 3, diesel = 0;
@@ -175,13 +196,12 @@ void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   (void)argc;
 
   if( callGuard(ctx, "migrate_create", 0) ) return;
-  if( zDir==0 || zDir[0]==0 ){
-    ctxErrorMsg(ctx, "migrate_create: the directory argument is %s",
-                zDir ? "empty" : "NULL");
-    return;
-  }
+  zDir = utilArgText(ctx, argv[0], "migrate_create", "the directory argument");
+  if( zDir==0 ) return;
+  zName = utilArgText(ctx, argv[1], "migrate_create", "the name");
+  if( zName==0 ) return;
   if( (zWhy = badName(zName))!=0 ){
-    ctxErrorMsg(ctx, "migrate_create: the name %Q %s", zName, zWhy);
+    ctxErrorMsg(ctx, "migrate_create: the name '%s' %s", zName, zWhy);
     return;
   }
   /* A missing folder is made (one level): the first migration starts it. */
@@ -198,6 +218,17 @@ void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       zVer = nextVersion(pNewest ? pNewest->version : 0, pNewest!=0, width,
                          diesel);
       if( zVer==0 ) rc = SQLITE_NOMEM;
+    }
+    if( rc==SQLITE_OK && pNewest ){
+      int after = sortsAfter(style, zVer, zName, pNewest->version);
+      if( after<0 ){
+        rc = SQLITE_NOMEM;
+      }else if( !after ){
+        zErr = sqlite3_mprintf("no version after %lld can be written in this "
+                               "folder's convention (%s)", pNewest->version,
+                               pNewest->up.label);
+        rc = zErr ? SQLITE_ERROR : SQLITE_NOMEM;
+      }
     }
     if( rc==SQLITE_OK ) rc = createFiles(src.origin, style, zVer, zName, &zPath, &zErr);
     sourceFree(&src);

@@ -115,8 +115,9 @@ static int isLiveFile(sqlite3 *db, const char *zPath){
   return 0;
 }
 
-/* The canonical name a new file at zPath would have: its folder resolved. */
-static char *canonicalNew(const char *zPath){
+/* The canonical name a new file at zPath would have: its folder resolved
+** (sqlite3_free; NULL when the folder cannot be resolved). */
+char *fileCanonical(const char *zPath){
   const char *zSlash = strrchr(zPath, '/');
   char aReal[PATH_MAX];
   char *zDir;
@@ -136,7 +137,7 @@ static char *canonicalNew(const char *zPath){
 }
 
 int filePathIsLive(sqlite3 *db, const char *zPath){
-  char *zCanon = canonicalNew(zPath);
+  char *zCanon = fileCanonical(zPath);
   int live = isLiveFile(db, zPath) || (zCanon && isLiveFile(db, zCanon));
   const char *zDb = sqlite3_db_filename(db, "main");
   if( !live && zCanon && zDb && zDb[0] ){
@@ -166,7 +167,7 @@ int fileSync(const char *zPath, int isDir){
 /* A rename or a new name lasts only once its folder is synced.  Best
 ** effort: the file itself is complete either way. */
 void fileSyncParent(const char *zPath){
-  char *zCanon = canonicalNew(zPath);
+  char *zCanon = fileCanonical(zPath);
   char *zSlash = zCanon ? strrchr(zCanon, '/') : 0;
   if( zSlash ){
     *zSlash = 0;
@@ -297,30 +298,12 @@ int fileWriteNew(const char *zPath, const char *zText, char **pzErr){
 
 /* ------------------------------------------------------ database files */
 
-/* file:<path>?immutable=1, for a copy nothing else has open: reading it
-** then takes no locks and leaves no -wal or -shm behind. */
-static char *immutableUri(const char *zPath){
-  sqlite3_str *p = sqlite3_str_new(0);
-  const char *z;
-  sqlite3_str_appendall(p, "file:");
-  for(z=zPath; *z; z++){
-    if( *z=='%' || *z=='?' || *z=='#' ) sqlite3_str_appendf(p, "%%%02X", (unsigned char)*z);
-    else sqlite3_str_appendchar(p, 1, *z);
-  }
-  sqlite3_str_appendall(p, "?immutable=1");
-  return sqlite3_str_finish(p);
-}
-
 /* Open a database file read-only; immutable when nothing else can have it
 ** open, so reading it takes no locks and leaves no -wal or -shm behind. */
 int fileOpenDb(const char *zPath, int immutable, sqlite3 **ppDb, char **pzErr){
-  char *zUri = immutable ? immutableUri(zPath) : 0;
-  int rc;
-  *ppDb = 0;
-  if( immutable && zUri==0 ) return SQLITE_NOMEM;
-  rc = sqlite3_open_v2(immutable ? zUri : zPath, ppDb,
-                       SQLITE_OPEN_READONLY | (immutable ? SQLITE_OPEN_URI : 0), 0);
-  sqlite3_free(zUri);
+  int rc = utilOpenPath(zPath, SQLITE_OPEN_READONLY, immutable ? "immutable=1" : 0,
+                        0, ppDb);
+  if( rc==SQLITE_NOMEM && *ppDb==0 ) return rc;
   if( rc ){
     *pzErr = sqlite3_mprintf("'%s' is not a readable SQLite database: %s", zPath,
                              *ppDb ? sqlite3_errmsg(*ppDb) : "out of memory");

@@ -49,13 +49,16 @@ static void versionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 /* migrate_debug(): exactly what was built and what it runs on, one line
 ** each, for a bug report. */
 static void debugFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  sqlite3_str *p = sqlite3_str_new(0);
   char *z;
   (void)argc; (void)argv;
-  z = sqlite3_mprintf("version: %s\ncommit: %s\nsqlite compiled: %s\n"
-                      "sqlite running: %s\nfault hooks: %s\nsanitizers: %s",
-                      MIGRATE_VERSION, MIGRATE_COMMIT, SQLITE_VERSION,
-                      sqlite3_libversion(), MIGRATE_FAULT_TEXT,
-                      MIGRATE_SANITIZERS);
+  sqlite3_str_appendf(p, "version: %s\n", MIGRATE_VERSION);
+  sqlite3_str_appendf(p, "commit: %s\n", MIGRATE_COMMIT);
+  sqlite3_str_appendf(p, "sqlite compiled: %s\n", SQLITE_VERSION);
+  sqlite3_str_appendf(p, "sqlite running: %s\n", sqlite3_libversion());
+  sqlite3_str_appendf(p, "fault hooks: %s\n", MIGRATE_FAULT_TEXT);
+  sqlite3_str_appendf(p, "sanitizers: %s", MIGRATE_SANITIZERS);
+  z = sqlite3_str_finish(p);
   if( z==0 ){
     sqlite3_result_error_nomem(ctx);
   }else{

@@ -116,6 +116,10 @@ char *utilDbErr(sqlite3 *);          /* a copy of sqlite3_errmsg(); sqlite3_free
 int utilExec(sqlite3 *, const char *zSql, char **pzErr);  /* *pzErr if not set */
 int utilCountLines(const char *zFrom, const char *zTo);
 size_t utilUtf8Invalid(const char *z, size_t n);  /* offset of the first bad byte, or n */
+const char *utilArgText(sqlite3_context *, sqlite3_value *, const char *zFunc,
+                        const char *zWhat);   /* NULL, '' and NUL bytes refused */
+int utilOpenPath(const char *zPath, int flags, const char *zQuery,
+                 const char *zVfs, sqlite3 **ppDb);  /* a path, never a URI */
 const char *sqlSkipQuoted(const char *z);  /* past the quoted token at z */
 /* Strings that never move until utilPoolFree (zero-initialise the StrPool). */
 typedef struct StrPool { struct PoolChunk *pHead; } StrPool;
@@ -302,6 +306,7 @@ int fileReadWhole(const char *zPath, const char *zShow, char **pz, size_t *pn,
                   char **pzErr);
 int fileIsDir(const char *zPath);     /* 1, 0, or -1 with errno */
 int filePathIsLive(sqlite3 *, const char *zPath);  /* the db, -wal, -shm, -journal */
+char *fileCanonical(const char *zPath);  /* its folder resolved; sqlite3_free */
 int fileSync(const char *zPath, int isDir);
 void fileSyncParent(const char *zPath);
 int fileMakeTemp(const char *zDest, char **pzTmp); /* new empty file beside zDest */

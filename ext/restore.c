@@ -12,6 +12,7 @@
 SQLITE_EXTENSION_INIT3
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -41,6 +42,79 @@ static int readJournalMode(sqlite3 *db, char *zMode, int nMode, char **pzErr){
 }
 
 /*
+** Does zPath have a rollback journal beside it that SQLite would play back
+** (doc/reference.md "migrate_restore")?  A -journal that is not empty and
+** starts with a journal header is what a writer leaves when it stops
+** mid-transaction: the database file then holds uncommitted pages, and the
+** committed state is the file with the journal rolled back.  A read that
+** ignored it (immutable) would restore the half-written state.  1: such a
+** journal; 0: none, or an empty or zeroed one (journal_mode=TRUNCATE or
+** PERSIST after a commit); -1: it could not be read (errno).
+*/
+static int hasHotJournal(const char *zPath, char **pzJournal){
+  static const unsigned char aMagic[8] = {
+    0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7
+  };
+  unsigned char aHead[8];
+  struct stat st;
+  char *zJournal = sqlite3_mprintf("%s-journal", zPath);
+  int fd, n, hot = 0;
+  *pzJournal = zJournal;
+  if( zJournal==0 ) return -2;
+  /* O_NONBLOCK: a FIFO of that name must not hang the call; only a
+  ** regular file can be a journal SQLite would read. */
+  fd = migrateFileOps.xOpen(zJournal, O_RDONLY|O_CLOEXEC|O_NOFOLLOW|O_NONBLOCK, 0);
+  if( fd<0 ) return errno==ENOENT ? 0 : -1;
+  if( migrateFileOps.xFstat(fd, &st)!=0 ){
+    migrateFileOps.xClose(fd);
+    return -1;
+  }
+  if( !S_ISREG(st.st_mode) ){
+    migrateFileOps.xClose(fd);
+    return 0;
+  }
+  n = (int)migrateFileOps.xPread(fd, aHead, sizeof(aHead), 0);
+  if( n<0 ) hot = -1;
+  else if( n==(int)sizeof(aHead) && memcmp(aHead, aMagic, sizeof(aMagic))==0 ) hot = 1;
+  migrateFileOps.xClose(fd);
+  return hot;
+}
+
+/* Pages are copied as they are: SQLite cannot turn UTF-16 text into UTF-8. */
+static int sameEncoding(sqlite3 *db, sqlite3 *pSrc, const char *zPath,
+                        char **pzErr){
+  char zSrc[16], zLive[16];
+  sqlite3_stmt *p = 0;
+  int rc = SQLITE_OK, i;
+  for(i=0; i<2 && rc==SQLITE_OK; i++){
+    char *z = i ? zLive : zSrc;
+    sqlite3 *h = i ? db : pSrc;
+    rc = sqlite3_prepare_v2(h, "PRAGMA main.encoding", -1, &p, 0);
+    if( rc==SQLITE_OK ){
+      rc = sqlite3_step(p);
+      if( rc==SQLITE_ROW && sqlite3_column_text(p, 0) ){
+        sqlite3_snprintf(16, z, "%s", (const char*)sqlite3_column_text(p, 0));
+        rc = SQLITE_OK;
+      }else if( rc==SQLITE_ROW ){
+        rc = SQLITE_NOMEM;
+      }
+    }
+    { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
+    p = 0;
+    if( rc && rc!=SQLITE_NOMEM ){
+      *pzErr = sqlite3_mprintf("cannot read the text encoding%s%s%s: %s",
+          i ? "" : " of '", i ? "" : zPath, i ? "" : "'", sqlite3_errmsg(h));
+    }
+  }
+  if( rc==SQLITE_OK && sqlite3_stricmp(zSrc, zLive)!=0 ){
+    *pzErr = sqlite3_mprintf("'%s' is a %s database and this one is %s; "
+        "SQLite cannot restore across text encodings", zPath, zSrc, zLive);
+    rc = SQLITE_ERROR;
+  }
+  return rc;
+}
+
+/*
 ** Open the file to restore from and check it, before anything is changed.
 ** A file with a -wal beside it may have content there, so it is read the
 ** ordinary way; any other is read immutable, leaving nothing behind.
@@ -59,8 +133,24 @@ static int openRestoreSource(sqlite3 *db, const char *zPath, const char *zMode,
     return SQLITE_IOERR;
   }
   sqlite3_free(zWal);
+  if( immutable ){
+    char *zJournal = 0;
+    int hot = hasHotJournal(zPath, &zJournal);
+    if( hot==-2 ) return SQLITE_NOMEM;
+    if( hot<0 ){
+      *pzErr = sqlite3_mprintf("cannot read '%s': %s", zJournal, strerror(errno));
+    }else if( hot ){
+      *pzErr = sqlite3_mprintf("'%s' has a hot journal beside it ('%s'): a "
+          "writer stopped before it committed, so the file holds uncommitted "
+          "changes; open it once with SQLite, which rolls them back, then "
+          "restore it", zPath, zJournal);
+    }
+    sqlite3_free(zJournal);
+    if( hot ) return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
   rc = fileOpenDb(zPath, immutable, ppSrc, pzErr);
   if( rc==SQLITE_OK ) rc = fileQuickCheck(*ppSrc, zPath, pzErr);
+  if( rc==SQLITE_OK ) rc = sameEncoding(db, *ppSrc, zPath, pzErr);
   if( rc==SQLITE_OK && sqlite3_stricmp(zMode, "wal")==0 ){
     /* SQLite cannot copy into a WAL database of another page size, and
     ** says only "attempt to write a readonly database".  A size that
@@ -141,17 +231,14 @@ static int keepJournalMode(sqlite3 *db, const char *zMode, char **pzErr){
 void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
-  const char *zPath = (const char*)sqlite3_value_text(argv[0]);
+  const char *zPath = utilArgText(ctx, argv[0], "migrate_restore", "the path");
   char *zErr = 0, *zAuto = 0;
   char zMode[16];
   sqlite3 *pSrc = 0;
   struct stat st;
   int rc;
   (void)argc;
-  if( zPath==0 || zPath[0]==0 ){
-    ctxErrorMsg(ctx, "migrate_restore: the path is %s", zPath ? "empty" : "NULL");
-    return;
-  }
+  if( zPath==0 ) return;
   if( callGuard(ctx, "migrate_restore", GUARD_NOT_BUSY|GUARD_ALONE) ) return;
   if( !sqlite3_get_autocommit(db) ){
     ctxErrorMsg(ctx, "migrate_restore: cannot restore inside a transaction");

@@ -316,11 +316,8 @@ void schemaFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   char *zText = 0, *zErr = 0;
   int rc;
   if( argc>0 ){
-    zPath = (const char*)sqlite3_value_text(argv[0]);
-    if( zPath==0 || zPath[0]==0 ){
-      ctxErrorMsg(ctx, "migrate_schema: the path is %s", zPath ? "empty" : "NULL");
-      return;
-    }
+    zPath = utilArgText(ctx, argv[0], "migrate_schema", "the path");
+    if( zPath==0 ) return;
     if( callGuard(ctx, "migrate_schema", 0) ) return;
   }
   rc = schemaRead(db, &sch, &zErr);

@@ -153,6 +153,15 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags, int *pRc){
                            "be the same after the call", zWord);
   }
   if( inTxn && isWord(zWord, azTxnWords) ){
+    /* Is it a transaction statement at all?  "BEGIN" whose ';' was
+    ** forgotten runs into the next statement: SQLite's parse says what is
+    ** wrong (preparing one applies nothing, unlike some PRAGMAs). */
+    sqlite3_stmt *pTry = 0;
+    if( sqlite3_prepare_v2(db, zStmt, -1, &pTry, 0)!=SQLITE_OK ){
+      *pRc = sqlite3_errcode(db);
+      return 0;
+    }
+    sqlite3_finalize(pTry);
     setCase(zWord, 1);
     return sqlite3_mprintf("%s is refused: the migration runs inside the call's "
       "transaction (mark it transaction:false to manage transactions yourself)",
@@ -203,39 +212,81 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags, int *pRc){
 #define WRAP_FK_OFF 3
 #define WRAP_FK_ON  4
 
-static int wrapperKind(const char *zStmt){
+/* A bare keyword or name at z (no quotes: a quoted "BEGIN" is a name, and
+** SQLite's parser, not this one, says what it means). */
+static const char *readWord(const char *z, char *zOut, int nOut){
+  if( *z=='"' || *z=='\'' || *z=='[' || *z=='`' ){
+    zOut[0] = 0;
+    return z;
+  }
+  return readIdent(z, zOut, nOut);
+}
+
+/*
+** Which wrapper statement starts at zStmt, if the whole statement is one:
+** BEGIN [DEFERRED|IMMEDIATE|EXCLUSIVE] [TRANSACTION [name]],
+** COMMIT|END [TRANSACTION [name]], or PRAGMA [schema.]foreign_keys with an
+** on/off value, followed by nothing but blanks and comments up to ';' or the
+** end of the text.  *pzEnd is set past that ';'.  Anything else is
+** WRAP_NONE and goes to SQLite whole, so a statement that merely starts like
+** a wrapper ("BEGIN" with its ';' forgotten, the next statement behind it)
+** is SQLite's syntax error, never skipped (doc/guarantees.md "Atomic").
+*/
+static int wrapperKind(const char *zStmt, const char **pzEnd){
   char zWord[32], zName[32];
-  const char *z = readIdent(sqlSkipSpace(zStmt), zWord, sizeof(zWord));
+  const char *z = readWord(sqlSkipSpace(zStmt), zWord, sizeof(zWord));
+  int kind = WRAP_NONE;
   z = sqlSkipSpace(z);
-  if( sqlite3_stricmp(zWord, "BEGIN")==0 ) return WRAP_BEGIN;
-  if( sqlite3_stricmp(zWord, "COMMIT")==0 || sqlite3_stricmp(zWord, "END")==0 ){
-    return WRAP_COMMIT;
+  if( sqlite3_stricmp(zWord, "BEGIN")==0 ){
+    const char *zAfter = readWord(z, zWord, sizeof(zWord));
+    if( isWord(zWord, (const char *const[]){"DEFERRED", "IMMEDIATE",
+                                            "EXCLUSIVE", 0}) ){
+      z = sqlSkipSpace(zAfter);
+    }
+    kind = WRAP_BEGIN;
+  }else if( sqlite3_stricmp(zWord, "COMMIT")==0
+         || sqlite3_stricmp(zWord, "END")==0 ){
+    kind = WRAP_COMMIT;
   }
-  if( sqlite3_stricmp(zWord, "PRAGMA")!=0 ) return WRAP_NONE;
-  z = sqlSkipSpace(readIdent(z, zName, sizeof(zName)));
-  if( *z=='.' ) z = sqlSkipSpace(readIdent(sqlSkipSpace(z+1), zName, sizeof(zName)));
-  if( sqlite3_stricmp(zName, "foreign_keys")!=0 || (*z!='=' && *z!='(') ){
-    return WRAP_NONE;
+  if( kind!=WRAP_NONE ){
+    const char *zAfter = readWord(z, zWord, sizeof(zWord));
+    if( sqlite3_stricmp(zWord, "TRANSACTION")==0 ){
+      z = sqlSkipSpace(zAfter);
+      if( *z && *z!=';' ) z = sqlSkipSpace(readIdent(z, zName, sizeof(zName)));
+    }
+  }else if( sqlite3_stricmp(zWord, "PRAGMA")==0 ){
+    char close = 0;
+    z = sqlSkipSpace(readIdent(z, zName, sizeof(zName)));
+    if( *z=='.' ) z = sqlSkipSpace(readIdent(sqlSkipSpace(z+1), zName, sizeof(zName)));
+    if( sqlite3_stricmp(zName, "foreign_keys")!=0 || (*z!='=' && *z!='(') ){
+      return WRAP_NONE;
+    }
+    if( *z=='(' ) close = ')';
+    z = sqlSkipSpace(readIdent(sqlSkipSpace(z+1), zWord, sizeof(zWord)));
+    if( isWord(zWord, (const char *const[]){"off", "0", "false", "no", 0}) ){
+      kind = WRAP_FK_OFF;
+    }else if( isWord(zWord, (const char *const[]){"on", "1", "true", "yes", 0}) ){
+      kind = WRAP_FK_ON;
+    }else{
+      return WRAP_NONE;
+    }
+    if( close ){
+      if( *z!=close ) return WRAP_NONE;
+      z = sqlSkipSpace(z+1);
+    }
   }
-  z = sqlSkipSpace(z+1);
-  if( *z=='\'' || *z=='"' ) z++;
-  readIdent(z, zWord, sizeof(zWord));
-  if( isWord(zWord, (const char *const[]){"off", "0", "false", "no", 0}) ){
-    return WRAP_FK_OFF;
-  }
-  if( isWord(zWord, (const char *const[]){"on", "1", "true", "yes", 0}) ){
-    return WRAP_FK_ON;
-  }
-  return WRAP_NONE;
+  if( kind==WRAP_NONE || (*z && *z!=';') ) return WRAP_NONE;
+  if( pzEnd ) *pzEnd = *z ? z+1 : z;
+  return kind;
 }
 
 /* Is everything from z on a wrapper's tail (COMMIT, foreign_keys=ON)? */
 static int onlyTrailerLeft(const char *z){
   while( *(z = sqlSkipSpace(z)) ){
-    int k = wrapperKind(z);
+    int k;
+    if( *z==';' ){ z++; continue; }
+    k = wrapperKind(z, &z);
     if( k!=WRAP_COMMIT && k!=WRAP_FK_ON ) return 0;
-    while( *z && *z!=';' ) z++;
-    if( *z ) z++;
   }
   return 1;
 }
@@ -248,7 +299,7 @@ int scriptAbsorbed(const char *zStmt, const char *zAfter, int flags,
                    int *pLeading, int *pSeen){
   int k;
   if( !(flags & SCRIPT_IN_TXN) ) return 0;
-  k = wrapperKind(zStmt);
+  k = wrapperKind(zStmt, 0);
   if( k==WRAP_NONE ){
     if( *sqlSkipSpace(zStmt) ) *pLeading = 0;
     return 0;
@@ -291,15 +342,12 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     sqlite3_stmt *pStmt = 0;
     const char *zStart = zTail;
     const char *zNext = 0;
+    const char *zEnd = 0;
     char *zWhy;
     /* Prepare skips empty statements (";;"): the judge must too, or the
     ** statement behind one would run unjudged. */
     while( *(zStart = sqlSkipSpace(zStart))==';' ) zStart++;
-    if( wrapperKind(zStart)!=WRAP_NONE ){
-      /* A wrapper statement is one simple statement: find its end. */
-      const char *zEnd = zStart;
-      while( *zEnd && *zEnd!=';' ) zEnd++;
-      if( *zEnd ) zEnd++;
+    if( wrapperKind(zStart, &zEnd)!=WRAP_NONE ){
       if( scriptAbsorbed(zStart, zEnd, flags, &leading, &seen) ){
         zTail = zEnd;
         continue;
@@ -311,7 +359,11 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     ** and the other on/off flags) while it prepares them. */
     zWhy = refusal(db, zStart, flags, &rc);
     if( rc ){
-      line += utilCountLines(zLineAt, sqlSkipSpace(zStart));
+      /* A statement the judge prepared: SQLite's error offset names the
+      ** line, as for any statement below. */
+      int off = sqlite3_error_offset(db);
+      if( off<0 || (size_t)off>strlen(zStart) ) off = -1;
+      line += utilCountLines(zLineAt, off>=0 ? zStart+off : sqlSkipSpace(zStart));
       if( rc!=SQLITE_NOMEM ){
         *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, sqlite3_errmsg(db));
       }

@@ -197,6 +197,58 @@ int callGuard(sqlite3_context *ctx, const char *zFunc, int flags){
 }
 
 /*
+** The text of a path or name argument, or NULL with the error set on ctx:
+** NULL and '' are refused, and so is text with a NUL byte inside, which C
+** would silently cut short there ("a.db\0x" would write "a.db").  zWhat
+** names the argument in the message ("the path").
+*/
+const char *utilArgText(sqlite3_context *ctx, sqlite3_value *v, const char *zFunc,
+                    const char *zWhat){
+  const char *z = (const char*)sqlite3_value_text(v);
+  if( z==0 && sqlite3_value_type(v)!=SQLITE_NULL ){
+    sqlite3_result_error_nomem(ctx);
+    return 0;
+  }
+  if( z==0 || z[0]==0 ){
+    ctxErrorMsg(ctx, "%s: %s is %s", zFunc, zWhat, z ? "empty" : "NULL");
+    return 0;
+  }
+  if( (size_t)sqlite3_value_bytes(v)!=strlen(z) ){
+    ctxErrorMsg(ctx, "%s: %s holds a NUL byte", zFunc, zWhat);
+    return 0;
+  }
+  return z;
+}
+
+/*
+** Open the database file zPath on a connection of our own, by a URI we
+** build: a path is always a path.  Opened by name, '//tmp/x' or 'a?b' would
+** be read as a URI (an authority, a query) wherever the application turned
+** URIs on; escaped here, every byte of the name stays part of it.  zQuery
+** (or NULL) is the URI's query, e.g. "immutable=1".
+*/
+int utilOpenPath(const char *zPath, int flags, const char *zQuery,
+             const char *zVfs, sqlite3 **ppDb){
+  sqlite3_str *p = sqlite3_str_new(0);
+  const char *z;
+  char *zUri;
+  int rc;
+  *ppDb = 0;
+  /* file:///abs (an empty authority), file:rel */
+  sqlite3_str_appendall(p, zPath[0]=='/' ? "file://" : "file:");
+  for(z=zPath; *z; z++){
+    if( *z=='%' || *z=='?' || *z=='#' ) sqlite3_str_appendf(p, "%%%02X", (unsigned char)*z);
+    else sqlite3_str_appendchar(p, 1, *z);
+  }
+  if( zQuery ) sqlite3_str_appendf(p, "?%s", zQuery);
+  zUri = sqlite3_str_finish(p);
+  if( zUri==0 ) return SQLITE_NOMEM;
+  rc = sqlite3_open_v2(zUri, ppDb, flags|SQLITE_OPEN_URI, zVfs);
+  sqlite3_free(zUri);
+  return rc;
+}
+
+/*
 ** A second, read-only connection to the same database file (same VFS).
 ** While a migrate call holds the write lock and has not committed, it sees
 ** exactly the state the call started from.
@@ -207,8 +259,8 @@ int utilOpenCommitted(sqlite3 *db, sqlite3 **ppOut){
   *ppOut = 0;
   if( !utilDbIsFile(db) ) return SQLITE_CANTOPEN;
   sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs);
-  rc = sqlite3_open_v2(sqlite3_db_filename(db, "main"), ppOut,
-                       SQLITE_OPEN_READONLY, pVfs ? pVfs->zName : 0);
+  rc = utilOpenPath(sqlite3_db_filename(db, "main"), SQLITE_OPEN_READONLY, 0,
+                pVfs ? pVfs->zName : 0, ppOut);
   if( rc==SQLITE_OK ) sqlite3_busy_timeout(*ppOut, 5000);
   return rc;
 }

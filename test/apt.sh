@@ -9,13 +9,31 @@ need() { # need PACKAGE: add PACKAGE to the list once
 }
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# have_tcl_package NAME: tclsh can load package NAME. The script goes in as
+# a file, not on standard input: tclsh reading standard input reports an
+# error and carries on, so `echo 'package require X' | tclsh` exits 0 even
+# when X is missing.
+have_tcl_package() {
+  have tclsh || return 1
+  script=$(mktemp) || return 1
+  printf 'package require %s\n' "$1" > "$script"
+  tclsh "$script" >/dev/null 2>&1
+  rc=$?
+  rm -f "$script"
+  return $rc
+}
+
 # install_missing LABEL: run check; install what it lists; check again.
 install_missing() {
   check
   [ -z "$missing" ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
-    echo "missing packages; install them with:" >&2
-    echo "  sudo apt-get install -y$missing" >&2
+    echo "missing packages; install them as root with:" >&2
+    if have sudo; then
+      echo "  sudo apt-get install -y$missing" >&2
+    else
+      echo "  su -c 'apt-get install -y$missing'" >&2
+    fi
     return 1
   fi
   echo "$1: installing$missing" >&2
