@@ -17,6 +17,10 @@ cd [file dirname [file dirname [file normalize [info script]]]]
 
 set ::nPass 0
 set ::nFail 0
+# Failure lines name the file they come from: "FAILED apply-5.3: ...".
+# A file may set its own with `testprefix NAME`.
+set ::testprefix [expr {[info exists ::argv0] ? [file rootname [file tail $::argv0]] : "test"}]
+proc testprefix {name} { set ::testprefix $name }
 set ::verbose [expr {[info exists ::env(MIGRATE_VERBOSE)] && $::env(MIGRATE_VERBOSE)}]
 
 # ---- recording results ----------------------------------------------------
@@ -28,7 +32,7 @@ proc test_pass {name} {
 
 proc test_fail {name msg} {
   incr ::nFail
-  puts "FAILED $name: $msg"
+  puts "FAILED $::testprefix-$name: $msg"
   flush stdout
 }
 
@@ -256,4 +260,24 @@ proc finish_test {} {
   puts "$::nPass passed, $::nFail failed"
   flush stdout
   exit [expr {$::nFail ? 1 : 0}]
+}
+
+# ---- migrations and databases the files share --------------------------------
+
+# mig DIR FILE UP ?DOWN? ?UPOPTS? ?DOWNOPTS?: DIR/FILE, a migration with
+# -- migrate:up (and its options) and, when DOWN is not empty, -- migrate:down.
+proc mig {dir file up {down {}} {upopts {}} {downopts {}}} {
+  set text "-- migrate:up[expr {$upopts ne {} ? " $upopts" : {}}]\n$up\n"
+  if {$down ne ""} {
+    append text "-- migrate:down[expr {$downopts ne {} ? " $downopts" : {}}]\n$down\n"
+  }
+  write_file $dir/$file $text
+}
+
+# fresh ?FILE?: a new database (test/tmp/<file's prefix>.db by default) with
+# migrate loaded and automatic backups off.
+proc fresh {{file ""}} {
+  if {$file eq ""} { set file test/tmp/$::testprefix.db }
+  reset_db $file
+  db eval { SELECT migrate_config('backup', 'off') }
 }
