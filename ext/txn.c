@@ -74,11 +74,11 @@ static int pragmasRestore(sqlite3 *db, const i64 *aSaved){
 }
 
 /*
-** Settings every schema (main, temp, each attached database) has of its own
-** and that the list above does not put back.  A migration may name only main
-** when it sets one (script.c), but written without a schema mmap_size,
-** secure_delete and journal_mode change every schema at once; so each schema
-** open when the call began gets its own back.  journal_mode is put back only
+** PRAGMAs every database of the connection (main, temp, each attached one)
+** has of its own, which the list above does not put back.  A migration may
+** name only main when it sets one (script.c), but written without a
+** database name mmap_size, secure_delete and journal_mode change every
+** database at once; so each one open when the call began gets its own back.  journal_mode is put back only
 ** between the rollback-journal modes: WAL is a property of the database
 ** file, and a migration that turns it on or off means it.
 */
@@ -94,28 +94,28 @@ struct PerDbPragmas {
   char zJournal[16];
 };
 
-/* A schema's setting, or UNREAD: one that cannot be read is not put back. */
+/* A database's PRAGMA, or UNREAD: one that cannot be read is not put back. */
 #define UNREAD ((i64)(-0x7fffffffffffffffLL - 1))
 
 /* *pV is UNREAD when the setting cannot be read; the error is returned. */
-static int perDbRead(sqlite3 *db, const char *zSchema, const char *zName, i64 *pV){
-  char *zSql = sqlite3_mprintf("PRAGMA \"%w\".%s", zSchema, zName);
+static int perDbRead(sqlite3 *db, const char *zDb, const char *zName, i64 *pV){
+  char *zSql = sqlite3_mprintf("PRAGMA \"%w\".%s", zDb, zName);
   int rc = zSql ? utilPragmaRead(db, zSql, pV) : SQLITE_NOMEM;
   if( rc ) *pV = UNREAD;
   sqlite3_free(zSql);
   return rc;
 }
 
-static i64 perDbInt(sqlite3 *db, const char *zSchema, const char *zName){
+static i64 perDbInt(sqlite3 *db, const char *zDb, const char *zName){
   i64 v;
-  perDbRead(db, zSchema, zName, &v);
+  perDbRead(db, zDb, zName, &v);
   return v;
 }
 
-/* A schema's journal mode into zOut ("" when it cannot be read); returns
+/* A database's journal mode into zOut ("" when it cannot be read); returns
 ** SQLITE_NOMEM when memory was short, so a restore can say so. */
-static int perDbJournal(sqlite3 *db, const char *zSchema, char *zOut, int nOut){
-  char *zSql = sqlite3_mprintf("PRAGMA \"%w\".journal_mode", zSchema);
+static int perDbJournal(sqlite3 *db, const char *zDb, char *zOut, int nOut){
+  char *zSql = sqlite3_mprintf("PRAGMA \"%w\".journal_mode", zDb);
   zOut[0] = 0;
   if( zSql==0 ) return SQLITE_NOMEM;
   utilPragmaValue(db, zSql, zOut, nOut);
@@ -132,8 +132,8 @@ static void perDbFree(Txn *t){
   t->nPerDb = 0;
 }
 
-/* The schemas open now, and their settings.  Out of memory leaves fewer
-** schemas saved; main's settings are saved apart from these. */
+/* The databases open now, and their PRAGMAs.  Out of memory leaves fewer
+** saved; main's pragmas.h list is saved apart from these. */
 static void perDbSave(Txn *t){
   sqlite3_stmt *p = 0;
   PerDbPragmas *a = 0;
