@@ -309,13 +309,20 @@ static int emitRows(Checker *k, RowSet *pOut){
   return rc;
 }
 
-static int checkFill(sqlite3 *db, sqlite3_value *pArg, RowSet *pOut, char **pzErr){
+static int checkFill(sqlite3 *db, void *pCtx, sqlite3_value *pArg, RowSet *pOut,
+                     char **pzErr){
   const char *zDir = pArg ? (const char*)sqlite3_value_text(pArg) : 0;
   Checker k;
   Source src;
   int i, rc, haveSrc = 0, nPending = 0;
   int *aPending = 0;
   i64 newest = -1;
+  if( ((MigrateConn*)pCtx)->busy ){
+    /* A migration (or a stored script) may not call migrate's own functions. */
+    *pzErr = sqlite3_mprintf("cannot be called from inside a migration or while "
+                             "another migrate call is running");
+    return SQLITE_ERROR;
+  }
   if( pArg==0 ){
     *pzErr = sqlite3_mprintf("the directory argument is missing: "
                              "SELECT * FROM migrate_check('dir')");
@@ -365,6 +372,7 @@ static const RowTab checkTab = {
   "migrate_check", CHECK_SCHEMA, CHECK_NCOL, 1, checkFill
 };
 
-int checkRegister(sqlite3 *db){
-  return rowtabRegister(db, &checkTab);
+int checkRegister(sqlite3 *db, MigrateConn *mc){
+  mc->nRef++;
+  return rowtabRegister(db, &checkTab, mc, connRelease);
 }

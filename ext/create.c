@@ -195,7 +195,7 @@ void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   struct stat st;
   (void)argc;
 
-  if( callGuard(ctx, "migrate_create", 0) ) return;
+  if( callGuard(ctx, "migrate_create", GUARD_NOT_BUSY) ) return;
   zDir = utilArgText(ctx, argv[0], "migrate_create", "the directory argument");
   if( zDir==0 ) return;
   zName = utilArgText(ctx, argv[1], "migrate_create", "the name");

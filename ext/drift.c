@@ -62,12 +62,19 @@ static int replayHistory(sqlite3 *db, sqlite3 *s, char **pzErr){
   return rc;
 }
 
-static int driftFill(sqlite3 *db, sqlite3_value *pArg, RowSet *pOut, char **pzErr){
+static int driftFill(sqlite3 *db, void *pCtx, sqlite3_value *pArg, RowSet *pOut,
+                     char **pzErr){
   sqlite3 *s = 0;
   Schema want, have;
   SchemaChange *a = 0;
   int i, n = 0, rc;
   (void)pArg;
+  if( ((MigrateConn*)pCtx)->busy ){
+    /* A migration (or a stored script) may not call migrate's own functions. */
+    *pzErr = sqlite3_mprintf("cannot be called from inside a migration or while "
+                             "another migrate call is running");
+    return SQLITE_ERROR;
+  }
   memset(&want, 0, sizeof(want));
   memset(&have, 0, sizeof(have));
   rc = scratchOpen(0, &s, pzErr);
@@ -93,6 +100,7 @@ static const RowTab driftTab = {
   "migrate_drift", DRIFT_SCHEMA, DRIFT_NCOL, 0, driftFill
 };
 
-int driftRegister(sqlite3 *db){
-  return rowtabRegister(db, &driftTab);
+int driftRegister(sqlite3 *db, MigrateConn *mc){
+  mc->nRef++;
+  return rowtabRegister(db, &driftTab, mc, connRelease);
 }

@@ -139,13 +139,34 @@ int historyEnsure(sqlite3 *db, char **pzErr){
   return rc;
 }
 
-static char *columnDup(sqlite3_stmt *p, int i, int *pNomem){
+#define DUP_NOMEM 1
+#define DUP_NUL   2   /* the text holds a NUL byte */
+
+/* A copy of a stored script.  The file that holds it may have been written
+** by anyone: a NUL byte inside would cut the script short at that point,
+** so it is reported (DUP_NUL), not copied. */
+static char *columnDup(sqlite3_stmt *p, int i, int *pBad){
   const char *z = (const char*)sqlite3_column_text(p, i);
   char *zCopy;
-  if( z==0 ) return 0;
+  if( z==0 ){
+    if( sqlite3_column_type(p, i)!=SQLITE_NULL ) *pBad |= DUP_NOMEM;
+    return 0;
+  }
+  if( (size_t)sqlite3_column_bytes(p, i)!=strlen(z) ){
+    *pBad |= DUP_NUL;
+    return 0;
+  }
   zCopy = sqlite3_mprintf("%s", z);
-  if( zCopy==0 ) *pNomem = 1;
+  if( zCopy==0 ) *pBad |= DUP_NOMEM;
   return zCopy;
+}
+
+/* The error of a columnDup() that failed, as an SQLite code. */
+static int dupError(int bad, i64 v, char **pzErr){
+  if( bad & DUP_NOMEM ) return SQLITE_NOMEM;
+  *pzErr = sqlite3_mprintf("migrate_history: the stored scripts of version "
+                           "%lld contain a NUL byte", v);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
 /*
@@ -253,9 +274,9 @@ int historyScripts(sqlite3 *db, i64 v, char **pzUp, char **pzDown, char **pzErr)
     *pzDown = columnDup(p, 1, &nomem);
   }
   rc = sqlite3_finalize(p);
-  if( nomem ) rc = SQLITE_NOMEM;
+  if( rc==SQLITE_OK && nomem ) rc = dupError(nomem, v, pzErr);
   if( rc ){
-    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+    if( rc!=SQLITE_NOMEM && *pzErr==0 ) *pzErr = utilDbErr(db);
     sqlite3_free(*pzUp);
     sqlite3_free(*pzDown);
     *pzUp = *pzDown = 0;
@@ -286,8 +307,8 @@ int historyNewest(sqlite3 *db, i64 floor, i64 *pV, char **pzName,
     *pzDown = columnDup(p, 2, &nomem);
   }
   { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
-  if( rc==SQLITE_OK && nomem ) rc = SQLITE_NOMEM;
-  if( rc && rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+  if( rc==SQLITE_OK && nomem ) rc = dupError(nomem, *pV, pzErr);
+  if( rc && rc!=SQLITE_NOMEM && *pzErr==0 ) *pzErr = utilDbErr(db);
   return rc;
 }
 

@@ -24,72 +24,24 @@ SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 
-#define TK_END    0
-#define TK_WORD   1   /* a keyword or bare name */
-#define TK_QUOTED 2   /* 'literal', "name", [name], `name` */
-#define TK_PUNCT  3   /* any other single byte: ( ) , . = ... */
-
-typedef struct Tok {
-  const char *z;
-  int n;
-  int kind;
-} Tok;
-
-static int isWordByte(char c){
-  return (c>='a' && c<='z') || (c>='A' && c<='Z') || (c>='0' && c<='9')
-      || c=='_' || c=='$' || (c & 0x80);
-}
-
-/* The next token of the statement that ends at zEnd. */
-static const char *nextTok(const char *z, const char *zEnd, Tok *t){
-  z = sqlSkipSpace(z);
-  t->z = z;
-  if( z>=zEnd || *z==0 ){
-    t->kind = TK_END;
-    t->n = 0;
-    return z;
-  }
-  if( isWordByte(*z) ){
-    while( z<zEnd && isWordByte(*z) ) z++;
-    t->kind = TK_WORD;
-  }else if( *z=='\'' || *z=='"' || *z=='`' || *z=='[' ){
-    z = sqlSkipQuoted(z);
-    t->kind = TK_QUOTED;
-  }else{
-    z++;
-    t->kind = TK_PUNCT;
-  }
-  t->n = (int)(z - t->z);
-  return z;
-}
-
-static int isKeyword(const Tok *t, const char *zWord){
-  return t->kind==TK_WORD && (int)strlen(zWord)==t->n
-      && sqlite3_strnicmp(t->z, zWord, t->n)==0;
-}
-
-static int isPunct(const Tok *t, char c){
-  return t->kind==TK_PUNCT && t->z[0]==c;
-}
-
 /* A name, possibly schema-qualified; z is past it. */
-static const char *skipName(const char *z, const char *zEnd, Tok *t){
-  Tok dot;
-  const char *zAfter = nextTok(z, zEnd, &dot);
-  if( isPunct(&dot, '.') ) return nextTok(zAfter, zEnd, t);
+static const char *skipName(const char *z, const char *zEnd, SqlTok *t){
+  SqlTok dot;
+  const char *zAfter = sqlNextTok(z, zEnd, &dot);
+  if( sqlTokPunct(&dot, '.') ) return sqlNextTok(zAfter, zEnd, t);
   return z;
 }
 
 /* PRAGMA [schema.]foreign_keys = ... or (...) */
 static int setsForeignKeys(const char *z, const char *zEnd){
-  Tok t;
-  z = nextTok(z, zEnd, &t);
-  if( !isKeyword(&t, "PRAGMA") ) return 0;
-  z = nextTok(z, zEnd, &t);
+  SqlTok t;
+  z = sqlNextTok(z, zEnd, &t);
+  if( !sqlTokIs(&t, "PRAGMA") ) return 0;
+  z = sqlNextTok(z, zEnd, &t);
   z = skipName(z, zEnd, &t);
-  if( !isKeyword(&t, "foreign_keys") ) return 0;
-  nextTok(z, zEnd, &t);
-  return isPunct(&t, '=') || isPunct(&t, '(');
+  if( !sqlTokIs(&t, "foreign_keys") ) return 0;
+  sqlNextTok(z, zEnd, &t);
+  return sqlTokPunct(&t, '=') || sqlTokPunct(&t, '(');
 }
 
 /*
@@ -98,34 +50,34 @@ static int setsForeignKeys(const char *z, const char *zEnd){
 ** into *pCol, or 0.  Only the column definition's own level counts, so a
 ** CHECK (x IS NOT NULL) is not mistaken for the constraint.
 */
-static int addsNotNullWithoutDefault(const char *z, const char *zEnd, Tok *pCol){
-  Tok t;
+static int addsNotNullWithoutDefault(const char *z, const char *zEnd, SqlTok *pCol){
+  SqlTok t;
   int depth = 0, notNull = 0, hasDefault = 0, generated = 0;
-  z = nextTok(z, zEnd, &t);
-  if( !isKeyword(&t, "ALTER") ) return 0;
-  z = nextTok(z, zEnd, &t);
-  if( !isKeyword(&t, "TABLE") ) return 0;
-  z = nextTok(z, zEnd, &t);
+  z = sqlNextTok(z, zEnd, &t);
+  if( !sqlTokIs(&t, "ALTER") ) return 0;
+  z = sqlNextTok(z, zEnd, &t);
+  if( !sqlTokIs(&t, "TABLE") ) return 0;
+  z = sqlNextTok(z, zEnd, &t);
   z = skipName(z, zEnd, &t);
-  z = nextTok(z, zEnd, &t);
-  if( !isKeyword(&t, "ADD") ) return 0;
-  z = nextTok(z, zEnd, &t);
-  if( isKeyword(&t, "COLUMN") ) z = nextTok(z, zEnd, &t);
-  if( t.kind!=TK_WORD && t.kind!=TK_QUOTED ) return 0;
+  z = sqlNextTok(z, zEnd, &t);
+  if( !sqlTokIs(&t, "ADD") ) return 0;
+  z = sqlNextTok(z, zEnd, &t);
+  if( sqlTokIs(&t, "COLUMN") ) z = sqlNextTok(z, zEnd, &t);
+  if( t.kind!=SQLTOK_WORD && t.kind!=SQLTOK_QUOTED && t.kind!=SQLTOK_STRING ) return 0;
   *pCol = t;
-  while( (z = nextTok(z, zEnd, &t)), t.kind!=TK_END ){
-    if( isPunct(&t, '(') ){ depth++; continue; }
-    if( isPunct(&t, ')') ){ depth--; continue; }
+  while( (z = sqlNextTok(z, zEnd, &t)), t.kind!=SQLTOK_END ){
+    if( sqlTokPunct(&t, '(') ){ depth++; continue; }
+    if( sqlTokPunct(&t, ')') ){ depth--; continue; }
     if( depth>0 ) continue;
-    if( isKeyword(&t, "NOT") ){
-      Tok u;
-      const char *zNext = nextTok(z, zEnd, &u);
-      if( isKeyword(&u, "NULL") ){ notNull = 1; z = zNext; }
-    }else if( isKeyword(&t, "DEFAULT") ){
-      Tok u;
-      nextTok(z, zEnd, &u);
-      if( !isKeyword(&u, "NULL") ) hasDefault = 1;
-    }else if( isKeyword(&t, "AS") || isKeyword(&t, "GENERATED") ){
+    if( sqlTokIs(&t, "NOT") ){
+      SqlTok u;
+      const char *zNext = sqlNextTok(z, zEnd, &u);
+      if( sqlTokIs(&u, "NULL") ){ notNull = 1; z = zNext; }
+    }else if( sqlTokIs(&t, "DEFAULT") ){
+      SqlTok u;
+      sqlNextTok(z, zEnd, &u);
+      if( !sqlTokIs(&u, "NULL") ) hasDefault = 1;
+    }else if( sqlTokIs(&t, "AS") || sqlTokIs(&t, "GENERATED") ){
       generated = 1;
     }
   }
@@ -157,7 +109,7 @@ static int lintStatement(sqlite3 *db, const char *z, const char *zEnd, int noTxn
                          const char *zFile, int line, LintFound xFound, void *pArg){
   char *zWhy = scriptRefusal(db, z, 0);
   int rc = SQLITE_OK;
-  Tok col;
+  SqlTok col;
   if( zWhy ){
     rc = report(xFound, pArg, "refused",
                 sqlite3_mprintf("%s:%d: %s", zFile, line, zWhy));

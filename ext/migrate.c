@@ -163,15 +163,15 @@ int sqlite3_migrate_init(sqlite3 *db, char **pzErrMsg,
     }
   }
   if( rc==SQLITE_OK ){
-    rc = statusRegister(db);
+    rc = statusRegister(db, mc);
     if( rc ){
       *pzErrMsg = sqlite3_mprintf("migrate: cannot register migrations: %s",
                                   sqlite3_errmsg(db));
     }
   }
   if( rc==SQLITE_OK ){
-    rc = driftRegister(db);
-    if( rc==SQLITE_OK ) rc = checkRegister(db);
+    rc = driftRegister(db, mc);
+    if( rc==SQLITE_OK ) rc = checkRegister(db, mc);
     if( rc ){
       *pzErrMsg = sqlite3_mprintf("migrate: cannot register migrate_drift or "
                                   "migrate_check: %s", sqlite3_errmsg(db));

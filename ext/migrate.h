@@ -121,6 +121,18 @@ const char *utilArgText(sqlite3_context *, sqlite3_value *, const char *zFunc,
 int utilOpenPath(const char *zPath, int flags, const char *zQuery,
                  const char *zVfs, sqlite3 **ppDb);  /* a path, never a URI */
 const char *sqlSkipQuoted(const char *z);  /* past the quoted token at z */
+/* SQL text as tokens, as SQLite's tokenizer splits it (for reading, never
+** for deciding where a statement ends: sqlite3_prepare does that). */
+#define SQLTOK_END    0
+#define SQLTOK_WORD   1   /* a keyword or bare name */
+#define SQLTOK_QUOTED 2   /* "name", [name], `name` */
+#define SQLTOK_PUNCT  3   /* any other single byte: ( ) , . = ... */
+#define SQLTOK_STRING 4   /* 'literal' */
+typedef struct SqlTok { const char *z; int n; int kind; } SqlTok;
+const char *sqlNextTok(const char *z, const char *zEnd, SqlTok *t);
+int sqlTokIs(const SqlTok *, const char *zWord);   /* that keyword or bare name */
+int sqlTokPunct(const SqlTok *, char c);
+void sqlTokName(const SqlTok *, char *zOut, int nOut);  /* a name, unquoted */
 /* Strings that never move until utilPoolFree (zero-initialise the StrPool). */
 typedef struct StrPool { struct PoolChunk *pHead; } StrPool;
 char *utilPoolAdd(StrPool *, const char *z, size_t n, const char *zTail);
@@ -383,7 +395,7 @@ void adoptFunc(sqlite3_context *, int, sqlite3_value **);
 void createFunc(sqlite3_context *, int, sqlite3_value **);
 
 /* ---- status.c ----------------------------------------------------------- */
-int statusRegister(sqlite3 *);
+int statusRegister(sqlite3 *, MigrateConn *);
 
 /* ---- schema.c: the schema of main as canonical SQL ---------------------- */
 typedef struct SchemaObj {
@@ -433,12 +445,14 @@ typedef struct RowTab {
   const char *zSchema; /* CREATE TABLE x(...): the argument column last */
   int nCol;            /* columns before the hidden argument */
   int hasArg;          /* one hidden argument column after them */
-  int (*xFill)(sqlite3 *, sqlite3_value *pArg, RowSet *, char **pzErr);
+  /* pCtx: what rowtabRegister was given (the connection's settings) */
+  int (*xFill)(sqlite3 *, void *pCtx, sqlite3_value *pArg, RowSet *, char **pzErr);
 } RowTab;
-int rowtabRegister(sqlite3 *, const RowTab *);
+/* xDestroy(pCtx) runs when the module goes, and when registration fails. */
+int rowtabRegister(sqlite3 *, const RowTab *, void *pCtx, void (*xDestroy)(void*));
 
 /* ---- drift.c, check.c --------------------------------------------------- */
-int driftRegister(sqlite3 *);
-int checkRegister(sqlite3 *);
+int driftRegister(sqlite3 *, MigrateConn *);
+int checkRegister(sqlite3 *, MigrateConn *);
 
 #endif /* MIGRATE_H */

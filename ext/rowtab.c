@@ -53,10 +53,25 @@ static void rowsFree(RowSet *p){
 
 /* ------------------------------------------------------- the module */
 
+/* What one registration carries: the table's description and its owner's
+** context, released with the module. */
+typedef struct RowTabAux {
+  const RowTab *pTab;
+  void *pCtx;
+  void (*xDestroy)(void*);
+} RowTabAux;
+
+static void auxFree(void *p){
+  RowTabAux *a = (RowTabAux*)p;
+  if( a->xDestroy ) a->xDestroy(a->pCtx);
+  sqlite3_free(a);
+}
+
 typedef struct RowVtab {
   sqlite3_vtab base;
   sqlite3 *db;
   const RowTab *pTab;
+  void *pCtx;
 } RowVtab;
 
 typedef struct RowCursor {
@@ -68,7 +83,8 @@ typedef struct RowCursor {
 
 static int rtConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
                      sqlite3_vtab **ppVtab, char **pzErr){
-  const RowTab *pTab = (const RowTab*)pAux;
+  const RowTabAux *pA = (const RowTabAux*)pAux;
+  const RowTab *pTab = pA->pTab;
   RowVtab *p;
   int rc;
   (void)argc; (void)argv; (void)pzErr;
@@ -79,6 +95,7 @@ static int rtConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
   memset(p, 0, sizeof(*p));
   p->db = db;
   p->pTab = pTab;
+  p->pCtx = pA->pCtx;
   /* Reads files, runs scripts: never from a view or trigger. */
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   *ppVtab = &p->base;
@@ -127,7 +144,7 @@ static int rtFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
     c->zArg = sqlite3_mprintf("%s", sqlite3_value_text(pArg));
     if( c->zArg==0 ) return SQLITE_NOMEM;
   }
-  rc = pTab->xFill(v->db, pArg, &c->rows, &zErr);
+  rc = pTab->xFill(v->db, v->pCtx, pArg, &c->rows, &zErr);
   if( rc ){
     rowsFree(&c->rows);
     if( zErr ){
@@ -210,6 +227,16 @@ static sqlite3_module rowtabModule = {
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0     /* xUpdate ... xShadowName */
 };
 
-int rowtabRegister(sqlite3 *db, const RowTab *pTab){
-  return sqlite3_create_module_v2(db, pTab->zName, &rowtabModule, (void*)pTab, 0);
+int rowtabRegister(sqlite3 *db, const RowTab *pTab, void *pCtx,
+                   void (*xDestroy)(void*)){
+  RowTabAux *a = sqlite3_malloc64(sizeof(*a));
+  if( a==0 ){
+    if( xDestroy ) xDestroy(pCtx);
+    return SQLITE_NOMEM;
+  }
+  a->pTab = pTab;
+  a->pCtx = pCtx;
+  a->xDestroy = xDestroy;
+  /* A failed registration calls the destructor itself. */
+  return sqlite3_create_module_v2(db, pTab->zName, &rowtabModule, a, auxFree);
 }

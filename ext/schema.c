@@ -318,7 +318,7 @@ void schemaFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( argc>0 ){
     zPath = utilArgText(ctx, argv[0], "migrate_schema", "the path");
     if( zPath==0 ) return;
-    if( callGuard(ctx, "migrate_schema", 0) ) return;
+    if( callGuard(ctx, "migrate_schema", GUARD_NOT_BUSY) ) return;
   }
   rc = schemaRead(db, &sch, &zErr);
   if( rc==SQLITE_OK ){

@@ -52,6 +52,32 @@ static int copyInto(sqlite3 *s, sqlite3 *pFrom, char **pzErr){
   return SQLITE_OK;
 }
 
+/*
+** The scratch connection is ours alone, so it can carry an authorizer
+** (on the application's connection one would replace the application's
+** own).  Scripts replayed here may come from a database file someone else
+** wrote: migrate's own functions and tables (present when migrate is an
+** automatic extension: a new connection gets it too, with settings of its
+** own that no call marks busy), and ATTACH, are refused when prepared.
+** Loading code and files are refused for every script in script.c.
+*/
+static int scratchAuth(void *pArg, int op, const char *z1, const char *z2,
+                       const char *zDb, const char *zTrigger){
+  static const char *const azTable[] = {
+    "migrations", "migrate_check", "migrate_drift", 0
+  };
+  int i;
+  (void)pArg; (void)zDb; (void)zTrigger;
+  if( op==SQLITE_ATTACH || op==SQLITE_DETACH ) return SQLITE_DENY;
+  if( op==SQLITE_FUNCTION && sqlite3_strnicmp(z2, "migrate_", 8)==0 ){
+    return SQLITE_DENY;
+  }
+  for(i=0; op==SQLITE_READ && azTable[i]; i++){
+    if( sqlite3_stricmp(z1, azTable[i])==0 ) return SQLITE_DENY;
+  }
+  return SQLITE_OK;
+}
+
 int scratchOpen(sqlite3 *pCopyOf, sqlite3 **ppOut, char **pzErr){
   sqlite3 *s = 0;
   int rc = sqlite3_open_v2("", &s, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE, 0);
@@ -71,6 +97,7 @@ int scratchOpen(sqlite3 *pCopyOf, sqlite3 **ppOut, char **pzErr){
     ** scratch database keeps its journal in memory, nothing on disk. */
     if( rc==SQLITE_OK ) sqlite3_exec(s, "PRAGMA journal_mode=MEMORY", 0, 0, 0);
   }
+  sqlite3_set_authorizer(s, scratchAuth, 0);
   if( rc ){
     sqlite3_close(s);
     return rc;

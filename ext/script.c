@@ -60,6 +60,13 @@ static const char *const azPragmaOk[] = {
   "collation_list", "database_list", "compile_options", 0
 };
 
+/* Of those, the ones that write the database they name: on another schema
+** (an attached database, temp) they would change what the call does not
+** own, back up or roll back with main. */
+static const char *const azPragmaWritesDb[] = {
+  "user_version", "application_id", "optimize", "incremental_vacuum", 0
+};
+
 /* Settings no migration may change, transaction or not: they cannot be read
 ** back to be restored, reach beyond this connection, open a hostile schema
 ** to writes, or (temp_store) delete the connection's TEMP tables. */
@@ -129,9 +136,10 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags, int *pRc){
       return sqlite3_mprintf("PRAGMA %s is refused in migrations", zName);
     }
     if( zSchema[0] && sqlite3_stricmp(zSchema, "main")!=0
-     && (*z=='=' || *z=='(') && !isWord(zName, azPragmaOk) ){
-      /* Only main's settings are read before the call and put back after:
-      ** another schema's would outlive it. */
+     && (*z=='=' || *z=='(')
+     && (!isWord(zName, azPragmaOk) || isWord(zName, azPragmaWritesDb)) ){
+      /* Only main's settings are read before the call and put back after,
+      ** and only main is the call's to change. */
       return sqlite3_mprintf("PRAGMA %s.%s is refused in migrations: a "
         "migration may change the settings of main only", zSchema, zName);
     }
@@ -319,6 +327,111 @@ int scriptAbsorbed(const char *zStmt, const char *zAfter, int flags,
   return 0;
 }
 
+/*
+** Containment (doc/guarantees.md "Hostile database files"): a migration
+** script is SQL from a folder, an application's rows or a database file's
+** history, and it runs on the application's own connection, where SQLite
+** applies no DIRECTONLY protection (that guards triggers and views, not
+** statements prepared directly).  So, whatever the connection allows, no
+** script may load code or touch files through the functions that do so in
+** SQLite and its shell, nor create a TEMP trigger or view (the TEMP schema
+** is trusted by SQLite: such an object would outlive the call and run
+** those functions for the application later).  migrate's own functions
+** refuse to run inside a call of theirs (callGuard), so they need no entry.
+*/
+static const char *const azCodeOrFiles[] = {
+  "load_extension", "fts3_tokenizer",           /* load code, set pointers */
+  "readfile", "writefile", "edit",             /* the sqlite3 shell's files */
+  "fsdir", "zipfile", 0                        /* its file-system tables */
+};
+/* Tables (fsdir, zipfile) can be read without a '(' too: WHERE name = ... */
+static const char *const azFileTables[] = { "fsdir", "zipfile", 0 };
+
+/* Names that follow these words name an object of the schema, not a
+** function: CREATE TABLE x(...), INSERT INTO x(...), REFERENCES x(...). */
+static const char *const azObjectWords[] = {
+  "TABLE", "INTO", "REFERENCES", "VIEW", "INDEX", "TRIGGER", "EXISTS", "WITH",
+  "RECURSIVE", 0
+};
+
+static int tokIsWordOf(const SqlTok *t, const char *const *az){
+  char zName[32];
+  if( t->kind!=SQLTOK_WORD && t->kind!=SQLTOK_QUOTED ) return 0;
+  sqlTokName(t, zName, sizeof(zName));
+  return isWord(zName, az);
+}
+
+/*
+** Why the statement zStmt..zEnd (already prepared: SQLite has said where it
+** ends, and preparing runs nothing) may not run, or NULL; *pzAt is where.
+*/
+static char *uncontained(const char *zStmt, const char *zEnd, const char **pzAt){
+  SqlTok t, prev, before;
+  const char *z = zStmt;
+  int isTemp = 0, nTok = 0;
+  prev.kind = before.kind = SQLTOK_END;
+  while( (z = sqlNextTok(z, zEnd, &t)), t.kind!=SQLTOK_END ){
+    nTok++;
+    if( nTok<=2 && (sqlTokIs(&t, "TEMP") || sqlTokIs(&t, "TEMPORARY")) ){
+      isTemp = 1;                         /* CREATE TEMP ... */
+    }
+    if( nTok<=3 && isTemp && (sqlTokIs(&t, "TRIGGER") || sqlTokIs(&t, "VIEW")) ){
+      *pzAt = t.z;
+      return sqlite3_mprintf("CREATE TEMP %.*s is refused in migrations: it "
+          "would stay on the connection after the call", t.n, t.z);
+    }
+    if( (t.kind==SQLTOK_WORD || t.kind==SQLTOK_QUOTED)
+     && tokIsWordOf(&t, azCodeOrFiles) ){
+      SqlTok next;
+      char zName[32];
+      int isObject = tokIsWordOf(&prev, azObjectWords)
+                  || (sqlTokPunct(&prev, '.') && tokIsWordOf(&before, azObjectWords));
+      sqlNextTok(z, zEnd, &next);
+      if( !isObject && (sqlTokPunct(&next, '(') || tokIsWordOf(&t, azFileTables)) ){
+        sqlTokName(&t, zName, sizeof(zName));
+        setCase(zName, 0);
+        *pzAt = t.z;
+        return sqlite3_mprintf("%s is refused in migrations: a migration may "
+            "not load code or touch files", zName);
+      }
+    }
+    before = prev;
+    prev = t;
+  }
+  return 0;
+}
+
+/* CREATE TRIGGER temp.x / CREATE VIEW temp.x: a TEMP object by its name. */
+static char *tempByName(const char *zStmt, const char *zEnd, const char **pzAt){
+  SqlTok t;
+  const char *z = sqlNextTok(zStmt, zEnd, &t);
+  if( !sqlTokIs(&t, "CREATE") ) return 0;
+  z = sqlNextTok(z, zEnd, &t);
+  if( !sqlTokIs(&t, "TRIGGER") && !sqlTokIs(&t, "VIEW") ) return 0;
+  {
+    SqlTok kind = t, name, dot;
+    const char *zAfter;
+    z = sqlNextTok(z, zEnd, &name);
+    if( sqlTokIs(&name, "IF") ){                 /* IF NOT EXISTS */
+      z = sqlNextTok(z, zEnd, &name);
+      z = sqlNextTok(z, zEnd, &name);
+      z = sqlNextTok(z, zEnd, &name);
+    }
+    zAfter = sqlNextTok(z, zEnd, &dot);
+    (void)zAfter;
+    if( sqlTokPunct(&dot, '.') ){
+      char zSchema[16];
+      sqlTokName(&name, zSchema, sizeof(zSchema));
+      if( sqlite3_stricmp(zSchema, "temp")==0 ){
+        *pzAt = name.z;
+        return sqlite3_mprintf("CREATE TEMP %.*s is refused in migrations: it "
+            "would stay on the connection after the call", kind.n, kind.z);
+      }
+    }
+  }
+  return 0;
+}
+
 /* The same judgement, for a check that reads a script without running it. */
 char *scriptRefusal(sqlite3 *db, const char *zStmt, int flags){
   int rc = SQLITE_OK;   /* a judging that could not finish reports nothing */
@@ -337,6 +450,18 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
   int leading = 1, seen = 0;   /* see scriptAbsorbed() */
 
   if( zSql==0 ) return SQLITE_NOMEM;
+  {
+    /* SQLite reads text up to its first NUL: the rest would be skipped
+    ** without a word.  A file holding one is refused when it is read; a
+    ** stored script or a row's text meets this check. */
+    const char *zNul = memchr(pScr->z, 0, pScr->n);
+    if( zNul ){
+      *pzErr = sqlite3_mprintf("%s:%d: contains a NUL byte", zFile,
+          line + utilCountLines(pScr->z, zNul));
+      sqlite3_free(zSql);
+      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+  }
   zTail = zLineAt = zSql;
   while( rc==SQLITE_OK && *zTail ){
     sqlite3_stmt *pStmt = 0;
@@ -385,6 +510,19 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
       break;
     }
     if( pStmt==0 ) break;  /* only blanks and comments were left */
+    {
+      const char *zAt = 0;
+      zWhy = uncontained(zStart, zNext, &zAt);
+      if( zWhy==0 ) zWhy = tempByName(zStart, zNext, &zAt);
+      if( zWhy ){
+        sqlite3_finalize(pStmt);
+        line += utilCountLines(zLineAt, zAt);
+        *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, zWhy);
+        sqlite3_free(zWhy);
+        rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+        break;
+      }
+    }
     zTail = zNext;
     while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){}
     if( rc==SQLITE_DONE ){

@@ -76,19 +76,21 @@ typedef struct StatusCursor {
 typedef struct StatusVtab {
   sqlite3_vtab base;
   sqlite3 *db;         /* cursors read the history through it */
+  MigrateConn *mc;     /* busy: refused inside a migrate call */
 } StatusVtab;
 
 static int statusConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
                          sqlite3_vtab **ppVtab, char **pzErr){
   StatusVtab *p;
   int rc;
-  (void)pAux; (void)argc; (void)argv; (void)pzErr;
+  (void)argc; (void)argv; (void)pzErr;
   rc = sqlite3_declare_vtab(db, STATUS_SCHEMA);
   if( rc ) return rc;
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
   p->db = db;
+  p->mc = (MigrateConn*)pAux;
   /* It reads files: never from a view or trigger of an untrusted schema. */
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   *ppVtab = &p->base;
@@ -217,6 +219,14 @@ static int statusFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxSt
   int rc;
   (void)idxStr; (void)argc;
   cursorReset(c);
+  if( ((StatusVtab*)pCur->pVtab)->mc->busy ){
+    /* From a migration (or a stored script): migrate's own functions, which
+    ** read folders, are not for scripts. */
+    c->eof = 1;
+    setVtabError(pCur, sqlite3_mprintf("cannot be called from inside a "
+                 "migration or while another migrate call is running"));
+    return SQLITE_ERROR;
+  }
   rc = historyOpen(c->db, &c->hc, &zErr);
   if( rc==SQLITE_OK && idxNum==1 ){
     const char *zDir = (const char*)sqlite3_value_text(argv[0]);
@@ -373,6 +383,8 @@ static sqlite3_module statusModule = {
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0     /* xUpdate ... xShadowName */
 };
 
-int statusRegister(sqlite3 *db){
-  return sqlite3_create_module_v2(db, "migrations", &statusModule, 0, 0);
+int statusRegister(sqlite3 *db, MigrateConn *mc){
+  /* A failed registration calls the destructor itself. */
+  mc->nRef++;
+  return sqlite3_create_module_v2(db, "migrations", &statusModule, mc, connRelease);
 }

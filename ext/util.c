@@ -99,6 +99,61 @@ const char *sqlSkipQuoted(const char *z){
   return z;
 }
 
+
+static int isWordByte(char c){
+  return (c>='a' && c<='z') || (c>='A' && c<='Z') || (c>='0' && c<='9')
+      || c=='_' || c=='$' || (c & 0x80);
+}
+
+/* The next token of SQL text that ends at zEnd (or its NUL): blanks and
+** comments skipped, strings and quoted names whole. */
+const char *sqlNextTok(const char *z, const char *zEnd, SqlTok *t){
+  z = sqlSkipSpace(z);
+  t->z = z;
+  if( z>=zEnd || *z==0 ){
+    t->kind = SQLTOK_END;
+    t->n = 0;
+    return z;
+  }
+  if( isWordByte(*z) ){
+    while( z<zEnd && isWordByte(*z) ) z++;
+    t->kind = SQLTOK_WORD;
+  }else if( *z=='\'' || *z=='"' || *z=='`' || *z=='[' ){
+    z = sqlSkipQuoted(z);
+    t->kind = *t->z=='\'' ? SQLTOK_STRING : SQLTOK_QUOTED;
+  }else{
+    z++;
+    t->kind = SQLTOK_PUNCT;
+  }
+  t->n = (int)(z - t->z);
+  return z;
+}
+
+int sqlTokIs(const SqlTok *t, const char *zWord){
+  return t->kind==SQLTOK_WORD && (int)strlen(zWord)==t->n
+      && sqlite3_strnicmp(t->z, zWord, t->n)==0;
+}
+
+int sqlTokPunct(const SqlTok *t, char c){
+  return t->kind==SQLTOK_PUNCT && t->z[0]==c;
+}
+
+/* A name token's text, bare or quoted ("x", [x], `x`), unquoted into zOut
+** (doubled quotes undone); '' for any other token. */
+void sqlTokName(const SqlTok *t, char *zOut, int nOut){
+  int n = 0, i;
+  if( t->kind==SQLTOK_WORD ){
+    for(i=0; i<t->n && n<nOut-1; i++) zOut[n++] = t->z[i];
+  }else if( t->kind==SQLTOK_QUOTED && t->n>=2 ){
+    char close = t->z[0]=='[' ? ']' : t->z[0];
+    for(i=1; i<t->n-1 && n<nOut-1; i++){
+      zOut[n++] = t->z[i];
+      if( t->z[i]==close && close!=']' ) i++;   /* "" inside "..." is one " */
+    }
+  }
+  zOut[n] = 0;
+}
+
 /* The first column of the first row of a query (a PRAGMA), as an integer,
 ** and as text into zText when it is given; 0 and "" when there is none. */
 i64 utilPragmaValue(sqlite3 *db, const char *zSql, char *zText, int nText){
