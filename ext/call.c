@@ -179,12 +179,13 @@ int callRecommit(Call *c){
 */
 int callRunScript(Call *c, const Script *pScr, const char *zFile){
   int rc;
+  txnScriptSets(&c->t, pScr);
   if( !pScr->noTxn ){
     /* Foreign keys are checked before the commit of what ran inside; a
     ** transaction:false script has committed on its own (not atomic). */
     int flags = SCRIPT_IN_TXN | (!c->t.owned && c->t.fkOn ? SCRIPT_FK_LIVE : 0);
     rc = txnScriptStarting(&c->t, &c->zErr);
-    if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, flags, zFile, &c->zErr);
+    if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, flags, zFile, &c->zErr, &c->t.force);
     return rc;
   }
   if( !c->t.owned ){
@@ -194,7 +195,7 @@ int callRunScript(Call *c, const Script *pScr, const char *zFile){
     return SQLITE_ERROR;
   }
   rc = callCommit(c);
-  if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, 0, zFile, &c->zErr);
+  if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, 0, zFile, &c->zErr, 0);
   if( rc==SQLITE_OK ){
     rc = txnPragmasRestore(&c->t);
     if( rc && rc!=SQLITE_NOMEM ){

@@ -340,7 +340,7 @@ static int checkFill(sqlite3 *db, void *pCtx, sqlite3_value *pArg, RowSet *pOut,
     aPending = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)(src.n+1));
     if( aPending==0 ) rc = SQLITE_NOMEM;
   }
-  if( rc==SQLITE_OK ) rc = scratchOpen(db, &k.s, pzErr);
+  if( rc==SQLITE_OK ) rc = scratchOpen(db, db, &k.s, pzErr);
   if( rc==SQLITE_OK ){
     /* The copy checks foreign keys the way migrate_apply would on this
     ** connection: only when they are on here. */

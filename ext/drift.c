@@ -77,7 +77,7 @@ static int driftFill(sqlite3 *db, void *pCtx, sqlite3_value *pArg, RowSet *pOut,
   }
   memset(&want, 0, sizeof(want));
   memset(&have, 0, sizeof(have));
-  rc = scratchOpen(0, &s, pzErr);
+  rc = scratchOpen(db, 0, &s, pzErr);
   if( rc==SQLITE_OK ) rc = replayHistory(db, s, pzErr);
   if( rc==SQLITE_OK ) rc = schemaRead(s, &want, pzErr);
   if( rc==SQLITE_OK ) rc = schemaRead(db, &have, pzErr);

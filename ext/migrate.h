@@ -121,6 +121,22 @@ const char *utilArgText(sqlite3_context *, sqlite3_value *, const char *zFunc,
 int utilOpenPath(const char *zPath, int flags, const char *zQuery,
                  const char *zVfs, sqlite3 **ppDb);  /* a path, never a URI */
 const char *sqlSkipQuoted(const char *z);  /* past the quoted token at z */
+/*
+** The way out of a transaction on an interrupted connection
+** (doc/guarantees.md "Interrupted"): once sqlite3_interrupt() has been
+** called, SQLite prepares and runs no statement on the connection, ROLLBACK
+** included, until the statement that called migrate ends; but a statement
+** that writes, interrupted, makes SQLite roll the whole transaction back
+** itself.  So one such statement is kept prepared while a transaction of
+** ours is open, and prepared again after anything that may expire it.
+*/
+typedef struct ForceRollback {
+  sqlite3_stmt *pStmt;   /* PRAGMA main.user_version=<its value>: it writes */
+  i64 userVersion;
+} ForceRollback;
+int utilForceArm(sqlite3 *, ForceRollback *);    /* (re)prepare; keeps the old on error */
+int utilForceRollback(sqlite3 *, ForceRollback *);  /* 1: out of the transaction */
+void utilForceFree(ForceRollback *);
 /* SQL text as tokens, as SQLite's tokenizer splits it (for reading, never
 ** for deciding where a statement ends: sqlite3_prepare does that). */
 #define SQLTOK_END    0
@@ -282,7 +298,7 @@ int historyLog(sqlite3 *, const char *zAction, const i64 *pVersion,
 #define SCRIPT_IN_TXN  0x01  /* inside the call's transaction or savepoint */
 #define SCRIPT_FK_LIVE 0x02  /* foreign keys enforced and cannot be turned off */
 int scriptRun(sqlite3 *, const Script *, int flags, const char *zFile,
-              char **pzErr);
+              char **pzErr, ForceRollback *pForce);
 char *scriptRefusal(sqlite3 *, const char *zStmt, int flags);
 /* A file's own BEGIN/COMMIT and foreign_keys wrapper, absorbed into the
 ** call's transaction (script.c); *pLeading starts 1, *pSeen 0. */
@@ -303,6 +319,9 @@ typedef struct Txn {
   i64 aPragma[MIGRATE_NPRAGMA];  /* pragmas.h's, when the call began */
   struct PerDbPragmas *aPerDb;   /* each database's own PRAGMAs then */
   int nPerDb;
+  ForceRollback force;   /* armed while a transaction of ours is open */
+  int settingsTouched;   /* a script may have set a PRAGMA; see txnScriptSets */
+  int interrupted;       /* the connection was interrupted during the call */
 } Txn;
 int txnStart(Txn *, sqlite3 *);
 int txnBegin(Txn *, char **pzErr);
@@ -312,6 +331,7 @@ int txnAlive(Txn *, char **pzErr);   /* SQLite has not rolled it back */
 void txnRollback(Txn *);
 int txnFinish(Txn *, char **pzErr);
 int txnPragmasRestore(Txn *);   /* pragmas.h's and every database's own */
+void txnScriptSets(Txn *, const Script *);  /* note a script that may set PRAGMAs */
 
 /* ---- files.c: path safety, reading files, writing them safely ---------- */
 int fileReadWhole(const char *zPath, const char *zShow, char **pz, size_t *pn,
@@ -420,7 +440,9 @@ int schemaDiff(const Schema *pOld, const Schema *pNew, SchemaChange **, int *pn)
 void schemaFunc(sqlite3_context *, int, sqlite3_value **);
 
 /* ---- scratch.c: a private database to try scripts on -------------------- */
-int scratchOpen(sqlite3 *pCopyOf, sqlite3 **ppOut, char **pzErr);
+/* pCaller: the application's connection; an interrupt of it stops what
+** runs on the scratch connection.  pCopyOf (or NULL): what to copy in. */
+int scratchOpen(sqlite3 *pCaller, sqlite3 *pCopyOf, sqlite3 **ppOut, char **pzErr);
 int scratchRun(sqlite3 *, const Script *, const char *zFile, char **pzErr);
 
 /* ---- lint.c: findings from a script's text ------------------------------ */

@@ -439,7 +439,8 @@ char *scriptRefusal(sqlite3 *db, const char *zStmt, int flags){
 }
 
 int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
-              char **pzErr){
+              char **pzErr, ForceRollback *pForce)
+{
   /* A NUL-terminated copy: with a byte count, prepare would copy the whole
   ** remaining text for every statement. */
   char *zSql = utilTextDup(pScr->z, pScr->n);
@@ -527,6 +528,15 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){}
     if( rc==SQLITE_DONE ){
       rc = SQLITE_OK;
+      if( pForce ){
+        /* Schema changes can expire every prepared statement, the one that
+        ** gets the call out of an interrupted transaction too (txn.c). */
+        SqlTok t;
+        sqlNextTok(zStart, zTail, &t);
+        if( sqlTokIs(&t, "CREATE") || sqlTokIs(&t, "DROP") || sqlTokIs(&t, "ALTER") ){
+          utilForceArm(db, pForce);
+        }
+      }
     }else{
       line += utilCountLines(zLineAt, sqlSkipSpace(zStart));
       *pzErr = sqlite3_mprintf("%s:%d: %s", zFile, line, sqlite3_errmsg(db));

@@ -208,7 +208,8 @@ int txnStart(Txn *t, sqlite3 *db){
   memset(t, 0, sizeof(*t));
   t->db = db;
   t->owned = sqlite3_get_autocommit(db);
-  rc = pragmasSave(db, t->aPragma);
+  rc = utilPragmaRead(db, "PRAGMA main.user_version", &t->force.userVersion);
+  if( rc==SQLITE_OK ) rc = pragmasSave(db, t->aPragma);
   if( rc==SQLITE_OK ) perDbSave(t);
   t->fkOn = t->aPragma[0]!=0;
   t->deferWasOn = t->aPragma[1]!=0;
@@ -229,10 +230,14 @@ int txnBegin(Txn *t, char **pzErr){
     rc = utilExec(t->db, "SAVEPOINT migrate", pzErr);
     if( rc==SQLITE_OK && t->fkOn && !t->deferWasOn ){
       t->open = 1;
+      t->settingsTouched = 1;   /* defer_foreign_keys goes back after */
       rc = utilExec(t->db, "PRAGMA defer_foreign_keys=ON", pzErr);
     }
   }
   if( rc==SQLITE_OK ) t->open = 1;
+  /* Armed after BEGIN: turning foreign keys off expires every statement. */
+  if( rc==SQLITE_OK ) rc = utilForceArm(t->db, &t->force);
+  if( rc && rc!=SQLITE_NOMEM && *pzErr==0 ) *pzErr = utilDbErr(t->db);
   return rc;
 }
 
@@ -421,16 +426,51 @@ int txnCommit(Txn *t, char **pzErr){
 }
 
 void txnRollback(Txn *t){
+  int rc = SQLITE_OK;
   fkBaselineFree(t);
   if( t->owned ){
     /* Any transaction open now is ours, even one whose BEGIN reported an
     ** error (out of memory after it took effect). */
-    if( !sqlite3_get_autocommit(t->db) ) sqlite3_exec(t->db, "ROLLBACK", 0, 0, 0);
+    if( !sqlite3_get_autocommit(t->db) ) rc = sqlite3_exec(t->db, "ROLLBACK", 0, 0, 0);
+    if( !sqlite3_get_autocommit(t->db) ){
+      /* Interrupted: SQLite runs no ROLLBACK until the calling statement
+      ** ends (doc/guarantees.md "Interrupted"). */
+      t->interrupted = 1;
+      utilForceRollback(t->db, &t->force);
+    }
   }else if( t->open ){
-    sqlite3_exec(t->db, "ROLLBACK TO migrate; RELEASE migrate", 0, 0, 0);
+    rc = sqlite3_exec(t->db, "ROLLBACK TO migrate; RELEASE migrate", 0, 0, 0);
+    if( rc==SQLITE_INTERRUPT ){
+      /* Inside the caller's transaction the savepoint cannot be rolled back
+      ** either: the caller's whole transaction goes, as SQLite itself does
+      ** when an interrupt stops a statement that writes. */
+      t->interrupted = 1;
+      utilForceRollback(t->db, &t->force);
+    }
   }
+  (void)rc;
   t->open = 0;
   t->changed = 0;
+}
+
+/*
+** A script that may set a connection setting: only then are the settings
+** read back after the call.  Reading them needs statements, which an
+** interrupted connection does not run; a call whose scripts set none has
+** nothing to put back but foreign keys, which need no statement.  The test
+** is on the text ("pragma", any case): a mention in a comment only costs
+** the reading.
+*/
+void txnScriptSets(Txn *t, const Script *pScr){
+  size_t i;
+  if( t->settingsTouched ) return;
+  for(i=0; i+6<=pScr->n; i++){
+    char c = pScr->z[i];
+    if( (c=='p' || c=='P') && sqlite3_strnicmp(pScr->z+i, "pragma", 6)==0 ){
+      t->settingsTouched = 1;
+      return;
+    }
+  }
 }
 
 /* Out of the transaction: every setting back to what it was. */
@@ -444,7 +484,8 @@ int txnFinish(Txn *t, char **pzErr){
   if( t->owned && t->fkOn ){
     sqlite3_db_config(t->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, (int*)0);
   }
-  rc = txnPragmasRestore(t);
+  utilForceFree(&t->force);
+  rc = t->settingsTouched ? txnPragmasRestore(t) : SQLITE_OK;
   perDbFree(t);
   if( rc && rc!=SQLITE_NOMEM && pzErr && *pzErr==0 ){
     *pzErr = sqlite3_mprintf("could not restore connection settings: %s",

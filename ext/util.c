@@ -251,6 +251,39 @@ int callGuard(sqlite3_context *ctx, const char *zFunc, int flags){
   return 0;
 }
 
+int utilForceArm(sqlite3 *db, ForceRollback *p){
+  sqlite3_stmt *pNew = 0;
+  char *zSql = sqlite3_mprintf("PRAGMA main.user_version=%lld", p->userVersion);
+  int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pNew, 0) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  if( rc==SQLITE_OK ){
+    sqlite3_finalize(p->pStmt);
+    p->pStmt = pNew;
+  }
+  return rc;
+}
+
+/*
+** Roll back the open transaction when ROLLBACK cannot run: step the armed
+** statement, which the interrupt stops before it does anything, and SQLite
+** then rolls back.  If it ran instead (no interrupt), it wrote the value
+** user_version already had, and ROLLBACK can run.
+*/
+int utilForceRollback(sqlite3 *db, ForceRollback *p){
+  if( sqlite3_get_autocommit(db) ) return 1;
+  if( p->pStmt ){
+    sqlite3_step(p->pStmt);
+    sqlite3_reset(p->pStmt);
+  }
+  if( !sqlite3_get_autocommit(db) ) sqlite3_exec(db, "ROLLBACK", 0, 0, 0);
+  return sqlite3_get_autocommit(db);
+}
+
+void utilForceFree(ForceRollback *p){
+  sqlite3_finalize(p->pStmt);
+  p->pStmt = 0;
+}
+
 /*
 ** The text of a path or name argument, or NULL with the error set on ctx:
 ** NULL and '' are refused, and so is text with a NUL byte inside, which C
