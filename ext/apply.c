@@ -192,12 +192,18 @@ void applyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     return;
   }
   if( argc>1 ){
-    if( sqlite3_value_numeric_type(argv[1])!=SQLITE_INTEGER ){
-      ctxErrorMsg(ctx, "migrate_apply: the target version must be an integer, "
-                  "not %Q", sqlite3_value_text(argv[1]));
+    char *zShown = 0;
+    int rc = utilArgInt(argv[1], &target, &zShown);
+    if( rc==SQLITE_NOMEM ){
+      sqlite3_result_error_nomem(ctx);
       return;
     }
-    target = sqlite3_value_int64(argv[1]);
+    if( rc ){
+      ctxErrorMsg(ctx, "migrate_apply: the target version must be an integer, "
+                  "not %s", zShown);
+    }
+    sqlite3_free(zShown);
+    if( rc ) return;
   }
   callRun(ctx, "migrate_apply", CALL_APPLY, applyAll, zDir, target, 0);
 }

@@ -125,6 +125,16 @@ int callBackupOnce(Call *c){
   int rc;
   if( c->backedUp ) return SQLITE_OK;
   c->backedUp = 1;
+  /* A call that cannot write changes nothing anywhere (doc/guarantees.md
+  ** "Backed up"): a database file, or a rollback-journal database's folder,
+  ** that is read-only fails here, on a write of the value user_version
+  ** already has, with SQLite's own error, before a backup is written (or
+  ** older backups pruned to make room for it). */
+  rc = txnWriteProbe(&c->t, &c->zErr);
+  if( rc ){
+    c->hasFail = 0;
+    return rc;
+  }
   if( !connBackupOn(c->mc, c->db) ) return SQLITE_OK;
   /* Work the caller has not committed is invisible to the connection the
   ** copy is read through: there is no state to copy that is both complete
@@ -148,6 +158,8 @@ int callBackupOnce(Call *c){
     char *z = sqlite3_mprintf("automatic backup failed: %s", c->zErr);
     sqlite3_free(c->zErr);
     c->zErr = z;
+    /* No migration's script ran: the failure is the call's, not one's. */
+    c->hasFail = 0;
     return rc;
   }
   c->zBackup = zPath;

@@ -47,11 +47,42 @@ static const char *azHistoryCols[] = {
 ** call over from an empty history, and the error may have rolled back the
 ** transaction the call is in.
 */
+/*
+** Are migrate_history and migrate_log, where they exist, ordinary tables?
+** A view or a virtual table of either name, in a file someone else wrote,
+** would run code of that file's choosing when read or written (a zipfile
+** table writes files): it is an error, and neither is touched
+** (doc/guarantees.md "Hostile database files").
+*/
+static int plainTables(sqlite3 *db, char **pzErr){
+  sqlite3_stmt *p = 0;
+  int rc = sqlite3_prepare_v2(db, "SELECT name FROM main.sqlite_schema WHERE "
+      "name COLLATE NOCASE IN ('migrate_history', 'migrate_log') AND "
+      "(type<>'table' OR sql LIKE 'CREATE VIRTUAL%') LIMIT 1", -1, &p, 0);
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_step(p);
+    if( rc==SQLITE_ROW ){
+      *pzErr = sqlite3_mprintf("%s is a view or a virtual table, not a table "
+          "migrate made; migrate does not read or write it (rename it)",
+          (const char*)sqlite3_column_text(p, 0));
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }else if( rc==SQLITE_DONE ){
+      rc = SQLITE_OK;
+    }
+  }
+  { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
+  if( rc && rc!=SQLITE_NOMEM && *pzErr==0 ) *pzErr = utilDbErr(db);
+  return rc;
+}
+
 int historyTableExists(sqlite3 *db, int *pExists, char **pzErr){
   sqlite3_stmt *p = 0;
-  int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_schema WHERE "
-                              "type='table' AND name='migrate_history'", -1, &p, 0);
+  int rc;
   *pExists = 0;
+  rc = plainTables(db, pzErr);
+  if( rc ) return rc;
+  rc = sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_schema WHERE "
+                          "type='table' AND name='migrate_history'", -1, &p, 0);
   if( rc==SQLITE_OK ){
     rc = sqlite3_step(p);
     *pExists = rc==SQLITE_ROW;
@@ -426,9 +457,18 @@ static int logInsert(sqlite3 *db, const char *zAt, const char *zAction,
 int historyLog(sqlite3 *db, const char *zAction, const i64 *pVersion,
              const char *zName, const char *zOutcome, const char *zMsg,
              double ms){
-  char *zAt = utilUtcNow();
+  char *zAt;
   int inTxn = !sqlite3_get_autocommit(db);
   int rc;
+  if( !inTxn ){
+    /* A row on its own (a failure, a manual backup): no call has checked
+    ** the table yet.  Inside a call, historyTableExists has. */
+    char *zErr = 0;
+    rc = plainTables(db, &zErr);
+    sqlite3_free(zErr);
+    if( rc ) return rc;
+  }
+  zAt = utilUtcNow();
   if( zAt==0 ) return SQLITE_NOMEM;
   rc = logInsert(db, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms);
   if( rc!=SQLITE_OK && rc!=SQLITE_NOMEM && !(inTxn && sqlite3_get_autocommit(db)) ){

@@ -173,8 +173,11 @@ int sqlite3_migrate_init(sqlite3 *db, char **pzErrMsg,
     rc = driftRegister(db, mc);
     if( rc==SQLITE_OK ) rc = checkRegister(db, mc);
     if( rc ){
+      /* Out of memory before SQLite saw the module leaves no message of
+      ** SQLite's to copy. */
       *pzErrMsg = sqlite3_mprintf("migrate: cannot register migrate_drift or "
-                                  "migrate_check: %s", sqlite3_errmsg(db));
+                                  "migrate_check: %s", rc==SQLITE_NOMEM
+                                  ? sqlite3_errstr(rc) : sqlite3_errmsg(db));
     }
   }
   if( rc ){

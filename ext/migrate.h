@@ -134,6 +134,7 @@ typedef struct ForceRollback {
   sqlite3_stmt *pStmt;   /* PRAGMA main.user_version=<its value>: it writes */
   i64 userVersion;
 } ForceRollback;
+int utilArgInt(sqlite3_value *, i64 *pV, char **pzShown);  /* SQLITE_MISMATCH: not one */
 int utilForceArm(sqlite3 *, ForceRollback *);    /* (re)prepare; keeps the old on error */
 int utilForceRollback(sqlite3 *, ForceRollback *);  /* 1: out of the transaction */
 void utilForceFree(ForceRollback *);
@@ -332,6 +333,7 @@ void txnRollback(Txn *);
 int txnFinish(Txn *, char **pzErr);
 int txnPragmasRestore(Txn *);   /* pragmas.h's and every database's own */
 void txnScriptSets(Txn *, const Script *);  /* note a script that may set PRAGMAs */
+int txnWriteProbe(Txn *, char **pzErr);     /* can the transaction write? */
 
 /* ---- files.c: path safety, reading files, writing them safely ---------- */
 int fileReadWhole(const char *zPath, const char *zShow, char **pz, size_t *pn,

@@ -110,14 +110,22 @@ static int recordAll(Call *c, const char *zDir, i64 target){
 void baselineFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   const char *zDir = callDirArg(ctx, "migrate_baseline", argv[0]);
   (void)argc;
+  i64 v = 0;
+  char *zShown = 0;
+  int rc;
   if( zDir==0 ) return;
-  if( sqlite3_value_numeric_type(argv[1])!=SQLITE_INTEGER ){
-    ctxErrorMsg(ctx, "migrate_baseline: the version must be an integer, "
-                "not %Q", sqlite3_value_text(argv[1]));
+  rc = utilArgInt(argv[1], &v, &zShown);
+  if( rc==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
     return;
   }
-  callRun(ctx, "migrate_baseline", CALL_BASELINE, recordAll, zDir,
-          sqlite3_value_int64(argv[1]), 0);
+  if( rc ){
+    ctxErrorMsg(ctx, "migrate_baseline: the version must be an integer, "
+                "not %s", zShown);
+  }
+  sqlite3_free(zShown);
+  if( rc ) return;
+  callRun(ctx, "migrate_baseline", CALL_BASELINE, recordAll, zDir, v, 0);
 }
 
 /* migrate_adopt(dir): record what another tool's history says is applied. */

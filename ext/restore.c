@@ -228,6 +228,30 @@ static int keepJournalMode(sqlite3 *db, const char *zMode, char **pzErr){
   return rc;
 }
 
+/*
+** A restore that cannot write must change nothing anywhere, the automatic
+** backup folder included (doc/guarantees.md "Backed up"): write the value
+** user_version already has, in a transaction rolled back at once.  A
+** read-only file, or the read-only folder of a rollback-journal database,
+** fails here with SQLite's own error.
+*/
+static int canWrite(sqlite3 *db, char **pzErr){
+  i64 v = 0;
+  char *zSql;
+  int rc = utilPragmaRead(db, "PRAGMA main.user_version", &v);
+  if( rc ){
+    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+    return rc;
+  }
+  zSql = sqlite3_mprintf("BEGIN IMMEDIATE; PRAGMA main.user_version=%lld", v);
+  if( zSql==0 ) return SQLITE_NOMEM;
+  rc = sqlite3_exec(db, zSql, 0, 0, 0);
+  sqlite3_free(zSql);
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+  if( !sqlite3_get_autocommit(db) ) sqlite3_exec(db, "ROLLBACK", 0, 0, 0);
+  return rc;
+}
+
 void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
@@ -270,6 +294,7 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   rc = readJournalMode(db, zMode, sizeof(zMode), &zErr);
   if( rc==SQLITE_OK ) rc = openRestoreSource(db, zPath, zMode, &pSrc, &zErr);
+  if( rc==SQLITE_OK ) rc = canWrite(db, &zErr);
   if( rc==SQLITE_OK && connBackupOn(mc, db) ){
     /* Replacing everything is the most destructive call there is: keep what
     ** is being replaced, like any other call that changes the schema. */

@@ -454,6 +454,21 @@ void txnRollback(Txn *t){
 }
 
 /*
+** Can the transaction write?  The armed statement writes user_version's own
+** value: harmless, and it needs what every change needs (a writable file, a
+** journal beside it).  Called before the first change of a call.
+*/
+int txnWriteProbe(Txn *t, char **pzErr){
+  int rc;
+  if( t->force.pStmt==0 ) return SQLITE_OK;
+  rc = sqlite3_step(t->force.pStmt);
+  sqlite3_reset(t->force.pStmt);
+  if( rc==SQLITE_DONE ) return SQLITE_OK;
+  if( rc!=SQLITE_NOMEM && *pzErr==0 ) *pzErr = utilDbErr(t->db);
+  return rc;
+}
+
+/*
 ** A script that may set a connection setting: only then are the settings
 ** read back after the call.  Reading them needs statements, which an
 ** interrupted connection does not run; a call whose scripts set none has

@@ -251,6 +251,20 @@ int callGuard(sqlite3_context *ctx, const char *zFunc, int flags){
   return 0;
 }
 
+/*
+** An integer argument (a whole number, or text that is one): SQLITE_OK and
+** *pV, else SQLITE_MISMATCH; either way *pzShown is the value as the caller
+** gave it, quoted, for a message (sqlite3_free it).  SQLite's numeric
+** conversion changes the value itself: afterwards '1e1' would read 10.0.
+*/
+int utilArgInt(sqlite3_value *v, i64 *pV, char **pzShown){
+  *pzShown = sqlite3_mprintf("%Q", sqlite3_value_text(v));
+  if( *pzShown==0 ) return SQLITE_NOMEM;
+  if( sqlite3_value_numeric_type(v)!=SQLITE_INTEGER ) return SQLITE_MISMATCH;
+  *pV = sqlite3_value_int64(v);
+  return SQLITE_OK;
+}
+
 int utilForceArm(sqlite3 *db, ForceRollback *p){
   sqlite3_stmt *pNew = 0;
   char *zSql = sqlite3_mprintf("PRAGMA main.user_version=%lld", p->userVersion);
