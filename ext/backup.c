@@ -279,6 +279,7 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
   sqlite3 *pRead = 0;
   struct stat st;
   char *zTmp;
+  int lockFd = -1;   /* holds the temporary file's flock() while it is written */
   i64 nPage = 0;     /* pages copied byte for byte; 0: by the backup API */
   int rc;
   if( filePathIsLive(db, zDest) ){
@@ -290,7 +291,15 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
                              "file", zDest);
     return SQLITE_ERROR;
   }
-  rc = fileMakeTemp(zDest, &zTmp);
+  {
+    /* Temporary files of backups killed before they finished are removed
+    ** here, the next time a backup is written to that folder. */
+    char *zFolder = fileFolderOf(zDest);
+    if( zFolder==0 ) return SQLITE_NOMEM;
+    fileSweepTemps(zFolder);
+    sqlite3_free(zFolder);
+  }
+  rc = fileMakeTemp(zDest, &zTmp, &lockFd);
   if( rc ){
     if( rc==SQLITE_CANTOPEN ){
       *pzErr = sqlite3_mprintf("cannot create a file beside '%s': %s", zDest,
@@ -321,7 +330,7 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
   }
   if( rc==SQLITE_OK ) rc = filePublish(zTmp, zDest, pzErr);
   if( rc==SQLITE_OK ) fileSyncParent(zDest);
-  fileRemoveTemp(zTmp);
+  fileRemoveTemp(zTmp, lockFd);
   sqlite3_free(zTmp);
   return rc;
 }

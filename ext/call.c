@@ -294,7 +294,16 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
       historyLog(c.db, callAction(kind), c.hasFail ? &c.failVersion : 0,
                c.hasFail ? c.failName : 0, "failed", zMsg, -1);
     }
-    ctxErrorMsg(ctx, "%s: %s", zFunc, zMsg);
+    if( c.t.stuck ){
+      /* Interrupted in the moment after a schema change expired the
+      ** statement kept for that (doc/guarantees.md "Interrupted"): say so,
+      ** so the application rolls back instead of committing half. */
+      ctxErrorMsg(ctx, "%s: %s; the transaction is still open, and SQLite "
+                  "runs no ROLLBACK until this statement ends: roll it back",
+                  zFunc, zMsg);
+    }else{
+      ctxErrorMsg(ctx, "%s: %s", zFunc, zMsg);
+    }
   }else{
     sqlite3_result_int(ctx, c.nDone);
   }

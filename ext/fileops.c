@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include "fileops.h"
 
@@ -32,7 +33,7 @@ const FileOps migrateFileOps = {
 #endif
   libcOpen, close, read, pread, write, pwrite, fsync, fstat, stat, lstat,
   realpath, mkdir, unlink, rmdir, rename, libcRenameNoReplace, link, opendir,
-  readdir, closedir
+  readdir, closedir, flock
 };
 
 #ifdef MIGRATE_FAULT_HOOKS

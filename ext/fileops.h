@@ -39,6 +39,7 @@ typedef struct FileOps {
   DIR *(*xOpendir)(const char *zPath);
   struct dirent *(*xReaddir)(DIR *);
   int (*xClosedir)(DIR *);
+  int (*xFlock)(int fd, int op);   /* flock(): held while a temporary file is written */
 } FileOps;
 
 #ifdef MIGRATE_FAULT_HOOKS

@@ -21,6 +21,7 @@ SQLITE_EXTENSION_INIT3
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -176,31 +177,107 @@ void fileSyncParent(const char *zPath){
   sqlite3_free(zCanon);
 }
 
-/* A fresh temporary name beside zDest, created empty and exclusively.
-** SQLITE_NOMEM, or SQLITE_CANTOPEN with errno saying why. */
-int fileMakeTemp(const char *zDest, char **pzTmp){
+/*
+** A fresh temporary name beside zDest, <zDest>.migrate-tmp-<8 hex>, created
+** empty and exclusively.  *pFd stays open with an exclusive flock() on the
+** file until fileRemoveTemp: the mark of a live writer.  A process killed
+** while it writes leaves the file unlocked, and fileSweepTemps removes it
+** later (doc/reference.md "migrate_backup").  SQLITE_NOMEM, or
+** SQLITE_CANTOPEN with errno saying why.
+*/
+int fileMakeTemp(const char *zDest, char **pzTmp, int *pFd){
   int i;
   *pzTmp = 0;
+  *pFd = -1;
   for(i=0; i<100; i++){
     unsigned r;
     char *z;
     int fd;
     sqlite3_randomness(sizeof(r), &r);
-    z = sqlite3_mprintf("%s.tmp-%08x", zDest, r);
+    z = sqlite3_mprintf("%s" TEMP_MARK "%08x", zDest, r);
     if( z==0 ) return SQLITE_NOMEM;
     fd = migrateFileOps.xOpen(z, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC|O_NOFOLLOW, 0644);
-    if( fd>=0 ){ migrateFileOps.xClose(fd); *pzTmp = z; return SQLITE_OK; }
+    if( fd>=0 ){
+      if( migrateFileOps.xFlock(fd, LOCK_EX|LOCK_NB)!=0 ){
+        int e = errno;
+        migrateFileOps.xClose(fd);
+        migrateFileOps.xUnlink(z);
+        sqlite3_free(z);
+        errno = e;
+        return SQLITE_CANTOPEN;
+      }
+      *pzTmp = z;
+      *pFd = fd;
+      return SQLITE_OK;
+    }
     sqlite3_free(z);
     if( errno!=EEXIST ) return SQLITE_CANTOPEN;
   }
   return SQLITE_CANTOPEN;
 }
 
-/* A temporary file, and the journal SQLite may have left beside it. */
-void fileRemoveTemp(const char *zTmp){
+/* A temporary file, the journal SQLite may have left beside it, and the
+** descriptor that held its lock (closed last: the lock goes with it). */
+void fileRemoveTemp(const char *zTmp, int fd){
   char *zJ = sqlite3_mprintf("%s-journal", zTmp);
   migrateFileOps.xUnlink(zTmp);
   if( zJ ){ migrateFileOps.xUnlink(zJ); sqlite3_free(zJ); }
+  if( fd>=0 ) migrateFileOps.xClose(fd);
+}
+
+/* Is zName <anything>.migrate-tmp-<8 hex digits>? */
+static int isTempName(const char *zName){
+  const char *z = strstr(zName, TEMP_MARK);
+  size_t nMark = strlen(TEMP_MARK);
+  int i;
+  if( z==0 || z==zName ) return 0;
+  while( strstr(z+1, TEMP_MARK) ) z = strstr(z+1, TEMP_MARK);
+  z += nMark;
+  for(i=0; i<8; i++){
+    if( !((z[i]>='0' && z[i]<='9') || (z[i]>='a' && z[i]<='f')) ) return 0;
+  }
+  return z[8]==0;
+}
+
+/*
+** Remove the temporary files of writers that died in zDir: files named like
+** ours whose lock no process holds (the kernel drops a dead process's
+** locks).  A file still locked is a live writer's, and stays.  Nothing else
+** is touched.  Errors are ignored: this only tidies.  Returns how many went.
+*/
+int fileSweepTemps(const char *zDir){
+  DIR *d = migrateFileOps.xOpendir(zDir);
+  struct dirent *de;
+  int n = 0;
+  if( d==0 ) return 0;
+  while( (de = migrateFileOps.xReaddir(d))!=0 ){
+    struct stat st;
+    char *zPath;
+    int fd;
+    if( !isTempName(de->d_name) ) continue;
+    zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
+    if( zPath==0 ) break;
+    fd = migrateFileOps.xOpen(zPath, O_RDONLY|O_CLOEXEC|O_NOFOLLOW|O_NONBLOCK, 0);
+    if( fd>=0 ){
+      if( migrateFileOps.xFstat(fd, &st)==0 && S_ISREG(st.st_mode)
+       && migrateFileOps.xFlock(fd, LOCK_EX|LOCK_NB)==0 ){
+        fileRemoveTemp(zPath, -1);
+        n++;
+      }
+      migrateFileOps.xClose(fd);
+    }
+    sqlite3_free(zPath);
+  }
+  migrateFileOps.xClosedir(d);
+  return n;
+}
+
+/* The folder of zPath ("." for a bare name), for fileSweepTemps. */
+char *fileFolderOf(const char *zPath){
+  const char *zSlash = strrchr(zPath, '/');
+  if( zSlash==0 ) return sqlite3_mprintf(".");
+  if( zSlash==zPath ) return sqlite3_mprintf("/");
+  return sqlite3_mprintf("%.*s", (int)(zSlash-zPath), zPath);
 }
 
 /* Give the finished temporary file its name, never replacing a file. */
@@ -242,7 +319,7 @@ int fileWriteReplacing(sqlite3 *db, const char *zPath, const char *zText,
                        char **pzErr){
   struct stat st;
   char *zTmp;
-  int fd, rc = SQLITE_OK;
+  int fd, lockFd, rc = SQLITE_OK;
   if( filePathIsLive(db, zPath) ){
     *pzErr = sqlite3_mprintf("'%s' is the live database or one of its files", zPath);
     return SQLITE_ERROR;
@@ -252,7 +329,7 @@ int fileWriteReplacing(sqlite3 *db, const char *zPath, const char *zText,
                              "file is replaced", zPath);
     return SQLITE_ERROR;
   }
-  rc = fileMakeTemp(zPath, &zTmp);
+  rc = fileMakeTemp(zPath, &zTmp, &lockFd);
   if( rc==SQLITE_NOMEM ) return rc;
   if( rc ){
     *pzErr = sqlite3_mprintf("cannot create a file beside '%s': %s", zPath,
@@ -270,8 +347,9 @@ int fileWriteReplacing(sqlite3 *db, const char *zPath, const char *zText,
     rc = SQLITE_CANTOPEN;
   }
   if( rc ){
-    migrateFileOps.xUnlink(zTmp);
+    fileRemoveTemp(zTmp, lockFd);
   }else{
+    migrateFileOps.xClose(lockFd);
     fileSyncParent(zPath);
   }
   sqlite3_free(zTmp);

@@ -323,6 +323,7 @@ typedef struct Txn {
   ForceRollback force;   /* armed while a transaction of ours is open */
   int settingsTouched;   /* a script may have set a PRAGMA; see txnScriptSets */
   int interrupted;       /* the connection was interrupted during the call */
+  int stuck;             /* interrupted, and no statement could roll back */
 } Txn;
 int txnStart(Txn *, sqlite3 *);
 int txnBegin(Txn *, char **pzErr);
@@ -343,8 +344,12 @@ int filePathIsLive(sqlite3 *, const char *zPath);  /* the db, -wal, -shm, -journ
 char *fileCanonical(const char *zPath);  /* its folder resolved; sqlite3_free */
 int fileSync(const char *zPath, int isDir);
 void fileSyncParent(const char *zPath);
-int fileMakeTemp(const char *zDest, char **pzTmp); /* new empty file beside zDest */
-void fileRemoveTemp(const char *zTmp);
+/* Temporary files are <dest>.migrate-tmp-<8 hex>, flock()ed while written. */
+#define TEMP_MARK ".migrate-tmp-"
+int fileMakeTemp(const char *zDest, char **pzTmp, int *pFd); /* new empty file beside zDest */
+void fileRemoveTemp(const char *zTmp, int fd);   /* fd: its lock, or -1 */
+int fileSweepTemps(const char *zDir);     /* remove dead writers' temporary files */
+char *fileFolderOf(const char *zPath);    /* "." for a bare name; sqlite3_free */
 int filePublish(const char *zTmp, const char *zDest, char **pzErr);
 int fileWriteAll(int fd, const void *, size_t);
 int fileWriteReplacing(sqlite3 *, const char *zPath, const char *zText,

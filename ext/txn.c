@@ -436,7 +436,7 @@ void txnRollback(Txn *t){
       /* Interrupted: SQLite runs no ROLLBACK until the calling statement
       ** ends (doc/guarantees.md "Interrupted"). */
       t->interrupted = 1;
-      utilForceRollback(t->db, &t->force);
+      if( !utilForceRollback(t->db, &t->force) ) t->stuck = 1;
     }
   }else if( t->open ){
     rc = sqlite3_exec(t->db, "ROLLBACK TO migrate; RELEASE migrate", 0, 0, 0);
@@ -445,7 +445,7 @@ void txnRollback(Txn *t){
       ** either: the caller's whole transaction goes, as SQLite itself does
       ** when an interrupt stops a statement that writes. */
       t->interrupted = 1;
-      utilForceRollback(t->db, &t->force);
+      if( !utilForceRollback(t->db, &t->force) ) t->stuck = 1;
     }
   }
   (void)rc;
@@ -454,17 +454,16 @@ void txnRollback(Txn *t){
 }
 
 /*
-** Can the transaction write?  The armed statement writes user_version's own
-** value: harmless, and it needs what every change needs (a writable file, a
-** journal beside it).  Called before the first change of a call.
+** Can the transaction write?  Write user_version's own value: harmless, and
+** it needs what every change needs (a writable file, a journal beside it).
+** Called before the first change of a call.  Its own statement: SQLite
+** expires a PRAGMA that set a value once it has run, so the armed one is
+** kept unused.
 */
 int txnWriteProbe(Txn *t, char **pzErr){
-  int rc;
-  if( t->force.pStmt==0 ) return SQLITE_OK;
-  rc = sqlite3_step(t->force.pStmt);
-  sqlite3_reset(t->force.pStmt);
-  if( rc==SQLITE_DONE ) return SQLITE_OK;
-  if( rc!=SQLITE_NOMEM && *pzErr==0 ) *pzErr = utilDbErr(t->db);
+  char *zSql = sqlite3_mprintf("PRAGMA main.user_version=%lld", t->force.userVersion);
+  int rc = zSql ? utilExec(t->db, zSql, pzErr) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
   return rc;
 }
 

@@ -281,7 +281,8 @@ int utilForceArm(sqlite3 *db, ForceRollback *p){
 ** Roll back the open transaction when ROLLBACK cannot run: step the armed
 ** statement, which the interrupt stops before it does anything, and SQLite
 ** then rolls back.  If it ran instead (no interrupt), it wrote the value
-** user_version already had, and ROLLBACK can run.
+** user_version already had, and ROLLBACK can run.  It is stepped at most
+** once: SQLite expires a PRAGMA that set a value after it ran.
 */
 int utilForceRollback(sqlite3 *db, ForceRollback *p){
   if( sqlite3_get_autocommit(db) ) return 1;

@@ -111,10 +111,10 @@ proc crash_rm_db {file} {
 }
 
 # The automatic and manual backup names of ext/backup.c for a database
-# named app.db, and its temporary names (<final name>.tmp-XXXXXXXX).
+# named app.db, and its temporary names (<final name>.migrate-tmp-XXXXXXXX).
 set crash_auto_re {^app-\d{8}-\d{6}-\d{3}(-\d+)?\.auto\.db$}
 set crash_manual_re {^app-\d{8}-\d{6}-\d{3}(-\d+)?\.db$}
-set crash_temp_re {\.tmp-[0-9a-f]{8}(-journal)?$}
+set crash_temp_re {\.migrate-tmp-[0-9a-f]{8}(-journal)?$}
 
 # Check the backup folder; FPS are the fingerprints a complete backup may
 # hold. Returns a list of problems, empty when all is well.
