@@ -191,19 +191,10 @@ void applyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 zDir ? "empty" : "NULL");
     return;
   }
-  if( argc>1 ){
-    char *zShown = 0;
-    int rc = utilArgInt(argv[1], &target, &zShown);
-    if( rc==SQLITE_NOMEM ){
-      sqlite3_result_error_nomem(ctx);
-      return;
-    }
-    if( rc ){
-      ctxErrorMsg(ctx, "migrate_apply: the target version must be an integer, "
-                  "not %s", zShown);
-    }
-    sqlite3_free(zShown);
-    if( rc ) return;
+  if( argc>1 && utilArgInteger(ctx, argv[1], "migrate_apply",
+                     "the target version must be an integer", INT64_MIN,
+                     INT64_MAX, &target) ){
+    return;
   }
   callRun(ctx, "migrate_apply", CALL_APPLY, applyAll, zDir, target, 0);
 }

@@ -133,19 +133,11 @@ void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }else if( sqlite3_stricmp(zKey, "backup_keep")==0 ){
     if( pVal ){
       i64 n = 0;
-      char *zShown = 0;
-      int rc = utilArgInt(pVal, &n, &zShown);
-      if( rc==SQLITE_NOMEM ){
-        sqlite3_result_error_nomem(ctx);
+      if( utilArgInteger(ctx, pVal, "migrate_config",
+                         "backup_keep must be a whole number from 0 to 1000000",
+                         0, 1000000, &n) ){
         return;
       }
-      if( rc==SQLITE_OK && (n<0 || n>1000000) ) rc = SQLITE_MISMATCH;
-      if( rc ){
-        ctxErrorMsg(ctx, "migrate_config: backup_keep must be a whole number "
-                    "from 0 to 1000000, not %s", zShown);
-      }
-      sqlite3_free(zShown);
-      if( rc ) return;
       p->backupKeep = (int)n;
     }
     sqlite3_result_int(ctx, p->backupKeep);

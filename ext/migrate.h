@@ -135,6 +135,8 @@ typedef struct ForceRollback {
   i64 userVersion;
 } ForceRollback;
 int utilArgInt(sqlite3_value *, i64 *pV, char **pzShown);  /* SQLITE_MISMATCH: not one */
+int utilArgInteger(sqlite3_context *, sqlite3_value *, const char *zFunc,
+                   const char *zWhat, i64 lo, i64 hi, i64 *pV);  /* 1: refused */
 int utilForceArm(sqlite3 *, ForceRollback *);    /* (re)prepare; keeps the old on error */
 int utilForceRollback(sqlite3 *, ForceRollback *);  /* 1: out of the transaction */
 void utilForceFree(ForceRollback *);

@@ -111,20 +111,11 @@ void baselineFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   const char *zDir = callDirArg(ctx, "migrate_baseline", argv[0]);
   (void)argc;
   i64 v = 0;
-  char *zShown = 0;
-  int rc;
   if( zDir==0 ) return;
-  rc = utilArgInt(argv[1], &v, &zShown);
-  if( rc==SQLITE_NOMEM ){
-    sqlite3_result_error_nomem(ctx);
+  if( utilArgInteger(ctx, argv[1], "migrate_baseline",
+                     "the version must be an integer", INT64_MIN, INT64_MAX, &v) ){
     return;
   }
-  if( rc ){
-    ctxErrorMsg(ctx, "migrate_baseline: the version must be an integer, "
-                "not %s", zShown);
-  }
-  sqlite3_free(zShown);
-  if( rc ) return;
   callRun(ctx, "migrate_baseline", CALL_BASELINE, recordAll, zDir, v, 0);
 }
 

@@ -99,20 +99,9 @@ static int rollbackAll(Call *c, const char *zDir, i64 n){
 
 void rollbackFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   i64 n = 1;
-  if( argc>0 ){
-    char *zShown = 0;
-    int rc = utilArgInt(argv[0], &n, &zShown);
-    if( rc==SQLITE_NOMEM ){
-      sqlite3_result_error_nomem(ctx);
-      return;
-    }
-    if( rc==SQLITE_OK && n<0 ) rc = SQLITE_MISMATCH;
-    if( rc ){
-      ctxErrorMsg(ctx, "migrate_rollback: the count must be a whole number >= 0,"
-                  " not %s", zShown);
-    }
-    sqlite3_free(zShown);
-    if( rc ) return;
+  if( argc>0 && utilArgInteger(ctx, argv[0], "migrate_rollback",
+                     "the count must be a whole number >= 0", 0, INT64_MAX, &n) ){
+    return;
   }
   if( n==0 ){
     sqlite3_result_int(ctx, 0);
@@ -124,19 +113,11 @@ void rollbackFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 /* migrate_rollback_to(version): roll back every migration newer than it. */
 void rollbackToFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   i64 v = 0;
-  char *zShown = 0;
-  int rc = utilArgInt(argv[0], &v, &zShown);
   (void)argc;
-  if( rc==SQLITE_NOMEM ){
-    sqlite3_result_error_nomem(ctx);
+  if( utilArgInteger(ctx, argv[0], "migrate_rollback_to",
+                     "the version must be an integer", INT64_MIN, INT64_MAX, &v) ){
     return;
   }
-  if( rc ){
-    ctxErrorMsg(ctx, "migrate_rollback_to: the version must be an integer, "
-                "not %s", zShown);
-  }
-  sqlite3_free(zShown);
-  if( rc ) return;
   callRun(ctx, "migrate_rollback_to", CALL_ROLLBACK, rollbackAll, 0, INT64_MAX, v);
 }
 

@@ -265,6 +265,24 @@ int utilArgInt(sqlite3_value *v, i64 *pV, char **pzShown){
   return SQLITE_OK;
 }
 
+/*
+** An integer argument from lo to hi, or 1 with the error set:
+** "<zFunc>: <zWhat>, not <the value as given>".
+*/
+int utilArgInteger(sqlite3_context *ctx, sqlite3_value *v, const char *zFunc,
+                   const char *zWhat, i64 lo, i64 hi, i64 *pV){
+  char *zShown = 0;
+  int rc = utilArgInt(v, pV, &zShown);
+  if( rc==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+    return 1;
+  }
+  if( rc==SQLITE_OK && (*pV<lo || *pV>hi) ) rc = SQLITE_MISMATCH;
+  if( rc ) ctxErrorMsg(ctx, "%s: %s, not %s", zFunc, zWhat, zShown);
+  sqlite3_free(zShown);
+  return rc!=SQLITE_OK;
+}
+
 int utilForceArm(sqlite3 *db, ForceRollback *p){
   sqlite3_stmt *pNew = 0;
   char *zSql = sqlite3_mprintf("PRAGMA main.user_version=%lld", p->userVersion);

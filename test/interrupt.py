@@ -221,6 +221,21 @@ def random_trials(mode):
                       seen["done-then-interrupted"], seen["broken"]), flush=True)
 
 
+def apply_interrupted(conn, folder):
+    """migrate_apply on conn; its error (or None), whether the connection
+    was left inside a transaction (rolled back here, so the checks after
+    can read), and the settings after."""
+    try:
+        conn.execute("SELECT migrate_apply(?)", (folder,)).fetchall()
+        err = None
+    except sqlite3.Error as e:
+        err = str(e)
+    intx = conn.in_transaction
+    if intx:
+        conn.execute("ROLLBACK")
+    return err, intx, settings(conn)
+
+
 def from_inside(mode):
     """A migration that calls an application function which interrupts its
     own connection: the interrupt lands inside the call, every time."""
@@ -237,15 +252,7 @@ def from_inside(mode):
         conn.execute("SELECT migrate_config('atomic', ?)", (atomic,)).fetchall()
         conn.create_function("interrupt_me", 0, lambda: conn.interrupt() or 0)
         before = settings(conn)
-        try:
-            conn.execute("SELECT migrate_apply(?)", (folder,)).fetchall()
-            err = None
-        except sqlite3.Error as e:
-            err = str(e)
-        intx = conn.in_transaction
-        if intx:
-            conn.execute("ROLLBACK")
-        after = settings(conn)
+        err, intx, after = apply_interrupted(conn, folder)
         conn.close()
         hist = state(path)[2]
         want = () if atomic == "on" else (1, 2, 3, 4, 5)
@@ -282,15 +289,7 @@ def inside_caller_txn(mode):
     before = settings(conn)
     conn.execute("BEGIN")
     conn.execute("INSERT INTO app VALUES ('the application wrote this')")
-    try:
-        conn.execute("SELECT migrate_apply(?)", (folder,)).fetchall()
-        err = None
-    except sqlite3.Error as e:
-        err = str(e)
-    intx = conn.in_transaction
-    if intx:
-        conn.execute("ROLLBACK")
-    after = settings(conn)
+    err, intx, after = apply_interrupted(conn, folder)
     rows = conn.execute("SELECT count(*) FROM app").fetchone()[0]
     conn.close()
     hist = state(path)[2]
