@@ -81,7 +81,8 @@ def settings(conn):
 def connect(path):
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.enable_load_extension(True)
-    conn.load_extension(LIB)
+    # The entry point by name: a sanitizer build's file name would not give it.
+    conn.execute("SELECT load_extension(?, 'sqlite3_migrate_init')", (LIB,)).fetchall()
     conn.enable_load_extension(False)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA cache_size = -4000")
