@@ -33,8 +33,12 @@ static int replayOne(sqlite3 *db, sqlite3 *s, const Applied *a, char **pzErr){
   rc = historyScripts(db, a->version, &zUp, &zDown, pzErr);
   if( rc ) return rc;
   zShow = sqlite3_mprintf("%lld_%s (up)", a->version, a->name);
-  if( zUp==0 || zShow==0 ){
+  if( zShow==0 ){
     rc = SQLITE_NOMEM;
+  }else if( zUp==0 ){
+    /* A row edited by hand (the table's own NOT NULL removed). */
+    zWhy = sqlite3_mprintf("its stored up script is NULL");
+    rc = zWhy ? SQLITE_ERROR : SQLITE_NOMEM;
   }else{
     rc = formatStoredScript(zUp, 0, zShow, &up, &zWhy);
     if( rc==SQLITE_OK ) rc = scratchRun(s, &up, zShow, &zWhy);
