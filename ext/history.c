@@ -135,6 +135,13 @@ static int historyValidateRows(sqlite3 *db, char **pzErr){
     "SELECT 'row ' || version || ' has a NULL name or checksum'"
       " FROM main.migrate_history WHERE name IS NULL OR checksum IS NULL"
       " ORDER BY version LIMIT 1",
+    /* Names go into messages and the log: a control character (a terminal
+    ** escape, a newline) would let the file write into a user's terminal.
+    ** A file name with one is refused when the folder is read. */
+    "SELECT 'row ' || version || ' has a control character in its name'"
+      " FROM main.migrate_history WHERE name GLOB ('*[' || char(1) || '-'"
+      " || char(31) || char(127) || ']*') OR instr(name, char(0))>0"
+      " ORDER BY version LIMIT 1",
   };
   size_t i;
   for(i=0; i<sizeof(azCheck)/sizeof(azCheck[0]); i++){
