@@ -48,20 +48,34 @@ static const char *azHistoryCols[] = {
 ** transaction the call is in.
 */
 /*
-** Are migrate_history and migrate_log, where they exist, ordinary tables?
-** A view or a virtual table of either name, in a file someone else wrote,
-** would run code of that file's choosing when read or written (a zipfile
-** table writes files): it is an error, and neither is touched
+** Are migrate_history and migrate_log, where they exist, ordinary tables
+** without triggers?  A view or a virtual table of either name, in a file
+** someone else wrote, would run code of that file's choosing when read or
+** written (a zipfile table writes files), and a trigger the file's SQL on
+** every row migrate writes: it is an error, and neither is touched
 ** (doc/guarantees.md "Hostile database files").
 */
 static int plainTables(sqlite3 *db, char **pzErr){
   sqlite3_stmt *p = 0;
-  int rc = sqlite3_prepare_v2(db, "SELECT name FROM main.sqlite_schema WHERE "
-      "name COLLATE NOCASE IN ('migrate_history', 'migrate_log') AND "
-      "(type<>'table' OR sql LIKE 'CREATE VIRTUAL%') LIMIT 1", -1, &p, 0);
+  int rc = sqlite3_prepare_v2(db, "SELECT name, type, tbl_name FROM "
+      "main.sqlite_schema WHERE (name COLLATE NOCASE IN ('migrate_history', "
+      "'migrate_log') AND (type<>'table' OR sql LIKE 'CREATE VIRTUAL%')) OR "
+      "(type='trigger' AND tbl_name COLLATE NOCASE IN ('migrate_history', "
+      "'migrate_log')) LIMIT 1", -1, &p, 0);
   if( rc==SQLITE_OK ){
+    const char *zType;
     rc = sqlite3_step(p);
-    if( rc==SQLITE_ROW ){
+    zType = rc==SQLITE_ROW ? (const char*)sqlite3_column_text(p, 1) : 0;
+    if( rc==SQLITE_ROW && zType==0 ){
+      rc = SQLITE_NOMEM;
+    }else if( rc==SQLITE_ROW && strcmp(zType, "trigger")==0 ){
+      /* A trigger would run the file's SQL on every row migrate writes. */
+      *pzErr = sqlite3_mprintf("%s has a trigger (%s); migrate does not write "
+          "a table with triggers (drop it)",
+          (const char*)sqlite3_column_text(p, 2),
+          (const char*)sqlite3_column_text(p, 0));
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }else if( rc==SQLITE_ROW ){
       *pzErr = sqlite3_mprintf("%s is a view or a virtual table, not a table "
           "migrate made; migrate does not read or write it (rename it)",
           (const char*)sqlite3_column_text(p, 0));
