@@ -145,11 +145,11 @@ int scratchRun(sqlite3 *s, const Script *pScr, const char *zFile, char **pzErr){
   int rc;
   txnStart(&t, s);
   if( pScr->noTxn ){
-    rc = scriptRun(s, pScr, 0, zFile, pzErr, 0);
+    rc = scriptRun(s, pScr, 0, zFile, pzErr, 0, 0);
   }else{
     rc = txnBegin(&t, pzErr);
     if( rc==SQLITE_OK ) rc = txnScriptStarting(&t, pzErr);
-    if( rc==SQLITE_OK ) rc = scriptRun(s, pScr, SCRIPT_IN_TXN, zFile, pzErr, &t.force);
+    if( rc==SQLITE_OK ) rc = scriptRun(s, pScr, SCRIPT_IN_TXN, zFile, pzErr, &t.force, 0);
     if( rc==SQLITE_OK ) rc = txnCommit(&t, pzErr);
   }
   if( rc ) txnRollback(&t);
