@@ -64,7 +64,7 @@ static int copyInto(sqlite3 *s, sqlite3 *pFrom, char **pzErr){
 static int scratchAuth(void *pArg, int op, const char *z1, const char *z2,
                        const char *zDb, const char *zTrigger){
   static const char *const azTable[] = {
-    "migrations", "migrate_check", "migrate_drift", 0
+    "migrations", "migrate_status", "migrate_check", "migrate_drift", 0
   };
   int i;
   (void)pArg; (void)zDb; (void)zTrigger;
