@@ -9,6 +9,8 @@
 **   sqlx            _sqlx_migrations(version, success)
 **   diesel          __diesel_schema_migrations(version TEXT)
 **   Flyway          flyway_schema_history(version, success)
+**   Prisma Migrate  _prisma_migrations(migration_name, checksum,
+**                   finished_at, rolled_back_at)
 **
 ** The other tool's table is only read; dropping it is left to the user once
 ** the switch is done.  Every version it lists must be in the folder, and no
@@ -29,26 +31,33 @@ typedef struct Tool {
   const char *zSql;      /* applied versions, as text or integers */
   int upTo;              /* 1: one row, the newest: every version up to it */
   int dieselNames;       /* versions are folder timestamps without separators */
+  int folderNames;       /* versions are folder names, <digits>_<name>, and the
+                         ** second column the SHA-256 hex of the up file */
 } Tool;
 
 static const Tool aTool[] = {
   { "golang-migrate", "schema_migrations", "dirty", 1,
-    "SELECT version, dirty FROM main.schema_migrations", 1, 0 },
+    "SELECT version, dirty FROM main.schema_migrations", 1, 0, 0 },
   { "dbmate", "schema_migrations", "dirty", 0,
-    "SELECT version FROM main.schema_migrations", 0, 0 },
+    "SELECT version FROM main.schema_migrations", 0, 0, 0 },
   /* goose appends a row per apply and per rollback: the newest row of each
   ** version says whether it is applied.  Version 0 is goose's own start. */
   { "goose", "goose_db_version", 0, 0,
     "SELECT version_id FROM main.goose_db_version AS g WHERE version_id > 0"
     " AND is_applied AND id = (SELECT max(id) FROM main.goose_db_version"
-    " WHERE version_id = g.version_id)", 0, 0 },
+    " WHERE version_id = g.version_id)", 0, 0, 0 },
   { "sqlx", "_sqlx_migrations", 0, 0,
-    "SELECT version FROM main._sqlx_migrations WHERE success", 0, 0 },
+    "SELECT version FROM main._sqlx_migrations WHERE success", 0, 0, 0 },
   { "diesel", "__diesel_schema_migrations", 0, 0,
-    "SELECT version FROM main.__diesel_schema_migrations", 0, 1 },
+    "SELECT version FROM main.__diesel_schema_migrations", 0, 1, 0 },
   { "Flyway", "flyway_schema_history", 0, 0,
     "SELECT version FROM main.flyway_schema_history WHERE success"
-    " AND version IS NOT NULL", 0, 0 },
+    " AND version IS NOT NULL", 0, 0, 0 },
+  /* A row per attempt: one that failed (no finished_at) or was marked
+  ** rolled back stays beside the row of a later attempt that succeeded. */
+  { "Prisma", "_prisma_migrations", 0, 0,
+    "SELECT migration_name, checksum FROM main._prisma_migrations"
+    " WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL", 0, 0, 1 },
 };
 
 /*
@@ -102,7 +111,7 @@ static int findTool(sqlite3 *db, const Tool **ppTool, char **pzErr){
     *pzErr = sqlite3_mprintf("no other tool's history table in this database "
                              "(looked for schema_migrations, goose_db_version, "
                              "_sqlx_migrations, __diesel_schema_migrations, "
-                             "flyway_schema_history)");
+                             "flyway_schema_history, _prisma_migrations)");
     return SQLITE_ERROR;
   }
   *ppTool = pFound;
@@ -154,6 +163,60 @@ static int versionOf(sqlite3_value *v, i64 *pV){
   return nDigit>0;
 }
 
+/* A folder name's version: "20221011172612_init" -> 20221011172612. */
+static int folderNameVersion(const char *z, i64 *pV){
+  uint64_t x = 0;
+  int nDigit = 0;
+  if( z==0 ) return 0;
+  for(; *z>='0' && *z<='9'; z++){
+    if( x > (uint64_t)(INT64_MAX - (*z-'0'))/10 ) return 0;
+    x = x*10 + (uint64_t)(*z-'0');
+    nDigit++;
+  }
+  *pV = (i64)x;
+  return nDigit>0 && *z=='_';
+}
+
+/*
+** The tool recorded the SHA-256 of the up file it ran: a file that hashes
+** otherwise was edited since, and recording it as applied would claim SQL
+** that never ran.  A file whose CRLF line ends were made LF (or the other
+** way) by a checkout still matches: the tool wrote its hash over the same
+** statements.
+*/
+static int checksumAgrees(const Migration *m, const char *zSum, int *pAgree,
+                          char zHave[65], char **pzErr){
+  Loaded ld;
+  int rc = migrationLoad(m, &ld, pzErr);
+  *pAgree = 0;
+  if( rc ) return rc;
+  memcpy(zHave, ld.checksum, 65);
+  if( zSum && sqlite3_stricmp(zSum, ld.checksum)==0 ){
+    *pAgree = 1;
+  }else if( zSum ){
+    /* The other line ends: LF -> CRLF and CRLF -> LF. */
+    size_t i, n = 0;
+    char *z = sqlite3_malloc64(ld.nUp*2 + 1);
+    char zAlt[65];
+    int pass;
+    for(pass=0; z && pass<2 && !*pAgree; pass++){
+      n = 0;
+      for(i=0; i<ld.nUp; i++){
+        char c = ld.upText[i];
+        if( pass==0 && c=='\r' && i+1<ld.nUp && ld.upText[i+1]=='\n' ) continue;
+        if( pass==1 && c=='\n' && (i==0 || ld.upText[i-1]!='\r') ) z[n++] = '\r';
+        z[n++] = c;
+      }
+      sha256Hex(z, n, zAlt);
+      *pAgree = sqlite3_stricmp(zSum, zAlt)==0;
+    }
+    if( z==0 ) rc = SQLITE_NOMEM;
+    sqlite3_free(z);
+  }
+  loadedFree(&ld);
+  return rc;
+}
+
 static int cmpI64(const void *a, const void *b){
   i64 x = *(const i64*)a, y = *(const i64*)b;
   return x<y ? -1 : x>y;
@@ -170,6 +233,32 @@ static int readVersions(sqlite3 *db, const Tool *t, const Source *pSrc,
     i64 v;
     const char *zText = (const char*)sqlite3_column_text(p, 0);
     int found = t->dieselNames && zText && dieselMatch(pSrc, zText, &v);
+    if( t->folderNames && !folderNameVersion(zText, &v) ){
+      *pzErr = sqlite3_mprintf("%s's %s lists migration '%s', whose name does "
+                               "not start with <digits>_", t->zName, t->zTable,
+                               zText);
+      rc = SQLITE_ERROR;
+      break;
+    }
+    if( t->folderNames ){
+      const Migration *m = sourceFind((Source*)pSrc, v);
+      char zHave[65];
+      int agree = 1;
+      if( m ){
+        rc = checksumAgrees(m, (const char*)sqlite3_column_text(p, 1), &agree,
+                            zHave, pzErr);
+        if( rc ) break;
+      }
+      if( !agree ){
+        *pzErr = sqlite3_mprintf("%s: the file changed since %s applied it "
+                                 "(checksum %.12s..., %s recorded %.12s...)",
+                                 m->up.label, t->zName, zHave, t->zName,
+                                 sqlite3_column_text(p, 1));
+        rc = SQLITE_ERROR;
+        break;
+      }
+      found = 1;
+    }
     if( !found && !versionOf(sqlite3_column_value(p, 0), &v) ){
       *pzErr = sqlite3_mprintf("%s's %s lists version '%s', which is not a "
                                "whole number", t->zName, t->zTable,

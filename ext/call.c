@@ -50,6 +50,18 @@ void callTraceEnd(Call *c, int rc, double ms){
   if( !c->mc->trace ) return;
   if( rc==SQLITE_OK ) fprintf(stderr, "%.0f ms\n", ms);
   else fprintf(stderr, "failed\n");
+  if( c->zNotes ){
+    /* Statements the script skipped (script.c), one line each, under it. */
+    const char *z = c->zNotes;
+    while( *z ){
+      const char *zNl = strchr(z, '\n');
+      int n = zNl ? (int)(zNl - z) : (int)strlen(z);
+      fprintf(stderr, "migrate:   %.*s\n", n, z);
+      z += n + (zNl!=0);
+    }
+    sqlite3_free(c->zNotes);
+    c->zNotes = 0;
+  }
   fflush(stderr);
 }
 
@@ -197,7 +209,8 @@ int callRunScript(Call *c, const Script *pScr, const char *zFile){
     ** transaction:false script has committed on its own (not atomic). */
     int flags = SCRIPT_IN_TXN | (!c->t.owned && c->t.fkOn ? SCRIPT_FK_LIVE : 0);
     rc = txnScriptStarting(&c->t, &c->zErr);
-    if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, flags, zFile, &c->zErr, &c->t.force);
+    if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, flags, zFile, &c->zErr, &c->t.force,
+                                     c->mc->trace ? &c->zNotes : 0);
     return rc;
   }
   if( !c->t.owned ){
@@ -207,7 +220,7 @@ int callRunScript(Call *c, const Script *pScr, const char *zFile){
     return SQLITE_ERROR;
   }
   rc = callCommit(c);
-  if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, 0, zFile, &c->zErr, 0);
+  if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, 0, zFile, &c->zErr, 0, 0);
   if( rc==SQLITE_OK ){
     rc = txnPragmasRestore(&c->t);
     if( rc && rc!=SQLITE_NOMEM ){
@@ -318,6 +331,7 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
   }
   sqlite3_free(c.failName);
   sqlite3_free(c.zBackup);
+  sqlite3_free(c.zNotes);
   sqlite3_free(c.zErr);
 }
 

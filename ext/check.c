@@ -23,7 +23,7 @@
 **   reapply    the up script runs again after the down, and makes the same
 **              schema as the first time
 ** Findings without running anything (rows only when something is found):
-**   no_down, refused, transaction, fk_pragma, not_null   (see lint.c)
+**   no_down, refused, transaction, not_null   (see lint.c)
 **   file       the migration's files cannot be read or split
 **   changed, missing, order   migrate_apply would refuse the folder: an
 **              applied file changed, an applied migration has no file, a

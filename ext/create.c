@@ -12,13 +12,15 @@
 **   004_x.up.sql + .down.sql        -> 005_name.up.sql + 005_name.down.sql
 **   V4__x.sql (+ U4__x.sql)         -> V5__name.sql + U5__name.sql
 **   2024-01-02-030405_x/ (diesel)   -> <UTC now>_name/ with up.sql, down.sql
+**   20240102030405_x/migration.sql  -> <UTC now>_name/migration.sql (Prisma:
+**                                      no down script)
 **   20240102030405_x.sql            -> <UTC now as YYYYMMDDHHMMSS>_name.sql
 **
 ** A sequence keeps the newest file's zero padding (0004 -> 0005); a
 ** timestamp version is the current UTC time, or the newest plus one when the
 ** clock is behind it.  An empty or missing folder gets 001_name.sql with
 ** migrate markers.  The result is the path of the file to edit first: the
-** up file (for a diesel folder, its up.sql).
+** up file (for a diesel folder, its up.sql; for a Prisma one, migration.sql).
 */
 #include "migrate.h"
 #include "fileops.h"
@@ -38,6 +40,7 @@ SQLITE_EXTENSION_INIT3
 #define STYLE_PAIR    3   /* .up.sql and .down.sql */
 #define STYLE_FLYWAY  4   /* V<n>__ and U<n>__ */
 #define STYLE_DIESEL  5   /* a folder with up.sql and down.sql */
+#define STYLE_PRISMA  6   /* a folder with migration.sql, up only */
 
 /* Names become file names: keep them to what every file system and shell
 ** takes without quoting, and to what the folder scan reads back. */
@@ -69,7 +72,17 @@ static int folderStyle(const Migration *m, int *pStyle, int *pWidth,
   int rc;
   *pWidth = versionWidth(m->up.label);
   *pDiesel = strchr(m->up.label, '/')!=0;
-  if( *pDiesel ){ *pStyle = STYLE_DIESEL; return SQLITE_OK; }
+  if( *pDiesel ){
+    const char *zSlash = strchr(m->up.label, '/');
+    if( strcmp(zSlash, "/migration.sql")==0 ){
+      /* Prisma writes its timestamp as plain digits. */
+      *pStyle = STYLE_PRISMA;
+      *pDiesel = 0;
+    }else{
+      *pStyle = STYLE_DIESEL;
+    }
+    return SQLITE_OK;
+  }
   if( m->up.label[0]=='V' ){ *pStyle = STYLE_FLYWAY; return SQLITE_OK; }
   if( m->how==FMT_WHOLE_UP ){ *pStyle = STYLE_PAIR; return SQLITE_OK; }
   rc = migrationLoad(m, &ld, pzErr);
@@ -112,14 +125,14 @@ static char *nextVersion(i64 newest, int any, int width, int diesel){
 */
 static int sortsAfter(int style, const char *zVer, const char *zName, i64 newest){
   char *zFile = style==STYLE_FLYWAY ? sqlite3_mprintf("V%s__%s.sql", zVer, zName)
-              : style==STYLE_DIESEL ? sqlite3_mprintf("%s_%s", zVer, zName)
+              : style>=STYLE_DIESEL ? sqlite3_mprintf("%s_%s", zVer, zName)
               : sqlite3_mprintf("%s_%s.sql", zVer, zName);
   const char *zRead = 0;
   char *zErr = 0;
   int kind = 0, nRead = 0, ok;
   i64 v = 0;
   if( zFile==0 ) return -1;
-  ok = folderClassify(zFile, style==STYLE_DIESEL, &kind, &v, &zRead, &nRead, &zErr)==SQLITE_OK
+  ok = folderClassify(zFile, style>=STYLE_DIESEL, &kind, &v, &zRead, &nRead, &zErr)==SQLITE_OK
     && kind!=0 && v>newest;
   sqlite3_free(zErr);
   sqlite3_free(zFile);
@@ -161,14 +174,18 @@ static int createFiles(const char *zDir, int style, const char *zVer,
       zUp = sqlite3_mprintf("%s/V%s__%s.sql", zDir, zVer, zName);
       zDown = sqlite3_mprintf("%s/U%s__%s.sql", zDir, zVer, zName);
       break;
+    case STYLE_PRISMA:
+      zFolder = sqlite3_mprintf("%s/%s_%s", zDir, zVer, zName);
+      zUp = sqlite3_mprintf("%s/migration.sql", zFolder);
+      break;
     default: /* STYLE_DIESEL */
       zFolder = sqlite3_mprintf("%s/%s_%s", zDir, zVer, zName);
       zUp = sqlite3_mprintf("%s/up.sql", zFolder);
       zDown = sqlite3_mprintf("%s/down.sql", zFolder);
       break;
   }
-  if( zUp==0 || (style>=STYLE_PAIR && zDown==0)
-   || (style==STYLE_DIESEL && zFolder==0) ){
+  if( zUp==0 || (style>=STYLE_PAIR && style<=STYLE_DIESEL && zDown==0)
+   || (style>=STYLE_DIESEL && zFolder==0) ){
     rc = SQLITE_NOMEM;
   }else if( zFolder && migrateFileOps.xMkdir(zFolder, 0755)!=0 ){
     *pzErr = sqlite3_mprintf("cannot create %s: %s", zFolder, strerror(errno));

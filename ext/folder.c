@@ -7,6 +7,8 @@
 **   NNN_name.up.sql / .down.sql  a pair (golang-migrate, sqlx)
 **   NNN_name/up.sql, down.sql    a folder (diesel); NNN may hold '-' and '_'
 **                                separators: 2018-01-01-000000_x -> 20180101000000
+**   NNN_name/migration.sql       a folder (Prisma Migrate): the up script; a
+**                                down.sql beside it is its down script
 **   V<N>__name.sql / U<N>__name.sql   Flyway versioned / undo
 **
 ** Up and down files are paired by version, so their names may differ.  Only
@@ -331,17 +333,32 @@ static int textAt(StrPool *pPool, const char *zDir, const char *zFile,
   return SQLITE_OK;
 }
 
-/* A diesel folder: up.sql is required, down.sql optional. */
+/* A diesel folder (up.sql) or a Prisma one (migration.sql): one of the two
+** is required, and both would leave the up script in doubt; down.sql is
+** optional. */
 static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
                        Migration *m, char **pzErr){
-  MigrationText down;
-  int k;
+  MigrationText down, prisma;
+  int k, kPrisma;
   memset(&down, 0, sizeof(down));
+  memset(&prisma, 0, sizeof(prisma));
   if( textAt(pPool, zDir, e->file, "/up.sql", &m->up)
+   || textAt(pPool, zDir, e->file, "/migration.sql", &prisma)
    || textAt(pPool, zDir, e->file, "/down.sql", &down) ) return SQLITE_NOMEM;
   k = pathKind(m->up.path);
+  kPrisma = pathKind(prisma.path);
+  if( k!=0 && kPrisma!=0 ){
+    *pzErr = sqlite3_mprintf("%s: folder has both up.sql and migration.sql",
+                             e->file);
+    return SQLITE_ERROR;
+  }
+  if( k==0 && kPrisma!=0 ){
+    m->up = prisma;
+    k = kPrisma;
+  }
   if( k<=0 ){
-    *pzErr = k==0 ? sqlite3_mprintf("%s: folder has no up.sql", e->file)
+    *pzErr = k==0 ? sqlite3_mprintf("%s: folder has no up.sql or migration.sql",
+                                    e->file)
                   : notRegular(m->up.label, k);
     return SQLITE_ERROR;
   }

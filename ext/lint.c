@@ -7,15 +7,15 @@
 **   transaction  a statement that cannot run inside the migration's
 **                transaction: the migration needs transaction:false
 **                (PRAGMA journal_mode=WAL, BEGIN ... COMMIT, ...)
-**   fk_pragma    PRAGMA foreign_keys inside a transactional migration:
-**                SQLite ignores it there, silently
 **   not_null     ALTER TABLE ... ADD COLUMN ... NOT NULL without a DEFAULT:
 **                SQLite accepts it on an empty table and refuses it on a
 **                table with rows, so it passes in development and fails in
 **                production
 **
-** The first three are judged by script.c, the code that refuses them when
-** a migration runs, so the check and the real run never disagree.
+** The first two are judged by script.c, the code that refuses them when
+** a migration runs, so the check and the real run never disagree: what a
+** run skips (a file's own BEGIN ... COMMIT wrapper, PRAGMA foreign_keys and
+** defer_foreign_keys inside the transaction) is no finding either.
 ** Statements are split with sqlite3_complete(), SQLite's own judge of where
 ** a statement ends (triggers, strings and comments holding ';').
 */
@@ -30,18 +30,6 @@ static const char *skipName(const char *z, const char *zEnd, SqlTok *t){
   const char *zAfter = sqlNextTok(z, zEnd, &dot);
   if( sqlTokPunct(&dot, '.') ) return sqlNextTok(zAfter, zEnd, t);
   return z;
-}
-
-/* PRAGMA [schema.]foreign_keys = ... or (...) */
-static int setsForeignKeys(const char *z, const char *zEnd){
-  SqlTok t;
-  z = sqlNextTok(z, zEnd, &t);
-  if( !sqlTokIs(&t, "PRAGMA") ) return 0;
-  z = sqlNextTok(z, zEnd, &t);
-  z = skipName(z, zEnd, &t);
-  if( !sqlTokIs(&t, "foreign_keys") ) return 0;
-  sqlNextTok(z, zEnd, &t);
-  return sqlTokPunct(&t, '=') || sqlTokPunct(&t, '(');
 }
 
 /*
@@ -114,16 +102,8 @@ static int lintStatement(sqlite3 *db, const char *z, const char *zEnd, int noTxn
     rc = report(xFound, pArg, "refused",
                 sqlite3_mprintf("%s:%d: %s", zFile, line, zWhy));
   }else if( !noTxn && (zWhy = scriptRefusal(db, z, SCRIPT_IN_TXN))!=0 ){
-    if( setsForeignKeys(z, zEnd) ){
-      rc = report(xFound, pArg, "fk_pragma", sqlite3_mprintf(
-          "%s:%d: PRAGMA foreign_keys does nothing inside a transaction (SQLite "
-          "ignores it there, and migrate refuses it); migrate already turns "
-          "foreign keys off around the call and runs foreign_key_check before "
-          "commit: remove it", zFile, line));
-    }else{
-      rc = report(xFound, pArg, "transaction", sqlite3_mprintf(
-          "%s:%d: needs transaction:false: %s", zFile, line, zWhy));
-    }
+    rc = report(xFound, pArg, "transaction", sqlite3_mprintf(
+        "%s:%d: needs transaction:false: %s", zFile, line, zWhy));
   }
   sqlite3_free(zWhy);
   if( rc==SQLITE_OK && addsNotNullWithoutDefault(z, zEnd, &col) ){

@@ -4,6 +4,8 @@
 **   .load ./migrate
 **   SELECT migrate_apply('db/migrations');       -- apply what is pending
 **   SELECT * FROM migrations('db/migrations');   -- applied/pending/changed/missing
+**   SELECT * FROM migrate_status('db/migrations'); -- the same, by a name no
+**                                                   -- table of the app hides
 **   SELECT migrate_rollback();                   -- undo the newest migration
 **   SELECT migrate_backup('backups/');           -- consistent online copy
 **   SELECT migrate_restore('backups/app-....db');
@@ -190,6 +192,7 @@ int sqlite3_migrate_init(sqlite3 *db, char **pzErrMsg,
                                  aFunc[j].flags, 0, 0, 0, 0, 0);
     }
     sqlite3_create_module_v2(db, "migrations", 0, 0, 0);
+    sqlite3_create_module_v2(db, "migrate_status", 0, 0, 0);
     sqlite3_create_module_v2(db, "migrate_drift", 0, 0, 0);
     sqlite3_create_module_v2(db, "migrate_check", 0, 0, 0);
     if( rc==SQLITE_NOMEM && *pzErrMsg==0 ){

@@ -300,13 +300,15 @@ int historyLog(sqlite3 *, const char *zAction, const i64 *pVersion,
 /* ---- script.c: run one script statement by statement -------------------- */
 #define SCRIPT_IN_TXN  0x01  /* inside the call's transaction or savepoint */
 #define SCRIPT_FK_LIVE 0x02  /* foreign keys enforced and cannot be turned off */
+/* pzNotes (or NULL): a line per statement skipped, for the trace. */
 int scriptRun(sqlite3 *, const Script *, int flags, const char *zFile,
-              char **pzErr, ForceRollback *pForce);
+              char **pzErr, ForceRollback *pForce, char **pzNotes);
 char *scriptRefusal(sqlite3 *, const char *zStmt, int flags);
-/* A file's own BEGIN/COMMIT and foreign_keys wrapper, absorbed into the
-** call's transaction (script.c); *pLeading starts 1, *pSeen 0. */
+/* A file's own BEGIN/COMMIT wrapper and its foreign-key PRAGMAs, skipped
+** inside the call's transaction (script.c); *pLeading starts 1, *pSeen 0.
+** Nonzero: skip it. */
 int scriptAbsorbed(const char *zStmt, const char *zAfter, int flags,
-                   int *pLeading, int *pSeen); /* or NULL */
+                   int *pLeading, int *pSeen);
 
 /* ---- txn.c: who owns the transaction, savepoints, foreign keys ---------- */
 struct FkSet;
@@ -388,6 +390,7 @@ typedef struct Call {
   int backedUp;        /* the automatic backup was taken (or is not wanted) */
   int callerWrote;     /* the caller's transaction had written before us */
   char *zBackup;       /* its path, until a commit has logged it */
+  char *zNotes;        /* trace: statements the running script skipped */
   int hasFail;         /* failVersion/failName say which migration failed */
   i64 failVersion;
   char *failName;

@@ -64,7 +64,7 @@ static int copyInto(sqlite3 *s, sqlite3 *pFrom, char **pzErr){
 static int scratchAuth(void *pArg, int op, const char *z1, const char *z2,
                        const char *zDb, const char *zTrigger){
   static const char *const azTable[] = {
-    "migrations", "migrate_check", "migrate_drift", 0
+    "migrations", "migrate_status", "migrate_check", "migrate_drift", 0
   };
   int i;
   (void)pArg; (void)zDb; (void)zTrigger;
@@ -145,11 +145,11 @@ int scratchRun(sqlite3 *s, const Script *pScr, const char *zFile, char **pzErr){
   int rc;
   txnStart(&t, s);
   if( pScr->noTxn ){
-    rc = scriptRun(s, pScr, 0, zFile, pzErr, 0);
+    rc = scriptRun(s, pScr, 0, zFile, pzErr, 0, 0);
   }else{
     rc = txnBegin(&t, pzErr);
     if( rc==SQLITE_OK ) rc = txnScriptStarting(&t, pzErr);
-    if( rc==SQLITE_OK ) rc = scriptRun(s, pScr, SCRIPT_IN_TXN, zFile, pzErr, &t.force);
+    if( rc==SQLITE_OK ) rc = scriptRun(s, pScr, SCRIPT_IN_TXN, zFile, pzErr, &t.force, 0);
     if( rc==SQLITE_OK ) rc = txnCommit(&t, pzErr);
   }
   if( rc ) txnRollback(&t);

@@ -144,10 +144,13 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags, int *pRc){
         "migration may change the settings of main only", zSchema, zName);
     }
     if( !inTxn || (*z!='=' && *z!='(') || isWord(zName, azPragmaOk) ) return 0;
-    if( sqlite3_stricmp(zName, "foreign_keys")==0 ){
-      return sqlite3_mprintf("PRAGMA foreign_keys cannot change inside a "
-        "transaction (SQLite ignores it there); migrate already turns foreign "
-        "keys off around the call and runs foreign_key_check before commit");
+    if( sqlite3_stricmp(zName, "foreign_keys")==0
+     || sqlite3_stricmp(zName, "defer_foreign_keys")==0 ){
+      /* Whole, they are skipped (scriptAbsorbed).  One that is not whole
+      ** ("PRAGMA foreign_keys=OFF" whose ';' was forgotten) goes to SQLite,
+      ** whose parse says what is wrong; SQLite ignores foreign_keys inside
+      ** a transaction, and the call puts defer_foreign_keys back after. */
+      return 0;
     }
     return sqlite3_mprintf("PRAGMA %s changes a connection setting, which is "
       "refused inside the migration's transaction (mark the migration "
@@ -204,21 +207,34 @@ static char *refusal(sqlite3 *db, const char *zStmt, int flags, int *pRc){
 **
 **   PRAGMA foreign_keys=OFF; BEGIN; ... COMMIT; PRAGMA foreign_keys=ON;
 **
-** Inside the call's transaction that wrapper is exactly what migrate already
+** and Prisma, Drizzle and hand-written rebuilds put the PRAGMA lines (and
+** PRAGMA defer_foreign_keys) around each rebuild in the middle of a file.
+** Inside the call's transaction all of that asks for what migrate already
 ** does around the call (foreign keys off before BEGIN, foreign_key_check
-** before COMMIT, the setting restored), so it is absorbed: leading
-** foreign_keys=OFF and BEGIN, and trailing COMMIT/END and foreign_keys=ON,
-** are skipped and the body runs in the call's transaction.  Running such
-** files outside a transaction instead would give up the atomicity and the
-** foreign-key check they were written to get.  Anything else — a BEGIN in
-** the middle, a COMMIT with no BEGIN before it, foreign_keys=ON at the start
-** — is refused as before.
+** before COMMIT, the settings restored), so it is skipped:
+**
+**   - a leading BEGIN, and the matching trailing COMMIT/END: the body runs
+**     in the call's transaction; a BEGIN in the middle, or a COMMIT with no
+**     BEGIN at the start, is still refused (doc/guarantees.md "Atomic");
+**   - PRAGMA foreign_keys = <value>, anywhere: SQLite ignores it inside a
+**     transaction, so running it would do nothing either.  Inside the
+**     caller's transaction with foreign keys on, enforcement stays on
+**     whatever the line says: the DROP TABLE refusal below still guards;
+**   - PRAGMA defer_foreign_keys = <value>, anywhere: what it asks (violations
+**     counted at the end, not raised statement by statement) is what the
+**     call's check before commit does.  It is skipped rather than run
+**     because inside the caller's transaction the call has turned it on
+**     itself, and a script's OFF would undo that for the rest of the call.
+**
+** Running wrapped files outside a transaction instead would give up the
+** atomicity and the foreign-key check they were written to get.
 */
 #define WRAP_NONE   0
 #define WRAP_BEGIN  1
 #define WRAP_COMMIT 2
 #define WRAP_FK_OFF 3
 #define WRAP_FK_ON  4
+#define WRAP_DEFER  5   /* defer_foreign_keys, any value */
 
 /* A bare keyword or name at z (no quotes: a quoted "BEGIN" is a name, and
 ** SQLite's parser, not this one, says what it means). */
@@ -233,12 +249,13 @@ static const char *readWord(const char *z, char *zOut, int nOut){
 /*
 ** Which wrapper statement starts at zStmt, if the whole statement is one:
 ** BEGIN [DEFERRED|IMMEDIATE|EXCLUSIVE] [TRANSACTION [name]],
-** COMMIT|END [TRANSACTION [name]], or PRAGMA [schema.]foreign_keys with an
-** on/off value, followed by nothing but blanks and comments up to ';' or the
-** end of the text.  *pzEnd is set past that ';'.  Anything else is
-** WRAP_NONE and goes to SQLite whole, so a statement that merely starts like
-** a wrapper ("BEGIN" with its ';' forgotten, the next statement behind it)
-** is SQLite's syntax error, never skipped (doc/guarantees.md "Atomic").
+** COMMIT|END [TRANSACTION [name]], or PRAGMA [schema.]foreign_keys or
+** defer_foreign_keys with one value, followed by nothing but blanks and
+** comments up to ';' or the end of the text.  *pzEnd is set past that ';'.
+** Anything else is WRAP_NONE and goes to SQLite whole, so a statement that
+** merely starts like a wrapper ("BEGIN" with its ';' forgotten, the next
+** statement behind it) is SQLite's syntax error, never skipped
+** (doc/guarantees.md "Atomic").
 */
 static int wrapperKind(const char *zStmt, const char **pzEnd){
   char zWord[32], zName[32];
@@ -264,19 +281,26 @@ static int wrapperKind(const char *zStmt, const char **pzEnd){
     }
   }else if( sqlite3_stricmp(zWord, "PRAGMA")==0 ){
     char close = 0;
+    const char *zValue;
     z = sqlSkipSpace(readIdent(z, zName, sizeof(zName)));
     if( *z=='.' ) z = sqlSkipSpace(readIdent(sqlSkipSpace(z+1), zName, sizeof(zName)));
-    if( sqlite3_stricmp(zName, "foreign_keys")!=0 || (*z!='=' && *z!='(') ){
+    if( (sqlite3_stricmp(zName, "foreign_keys")!=0
+         && sqlite3_stricmp(zName, "defer_foreign_keys")!=0)
+     || (*z!='=' && *z!='(') ){
       return WRAP_NONE;
     }
     if( *z=='(' ) close = ')';
-    z = sqlSkipSpace(readIdent(sqlSkipSpace(z+1), zWord, sizeof(zWord)));
-    if( isWord(zWord, (const char *const[]){"off", "0", "false", "no", 0}) ){
-      kind = WRAP_FK_OFF;
+    z = sqlSkipSpace(z+1);
+    if( *z=='-' || *z=='+' ) z++;          /* PRAGMA foreign_keys = -1 */
+    zValue = z;
+    z = sqlSkipSpace(readIdent(z, zWord, sizeof(zWord)));
+    if( z==zValue ) return WRAP_NONE;      /* no value, or not one token */
+    if( sqlite3_stricmp(zName, "defer_foreign_keys")==0 ){
+      kind = WRAP_DEFER;
     }else if( isWord(zWord, (const char *const[]){"on", "1", "true", "yes", 0}) ){
       kind = WRAP_FK_ON;
     }else{
-      return WRAP_NONE;
+      kind = WRAP_FK_OFF;   /* SQLite ignores either inside a transaction */
     }
     if( close ){
       if( *z!=close ) return WRAP_NONE;
@@ -288,21 +312,35 @@ static int wrapperKind(const char *zStmt, const char **pzEnd){
   return kind;
 }
 
-/* Is everything from z on a wrapper's tail (COMMIT, foreign_keys=ON)? */
+/* Is everything from z on a wrapper's tail (COMMIT, the PRAGMAs)? */
 static int onlyTrailerLeft(const char *z){
   while( *(z = sqlSkipSpace(z)) ){
     int k;
     if( *z==';' ){ z++; continue; }
     k = wrapperKind(z, &z);
-    if( k!=WRAP_COMMIT && k!=WRAP_FK_ON ) return 0;
+    if( k==WRAP_NONE || k==WRAP_BEGIN ) return 0;
   }
   return 1;
 }
 
-/* Skip this statement as part of a wrapper?  *pLeading is cleared by the
-** first statement that is not a leading wrapper; a skipped BEGIN sets
-** WRAP_BEGIN in *pSeen, a skipped foreign_keys=OFF sets WRAP_FK_OFF: only
-** then is the matching COMMIT or foreign_keys=ON at the end skipped too. */
+/* Why a statement is skipped, for the trace (doc/reference.md "trace"). */
+static const char *absorbedWhy(int kind){
+  switch( kind ){
+    case WRAP_BEGIN: case WRAP_COMMIT:
+      return "the migration runs in the call's transaction";
+    case WRAP_DEFER:
+      return "the call checks foreign keys before it commits";
+    default:
+      return "SQLite ignores it inside a transaction; the call turns foreign "
+             "keys off around its transaction if it can, and checks them "
+             "before it commits";
+  }
+}
+
+/* Skip this statement?  *pLeading is cleared by the first statement that is
+** neither a skipped one nor blank; a skipped BEGIN sets WRAP_BEGIN in
+** *pSeen: only then is the matching COMMIT at the end skipped too.  The
+** PRAGMAs are skipped wherever they are.  Returns the wrapper kind, or 0. */
 int scriptAbsorbed(const char *zStmt, const char *zAfter, int flags,
                    int *pLeading, int *pSeen){
   int k;
@@ -312,19 +350,46 @@ int scriptAbsorbed(const char *zStmt, const char *zAfter, int flags,
     if( *sqlSkipSpace(zStmt) ) *pLeading = 0;
     return 0;
   }
-  /* Foreign keys enforced by the caller's transaction cannot be turned off:
-  ** the toggle is refused (with its reason) rather than quietly skipped. */
-  if( (flags & SCRIPT_FK_LIVE) && (k==WRAP_FK_OFF || k==WRAP_FK_ON) ) return 0;
-  if( *pLeading && (k==WRAP_FK_OFF || k==WRAP_BEGIN) && !(*pSeen & (1<<k)) ){
-    *pSeen |= 1<<k;
-    return 1;
+  if( k==WRAP_FK_OFF || k==WRAP_FK_ON || k==WRAP_DEFER ) return k;
+  if( k==WRAP_BEGIN ){
+    if( *pLeading && !(*pSeen & (1<<k)) ){
+      *pSeen |= 1<<k;
+      return k;
+    }
+    *pLeading = 0;
+    return 0;
   }
   *pLeading = 0;
-  if( (k==WRAP_COMMIT && (*pSeen & (1<<WRAP_BEGIN)))
-   || (k==WRAP_FK_ON && (*pSeen & (1<<WRAP_FK_OFF))) ){
-    return onlyTrailerLeft(zAfter);
-  }
+  if( *pSeen & (1<<WRAP_BEGIN) ) return onlyTrailerLeft(zAfter) ? k : 0;
   return 0;
+}
+
+/* One line of the trace for a skipped statement, appended to *pzNotes:
+** the statement with its blanks collapsed (it is short: one PRAGMA, BEGIN
+** or COMMIT, and perhaps a comment). */
+static int noteSkipped(char **pzNotes, const char *zFile, int line,
+                       const char *zStmt, const char *zEnd, int kind){
+  char *zText = sqlite3_malloc64((zEnd - zStmt) + 1);
+  char *zNew;
+  int n = 0, blank = 0;
+  const char *z;
+  if( zText==0 ) return SQLITE_NOMEM;
+  for(z=zStmt; z<zEnd; z++){
+    if( *z==' ' || *z=='\t' || *z=='\n' || *z=='\r' || *z=='\f' ){
+      blank = 1;
+      continue;
+    }
+    if( blank && n>0 ) zText[n++] = ' ';
+    blank = 0;
+    zText[n++] = *z;
+  }
+  while( n>0 && (zText[n-1]==';' || zText[n-1]==' ') ) n--;
+  zText[n] = 0;
+  zNew = sqlite3_mprintf("%z%s:%d: skipped %s (%s)\n", *pzNotes, zFile, line,
+                         zText, absorbedWhy(kind));
+  sqlite3_free(zText);
+  *pzNotes = zNew;
+  return zNew ? SQLITE_OK : SQLITE_NOMEM;
 }
 
 /*
@@ -439,7 +504,7 @@ char *scriptRefusal(sqlite3 *db, const char *zStmt, int flags){
 }
 
 int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
-              char **pzErr, ForceRollback *pForce)
+              char **pzErr, ForceRollback *pForce, char **pzNotes)
 {
   /* A NUL-terminated copy: with a byte count, prepare would copy the whole
   ** remaining text for every statement. */
@@ -474,7 +539,13 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     ** statement behind one would run unjudged. */
     while( *(zStart = sqlSkipSpace(zStart))==';' ) zStart++;
     if( wrapperKind(zStart, &zEnd)!=WRAP_NONE ){
-      if( scriptAbsorbed(zStart, zEnd, flags, &leading, &seen) ){
+      int kind = scriptAbsorbed(zStart, zEnd, flags, &leading, &seen);
+      if( kind ){
+        if( pzNotes ){
+          line += utilCountLines(zLineAt, zStart);
+          zLineAt = zStart;
+          rc = noteSkipped(pzNotes, zFile, line, zStart, zEnd, kind);
+        }
         zTail = zEnd;
         continue;
       }

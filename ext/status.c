@@ -3,6 +3,11 @@
 **
 **   SELECT * FROM migrations;                   -- the history: all 'applied'
 **   SELECT * FROM migrations('db/migrations');  -- history merged with files
+**   SELECT * FROM migrate_status('db/migrations');  -- the same, always
+**
+** Registered under two names: a table of the database named `migrations`
+** (many applications and other tools keep one) hides a table-valued
+** function of that name, so migrate_status is the name that always works.
 **
 ** status is 'applied' (the file matches), 'pending' (not applied yet),
 ** 'changed' (applied, but the file's checksum differs) or 'missing'
@@ -77,13 +82,14 @@ typedef struct StatusVtab {
   sqlite3_vtab base;
   sqlite3 *db;         /* cursors read the history through it */
   MigrateConn *mc;     /* busy: refused inside a migrate call */
+  const char *zName;   /* "migrations" or "migrate_status": errors say which */
 } StatusVtab;
 
 static int statusConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
                          sqlite3_vtab **ppVtab, char **pzErr){
   StatusVtab *p;
   int rc;
-  (void)argc; (void)argv; (void)pzErr;
+  (void)argc; (void)pzErr;
   rc = sqlite3_declare_vtab(db, STATUS_SCHEMA);
   if( rc ) return rc;
   p = sqlite3_malloc64(sizeof(*p));
@@ -91,6 +97,8 @@ static int statusConnect(sqlite3 *db, void *pAux, int argc, const char *const *a
   memset(p, 0, sizeof(*p));
   p->db = db;
   p->mc = (MigrateConn*)pAux;
+  p->zName = sqlite3_stricmp(argv[0], "migrate_status")==0 ? "migrate_status"
+                                                             : "migrations";
   /* It reads files: never from a view or trigger of an untrusted schema. */
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   *ppVtab = &p->base;
@@ -207,7 +215,7 @@ static void setVtabError(sqlite3_vtab_cursor *pCur, char *zErr){
   if( zErr ){
     sqlite3_vtab *pVtab = pCur->pVtab;
     sqlite3_free(pVtab->zErrMsg);
-    pVtab->zErrMsg = sqlite3_mprintf("migrations: %s", zErr);
+    pVtab->zErrMsg = sqlite3_mprintf("%s: %s", ((StatusVtab*)pVtab)->zName, zErr);
     sqlite3_free(zErr);
   }
 }
@@ -319,7 +327,7 @@ static int statusColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i){
       char *zErr = 0;
       int rc = fetchScripts(c, r, &zErr);
       if( rc ){
-        if( zErr ) ctxErrorMsg(ctx, "migrations: %s", zErr);
+        if( zErr ) ctxErrorMsg(ctx, "%s: %s", ((StatusVtab*)pCur->pVtab)->zName, zErr);
         else sqlite3_result_error_code(ctx, rc);
         sqlite3_free(zErr);
         return rc;
@@ -384,7 +392,14 @@ static sqlite3_module statusModule = {
 };
 
 int statusRegister(sqlite3 *db, MigrateConn *mc){
+  int rc;
   /* A failed registration calls the destructor itself. */
   mc->nRef++;
-  return sqlite3_create_module_v2(db, "migrations", &statusModule, mc, connRelease);
+  rc = sqlite3_create_module_v2(db, "migrations", &statusModule, mc, connRelease);
+  if( rc==SQLITE_OK ){
+    mc->nRef++;
+    rc = sqlite3_create_module_v2(db, "migrate_status", &statusModule, mc,
+                                  connRelease);
+  }
+  return rc;
 }

@@ -100,7 +100,7 @@ int main(int argc, char **argv){
   printf("functions=%d\n", count(db,
          "SELECT count(*) FROM pragma_function_list WHERE name LIKE 'migrate%'"));
   printf("modules=%d\n", count(db,
-         "SELECT count(*) FROM pragma_module_list WHERE name = 'migrations'"));
+         "SELECT count(*) FROM pragma_module_list WHERE name IN ('migrations', 'migrate_status')"));
   if( sqlite3_prepare_v2(db, "SELECT migrate_version()", -1, &p, 0)==SQLITE_OK
    && sqlite3_step(p)==SQLITE_ROW ){
     printf("version=%s\n", (const char*)sqlite3_column_text(p, 0));

@@ -1148,14 +1148,14 @@ static void runLoad(sqlite3 *db, int kind, int n, int persistent, Outcome *o){
     /* Loaded: the whole surface is there. */
     o->zResult = queryText(db, "SELECT (SELECT count(*) FROM pragma_function_list"
                            " WHERE name LIKE 'migrate%'), (SELECT count(*) FROM "
-                           "pragma_module_list WHERE name='migrations'), "
+                           "pragma_module_list WHERE name IN ('migrations', 'migrate_status')), "
                            "migrate_version()");
   }else{
     /* Not loaded: nothing of it may stay registered, since SQLite unloads
     ** the library and a function left behind would point into nothing. */
     char *zLeft = queryText(db, "SELECT (SELECT count(*) FROM pragma_function_list"
                             " WHERE name LIKE 'migrate%') + (SELECT count(*) FROM "
-                            "pragma_module_list WHERE name='migrations')");
+                            "pragma_module_list WHERE name IN ('migrations', 'migrate_status'))");
     if( atoi(zLeft)==nRegistered ){
       /* All of it: the entry point succeeded and SQLite could not record
       ** the library afterwards, so it keeps it loaded (SQLite's own
@@ -1753,7 +1753,7 @@ int main(int argc, char **argv){
   }
   z = queryText(keeper, "SELECT (SELECT count(*) FROM pragma_function_list"
                 " WHERE name LIKE 'migrate%') + (SELECT count(*) FROM "
-                "pragma_module_list WHERE name='migrations')");
+                "pragma_module_list WHERE name IN ('migrations', 'migrate_status'))");
   nRegistered = atoi(z);
   sqlite3_free(z);
   installFileOps(zLib);
