@@ -346,7 +346,17 @@ static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
    || textAt(pPool, zDir, e->file, "/migration.sql", &prisma)
    || textAt(pPool, zDir, e->file, "/down.sql", &down) ) return SQLITE_NOMEM;
   k = pathKind(m->up.path);
+  if( k==-3 ){
+    /* One that cannot be looked at is an error of its own, reported with
+    ** its errno before anything else touches it; never "both" or "none". */
+    *pzErr = notRegular(m->up.label, k);
+    return SQLITE_ERROR;
+  }
   kPrisma = pathKind(prisma.path);
+  if( kPrisma==-3 ){
+    *pzErr = notRegular(prisma.label, kPrisma);
+    return SQLITE_ERROR;
+  }
   if( k!=0 && kPrisma!=0 ){
     *pzErr = sqlite3_mprintf("%s: folder has both up.sql and migration.sql",
                              e->file);
