@@ -433,18 +433,8 @@ static int tokIsWordOf(const SqlTok *t, const char *const *az){
 static char *uncontained(const char *zStmt, const char *zEnd, const char **pzAt){
   SqlTok t, prev, before;
   const char *z = zStmt;
-  int isTemp = 0, nTok = 0;
   prev.kind = before.kind = SQLTOK_END;
   while( (z = sqlNextTok(z, zEnd, &t)), t.kind!=SQLTOK_END ){
-    nTok++;
-    if( nTok<=2 && (sqlTokIs(&t, "TEMP") || sqlTokIs(&t, "TEMPORARY")) ){
-      isTemp = 1;                         /* CREATE TEMP ... */
-    }
-    if( nTok<=3 && isTemp && (sqlTokIs(&t, "TRIGGER") || sqlTokIs(&t, "VIEW")) ){
-      *pzAt = t.z;
-      return sqlite3_mprintf("CREATE TEMP %.*s is refused in migrations: it "
-          "would stay on the connection after the call", t.n, t.z);
-    }
     if( (t.kind==SQLTOK_WORD || t.kind==SQLTOK_QUOTED)
      && tokIsWordOf(&t, azCodeOrFiles) ){
       SqlTok next;
@@ -466,35 +456,35 @@ static char *uncontained(const char *zStmt, const char *zEnd, const char **pzAt)
   return 0;
 }
 
-/* CREATE TRIGGER temp.x / CREATE VIEW temp.x: a TEMP object by its name. */
-static char *tempByName(const char *zStmt, const char *zEnd, const char **pzAt){
-  SqlTok t;
+/*
+** CREATE TEMP|TEMPORARY TRIGGER|VIEW, or CREATE TRIGGER|VIEW [IF NOT EXISTS]
+** temp.x: a TEMP trigger or view, which would outlive the call.
+*/
+static char *tempObject(const char *zStmt, const char *zEnd, const char **pzAt){
+  SqlTok t, kind, name, dot;
   const char *z = sqlNextTok(zStmt, zEnd, &t);
+  int isTemp = 0;
+  char zSchema[16];
   if( !sqlTokIs(&t, "CREATE") ) return 0;
-  z = sqlNextTok(z, zEnd, &t);
-  if( !sqlTokIs(&t, "TRIGGER") && !sqlTokIs(&t, "VIEW") ) return 0;
-  {
-    SqlTok kind = t, name, dot;
-    const char *zAfter;
-    z = sqlNextTok(z, zEnd, &name);
-    if( sqlTokIs(&name, "IF") ){                 /* IF NOT EXISTS */
-      z = sqlNextTok(z, zEnd, &name);
-      z = sqlNextTok(z, zEnd, &name);
-      z = sqlNextTok(z, zEnd, &name);
-    }
-    zAfter = sqlNextTok(z, zEnd, &dot);
-    (void)zAfter;
-    if( sqlTokPunct(&dot, '.') ){
-      char zSchema[16];
-      sqlTokName(&name, zSchema, sizeof(zSchema));
-      if( sqlite3_stricmp(zSchema, "temp")==0 ){
-        *pzAt = name.z;
-        return sqlite3_mprintf("CREATE TEMP %.*s is refused in migrations: it "
-            "would stay on the connection after the call", kind.n, kind.z);
-      }
-    }
+  z = sqlNextTok(z, zEnd, &kind);
+  if( sqlTokIs(&kind, "TEMP") || sqlTokIs(&kind, "TEMPORARY") ){
+    isTemp = 1;
+    z = sqlNextTok(z, zEnd, &kind);
   }
-  return 0;
+  if( !sqlTokIs(&kind, "TRIGGER") && !sqlTokIs(&kind, "VIEW") ) return 0;
+  z = sqlNextTok(z, zEnd, &name);
+  if( sqlTokIs(&name, "IF") ){                 /* IF NOT EXISTS name */
+    z = sqlNextTok(sqlNextTok(z, zEnd, &name), zEnd, &name);
+    z = sqlNextTok(z, zEnd, &name);
+  }
+  sqlNextTok(z, zEnd, &dot);
+  sqlTokName(&name, zSchema, sizeof(zSchema));
+  if( !isTemp && !(sqlTokPunct(&dot, '.') && sqlite3_stricmp(zSchema, "temp")==0) ){
+    return 0;
+  }
+  *pzAt = kind.z;
+  return sqlite3_mprintf("CREATE TEMP %.*s is refused in migrations: it "
+      "would stay on the connection after the call", kind.n, kind.z);
 }
 
 /* The same judgement, for a check that reads a script without running it. */
@@ -585,7 +575,7 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     {
       const char *zAt = 0;
       zWhy = uncontained(zStart, zNext, &zAt);
-      if( zWhy==0 ) zWhy = tempByName(zStart, zNext, &zAt);
+      if( zWhy==0 ) zWhy = tempObject(zStart, zNext, &zAt);
       if( zWhy ){
         sqlite3_finalize(pStmt);
         line += utilCountLines(zLineAt, zAt);
