@@ -154,6 +154,7 @@ static int applyAll(Call *c, const char *zDir, i64 target){
   int rc = sourceOpen(c->db, zDir, &src, &c->zErr);
   int replan = 1;
   if( rc ) return rc;
+  callTraceIgnored(c, &src);
   rc = txnBegin(&c->t, &c->zErr);
   if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
   while( rc==SQLITE_OK && replan ){

@@ -46,6 +46,17 @@ void callTraceStart(Call *c, const char *zFmt, ...){
   va_end(ap);
 }
 
+/* The folder's .sql files that are not read, one line each, so a file meant
+** as a migration is seen (doc/formats.md "Files that are ignored"). */
+void callTraceIgnored(Call *c, const Source *pSrc){
+  int i;
+  if( !c->mc->trace ) return;
+  for(i=0; i<pSrc->nIgnored; i++){
+    fprintf(stderr, "migrate: ignored %s: %s\n", pSrc->aIgnored[i].file,
+            pSrc->aIgnored[i].why);
+  }
+}
+
 void callTraceEnd(Call *c, int rc, double ms){
   if( !c->mc->trace ) return;
   if( rc==SQLITE_OK ) fprintf(stderr, "%.0f ms\n", ms);

@@ -18,7 +18,8 @@
 **
 ** A sequence keeps the newest file's zero padding (0004 -> 0005); a
 ** timestamp version is the current UTC time, or the newest plus one when the
-** clock is behind it.  An empty or missing folder gets 001_name.sql with
+** clock is behind it.  A Drizzle folder (meta/_journal.json) is refused:
+** its journal is the generator's.  An empty or missing folder gets 001_name.sql with
 ** migrate markers.  The result is the path of the file to edit first: the
 ** up file (for a diesel folder, its up.sql; for a Prisma one, migration.sql).
 */
@@ -228,7 +229,15 @@ void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     return;
   }
   rc = sourceOpenFolder(zDir, &src, &zErr);
-  if( rc==SQLITE_OK ){
+  if( rc==SQLITE_OK && src.hasJournal ){
+    /* Drizzle reads only what its journal lists: a file made here would
+    ** be ignored by Drizzle and by the folder scan alike. */
+    zErr = sqlite3_mprintf("'%s' is ordered by meta/_journal.json, which "
+                           "migrate_create does not write; make the migration "
+                           "with Drizzle's generator", src.origin);
+    rc = zErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    sourceFree(&src);
+  }else if( rc==SQLITE_OK ){
     Migration *pNewest = src.n ? &src.a[src.n-1] : 0;
     if( pNewest ) rc = folderStyle(pNewest, &style, &width, &diesel, &zErr);
     if( rc==SQLITE_OK ){

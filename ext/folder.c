@@ -11,8 +11,10 @@
 **                                down.sql beside it is its down script
 **   V<N>__name.sql / U<N>__name.sql   Flyway versioned / undo
 **
-** Up and down files are paired by version, so their names may differ.  Only
-** names are read here: each migration gets the paths of its files, read
+** Up and down files are paired by version, so their names may differ.  A
+** folder with a Drizzle journal (meta/_journal.json) is read in its order
+** instead (journal.c).  Other .sql files are kept as ignored, to be shown.
+** Only names are read here: each migration gets the paths of its files, read
 ** when it is needed (source.c).
 */
 #include "migrate.h"
@@ -36,12 +38,46 @@ typedef struct Entry {
 typedef struct EntryList {
   Entry *a;
   int n, nAlloc;
+  Ignored *aIgn;      /* .sql files that are not migrations */
+  int nIgn, nIgnAlloc;
   StrPool *pPool;     /* the Source's */
 } EntryList;
 
 static void entriesFree(EntryList *p){
   sqlite3_free(p->a);
+  sqlite3_free(p->aIgn);
   memset(p, 0, sizeof(*p));
+}
+
+#define WHY_NO_FORMAT "its name matches no migration format"
+#define WHY_NOT_IN_JOURNAL "meta/_journal.json does not list it"
+#define JOURNAL "meta/_journal.json"
+
+static char *shownName(const char *zFile, int *pBad);
+
+/* Its name is kept as it is shown: clean text, whatever the file's bytes. */
+static int addIgnored(EntryList *p, const char *zFile, const char *zWhy){
+  Ignored *g;
+  int bad;
+  char *zShow;
+  if( utilArrayReserve((void**)&p->aIgn, &p->nIgnAlloc, p->nIgn, sizeof(Ignored)) ){
+    return SQLITE_NOMEM;
+  }
+  zShow = shownName(zFile, &bad);
+  if( zShow==0 ) return SQLITE_NOMEM;
+  g = &p->aIgn[p->nIgn];
+  g->file = utilPoolAdd(p->pPool, zShow, strlen(zShow), "");
+  g->why = zWhy;
+  sqlite3_free(zShow);
+  if( g->file==0 ) return SQLITE_NOMEM;
+  p->nIgn++;
+  return SQLITE_OK;
+}
+
+/* A name a person means as SQL: "x.sql", also "X.SQL". */
+static int looksLikeSql(const char *zFile){
+  size_t n = strlen(zFile);
+  return n>4 && sqlite3_stricmp(zFile+n-4, ".sql")==0;
 }
 
 /* Digits (for folders also the '-' of a diesel timestamp) before the '_'
@@ -204,20 +240,16 @@ int folderClassify(const char *zFile, int isDir, int *pKind, i64 *pV,
   return SQLITE_OK;
 }
 
-/*
-** A migration's file name becomes its name in migrate_history, in every
-** message and in the log: refuse one that is not UTF-8 text or holds a
-** control character (a newline would split a message in two).  The name is
-** shown with such bytes as \xHH, so the message itself stays clean text.
-*/
-static int refuseBadName(const char *zFile, char **pzErr){
+/* A file name as clean text: bytes that are not UTF-8 or are control
+** characters shown as \xHH.  *pBad: 0 clean, 1 not UTF-8, 2 a control. */
+static char *shownName(const char *zFile, int *pBad){
   size_t n = strlen(zFile), i;
-  int ctrl = 0;
   sqlite3_str *pShow;
+  *pBad = 0;
   for(i=0; i<n; i++){
-    if( (unsigned char)zFile[i]<0x20 || zFile[i]==0x7F ) ctrl = 1;
+    if( (unsigned char)zFile[i]<0x20 || zFile[i]==0x7F ) *pBad = 2;
   }
-  if( !ctrl && utilUtf8Invalid(zFile, n)==n ) return SQLITE_OK;
+  if( *pBad==0 && utilUtf8Invalid(zFile, n)<n ) *pBad = 1;
   pShow = sqlite3_str_new(0);
   for(i=0; i<n; ){
     size_t ok = utilUtf8Invalid(zFile+i, n-i);
@@ -227,10 +259,26 @@ static int refuseBadName(const char *zFile, char **pzErr){
     if( j<n ) sqlite3_str_appendf(pShow, "\\x%02X", (unsigned)(unsigned char)zFile[j]);
     i = j+1;
   }
-  *pzErr = sqlite3_mprintf("%z: the file name %s; rename the file",
-                           sqlite3_str_finish(pShow),
-                           ctrl ? "holds a control character"
-                                : "is not valid UTF-8");
+  return sqlite3_str_finish(pShow);
+}
+
+/*
+** A migration's file name becomes its name in migrate_history, in every
+** message and in the log: refuse one that is not UTF-8 text or holds a
+** control character (a newline would split a message in two).  The name is
+** shown with such bytes as \xHH, so the message itself stays clean text.
+*/
+static int refuseBadName(const char *zFile, char **pzErr){
+  int bad;
+  char *zShow = shownName(zFile, &bad);
+  if( zShow==0 ) return SQLITE_NOMEM;
+  if( bad==0 ){
+    sqlite3_free(zShow);
+    return SQLITE_OK;
+  }
+  *pzErr = sqlite3_mprintf("%z: the file name %s; rename the file", zShow,
+                           bad==2 ? "holds a control character"
+                                  : "is not valid UTF-8");
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
@@ -280,6 +328,12 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
     sqlite3_free(zPath);
     rc = folderClassify(de->d_name, S_ISDIR(st.st_mode) || linkToDir, &kind,
                         &v, &zName, &nName, pzErr);
+    if( rc==SQLITE_OK && kind==0 && !S_ISDIR(st.st_mode) && !linkToDir
+     && looksLikeSql(de->d_name) ){
+      /* Skipped, but never in silence (doc/formats.md "Files that are
+      ** ignored"). */
+      rc = addIgnored(pList, de->d_name, WHY_NO_FORMAT);
+    }
     if( rc || kind==0 ) continue;
     rc = refuseBadName(de->d_name, pzErr);
     if( rc ) break;
@@ -417,11 +471,124 @@ static int buildMigration(Source *pSrc, Entry *a, int n, Migration *m, char **pz
   return SQLITE_OK;
 }
 
+/* The migration named by entry k of the journal: version k (drizzle-kit
+** writes k as the entry's "idx"), its name the tag after its number. */
+static int journalMigration(Source *pSrc, const char *zFile, int k, Migration *m){
+  const char *zName = zFile;
+  size_t nName;
+  while( *zName>='0' && *zName<='9' ) zName++;
+  zName = (zName>zFile && *zName=='_') ? zName+1 : zFile;
+  nName = strlen(zName) - 4;
+  memset(m, 0, sizeof(*m));
+  m->version = k;
+  m->how = FMT_MARKED;
+  m->name = utilPoolAdd(&pSrc->pool, zName, nName, "");
+  if( m->name==0 ) return SQLITE_NOMEM;
+  return textAt(&pSrc->pool, pSrc->origin, zFile, "", &m->up);
+}
+
+/*
+** A Drizzle folder: the journal's entries are the migrations, in its order,
+** and nothing else is, as Drizzle itself reads it.  Every migration-like
+** name it does not list is kept as ignored, so it is seen.
+*/
+static int journalOrder(Source *pSrc, EntryList *pList, const JournalEntry *aJ,
+                        int nJ, char **pzErr){
+  int k, i, rc = SQLITE_OK;
+  int nAll = pList->n + pList->nIgn;
+  int *aUsed = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)(nAll+1));
+  pSrc->a = sqlite3_malloc64(sizeof(Migration)*(sqlite3_uint64)(nJ+1));
+  if( aUsed==0 || pSrc->a==0 ){
+    sqlite3_free(aUsed);
+    return SQLITE_NOMEM;
+  }
+  for(i=0; i<nAll; i++) aUsed[i] = -1;
+  for(k=0; rc==SQLITE_OK && k<nJ; k++){
+    const char *zFile = aJ[k].file;
+    int at = -1;
+    for(i=0; at<0 && i<nAll; i++){
+      const char *zHave = i<pList->n ? pList->a[i].file : pList->aIgn[i-pList->n].file;
+      int isDir = i<pList->n && pList->a[i].kind==ENT_FOLDER;
+      if( !isDir && strcmp(zHave, zFile)==0 ) at = i;
+    }
+    if( at<0 ){
+      *pzErr = sqlite3_mprintf(JOURNAL ": entry %d names %s, which is not a "
+                               "file of '%s'", k, zFile, pSrc->origin);
+      rc = SQLITE_ERROR;
+    }else if( aUsed[at]>=0 ){
+      *pzErr = sqlite3_mprintf(JOURNAL ": entries %d and %d both name %s",
+                               aUsed[at], k, zFile);
+      rc = SQLITE_ERROR;
+    }else{
+      aUsed[at] = k;
+      rc = journalMigration(pSrc, zFile, k, &pSrc->a[pSrc->n]);
+      if( rc==SQLITE_OK ) pSrc->n++;
+    }
+  }
+  /* What it does not list: migrations to other tools, ignored to Drizzle. */
+  for(i=0; rc==SQLITE_OK && i<pList->n; i++){
+    if( aUsed[i]<0 ) rc = addIgnored(pList, pList->a[i].file, WHY_NOT_IN_JOURNAL);
+  }
+  if( rc==SQLITE_OK ){
+    int nKept = 0;
+    for(i=0; i<pList->nIgn; i++){
+      int used = i < nAll-pList->n && aUsed[pList->n+i]>=0;
+      if( !used ) pList->aIgn[nKept++] = pList->aIgn[i];
+    }
+    pList->nIgn = nKept;
+  }
+  sqlite3_free(aUsed);
+  return rc;
+}
+
+/* The folder's meta/_journal.json, when it has one: *pnJ -1 when not. */
+static int journalLoad(Source *pSrc, JournalEntry **paJ, int *pnJ, char **pzErr){
+  char *zPath = sqlite3_mprintf("%s/" JOURNAL, pSrc->origin), *z = 0;
+  size_t n = 0;
+  int rc = SQLITE_OK, kind;
+  *paJ = 0;
+  *pnJ = -1;
+  if( zPath==0 ) return SQLITE_NOMEM;
+  kind = pathKind(zPath);
+  if( kind<0 ){
+    *pzErr = notRegular(JOURNAL, kind);
+    rc = SQLITE_ERROR;
+  }else if( kind>0 ){
+    rc = fileReadWhole(zPath, JOURNAL, &z, &n, pzErr);
+    if( rc==SQLITE_OK ) rc = journalRead(z, n, JOURNAL, &pSrc->pool, paJ, pnJ, pzErr);
+  }
+  sqlite3_free(z);
+  sqlite3_free(zPath);
+  return rc;
+}
+
+static int cmpIgnored(const void *a, const void *b){
+  return strcmp(((const Ignored*)a)->file, ((const Ignored*)b)->file);
+}
+
+/* Entries in version order -> migrations, one per version. */
+static int versionOrder(Source *pSrc, EntryList *pList, char **pzErr){
+  int i, j, rc = SQLITE_OK;
+  if( pList->n==0 ) return SQLITE_OK;
+  qsort(pList->a, (size_t)pList->n, sizeof(Entry), cmpEntry);
+  pSrc->a = sqlite3_malloc64((sqlite3_uint64)pList->n*sizeof(Migration));
+  if( pSrc->a==0 ) return SQLITE_NOMEM;
+  for(i=0; rc==SQLITE_OK && i<pList->n; i=j){
+    Migration *m = &pSrc->a[pSrc->n];
+    for(j=i+1; j<pList->n && pList->a[j].version==pList->a[i].version; j++){}
+    memset(m, 0, sizeof(*m));
+    pSrc->n++;
+    rc = buildMigration(pSrc, &pList->a[i], j-i, m, pzErr);
+  }
+  return rc;
+}
+
 /* Fill the empty *pSrc from the folder zDir; the caller frees it, whatever
 ** the outcome (sourceFree). */
 int folderRead(const char *zDir, Source *pSrc, char **pzErr){
   EntryList list;
-  int rc, i, j;
+  JournalEntry *aJ = 0;
+  int rc, nJ = -1;
   size_t nDir = strlen(zDir);
   memset(&list, 0, sizeof(list));
   /* "dir/" and "dir" name the same folder; keep error paths tidy. */
@@ -430,18 +597,19 @@ int folderRead(const char *zDir, Source *pSrc, char **pzErr){
   if( pSrc->origin==0 ) return SQLITE_NOMEM;
   list.pPool = &pSrc->pool;
   rc = listDir(pSrc->origin, &list, pzErr);
-  if( rc==SQLITE_OK && list.n>0 ){
-    qsort(list.a, (size_t)list.n, sizeof(Entry), cmpEntry);
-    pSrc->a = sqlite3_malloc64((sqlite3_uint64)list.n*sizeof(Migration));
-    if( pSrc->a==0 ) rc = SQLITE_NOMEM;
+  if( rc==SQLITE_OK ) rc = journalLoad(pSrc, &aJ, &nJ, pzErr);
+  if( rc==SQLITE_OK ){
+    pSrc->hasJournal = nJ>=0;
+    rc = nJ>=0 ? journalOrder(pSrc, &list, aJ, nJ, pzErr)
+               : versionOrder(pSrc, &list, pzErr);
   }
-  for(i=0; rc==SQLITE_OK && i<list.n; i=j){
-    Migration *m = &pSrc->a[pSrc->n];
-    for(j=i+1; j<list.n && list.a[j].version==list.a[i].version; j++){}
-    memset(m, 0, sizeof(*m));
-    pSrc->n++;
-    rc = buildMigration(pSrc, &list.a[i], j-i, m, pzErr);
+  if( rc==SQLITE_OK && list.nIgn>0 ){
+    qsort(list.aIgn, (size_t)list.nIgn, sizeof(Ignored), cmpIgnored);
+    pSrc->aIgnored = list.aIgn;
+    pSrc->nIgnored = list.nIgn;
+    list.aIgn = 0;
   }
+  sqlite3_free(aJ);
   entriesFree(&list);
   return rc;
 }

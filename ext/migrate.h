@@ -8,6 +8,7 @@
 **   format.c    one file's text -> up/down sections and options (pure)
 **   source.c    where migrations come from, whatever the backend; reading one
 **   folder.c    a directory -> migrations in version order
+**   journal.c   a Drizzle folder's meta/_journal.json -> its order
 **   rowsource.c a query's rows -> migrations, for apps without a folder
 **   history.c   the migrate_history and migrate_log tables
 **   script.c    run one script statement by statement, with file:line errors
@@ -37,7 +38,7 @@
 ** every file, aside).
 **
 **   layer 1: util fileops sha256
-**   layer 2: files config format rowtab history script txn
+**   layer 2: files config format rowtab history script txn journal
 **   layer 3: folder rowsource schema lint scratch backup
 **   layer 4: source
 **   layer 5: adopt status create restore drift check call
@@ -216,14 +217,27 @@ typedef struct Migration {
   MigrationText down;    /* a separate down script (pair, folder, Flyway U,
                          ** a row's down column), or all NULL */
 } Migration;
+/* A .sql file of the folder that is not read as a migration: never in
+** silence (status rows, the trace, and an error when nothing is read). */
+typedef struct Ignored {
+  const char *file;      /* its name in the folder */
+  const char *why;       /* a static text */
+} Ignored;
 typedef struct Source {
   char *origin;          /* the folder (without a trailing '/'), or the query */
   Migration *a;
   int n;
+  Ignored *aIgnored;
+  int nIgnored;
+  int hasJournal;        /* ordered by a Drizzle meta/_journal.json */
   StrPool pool;          /* every string of every migration */
 } Source;
-/* A folder, or a query whose rows are migrations; sourceFree() it. */
+/* A folder, or a query whose rows are migrations; sourceFree() it.  A folder
+** whose .sql files are all ignored is an error here... */
 int sourceOpen(sqlite3 *, const char *zDirOrQuery, Source *, char **pzErr);
+/* ...but not for the status table, which shows them as rows, nor for
+** migrate_create, which may write the first migration beside them. */
+int sourceOpenListing(sqlite3 *, const char *zDirOrQuery, Source *, char **pzErr);
 int sourceOpenFolder(const char *zDir, Source *, char **pzErr);
 int sourceIsQuery(const char *);
 void sourceFree(Source *);
@@ -241,6 +255,12 @@ int rowsourceRead(sqlite3 *, const char *zSql, Source *, char **pzErr);
 #define ENT_FOLDER     4   /* NNN_name/ with up.sql inside */
 int folderClassify(const char *zFile, int isDir, int *pKind, i64 *pVersion,
                    const char **pzName, int *pnName, char **pzErr);
+
+/* journal.c: a Drizzle meta/_journal.json's entries, in its order; each
+** file ("<tag>.sql") in pPool, the array sqlite3_free()d by the caller. */
+typedef struct JournalEntry { const char *file; } JournalEntry;
+int journalRead(const char *z, size_t n, const char *zShow, StrPool *pPool,
+                JournalEntry **paEntry, int *pnEntry, char **pzErr);
 
 /* One migration read into memory once: the bytes hashed are the bytes run. */
 typedef struct Loaded {
@@ -405,6 +425,7 @@ const char *callDirArg(sqlite3_context *, const char *zFunc, sqlite3_value *);
 void callFailAt(Call *, i64 version, const char *zName);
 void callTraceStart(Call *, const char *zFmt, ...);
 void callTraceEnd(Call *, int rc, double ms);
+void callTraceIgnored(Call *, const Source *);
 int callLog(Call *, const char *zAction, const i64 *pVersion,
             const char *zName, const char *zMsg, double ms);
 int callBackupOnce(Call *);

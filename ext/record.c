@@ -86,6 +86,7 @@ static int recordAll(Call *c, const char *zDir, i64 target){
   char *zWhy = 0;
   int rc = sourceOpen(c->db, zDir, &src, &c->zErr);
   if( rc ) return rc;
+  callTraceIgnored(c, &src);
   rc = txnBegin(&c->t, &c->zErr);
   if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
   if( rc==SQLITE_OK ) rc = toRecord(c, &src, target, &aIdx, &nIdx, &zTool);

@@ -30,12 +30,38 @@ int sourceIsQuery(const char *z){
   return 0;
 }
 
-int sourceOpen(sqlite3 *db, const char *zArg, Source *pSrc, char **pzErr){
+/* A folder of .sql files none of which is read: the user believes the
+** database is up to date when nothing was even looked at. */
+static int refuseAllIgnored(const Source *pSrc, char **pzErr){
+  const Ignored *g = pSrc->aIgnored;
+  if( pSrc->n>0 || pSrc->nIgnored==0 ) return SQLITE_OK;
+  if( pSrc->nIgnored==1 ){
+    *pzErr = sqlite3_mprintf("no migration in '%s': %s: %s (doc/formats.md)",
+                             pSrc->origin, g->file, g->why);
+  }else{
+    *pzErr = sqlite3_mprintf("no migration in '%s': %s: %s; %d more file%s "
+                             "not read (doc/formats.md)", pSrc->origin,
+                             g->file, g->why, pSrc->nIgnored-1,
+                             pSrc->nIgnored==2 ? " is" : "s are");
+  }
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+int sourceOpenListing(sqlite3 *db, const char *zArg, Source *pSrc, char **pzErr){
   int rc;
   memset(pSrc, 0, sizeof(*pSrc));
   rc = sourceIsQuery(zArg) ? rowsourceRead(db, zArg, pSrc, pzErr)
                            : folderRead(zArg, pSrc, pzErr);
   if( rc ) sourceFree(pSrc);
+  return rc;
+}
+
+int sourceOpen(sqlite3 *db, const char *zArg, Source *pSrc, char **pzErr){
+  int rc = sourceOpenListing(db, zArg, pSrc, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = refuseAllIgnored(pSrc, pzErr);
+    if( rc ) sourceFree(pSrc);
+  }
   return rc;
 }
 
@@ -50,6 +76,7 @@ int sourceOpenFolder(const char *zDir, Source *pSrc, char **pzErr){
 void sourceFree(Source *pSrc){
   utilPoolFree(&pSrc->pool);
   sqlite3_free(pSrc->a);
+  sqlite3_free(pSrc->aIgnored);
   sqlite3_free(pSrc->origin);
   memset(pSrc, 0, sizeof(*pSrc));
 }

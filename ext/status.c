@@ -11,7 +11,9 @@
 **
 ** status is 'applied' (the file matches), 'pending' (not applied yet),
 ** 'changed' (applied, but the file's checksum differs) or 'missing'
-** (applied, no file in the folder).  Rows come in version order.
+** (applied, no file in the folder).  Rows come in version order; then a
+** row 'ignored' for each .sql file of the folder that is not read, with
+** only its file name, so a file that was meant as a migration is seen.
 **
 ** It reads files, so it is SQLITE_VTAB_DIRECTONLY: a view or trigger in a
 ** database file someone else wrote can never make it read this machine's
@@ -53,6 +55,7 @@ typedef struct StatusRow {
   const char *status;
   const Applied *a;    /* history row, or NULL when pending */
   Migration *m;        /* file, or NULL when missing / no folder given */
+  const Ignored *g;    /* a .sql file that is not read: the rest are NULL */
   char checksum[65];   /* the file's, when there is a file */
   int fileHasDown;
 } StatusRow;
@@ -71,6 +74,7 @@ typedef struct StatusCursor {
   int hasSrc;
   FileSum *aSum;       /* one per file of src */
   int j;               /* next file of src */
+  int jIgnored;        /* next ignored file of src, after the migrations */
   int eof;
   StatusRow r;         /* the current row */
   i64 iRow;            /* its rowid */
@@ -134,6 +138,7 @@ static void cursorReset(StatusCursor *c){
   sqlite3_free(c->aSum);
   c->aSum = 0;
   c->j = 0;
+  c->jIgnored = 0;
   c->eof = 1;
   c->iRow = 0;
   memset(&c->r, 0, sizeof(c->r));
@@ -192,10 +197,13 @@ static void currentRow(StatusCursor *c){
   Migration *m = c->j<c->src.n ? &c->src.a[c->j] : 0;
   memset(r, 0, sizeof(*r));
   scriptsFree(c);
-  c->eof = a==0 && m==0;
+  c->eof = a==0 && m==0 && c->jIgnored>=c->src.nIgnored;
   if( c->eof ) return;
   c->iRow++;
-  if( a && (m==0 || a->version<m->version) ){
+  if( a==0 && m==0 ){
+    r->g = &c->src.aIgnored[c->jIgnored];
+    r->status = "ignored";
+  }else if( a && (m==0 || a->version<m->version) ){
     r->version = a->version;
     r->a = a;
     r->status = c->hasSrc ? "missing" : "applied";
@@ -242,7 +250,7 @@ static int statusFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxSt
       zErr = sqlite3_mprintf("the directory argument is %s", zDir ? "empty" : "NULL");
       rc = SQLITE_ERROR;
     }else{
-      rc = sourceOpen(c->db, zDir, &c->src, &zErr);
+      rc = sourceOpenListing(c->db, zDir, &c->src, &zErr);
       c->hasSrc = rc==SQLITE_OK;
       if( rc==SQLITE_OK ) rc = sumFiles(c, &zErr);
     }
@@ -259,6 +267,7 @@ static int statusNext(sqlite3_vtab_cursor *pCur){
   char *zErr = 0;
   int rc = SQLITE_OK;
   if( c->r.m ) c->j++;
+  if( c->r.g ) c->jIgnored++;
   if( c->r.a ) rc = historyNext(&c->hc, &zErr);
   if( rc==SQLITE_OK ) currentRow(c);
   if( rc ) c->eof = 1;
@@ -296,6 +305,13 @@ static int fetchScripts(StatusCursor *c, StatusRow *r, char **pzErr){
 static int statusColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i){
   StatusCursor *c = (StatusCursor*)pCur;
   StatusRow *r = &c->r;
+  if( r->g ){
+    /* An ignored file: its name and status, nothing else is known. */
+    if( i==COL_STATUS ) sqlite3_result_text(ctx, r->status, -1, SQLITE_STATIC);
+    if( i==COL_FILE ) sqlite3_result_text(ctx, r->g->file, -1, SQLITE_TRANSIENT);
+    if( i==COL_DIR ) sqlite3_result_text(ctx, c->src.origin, -1, SQLITE_TRANSIENT);
+    return SQLITE_OK;
+  }
   switch( i ){
     case COL_VERSION:
       sqlite3_result_int64(ctx, r->version);
