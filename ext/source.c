@@ -50,6 +50,7 @@ int sourceOpenFolder(const char *zDir, Source *pSrc, char **pzErr){
 void sourceFree(Source *pSrc){
   utilPoolFree(&pSrc->pool);
   sqlite3_free(pSrc->a);
+  sqlite3_free(pSrc->aRep);
   sqlite3_free(pSrc->origin);
   memset(pSrc, 0, sizeof(*pSrc));
 }
