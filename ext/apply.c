@@ -3,6 +3,9 @@
 **
 **   SELECT migrate_apply('db/migrations');      -- every pending migration
 **   SELECT migrate_apply('db/migrations', 20);  -- pending ones up to 20
+**
+** After the versioned migrations, the repeatable ones that are due
+** (repeatrun.c), unless the call stops below the folder's newest version.
 **   SELECT migrate_current();                   -- the newest applied version
 **
 ** One call reads straight down: source -> transaction (write lock) ->
@@ -153,10 +156,17 @@ static int applyAll(Call *c, const char *zDir, i64 target){
   Source src;
   int rc = sourceOpen(c->db, zDir, &src, &c->zErr);
   int replan = 1;
+  int *aDue = 0;
   if( rc ) return rc;
   callTraceIgnored(c, &src);
   rc = txnBegin(&c->t, &c->zErr);
   if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
+  /* Repeatables are written against the newest schema: a call that stops
+  ** below the folder's newest version runs none (doc/formats.md). */
+  if( rc==SQLITE_OK && src.nRep>0
+   && (src.n==0 || src.a[src.n-1].version<=target) ){
+    rc = repeatPlan(c, &src, &aDue);
+  }
   while( rc==SQLITE_OK && replan ){
     int *aIdx = 0, nIdx = 0, i;
     replan = 0;
@@ -176,10 +186,12 @@ static int applyAll(Call *c, const char *zDir, i64 target){
     }
     sqlite3_free(aIdx);
   }
+  if( rc==SQLITE_OK && aDue ) rc = repeatRunDue(c, &src, aDue);
   if( rc==SQLITE_OK ){
     c->hasFail = 0;
     rc = callCommit(c);
   }
+  sqlite3_free(aDue);
   sourceFree(&src);
   return rc;
 }

@@ -26,9 +26,16 @@ const char *callAction(int kind){
 
 void callFailAt(Call *c, i64 v, const char *zName){
   c->hasFail = 1;
+  c->failNoVersion = 0;
   c->failVersion = v;
   sqlite3_free(c->failName);
   c->failName = zName ? sqlite3_mprintf("%s", zName) : 0;
+}
+
+/* A repeatable migration has a name and no version: its failure row too. */
+void callFailAtRepeatable(Call *c, const char *zName){
+  callFailAt(c, 0, zName);
+  c->failNoVersion = 1;
 }
 
 /*
@@ -315,7 +322,8 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
     if( c.t.owned && !busy ){
       /* The backup's row went with the rolled-back work: the file is there. */
       if( c.zBackup ) historyLog(c.db, "backup", 0, 0, "ok", c.zBackup, -1);
-      historyLog(c.db, callAction(kind), c.hasFail ? &c.failVersion : 0,
+      historyLog(c.db, callAction(kind),
+               c.hasFail && !c.failNoVersion ? &c.failVersion : 0,
                c.hasFail ? c.failName : 0, "failed", zMsg, -1);
     }
     if( c.t.stuck ){

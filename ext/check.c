@@ -31,6 +31,10 @@
 **
 ** Once a migration fails on the copy, the ones after it cannot be tried (they
 ** build on it): each gets an up row saying so.
+**
+** Then each repeatable migration migrate_apply would run (never run, or
+** changed since it last ran) is tried on the copy after them, in order of
+** name: its rows have a NULL version and come last.
 */
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3
@@ -44,6 +48,7 @@ SQLITE_EXTENSION_INIT3
 #define CHECK_NCOL 5
 
 typedef struct CheckRow {
+  int isRep;           /* a repeatable migration's: no version */
   i64 version;
   char *zName;         /* a copy of the migration's name */
   const char *zCheck;
@@ -57,6 +62,7 @@ typedef struct Checker {
   sqlite3 *s;          /* the scratch copy */
   CheckRow *a;
   int n, nAlloc;
+  int isRep;           /* the rows are a repeatable migration's */
   i64 version;         /* the migration rows are being added for */
   const char *zName;
   const char *zDir;    /* the folder (or query) checked */
@@ -72,6 +78,7 @@ static int addRow(Checker *k, const char *zCheck, int ok, char *zDetail){
   }
   r = &k->a[k->n];
   r->version = k->version;
+  r->isRep = k->isRep;
   /* A copy: a history row's name lives only until the next row is read. */
   r->zName = k->zName ? sqlite3_mprintf("%s", k->zName) : 0;
   if( k->zName && r->zName==0 ){
@@ -289,8 +296,54 @@ static int checkPending(Checker *k, Migration *m, i64 newest){
 
 /* ----------------------------------------------------------- the rows */
 
+/* One repeatable migration that is due, after the pending ones. */
+static int checkRepeatable(Checker *k, Migration *m, const RepeatRecords *pRec){
+  const RepeatRecord *r = repeatFind(pRec, m->name);
+  Loaded ld;
+  Script up;
+  char *zErr = 0;
+  int rc, ok = 0;
+  k->isRep = 1;
+  k->version = 0;
+  k->zName = m->name;
+  rc = migrationLoad(m, &ld, &zErr);
+  if( rc==SQLITE_NOMEM ) return rc;
+  if( rc ) return addFailure(k, "file", zErr);
+  if( r && strcmp(r->checksum, ld.checksum)==0 ){
+    loadedFree(&ld);
+    return SQLITE_OK;
+  }
+  loadedUp(&ld, &up);
+  rc = lintScript(k->s, &up, m->up.label, lintFound, k);
+  if( rc==SQLITE_OK ){
+    if( k->zStopped ){
+      rc = addFailure(k, "up", sqlite3_mprintf("not tried: %s, before it, failed "
+                      "on the scratch copy", k->zStopped));
+    }else{
+      /* A repeatable that fails stops none after it: they do not build on
+      ** one another the way versions do. */
+      rc = tryScript(k, "up", &up, m->up.label, 1, &ok);
+    }
+  }
+  loadedFree(&ld);
+  return rc;
+}
+
+static int checkRepeatables(Checker *k, Source *pSrc, char **pzErr){
+  RepeatRecords rec;
+  int i, rc;
+  if( pSrc->nRep==0 ) return SQLITE_OK;
+  rc = repeatRead(k->db, 0, &rec, pzErr);
+  for(i=0; rc==SQLITE_OK && i<pSrc->nRep; i++){
+    rc = checkRepeatable(k, &pSrc->aRep[i], &rec);
+  }
+  repeatRecordsFree(&rec);
+  return rc;
+}
+
 static int rowCmp(const void *a, const void *b){
   const CheckRow *x = (const CheckRow*)a, *y = (const CheckRow*)b;
+  if( x->isRep!=y->isRep ) return x->isRep - y->isRep;
   if( x->version!=y->version ) return x->version<y->version ? -1 : 1;
   return x->seq - y->seq;
 }
@@ -300,7 +353,7 @@ static int emitRows(Checker *k, RowSet *pOut){
   if( k->n>1 ) qsort(k->a, (size_t)k->n, sizeof(CheckRow), rowCmp);
   for(i=0; rc==SQLITE_OK && i<k->n; i++){
     CheckRow *r = &k->a[i];
-    rc = rowsAddInt(pOut, r->version);
+    rc = r->isRep ? rowsAddText(pOut, 0) : rowsAddInt(pOut, r->version);
     if( rc==SQLITE_OK ) rc = rowsAddText(pOut, r->zName);
     if( rc==SQLITE_OK ) rc = rowsAddText(pOut, r->zCheck);
     if( rc==SQLITE_OK ) rc = rowsAddInt(pOut, r->ok);
@@ -354,6 +407,7 @@ static int checkFill(sqlite3 *db, void *pCtx, sqlite3_value *pArg, RowSet *pOut,
   for(i=0; rc==SQLITE_OK && i<nPending; i++){
     rc = checkPending(&k, &src.a[aPending[i]], newest);
   }
+  if( rc==SQLITE_OK ) rc = checkRepeatables(&k, &src, pzErr);
   if( rc==SQLITE_ABORT ) rc = SQLITE_OK;   /* the reason is in a row */
   if( rc==SQLITE_OK ) rc = emitRows(&k, pOut);
   for(i=0; i<k.n; i++){

@@ -4,7 +4,9 @@
 **   SELECT * FROM migrate_drift();
 **
 ** The up scripts stored in migrate_history are replayed, in version order,
-** into an empty scratch database; its schema is what the migrations made.
+** into an empty scratch database, then those of migrate_repeatable (the
+** text each repeatable migration last ran), in order of name; its schema
+** is what the migrations made.
 ** One row per object whose canonical SQL (schema.c) differs from the live
 ** schema's:
 **
@@ -66,6 +68,27 @@ static int replayHistory(sqlite3 *db, sqlite3 *s, char **pzErr){
   return rc;
 }
 
+/* The repeatable migrations, as each last ran, after the history. */
+static int replayRepeatables(sqlite3 *db, sqlite3 *s, char **pzErr){
+  RepeatRecords rec;
+  int i, rc = repeatRead(db, 1, &rec, pzErr);
+  for(i=0; rc==SQLITE_OK && i<rec.n; i++){
+    const RepeatRecord *r = &rec.a[i];
+    char *zShow = sqlite3_mprintf("R__%s (up)", r->name), *zWhy = 0;
+    Script up;
+    rc = zShow ? formatStoredScript(r->up, 0, zShow, &up, &zWhy) : SQLITE_NOMEM;
+    if( rc==SQLITE_OK ) rc = scratchRun(s, &up, zShow, &zWhy);
+    if( rc && rc!=SQLITE_NOMEM ){
+      *pzErr = sqlite3_mprintf("cannot replay repeatable migration %s: %s",
+                               r->name, zWhy ? zWhy : sqlite3_errstr(rc));
+    }
+    sqlite3_free(zWhy);
+    sqlite3_free(zShow);
+  }
+  repeatRecordsFree(&rec);
+  return rc;
+}
+
 static int driftFill(sqlite3 *db, void *pCtx, sqlite3_value *pArg, RowSet *pOut,
                      char **pzErr){
   sqlite3 *s = 0;
@@ -83,6 +106,7 @@ static int driftFill(sqlite3 *db, void *pCtx, sqlite3_value *pArg, RowSet *pOut,
   memset(&have, 0, sizeof(have));
   rc = scratchOpen(db, 0, &s, pzErr);
   if( rc==SQLITE_OK ) rc = replayHistory(db, s, pzErr);
+  if( rc==SQLITE_OK ) rc = replayRepeatables(db, s, pzErr);
   if( rc==SQLITE_OK ) rc = schemaRead(s, &want, pzErr);
   if( rc==SQLITE_OK ) rc = schemaRead(db, &have, pzErr);
   if( rc==SQLITE_OK ) rc = schemaDiff(&want, &have, &a, &n);

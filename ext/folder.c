@@ -10,6 +10,8 @@
 **   NNN_name/migration.sql       a folder (Prisma Migrate): the up script; a
 **                                down.sql beside it is its down script
 **   V<N>__name.sql / U<N>__name.sql   Flyway versioned / undo
+**   R__name.sql                  Flyway repeatable: no version, run again
+**                                whenever it changes (repeatrun.c)
 **
 ** Up and down files are paired by version, so their names may differ.  A
 ** folder with a Drizzle journal (meta/_journal.json) is read in its order
@@ -180,6 +182,22 @@ static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
   return SQLITE_OK;
 }
 
+/* R__name.sql: a repeatable migration, known by its name alone, so the
+** name may not be empty (doc/formats.md "Repeatable migrations"). */
+static int classifyRepeatable(const char *zFile, size_t n, int *pKind, i64 *pV,
+                              const char **pzName, int *pnName, char **pzErr){
+  if( n==7 ){
+    *pzErr = sqlite3_mprintf("%s: a repeatable migration needs a name: "
+                             "R__<name>.sql", zFile);
+    return SQLITE_ERROR;
+  }
+  *pKind = ENT_REPEATABLE;
+  *pV = 0;
+  *pzName = zFile+3;
+  *pnName = (int)(n-7);
+  return SQLITE_OK;
+}
+
 /*
 ** Classify one directory entry.  Sets *pKind to 0 for names that are not
 ** migrations.  A name that looks like a migration but cannot be one is an
@@ -196,9 +214,7 @@ int folderClassify(const char *zFile, int isDir, int *pKind, i64 *pV,
     if( zSep==0 ) return SQLITE_OK;
     if( zFile[0]=='R' ){
       if( zSep!=zFile+1 ) return SQLITE_OK;
-      *pzErr = sqlite3_mprintf("%s: Flyway repeatable migrations (R__) are "
-                               "not supported", zFile);
-      return SQLITE_ERROR;
+      return classifyRepeatable(zFile, n, pKind, pV, pzName, pnName, pzErr);
     }
     nPre = parseVersion(zFile+1, 0, pV, &overflow);
     if( nPre==0 ) return SQLITE_OK;
@@ -583,6 +599,38 @@ static int versionOrder(Source *pSrc, EntryList *pList, char **pzErr){
   return rc;
 }
 
+static int cmpRepeatable(const void *a, const void *b){
+  return strcmp(((const Migration*)a)->name, ((const Migration*)b)->name);
+}
+
+/* The repeatable entries of the list -> pSrc->aRep, in byte order of name;
+** the versioned ones stay in the list. */
+static int takeRepeatables(Source *pSrc, EntryList *pList){
+  int i, n = 0;
+  for(i=0; i<pList->n; i++){
+    Entry *e = &pList->a[i];
+    Migration *m;
+    if( e->kind!=ENT_REPEATABLE ){
+      pList->a[n++] = *e;
+      continue;
+    }
+    if( pSrc->aRep==0 ){
+      pSrc->aRep = sqlite3_malloc64((sqlite3_uint64)pList->n*sizeof(Migration));
+      if( pSrc->aRep==0 ) return SQLITE_NOMEM;
+    }
+    m = &pSrc->aRep[pSrc->nRep++];
+    memset(m, 0, sizeof(*m));
+    m->name = e->name;
+    m->how = FMT_WHOLE_UP;
+    if( textAt(&pSrc->pool, pSrc->origin, e->file, "", &m->up) ) return SQLITE_NOMEM;
+  }
+  pList->n = n;
+  if( pSrc->nRep>1 ){
+    qsort(pSrc->aRep, (size_t)pSrc->nRep, sizeof(Migration), cmpRepeatable);
+  }
+  return SQLITE_OK;
+}
+
 /* Fill the empty *pSrc from the folder zDir; the caller frees it, whatever
 ** the outcome (sourceFree). */
 int folderRead(const char *zDir, Source *pSrc, char **pzErr){
@@ -598,6 +646,7 @@ int folderRead(const char *zDir, Source *pSrc, char **pzErr){
   list.pPool = &pSrc->pool;
   rc = listDir(pSrc->origin, &list, pzErr);
   if( rc==SQLITE_OK ) rc = journalLoad(pSrc, &aJ, &nJ, pzErr);
+  if( rc==SQLITE_OK && nJ<0 ) rc = takeRepeatables(pSrc, &list);
   if( rc==SQLITE_OK ){
     pSrc->hasJournal = nJ>=0;
     rc = nJ>=0 ? journalOrder(pSrc, &list, aJ, nJ, pzErr)

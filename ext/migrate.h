@@ -11,6 +11,8 @@
 **   journal.c   a Drizzle folder's meta/_journal.json -> its order
 **   rowsource.c a query's rows -> migrations, for apps without a folder
 **   history.c   the migrate_history and migrate_log tables
+**   repeatable.c the migrate_repeatable table: repeatable migrations run
+**   crc32.c     CRC-32, as Flyway checksums a script
 **   script.c    run one script statement by statement, with file:line errors
 **   txn.c       who owns the transaction, foreign keys, PRAGMAs restored
 **   call.c      the frame of a call that changes the database
@@ -30,6 +32,8 @@
 **   rowtab.c    table-valued functions whose rows are computed when queried
 **   drift.c     migrate_drift: the live schema against the replayed history
 **   check.c     migrate_check: pending migrations tried on a scratch copy
+**   repeatrun.c running the repeatable migrations due, inside apply's call
+**   flyway.c    Flyway's repeatable migrations, for migrate_adopt
 **
 ** The files form layers.  A file calls only into files of a lower layer,
 ** never into one of its own layer or above: the layers below are the single
@@ -37,14 +41,15 @@
 ** symbols against it (sqlite3_api, the API pointer migrate.c defines for
 ** every file, aside).
 **
-**   layer 1: util fileops sha256
-**   layer 2: files config format rowtab history script txn journal
+**   layer 1: util fileops sha256 crc32
+**   layer 2: files config format rowtab history repeatable script txn journal
 **   layer 3: folder rowsource schema lint scratch backup
 **   layer 4: source
-**   layer 5: adopt status create restore drift check call
-**   layer 6: apply rollback
-**   layer 7: record
-**   layer 8: migrate
+**   layer 5: adopt flyway status create restore drift check call
+**   layer 6: repeatrun
+**   layer 7: apply rollback
+**   layer 8: record
+**   layer 9: migrate
 **
 ** So the two backends of source.c (folder.c, rowsource.c) know nothing of
 ** each other or of it, and the data path of one call reads straight down:
@@ -230,6 +235,9 @@ typedef struct Source {
   Ignored *aIgnored;
   int nIgnored;
   int hasJournal;        /* ordered by a Drizzle meta/_journal.json */
+  Migration *aRep;       /* repeatable migrations (R__name.sql), in byte
+                         ** order of name; version 0, how FMT_WHOLE_UP */
+  int nRep;
   StrPool pool;          /* every string of every migration */
 } Source;
 /* A folder, or a query whose rows are migrations; sourceFree() it.  A folder
@@ -253,6 +261,7 @@ int rowsourceRead(sqlite3 *, const char *zSql, Source *, char **pzErr);
 #define ENT_UP_WHOLE   2   /* NNN_name.up.sql, V<N>__name.sql */
 #define ENT_DOWN_WHOLE 3   /* NNN_name.down.sql, U<N>__name.sql */
 #define ENT_FOLDER     4   /* NNN_name/ with up.sql inside */
+#define ENT_REPEATABLE 5   /* R__name.sql: no version (*pVersion 0) */
 int folderClassify(const char *zFile, int isDir, int *pKind, i64 *pVersion,
                    const char **pzName, int *pnName, char **pzErr);
 
@@ -316,6 +325,33 @@ int historyMax(sqlite3 *, i64 *pMax, int *pAny, char **pzErr);
 int historyLog(sqlite3 *, const char *zAction, const i64 *pVersion,
              const char *zName, const char *zOutcome, const char *zMsg,
              double ms);
+
+/* ---- repeatable.c: the migrate_repeatable table ------------------------ */
+/* One row: a repeatable migration as it last ran (or was recorded). */
+typedef struct RepeatRecord {
+  char *name, *checksum, *appliedAt;
+  char *up;            /* NULL unless read with scripts */
+  double durationMs;
+  int hasDuration;
+} RepeatRecord;
+typedef struct RepeatRecords {
+  RepeatRecord *a;     /* in byte order of name */
+  int n;
+} RepeatRecords;
+int repeatTableExists(sqlite3 *, int *pExists, char **pzErr);
+int repeatEnsure(sqlite3 *, char **pzErr);
+int repeatRead(sqlite3 *, int withScripts, RepeatRecords *, char **pzErr);
+void repeatRecordsFree(RepeatRecords *);
+RepeatRecord *repeatFind(const RepeatRecords *, const char *zName);
+int repeatScript(sqlite3 *, const char *zName, char **pzUp, char **pzErr);
+int repeatUpsert(sqlite3 *, const char *zName, const char *zSum,
+                 const char *zUp, const char *zAt, const double *pMs,
+                 char **pzErr);   /* pMs NULL: recorded, not run */
+
+/* ---- crc32.c ------------------------------------------------------------ */
+/* Flyway's checksum of a script: CRC-32 over its lines without their line
+** breaks, a leading BOM left out; as the signed 32-bit value it stores. */
+i64 crc32Flyway(const char *z, size_t n);
 
 /* ---- script.c: run one script statement by statement -------------------- */
 #define SCRIPT_IN_TXN  0x01  /* inside the call's transaction or savepoint */
@@ -393,6 +429,11 @@ void restoreFunc(sqlite3_context *, int, sqlite3_value **);
 int adoptForeign(sqlite3 *, Source *, int *aApplied, const char **pzTool,
                  char **pzErr);
 
+/* ---- flyway.c: Flyway's repeatable migrations, for migrate_adopt -------- */
+/* aAdopt[i] for pSrc->aRep[i]: 1 Flyway ran this very file (record it),
+** -1 Flyway ran another text of it (leave it to run again), 0 never ran. */
+int flywayRepeatables(sqlite3 *, Source *, int *aAdopt, char **pzErr);
+
 /* ---- call.c: the frame of a call that changes the database -------------- */
 #define CALL_APPLY    0
 #define CALL_ROLLBACK 1
@@ -412,6 +453,7 @@ typedef struct Call {
   char *zBackup;       /* its path, until a commit has logged it */
   char *zNotes;        /* trace: statements the running script skipped */
   int hasFail;         /* failVersion/failName say which migration failed */
+  int failNoVersion;   /* ... a repeatable one: failName alone */
   i64 failVersion;
   char *failName;
   char *zErr;
@@ -423,6 +465,7 @@ void callRun(sqlite3_context *, const char *zFunc, int kind, CallBody,
 const char *callAction(int kind);          /* "apply", ... for migrate_log */
 const char *callDirArg(sqlite3_context *, const char *zFunc, sqlite3_value *);
 void callFailAt(Call *, i64 version, const char *zName);
+void callFailAtRepeatable(Call *, const char *zName);
 void callTraceStart(Call *, const char *zFmt, ...);
 void callTraceEnd(Call *, int rc, double ms);
 void callTraceIgnored(Call *, const Source *);
@@ -433,6 +476,12 @@ int callCommit(Call *);
 int callRecommit(Call *);              /* commit, and begin the next one */
 int callRunScript(Call *, const Script *, const char *zFile);
 int callRecord(Call *, const Migration *, const Loaded *, const double *pMs);
+
+/* ---- repeatrun.c: repeatable migrations inside migrate_apply ------------ */
+/* Which repeatables of pSrc are due (never run, or changed since): flags,
+** one per pSrc->aRep, read before anything runs. */
+int repeatPlan(Call *, Source *, int **paDue);
+int repeatRunDue(Call *, Source *, const int *aDue);
 
 /* ---- apply.c, rollback.c, record.c: the verbs ---------------------------- */
 int applyPlan(Call *, Source *, i64 target, int **paIdx, int *pnIdx);

@@ -29,6 +29,46 @@ static int recordOne(Call *c, Migration *m, const char *zWhy){
   return rc;
 }
 
+/*
+** Flyway's repeatable migrations (flyway.c): the file Flyway ran last is
+** recorded as run, with migrate's checksum; a file changed since is left
+** unrecorded, so the next migrate_apply runs it, as Flyway would, and its
+** log row says so.
+*/
+static int adoptRepeatables(Call *c, Source *pSrc, const char *zWhy){
+  int *aAdopt = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)(pSrc->nRep+1));
+  int i, rc = aAdopt ? SQLITE_OK : SQLITE_NOMEM;
+  if( rc==SQLITE_OK ) rc = flywayRepeatables(c->db, pSrc, aAdopt, &c->zErr);
+  for(i=0; rc==SQLITE_OK && i<pSrc->nRep; i++){
+    Migration *m = &pSrc->aRep[i];
+    Loaded ld;
+    char *zUp = 0, *zAt = 0;
+    if( aAdopt[i]<0 ){
+      rc = callLog(c, "adopt", 0, m->name, "not recorded: the file changed "
+                   "since Flyway ran it; migrate_apply runs it again", -1);
+      continue;
+    }
+    if( aAdopt[i]==0 ) continue;
+    callFailAtRepeatable(c, m->name);
+    rc = migrationLoad(m, &ld, &c->zErr);
+    if( rc ) break;
+    zUp = loadedStoredUp(&ld);
+    zAt = utilUtcNow();
+    if( zUp==0 || zAt==0 ) rc = SQLITE_NOMEM;
+    if( rc==SQLITE_OK ) rc = repeatEnsure(c->db, &c->zErr);
+    if( rc==SQLITE_OK ){
+      rc = repeatUpsert(c->db, m->name, ld.checksum, zUp, zAt, 0, &c->zErr);
+    }
+    if( rc==SQLITE_OK ) rc = callLog(c, "adopt", 0, m->name, zWhy, -1);
+    if( rc==SQLITE_OK ) c->nDone++;
+    sqlite3_free(zUp);
+    sqlite3_free(zAt);
+    loadedFree(&ld);
+  }
+  sqlite3_free(aAdopt);
+  return rc;
+}
+
 /* How many migrations the history records. */
 static int appliedCount(Call *c, int *pn){
   HistoryCursor hc;
@@ -97,6 +137,9 @@ static int recordAll(Call *c, const char *zDir, i64 target){
   }
   for(i=0; rc==SQLITE_OK && i<nIdx; i++){
     rc = recordOne(c, &src.a[aIdx[i]], zWhy);
+  }
+  if( rc==SQLITE_OK && zTool && strcmp(zTool, "Flyway")==0 ){
+    rc = adoptRepeatables(c, &src, zWhy);
   }
   if( rc==SQLITE_OK ){
     c->hasFail = 0;

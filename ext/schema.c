@@ -12,7 +12,7 @@
 **     compared without case first, then exactly, so the order is total;
 **   - left out: SQLite's own objects (sqlite_%), the shadow tables of
 **     virtual tables (their CREATE VIRTUAL TABLE makes them), and the
-**     extension's migrate_history and migrate_log with their indexes and
+**     extension's migrate_history, migrate_log and migrate_repeatable with their indexes and
 **     triggers;
 **   - each CREATE statement with its comments removed and, outside string
 **     literals and quoted names, every run of blanks made one space, no
@@ -190,7 +190,8 @@ void schemaFree(Schema *p){
   "SELECT type, name, tbl_name, sql FROM main.sqlite_schema" \
   " WHERE sql IS NOT NULL AND type IN ('table','index','view','trigger')" \
   " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'" \
-  " AND lower(tbl_name) NOT IN ('migrate_history','migrate_log')" \
+  " AND lower(tbl_name) NOT IN ('migrate_history','migrate_log',"\
+  "'migrate_repeatable')" \
   " AND (NOT EXISTS (SELECT 1 FROM main.sqlite_schema"  \
   "                  WHERE sql LIKE 'CREATE VIRTUAL TABLE%')" \
   "      OR name NOT IN (SELECT name FROM pragma_table_list" \

@@ -34,7 +34,7 @@ int sourceIsQuery(const char *z){
 ** database is up to date when nothing was even looked at. */
 static int refuseAllIgnored(const Source *pSrc, char **pzErr){
   const Ignored *g = pSrc->aIgnored;
-  if( pSrc->n>0 || pSrc->nIgnored==0 ) return SQLITE_OK;
+  if( pSrc->n>0 || pSrc->nRep>0 || pSrc->nIgnored==0 ) return SQLITE_OK;
   if( pSrc->nIgnored==1 ){
     *pzErr = sqlite3_mprintf("no migration in '%s': %s: %s (doc/formats.md)",
                              pSrc->origin, g->file, g->why);
@@ -77,6 +77,7 @@ void sourceFree(Source *pSrc){
   utilPoolFree(&pSrc->pool);
   sqlite3_free(pSrc->a);
   sqlite3_free(pSrc->aIgnored);
+  sqlite3_free(pSrc->aRep);
   sqlite3_free(pSrc->origin);
   memset(pSrc, 0, sizeof(*pSrc));
 }

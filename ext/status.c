@@ -11,9 +11,14 @@
 **
 ** status is 'applied' (the file matches), 'pending' (not applied yet),
 ** 'changed' (applied, but the file's checksum differs) or 'missing'
-** (applied, no file in the folder).  Rows come in version order; then a
-** row 'ignored' for each .sql file of the folder that is not read, with
-** only its file name, so a file that was meant as a migration is seen.
+** (applied, no file in the folder).  Rows come in version order.
+**
+** After them, a row per repeatable migration (R__name.sql, repeatable.c),
+** in byte order of name, with a NULL version: 'pending' (never ran),
+** 'applied' (its file's checksum is the one recorded), 'outdated' (it will
+** run again) or 'missing' (recorded, no file).  Last, a row 'ignored' for
+** each .sql file of the folder that is not read, with only its file name,
+** so a file that was meant as a migration is seen.
 **
 ** It reads files, so it is SQLITE_VTAB_DIRECTONLY: a view or trigger in a
 ** database file someone else wrote can never make it read this machine's
@@ -53,6 +58,8 @@ typedef struct FileSum {
 typedef struct StatusRow {
   i64 version;
   const char *status;
+  int isRep;           /* a repeatable migration's row: rr and m, no a */
+  const RepeatRecord *rr;  /* its migrate_repeatable row, or NULL */
   const Applied *a;    /* history row, or NULL when pending */
   Migration *m;        /* file, or NULL when missing / no folder given */
   const Ignored *g;    /* a .sql file that is not read: the rest are NULL */
@@ -75,6 +82,9 @@ typedef struct StatusCursor {
   FileSum *aSum;       /* one per file of src */
   int j;               /* next file of src */
   int jIgnored;        /* next ignored file of src, after the migrations */
+  RepeatRecords rec;   /* migrate_repeatable, in order of name */
+  FileSum *aRepSum;    /* one per repeatable of src */
+  int iRep, iRec;      /* next repeatable file, next record */
   int eof;
   StatusRow r;         /* the current row */
   i64 iRow;            /* its rowid */
@@ -139,6 +149,10 @@ static void cursorReset(StatusCursor *c){
   c->aSum = 0;
   c->j = 0;
   c->jIgnored = 0;
+  repeatRecordsFree(&c->rec);
+  sqlite3_free(c->aRepSum);
+  c->aRepSum = 0;
+  c->iRep = c->iRec = 0;
   c->eof = 1;
   c->iRow = 0;
   memset(&c->r, 0, sizeof(c->r));
@@ -156,38 +170,87 @@ static int hexValue(char c){
   return c<='9' ? c-'0' : c-'a'+10;
 }
 
-/* Read and hash every file of the folder, once, before the first row. */
-static int sumFiles(StatusCursor *c, char **pzErr){
+/* Read and hash n files, once, before the first row. */
+static int sumMigrations(const Migration *a, int n, FileSum **paSum,
+                         char **pzErr){
   int i, k;
-  c->aSum = sqlite3_malloc64(sizeof(FileSum)*(sqlite3_uint64)(c->src.n+1));
-  if( c->aSum==0 ) return SQLITE_NOMEM;
-  for(i=0; i<c->src.n; i++){
+  FileSum *aSum = sqlite3_malloc64(sizeof(FileSum)*(sqlite3_uint64)(n+1));
+  *paSum = aSum;
+  if( aSum==0 ) return SQLITE_NOMEM;
+  for(i=0; i<n; i++){
     Loaded ld;
     Script s;
-    int rc = migrationLoad(&c->src.a[i], &ld, pzErr);
+    int rc = migrationLoad(&a[i], &ld, pzErr);
     if( rc ) return rc;
     for(k=0; k<32; k++){
-      c->aSum[i].sum[k] = (unsigned char)(hexValue(ld.checksum[2*k])<<4
-                                          | hexValue(ld.checksum[2*k+1]));
+      aSum[i].sum[k] = (unsigned char)(hexValue(ld.checksum[2*k])<<4
+                                       | hexValue(ld.checksum[2*k+1]));
     }
-    c->aSum[i].hasDown = (unsigned char)loadedDown(&ld, &s);
+    aSum[i].hasDown = (unsigned char)loadedDown(&ld, &s);
     loadedFree(&ld);
   }
   return SQLITE_OK;
 }
 
-/* What a row shows of file j. */
-static void rowFromFile(StatusCursor *c, StatusRow *r, int j){
+/* Every file of the folder, the repeatable ones too. */
+static int sumFiles(StatusCursor *c, char **pzErr){
+  int rc = sumMigrations(c->src.a, c->src.n, &c->aSum, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = sumMigrations(c->src.aRep, c->src.nRep, &c->aRepSum, pzErr);
+  }
+  return rc;
+}
+
+/* What a row shows of a file: m, whose sums are f. */
+static void rowFromSum(StatusRow *r, Migration *m, const FileSum *f){
   static const char hex[] = "0123456789abcdef";
-  const FileSum *f = &c->aSum[j];
   int k;
-  r->m = &c->src.a[j];
+  r->m = m;
   for(k=0; k<32; k++){
     r->checksum[2*k] = hex[f->sum[k]>>4];
     r->checksum[2*k+1] = hex[f->sum[k]&0x0f];
   }
   r->checksum[64] = 0;
   r->fileHasDown = f->hasDown;
+}
+
+/* What a row shows of file j. */
+static void rowFromFile(StatusCursor *c, StatusRow *r, int j){
+  rowFromSum(r, &c->src.a[j], &c->aSum[j]);
+}
+
+/* A repeatable's row, once the versioned ones are done: the heads of
+** migrate_repeatable and of the folder's repeatables, both by name. */
+static void repeatRow(StatusCursor *c){
+  StatusRow *r = &c->r;
+  const RepeatRecord *rr = c->iRec<c->rec.n ? &c->rec.a[c->iRec] : 0;
+  Migration *m = c->hasSrc && c->iRep<c->src.nRep ? &c->src.aRep[c->iRep] : 0;
+  int cmp;
+  if( rr==0 && m==0 ){
+    /* Last, the .sql files that are not read. */
+    c->eof = c->jIgnored>=c->src.nIgnored;
+    if( c->eof ) return;
+    c->iRow++;
+    r->g = &c->src.aIgnored[c->jIgnored];
+    r->status = "ignored";
+    return;
+  }
+  c->iRow++;
+  r->isRep = 1;
+  cmp = rr==0 ? 1 : m==0 ? -1 : strcmp(rr->name, m->name);
+  if( cmp<0 ){
+    r->rr = rr;
+    r->status = c->hasSrc ? "missing" : "applied";
+    return;
+  }
+  rowFromSum(r, m, &c->aRepSum[c->iRep]);
+  r->fileHasDown = 0;
+  if( cmp>0 ){
+    r->status = "pending";
+  }else{
+    r->rr = rr;
+    r->status = strcmp(r->checksum, rr->checksum)==0 ? "applied" : "outdated";
+  }
 }
 
 /* Make the current row from the heads of the history and the folder. */
@@ -197,13 +260,13 @@ static void currentRow(StatusCursor *c){
   Migration *m = c->j<c->src.n ? &c->src.a[c->j] : 0;
   memset(r, 0, sizeof(*r));
   scriptsFree(c);
-  c->eof = a==0 && m==0 && c->jIgnored>=c->src.nIgnored;
-  if( c->eof ) return;
-  c->iRow++;
   if( a==0 && m==0 ){
-    r->g = &c->src.aIgnored[c->jIgnored];
-    r->status = "ignored";
-  }else if( a && (m==0 || a->version<m->version) ){
+    repeatRow(c);
+    return;
+  }
+  c->eof = 0;
+  c->iRow++;
+  if( a && (m==0 || a->version<m->version) ){
     r->version = a->version;
     r->a = a;
     r->status = c->hasSrc ? "missing" : "applied";
@@ -244,6 +307,7 @@ static int statusFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxSt
     return SQLITE_ERROR;
   }
   rc = historyOpen(c->db, &c->hc, &zErr);
+  if( rc==SQLITE_OK ) rc = repeatRead(c->db, 0, &c->rec, &zErr);
   if( rc==SQLITE_OK && idxNum==1 ){
     const char *zDir = (const char*)sqlite3_value_text(argv[0]);
     if( zDir==0 || zDir[0]==0 ){
@@ -266,9 +330,15 @@ static int statusNext(sqlite3_vtab_cursor *pCur){
   StatusCursor *c = (StatusCursor*)pCur;
   char *zErr = 0;
   int rc = SQLITE_OK;
-  if( c->r.m ) c->j++;
-  if( c->r.g ) c->jIgnored++;
-  if( c->r.a ) rc = historyNext(&c->hc, &zErr);
+  if( c->r.g ){
+    c->jIgnored++;
+  }else if( c->r.isRep ){
+    if( c->r.m ) c->iRep++;
+    if( c->r.rr ) c->iRec++;
+  }else{
+    if( c->r.m ) c->j++;
+    if( c->r.a ) rc = historyNext(&c->hc, &zErr);
+  }
   if( rc==SQLITE_OK ) currentRow(c);
   if( rc ) c->eof = 1;
   setVtabError(pCur, zErr);
@@ -285,7 +355,9 @@ static int fetchScripts(StatusCursor *c, StatusRow *r, char **pzErr){
   int rc = SQLITE_OK;
   if( c->scriptsFetched ) return SQLITE_OK;
   scriptsFree(c);
-  if( r->a ){
+  if( r->rr ){
+    rc = repeatScript(c->db, r->rr->name, &c->zUp, pzErr);
+  }else if( r->a ){
     rc = historyScripts(c->db, r->version, &c->zUp, &c->zDown, pzErr);
   }else if( r->m ){
     Loaded ld;
@@ -314,26 +386,29 @@ static int statusColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i){
   }
   switch( i ){
     case COL_VERSION:
-      sqlite3_result_int64(ctx, r->version);
+      if( !r->isRep ) sqlite3_result_int64(ctx, r->version);
       break;
     case COL_NAME:
-      sqlite3_result_text(ctx, r->a ? r->a->name : r->m->name, -1, SQLITE_TRANSIENT);
+      sqlite3_result_text(ctx, r->rr ? r->rr->name : r->a ? r->a->name : r->m->name,
+                          -1, SQLITE_TRANSIENT);
       break;
     case COL_STATUS:
       sqlite3_result_text(ctx, r->status, -1, SQLITE_STATIC);
       break;
     case COL_APPLIED_AT:
+      if( r->rr ) sqlite3_result_text(ctx, r->rr->appliedAt, -1, SQLITE_TRANSIENT);
       if( r->a ) sqlite3_result_text(ctx, r->a->appliedAt, -1, SQLITE_TRANSIENT);
       break;
     case COL_DURATION:
+      if( r->rr && r->rr->hasDuration ) sqlite3_result_double(ctx, r->rr->durationMs);
       if( r->a && r->a->hasDuration ) sqlite3_result_double(ctx, r->a->durationMs);
       break;
     case COL_CHECKSUM:
-      sqlite3_result_text(ctx, r->m ? r->checksum : r->a->checksum, -1,
-                          SQLITE_TRANSIENT);
+      sqlite3_result_text(ctx, r->m ? r->checksum : r->rr ? r->rr->checksum
+                          : r->a->checksum, -1, SQLITE_TRANSIENT);
       break;
     case COL_REVERSIBLE:
-      sqlite3_result_int(ctx, r->a ? r->a->hasDown : r->fileHasDown);
+      sqlite3_result_int(ctx, r->isRep ? 0 : r->a ? r->a->hasDown : r->fileHasDown);
       break;
     case COL_FILE:
       if( r->m ) sqlite3_result_text(ctx, r->m->up.label, -1, SQLITE_TRANSIENT);
@@ -383,9 +458,8 @@ static int statusBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *p){
   }else if( unusableDir ){
     return SQLITE_CONSTRAINT;
   }
-  if( p->nOrderBy==1 && p->aOrderBy[0].iColumn==COL_VERSION && !p->aOrderBy[0].desc ){
-    p->orderByConsumed = 1;
-  }
+  /* No ORDER BY version is consumed: the repeatables' NULL versions come
+  ** last here, and SQL sorts NULL first. */
   p->estimatedCost = iDir>=0 ? 1000.0 : 100.0;
   return SQLITE_OK;
 }

@@ -139,7 +139,13 @@ static void checkName(const char *z, int isDir){
     return;
   }
   CHECK(zErr==0);
-  CHECK(kind>=0 && kind<=ENT_FOLDER);
+  CHECK(kind>=0 && kind<=ENT_REPEATABLE);
+  if( kind==ENT_REPEATABLE ){
+    /* R__<name>.sql: the name between, never empty; no version. */
+    CHECK(!isDir && z[0]=='R' && z[1]=='_' && z[2]=='_' && endsWith(z, n, ".sql"));
+    CHECK(v==0 && zName==z+3 && nName>0 && zName+nName+4==z+n);
+    return;
+  }
 
   if( kind==0 ){
     /* Nothing with the shape of a migration is ignored. */
