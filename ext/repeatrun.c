@@ -55,15 +55,34 @@ static int recordRun(Call *c, const Migration *m, const Loaded *pLd, double ms){
   return rc;
 }
 
+/* Has another connection run these very bytes since the plan was made?
+** Only possible between the commits of a call with atomic off. */
+static int ranMeanwhile(Call *c, const Migration *m, const Loaded *pLd, int *pRan){
+  RepeatRecords rec;
+  const RepeatRecord *r;
+  int rc = repeatRead(c->db, 0, &rec, &c->zErr);
+  *pRan = 0;
+  if( rc ) return rc;
+  r = repeatFind(&rec, m->name);
+  *pRan = r && strcmp(r->checksum, pLd->checksum)==0;
+  repeatRecordsFree(&rec);
+  return SQLITE_OK;
+}
+
 static int runOne(Call *c, const Migration *m){
   Loaded ld;
   Script up;
   struct timespec t0;
   double ms;
-  int rc;
+  int rc, ran = 0;
   callFailAtRepeatable(c, m->name);
   rc = migrationLoad(m, &ld, &c->zErr);
   if( rc ) return rc;
+  if( !c->atomic ) rc = ranMeanwhile(c, m, &ld, &ran);
+  if( rc || ran ){
+    loadedFree(&ld);
+    return rc;
+  }
   loadedUp(&ld, &up);
   rc = callBackupOnce(c);
   utilClockNow(&t0);
