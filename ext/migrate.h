@@ -21,7 +21,9 @@
 **   record.c    migrate_baseline, migrate_adopt: record without running
 **   backup.c    migrate_backup, automatic backups and their retention
 **   restore.c   migrate_restore
-**   adopt.c     another tool's history table, for migrate_adopt
+**   adopt.c     another tool's history -> which migrations it applied
+**   adoptfind.c which other tool's history table this database holds
+**   adoptrow.c  a version as another tool wrote it: number, name, revision
 **   create.c    migrate_create: a new migration in the folder's convention
 **   status.c    the migrations table-valued function
 **   fileops.c   every file-system call, as a table (fileops.h)
@@ -42,7 +44,8 @@
 ** every file, aside).
 **
 **   layer 1: util fileops sha256 crc32
-**   layer 2: files config format rowtab history repeatable script txn journal
+**   layer 2: files config format rowtab history script txn
+**            repeatable journal adoptfind adoptrow
 **   layer 3: folder rowsource schema lint scratch backup
 **   layer 4: source
 **   layer 5: adopt flyway status create restore drift check call
@@ -424,6 +427,37 @@ void backupFunc(sqlite3_context *, int, sqlite3_value **);
 
 /* ---- restore.c ---------------------------------------------------------- */
 void restoreFunc(sqlite3_context *, int, sqlite3_value **);
+
+/* ---- adoptfind.c: which other tool's history table is here -------------- */
+/* How a tool's rows say what it applied (the first column of its query). */
+#define ADOPT_LIST    1   /* a version a row: an integer or digits */
+#define ADOPT_UPTO    2   /* one row, the newest version, and its dirty flag */
+#define ADOPT_DIESEL  3   /* a folder's timestamp without its separators */
+#define ADOPT_FOLDER  4   /* <digits>_<name>, and the up file's SHA-256 */
+#define ADOPT_NAME    5   /* a file name or stem: <digits>, then _ . or end */
+#define ADOPT_HASH    6   /* the SHA-256 of the file, and when it ran */
+#define ADOPT_HEAD    7   /* the head revision: a migration's name carries it */
+#define ADOPT_COUNT   8   /* no table: PRAGMA user_version counts them */
+typedef struct AdoptTool {
+  const char *zName;     /* shown in messages and the log */
+  const char *zTable;    /* NULL for ADOPT_COUNT */
+  const char *zNeed;     /* columns it must have, space-separated, or NULL */
+  const char *zNot;      /* columns it must not have (another shape), or NULL */
+  int how;               /* ADOPT_* */
+  const char *zSql;      /* its rows: the version (or name, hash) first */
+} AdoptTool;
+/* The one tool whose table main holds; an error when none or several do.
+** None, and PRAGMA user_version > 0: *ppTool is the ADOPT_COUNT entry. */
+int adoptFindTool(sqlite3 *, const AdoptTool **ppTool, char **pzErr);
+
+/* ---- adoptrow.c: a version as another tool wrote it (pure) --------------- */
+int adoptVersionOf(sqlite3_value *, i64 *pV);  /* an integer, or digits (and -) */
+/* "20221011172612_init" -> 20221011172612: digits, then '_'. */
+int adoptFolderVersion(const char *z, i64 *pV);
+/* A file name or stem: "001_init.sql", "001_init", "001", "001.sql" -> 1. */
+int adoptNameVersion(const char *z, i64 *pV);
+int adoptDieselMatch(const Source *, const char *zText, i64 *pV);
+int adoptNameHasRevision(const char *zName, const char *zRev);
 
 /* ---- adopt.c: another tool's history -> which migrations it applied ----- */
 int adoptForeign(sqlite3 *, Source *, int *aApplied, const char **pzTool,

@@ -51,7 +51,8 @@
 ** apply and rollback inside the application's transaction (which the host
 ** commits after the call, or rolls back after out of memory); apply,
 ** backup and restore of a WAL database, and a restore from a WAL file;
-** baseline and adopt (of a dbmate history); create in three folder
+** baseline and adopt (of a dbmate history, and of Drizzle's, whose rows
+** are matched by the files' hashes); create in three folder
 ** styles.  After every run the work directory holds the same files.
 **
 ** Two outcomes are accepted and counted apart, because SQLite allows no
@@ -762,7 +763,7 @@ static void makeDb(const char *zName, const char *zJournalMode, const char *zSql
 ** Templates: t1.db with 001 applied, t4.db with all four (tw1, tw4: the
 ** same in WAL mode; t4u: with user_version 4; t1v: user_version 7, which
 ** no setting manages); ta.db has the schema of 001 and 002 and dbmate's
-** history of them instead of ours; tq.db carries the four migrations as
+** history of them instead of ours, td.db Drizzle's; tq.db carries the four migrations as
 ** rows of a table, for migrate_apply('SELECT ...').
 */
 static void makeTemplates(void){
@@ -786,6 +787,15 @@ static void makeTemplates(void){
     "DROP TABLE migrate_history; DROP TABLE migrate_log;"
     "CREATE TABLE schema_migrations(version varchar(128) primary key);"
     "INSERT INTO schema_migrations VALUES('001'), ('002');");
+  /* Drizzle's history of the same: each row the SHA-256 of a file, which
+  ** is the checksum migrate_history recorded for it. */
+  makeDb("td.db", "delete",
+    "SELECT migrate_apply('%s/mig', 2);"
+    "CREATE TABLE __drizzle_migrations(id INTEGER PRIMARY KEY,"
+    " hash TEXT NOT NULL, created_at NUMERIC);"
+    "INSERT INTO __drizzle_migrations(hash, created_at)"
+    " SELECT checksum, version FROM migrate_history ORDER BY version;"
+    "DROP TABLE migrate_history; DROP TABLE migrate_log;");
   makeDb("tq.db", "delete",
     "CREATE TABLE bundle(version INTEGER PRIMARY KEY, name TEXT, up TEXT,"
     " down TEXT);");
@@ -893,6 +903,7 @@ static const Scenario aScenario[] = {
                 " FROM bundle')", SC_AUTO, 0, 0, {0} },
   { "baseline", "ta.db", "SELECT migrate_baseline('%s/mig', 2)", 0, 0, 0, {0} },
   { "adopt",    "ta.db", "SELECT migrate_adopt('%s/mig')", 0, 0, 0, {0} },
+  { "adopt-drizzle", "td.db", "SELECT migrate_adopt('%s/mig')", 0, 0, 0, {0} },
   /* migrate_create: a diesel folder (mkdir, up.sql, down.sql), a pair, a
   ** single file; %s/run is a fresh copy of the folder each time */
   { "create",   "t1.db", "SELECT migrate_create('%s/run', 'add_notes')", 0, 0,
