@@ -3,14 +3,13 @@
 **
 **   SELECT migrate_apply('db/migrations');      -- every pending migration
 **   SELECT migrate_apply('db/migrations', 20);  -- pending ones up to 20
-**
-** After the versioned migrations, the repeatable ones that are due
-** (repeatrun.c), unless the call stops below the folder's newest version.
 **   SELECT migrate_current();                   -- the newest applied version
 **
 ** One call reads straight down: source -> transaction (write lock) ->
 ** history -> plan -> backup -> scripts -> history + log -> commit, inside
-** the frame of call.c.
+** the frame of call.c.  After the versioned migrations come the repeatable
+** ones that are due (repeatrun.c), unless the call stops below the folder's
+** newest version.
 */
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3

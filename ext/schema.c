@@ -12,8 +12,8 @@
 **     compared without case first, then exactly, so the order is total;
 **   - left out: SQLite's own objects (sqlite_%), the shadow tables of
 **     virtual tables (their CREATE VIRTUAL TABLE makes them), and the
-**     extension's migrate_history, migrate_log and migrate_repeatable with their indexes and
-**     triggers;
+**     extension's migrate_history, migrate_log and migrate_repeatable with
+**     their indexes and triggers;
 **   - each CREATE statement with its comments removed and, outside string
 **     literals and quoted names, every run of blanks made one space, no
 **     space next to '(' and ')' or before ',' and ';', one after ','; then
