@@ -325,9 +325,21 @@ static void readHistory(sqlite3 *db, Rows *r){
   }
 }
 
+/* The versioned migrations.  A repeatable one (R__x.sql) and a .sql file
+** the folder scan does not read ('ignored', doc/formats.md "Files that are
+** ignored") have no version: readUnversioned counts those. */
 static void readStatus(sqlite3 *db, Rows *r){
   readRows(db, "SELECT version, checksum, status, file, reversible"
-               " FROM migrations(?1) ORDER BY version", r);
+               " FROM migrations(?1) WHERE version IS NOT NULL ORDER BY version", r);
+}
+
+/* Rows without a version whose status is not zStatus or 'ignored'. */
+static void readUnversioned(sqlite3 *db, const char *zStatus, Rows *r){
+  char *zSql = sqlite3_mprintf("SELECT 0, '', status, file, 0 FROM migrations(?1)"
+                               " WHERE version IS NULL AND status NOT IN (%Q,"
+                               " 'ignored')", zStatus);
+  readRows(db, zSql, r);
+  sqlite3_free(zSql);
 }
 
 static const Row *findRow(const Rows *r, sqlite3_int64 v){
@@ -493,6 +505,9 @@ static int checkedApply(sqlite3 *db, const Opts *o, int withTarget){
     readStatus(db, &st);
     CHECK(st.ok);
     for(i=0; i<st.n; i++) CHECK(strcmp(st.a[i].status, "applied")==0);
+    /* Every repeatable migration ran too. */
+    readUnversioned(db, "applied", &st);
+    CHECK(st.ok && st.n==0);
   }
   if( !callerEnd(db) ) rc = SQLITE_ABORT;
   sqlite3_free(zFp0);
