@@ -237,6 +237,14 @@ int callRunScript(Call *c, const Script *pScr, const char *zFile){
                               "COMMIT", zFile, c->zFunc);
     return SQLITE_ERROR;
   }
+  if( hostIsDqlite(c->db) ){
+    /* It would commit what ran before it, then itself: two transactions in
+    ** one statement, which dqlite's VFS does not survive. */
+    c->zErr = sqlite3_mprintf("%s: a transaction:false migration cannot run on "
+                              "dqlite, which replicates one transaction per "
+                              "statement", zFile);
+    return SQLITE_ERROR;
+  }
   rc = callCommit(c);
   if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, 0, zFile, &c->zErr, 0, 0);
   if( rc==SQLITE_OK ){
@@ -274,6 +282,33 @@ int callRecord(Call *c, const Migration *m, const Loaded *pLd,
 
 
 /*
+** What the engine the connection lives in does not allow, refused before
+** anything is read or written (doc/replicated.md): any change on a libSQL
+** replica, and on dqlite a call that would commit more than once in one
+** statement.
+*/
+static int callHostRefuses(sqlite3_context *ctx, const char *zFunc,
+                           MigrateConn *mc){
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  int isReplica = 0;
+  if( hostIsReplica(db, &isReplica) ){
+    sqlite3_result_error_nomem(ctx);
+    return 1;
+  }
+  if( isReplica ){
+    ctxErrorMsg(ctx, "%s: this database is a libSQL replica, which only its "
+                "primary writes; run %s on the primary", zFunc, zFunc);
+    return 1;
+  }
+  if( !mc->atomic && sqlite3_get_autocommit(db) && hostIsDqlite(db) ){
+    ctxErrorMsg(ctx, "%s: dqlite replicates one transaction per statement; "
+                "turn the atomic setting back on", zFunc);
+    return 1;
+  }
+  return 0;
+}
+
+/*
 ** Common frame of apply and rollback: refuse unsafe calls, remember the
 ** connection's settings, run, roll back on failure, restore, log, report.
 */
@@ -284,6 +319,7 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
   struct timespec t0;
   int rc;
   if( callGuard(ctx, zFunc, GUARD_NOT_BUSY|GUARD_ALONE) ) return;
+  if( callHostRefuses(ctx, zFunc, mc) ) return;
   memset(&c, 0, sizeof(c));
   c.db = sqlite3_context_db_handle(ctx);
   c.mc = mc;

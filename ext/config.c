@@ -32,9 +32,13 @@ void connRelease(void *pArg){
   }
 }
 
-/* Automatic backups need a file to copy: never for :memory: or temp. */
+/* Automatic backups need a file to copy: never for :memory: or temp.  A
+** dqlite node's database is no file but the memory of its VFS, and every
+** node of the cluster holds it: there, only when asked for (doc/replicated.md
+** "dqlite"). */
 int connBackupOn(MigrateConn *p, sqlite3 *db){
   if( !utilDbIsFile(db) ) return 0;
+  if( p->backup<0 && hostIsDqlite(db) ) return 0;
   return p->backup!=0;
 }
 

