@@ -135,6 +135,12 @@ def make_states(folder, mode):
     return files, states
 
 
+# The end of migrate's error in the narrow case of doc/guarantees.md
+# "Interrupted", where the caller must roll back.
+STILL_OPEN = ("; the transaction is still open, and SQLite runs no ROLLBACK until "
+              "this statement ends: roll it back")
+
+
 def one_call(case, template, folder, op, atomic, delay, states, start_k):
     path = os.path.join(DIR, "trial.db")
     for s in ("", "-wal", "-shm", "-journal"):
@@ -159,6 +165,13 @@ def one_call(case, template, folder, op, atomic, delay, states, start_k):
     timer.cancel()
     timer.join()
     ok = True
+    narrow = False
+    if conn.in_transaction and err is not None and err.endswith(STILL_OPEN):
+        # The one narrow case doc/guarantees.md "Interrupted" names: an
+        # interrupt right after a schema change. The error says so, and the
+        # caller's ROLLBACK must put everything back (checked below).
+        narrow = True
+        conn.execute("ROLLBACK")
     if conn.in_transaction:
         fail(case, "left inside a transaction (error: %s)" % err)
         ok = False
@@ -192,6 +205,8 @@ def one_call(case, template, folder, op, atomic, delay, states, start_k):
         ok = False
     if not ok:
         return "broken", elapsed
+    if narrow:
+        return "narrow", elapsed
     if err is not None and not ours and k == end_k:
         return "done-then-interrupted", elapsed
     return ("done" if err is None else ("start" if k == start_k else "between")), elapsed
@@ -210,16 +225,17 @@ def random_trials(mode):
             _, span = one_call(case + "/calibrate", template, folder, op, atomic, 3600,
                                states, start_k)
             seen = {"start": 0, "between": 0, "done": 0, "done-then-interrupted": 0,
-                    "broken": 0}
+                    "narrow": 0, "broken": 0}
             for i in range(TRIALS):
                 what, _ = one_call("%s/%d" % (case, i), template, folder, op, atomic,
                                    random.uniform(0, span * 1.1), states, start_k)
                 seen[what] += 1
             print("OK %s %d trials: start %d, between %d, done %d (then the statement "
-                  "interrupted: %d), broken %d" % (
+                  "interrupted: %d), rolled back by the caller %d, broken %d" % (
                       case, TRIALS, seen["start"], seen["between"],
                       seen["done"] + seen["done-then-interrupted"],
-                      seen["done-then-interrupted"], seen["broken"]), flush=True)
+                      seen["done-then-interrupted"], seen["narrow"], seen["broken"]),
+                  flush=True)
 
 
 def apply_interrupted(conn, folder):
