@@ -626,6 +626,10 @@ static char *fingerprint(sqlite3 *db, char **pzNoLog){
     if( strcmp(zTab, "migrate_history")==0 ){
       zSql = sqlite3_mprintf("SELECT version, name, checksum, up, down FROM "
                              "migrate_history ORDER BY version");
+    }else if( strcmp(zTab, "migrate_repeatable")==0 ){
+      /* When and how long vary from run to run. */
+      zSql = sqlite3_mprintf("SELECT name, checksum, up FROM "
+                             "migrate_repeatable ORDER BY name");
     }else if( isLog ){
       zSql = sqlite3_mprintf("SELECT action, version, name, outcome FROM "
                              "migrate_log WHERE outcome IS NOT 'failed' AND "
@@ -733,6 +737,21 @@ static void writeMigrations(void){
   writeFile("pair/001_init.down.sql", "DROP TABLE notes;\n");
   writeFile("single/001_init.sql", "-- migrate:up\nCREATE TABLE notes(x);\n"
             "-- migrate:down\nDROP TABLE notes;\n");
+  /* A Drizzle folder: its journal (parsed on a private connection) gives
+  ** the order; a .sql file it does not list is shown, not run. */
+  writeFile("drz/0000_create.sql", zMig001);
+  writeFile("drz/0001_tags.sql", zMig003Up);
+  writeFile("drz/0002_unlisted.sql", "THIS IS NOT SQL;\n");
+  writeFile("drz/meta/_journal.json",
+    "{\"version\":\"7\",\"dialect\":\"sqlite\",\"entries\":["
+    "{\"idx\":0,\"when\":1,\"tag\":\"0000_create\",\"breakpoints\":true},"
+    "{\"idx\":1,\"when\":2,\"tag\":\"0001_tags\",\"breakpoints\":true}]}\n");
+  /* A repeatable migration after a versioned one: its own table, its own
+  ** row, in the same transaction. */
+  writeFile("rep/001_create.sql", zMig001);
+  writeFile("rep/R__task_titles.sql",
+    "DROP VIEW IF EXISTS task_titles;\n"
+    "CREATE VIEW task_titles AS SELECT title FROM tasks;\n");
 }
 
 /* A database made by running zSql (%s is the work directory) on a new file
@@ -778,6 +797,7 @@ static void makeTemplates(void){
   makeDb("t4.db", "delete", zT4);
   makeDb("tw1.db", "wal", zT1);
   makeDb("tw4.db", "wal", zT4);
+  makeDb("t0.db", "delete", "SELECT 1;");
   makeDb("t4u.db", "delete", "SELECT migrate_config('user_version', 'on');"
          "SELECT migrate_apply('%s/mig', 1); SELECT migrate_apply('%s/mig', 4);");
   makeDb("t1v.db", "delete", "SELECT migrate_apply('%s/mig', 1);"
@@ -904,6 +924,12 @@ static const Scenario aScenario[] = {
   { "baseline", "ta.db", "SELECT migrate_baseline('%s/mig', 2)", 0, 0, 0, {0} },
   { "adopt",    "ta.db", "SELECT migrate_adopt('%s/mig')", 0, 0, 0, {0} },
   { "adopt-drizzle", "td.db", "SELECT migrate_adopt('%s/mig')", 0, 0, 0, {0} },
+  { "apply-drizzle", "t0.db", "SELECT migrate_apply('%s/drz')", SC_AUTO, 0, 0,
+    {0} },
+  { "apply-repeat", "t0.db", "SELECT migrate_apply('%s/rep')", SC_AUTO, 0, 0,
+    {0} },
+  { "scan-repeat", "t0.db", "SELECT version, name, status, checksum, file, up"
+                " FROM migrations('%s/rep')", 0, 0, 0, {0} },
   /* migrate_create: a diesel folder (mkdir, up.sql, down.sql), a pair, a
   ** single file; %s/run is a fresh copy of the folder each time */
   { "create",   "t1.db", "SELECT migrate_create('%s/run', 'add_notes')", 0, 0,
