@@ -3,7 +3,11 @@
 #   make            build migrate.so
 #   make test       run the Tcl suite (installs missing Debian packages first)
 #   make demo       build, then walk through sql/demo on a scratch database
-#   make install    install migrate.so where `.load migrate` finds it
+#   make install    install migrate.so where `.load migrate` finds it, and the
+#                   header, static library and pkg-config file for compiling it in
+#   make static     libmigrate.a (SQLITE_CORE), and a program with it compiled in
+#   make cross      the musl and Windows builds, each run by test/cross.test
+#                   (the Windows one under wine); installs what they need
 #   make sanitize   the suite under ASan + UBSan
 #   make valgrind   the suite under valgrind memcheck
 #   make bench      performance ratios against the sqlite3 shell (BENCH_QUICK=1: fast)
@@ -14,23 +18,46 @@
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-WARN     = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
+# No -D flags: ext/platform.h defines what each system needs, ext/version.h
+# holds the version (made from VERSION, below).
+WARN     = -std=c11 -Wall -Wextra -Werror
+# What the system loads: SQLite appends .so, .dylib or .dll to a name
+# given without one (".load migrate"). make SYSTEM=... overrides the guess.
+ifeq ($(OS),Windows_NT)
+SYSTEM  ?= windows
+else ifeq ($(shell uname -s 2>/dev/null),Darwin)
+SYSTEM  ?= macos
+else
+SYSTEM  ?= unix
+endif
+ifeq ($(SYSTEM),windows)
+LIB      = migrate.dll
+SHARED   = -shared
+PIC      =
+else ifeq ($(SYSTEM),macos)
+LIB      = migrate.dylib
+SHARED   = -dynamiclib
+PIC      = -fPIC -fvisibility=hidden
+else
+LIB      = migrate.so
+SHARED   = -shared
 # Only the entry point is exported: SQLite loads extensions so that later
 # libraries see their symbols, and ours must not collide with anyone's.
 PIC      = -fPIC -fvisibility=hidden
-# What migrate_version() and migrate_debug() report: the VERSION file, and
-# the commit when built inside a git checkout ("unknown" without git).
-VERSION := $(shell cat VERSION)
+endif
+# migrate_debug() reports the commit when built inside a git checkout
+# ("unknown" without git, or when built without the Makefile).
 COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-DEFS     = -DMIGRATE_VERSION='"$(VERSION)"' -DMIGRATE_COMMIT='"$(COMMIT)"'
+DEFS     = -DMIGRATE_COMMIT='"$(COMMIT)"'
 SRC      = $(sort $(wildcard ext/*.c))
-HDR      = $(wildcard ext/*.h)
-LIB      = migrate.so
+HDR      = $(wildcard ext/*.h) ext/version.h
 # `.load migrate` (no path) makes SQLite dlopen("migrate.so"), which searches
 # LD_LIBRARY_PATH, the ld.so cache and the default directories. The cache only
 # lists lib*.so names, so the file must sit in a default directory: /usr/lib.
 # Elsewhere (LIBDIR=/usr/local/lib) load it by path, or set LD_LIBRARY_PATH.
 LIBDIR  ?= /usr/lib
+INCLUDEDIR   ?= /usr/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 TCLSH   ?= tclsh
 PYTHON  ?= /usr/bin/python3
 FUZZ_TIME    ?= 60
@@ -41,8 +68,31 @@ ROWS    ?= 100000
 
 all: $(LIB)
 
-$(LIB): $(SRC) $(HDR) VERSION
-	$(CC) $(WARN) $(DEFS) $(CFLAGS) $(PIC) -shared -o $@ $(SRC)
+$(LIB): $(SRC) $(HDR)
+	$(CC) $(WARN) $(DEFS) $(CFLAGS) $(PIC) $(SHARED) -o $@ $(SRC)
+
+# The one place the version is written is VERSION; the header is made from
+# it (and committed, so a build without make needs nothing else).
+ext/version.h: VERSION
+	printf '/* version.h — made by the Makefile from the VERSION file (test/version.test\n** checks that they agree): edit VERSION, not this file. */\n#ifndef MIGRATE_VERSION\n#define MIGRATE_VERSION "%s"\n#endif\n' "$$(cat VERSION)" > $@
+
+# Compiled into the application (doc/embedding.md): SQLITE_CORE makes every
+# call a direct call into the SQLite the program links, and the program
+# registers sqlite3_migrate_init with sqlite3_auto_extension().
+STATICDIR = test/tmp/static
+static: libmigrate.a test/tmp/smoke-static
+
+libmigrate.a: $(SRC) $(HDR)
+	rm -rf $(STATICDIR) && mkdir -p $(STATICDIR)
+	cd $(STATICDIR) && $(CC) $(WARN) $(DEFS) $(CFLAGS) -DSQLITE_CORE -c $(addprefix $(CURDIR)/,$(SRC))
+	rm -f $@ && ar rcs $@ $(STATICDIR)/*.o
+
+test/tmp/smoke-static: test/smoke.c include/sqlite3_migrate.h libmigrate.a
+	$(CC) $(WARN) $(CFLAGS) -Iinclude -DSMOKE_EMBEDDED -o $@ test/smoke.c libmigrate.a -lsqlite3
+
+migrate.pc: VERSION
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: migrate\nDescription: schema migrations inside SQLite (compiled in: sqlite3_migrate_init)\nVersion: %s\nRequires: sqlite3\nLibs: -L$${libdir} -lmigrate\nCflags: -I$${includedir}\n' \
+	  "$(patsubst %/,%,$(dir $(LIBDIR)))" "$(LIBDIR)" "$(INCLUDEDIR)" "$$(cat VERSION)" > $@
 
 deps:
 	@sh test/deps.sh test
@@ -59,12 +109,18 @@ test: deps $(LIB)
 demo: demo-deps $(LIB)
 	@sh sql/demo.sh
 
-install: $(LIB)
-	install -d $(DESTDIR)$(LIBDIR)
+# migrate.pc names the directories it is installed for: made again each time.
+install: $(LIB) libmigrate.a
+	rm -f migrate.pc && $(MAKE) -s migrate.pc LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
+	install -m 0644 libmigrate.a $(DESTDIR)$(LIBDIR)/libmigrate.a
+	install -m 0644 include/sqlite3_migrate.h $(DESTDIR)$(INCLUDEDIR)/sqlite3_migrate.h
+	install -m 0644 migrate.pc $(DESTDIR)$(PKGCONFIGDIR)/migrate.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/$(LIB)
+	rm -f $(DESTDIR)$(LIBDIR)/$(LIB) $(DESTDIR)$(LIBDIR)/libmigrate.a \
+	  $(DESTDIR)$(INCLUDEDIR)/sqlite3_migrate.h $(DESTDIR)$(PKGCONFIGDIR)/migrate.pc
 
 # migrate.so first: install.test runs `make install`, which must not compile
 # under the sanitizer preload (the compiler itself would be reported).
@@ -115,8 +171,13 @@ bench: deps $(LIB)
 	@sh bench/deps.sh
 	@$(PYTHON) bench/run.py
 
+# The musl and Windows builds (test/cross.sh: the compilers, wine, and
+# SQLite's amalgamation for the programs they run), then test/cross.test.
+cross:
+	@sh test/cross.sh
+
 clean:
-	rm -f $(LIB) migrate-asan.so
+	rm -f $(LIB) migrate-asan.so libmigrate.a migrate.pc
 	rm -rf test/tmp demo.tmp bench/tmp
 
-.PHONY: all deps demo-deps valgrind-deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest bench clean
+.PHONY: all static cross deps demo-deps valgrind-deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest bench clean

@@ -340,7 +340,7 @@ static char *dbStem(sqlite3 *db){
   const char *zDb = sqlite3_db_filename(db, "main");
   const char *zBase, *zDot;
   if( zDb==0 || zDb[0]==0 ) return sqlite3_mprintf("memory");
-  zBase = strrchr(zDb, '/');
+  zBase = utilLastSlash(zDb);
   zBase = zBase ? zBase+1 : zDb;
   zDot = strrchr(zBase, '.');
   if( zDot==0 || zDot==zBase ) return sqlite3_mprintf("%s", zBase);

@@ -49,7 +49,7 @@ char *connBackupDir(MigrateConn *p, sqlite3 *db){
   if( p->backupDir ) return sqlite3_mprintf("%s", p->backupDir);
   zDb = sqlite3_db_filename(db, "main");
   if( zDb==0 || zDb[0]==0 ) return 0;
-  zSlash = strrchr(zDb, '/');
+  zSlash = utilLastSlash(zDb);
   if( zSlash==0 ) return sqlite3_mprintf("backups");
   return sqlite3_mprintf("%.*s/backups", (int)(zSlash-zDb), zDb);
 }

@@ -13,9 +13,43 @@
 #ifndef MIGRATE_FILEOPS_H
 #define MIGRATE_FILEOPS_H
 
-#include <dirent.h>
+#include "platform.h"
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+#ifdef _WIN32
+/*
+** Windows has the C library's open/read/close but not the POSIX calls
+** around them: winio.c gives each a stand-in with the same contract (see
+** doc/platforms.md for what that contract cannot be there).  The flags
+** below are ones winio.c's open reads; none collides with the CRT's _O_*.
+*/
+# include <dirent.h>   /* mingw's, read once here; its DIR is replaced below */
+# define O_CLOEXEC   0x0080     /* _O_NOINHERIT: not inherited by children */
+# define O_NOFOLLOW  0x01000000 /* refuse a symbolic link or junction */
+# define O_DIRECTORY 0x02000000 /* open a folder (to sync it) */
+# define O_NONBLOCK  0          /* no FIFOs on Windows: nothing to block on */
+# define LOCK_EX 2
+# define LOCK_NB 4
+# define LOCK_UN 8
+# ifndef S_IFLNK
+#  define S_IFLNK 0xA000
+# endif
+# ifndef S_ISLNK
+#  define S_ISLNK(m) (((m) & S_IFMT)==S_IFLNK)
+# endif
+/* A folder listing whose names are UTF-8, as every other path we pass is
+** (mingw's own opendir reads names in the ANSI code page). */
+typedef struct MigrateDir MigrateDir;
+struct migrate_dirent { char d_name[1024]; };
+# define DIR MigrateDir
+# define dirent migrate_dirent
+#else
+# include <dirent.h>
+# include <sys/file.h>
+# include <unistd.h>
+#endif
 
 typedef struct FileOps {
   int (*xOpen)(const char *zPath, int flags, mode_t mode);
@@ -41,6 +75,29 @@ typedef struct FileOps {
   int (*xClosedir)(DIR *);
   int (*xFlock)(int fd, int op);   /* flock(): held while a temporary file is written */
 } FileOps;
+
+#ifdef _WIN32
+/* winio.c: the stand-ins the table holds on Windows. */
+int winOpen(const char *zPath, int flags, mode_t mode);
+ssize_t winRead(int fd, void *p, size_t n);
+ssize_t winWrite(int fd, const void *p, size_t n);
+ssize_t winPread(int fd, void *p, size_t n, off_t off);
+ssize_t winPwrite(int fd, const void *p, size_t n, off_t off);
+int winFsync(int fd);
+int winStat(const char *zPath, struct stat *);
+int winLstat(const char *zPath, struct stat *);
+char *winRealpath(const char *zPath, char *zResolved);
+int winMkdir(const char *zPath, mode_t mode);
+int winUnlink(const char *zPath);
+int winRmdir(const char *zPath);
+int winRename(const char *zFrom, const char *zTo);
+int winRenameNoReplace(const char *zFrom, const char *zTo);
+int winLink(const char *zFrom, const char *zTo);
+DIR *winOpendir(const char *zPath);
+struct dirent *winReaddir(DIR *);
+int winClosedir(DIR *);
+int winFlock(int fd, int op);
+#endif
 
 #ifdef MIGRATE_FAULT_HOOKS
 extern FileOps migrateFileOps;

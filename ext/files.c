@@ -18,12 +18,8 @@
 SQLITE_EXTENSION_INIT3
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ------------------------------------------------------------- reading */
 
@@ -93,6 +89,20 @@ int fileIsDir(const char *zPath){
 static const char *const azLiveSuffix[] = {"", "-wal", "-shm", "-journal"};
 #define N_LIVE_SUFFIX (int)(sizeof(azLiveSuffix)/sizeof(azLiveSuffix[0]))
 
+/* Two names of one file, by their text.  Windows takes '/' for '\\' and
+** names files without regard to case (ASCII's, as a fold SQLite itself has). */
+static int samePath(const char *zA, const char *zB){
+#ifdef _WIN32
+  for(; *zA && *zB; zA++, zB++){
+    char a = *zA=='\\' ? '/' : *zA, b = *zB=='\\' ? '/' : *zB;
+    if( a!=b && sqlite3_strnicmp(&a, &b, 1)!=0 ) return 0;
+  }
+  return *zA==*zB;
+#else
+  return strcmp(zA, zB)==0;
+#endif
+}
+
 /* Same file as one of the live database's files (links included)? */
 static int isLiveFile(sqlite3 *db, const char *zPath){
   const char *zDb = sqlite3_db_filename(db, "main");
@@ -109,7 +119,7 @@ static int isLiveFile(sqlite3 *db, const char *zPath){
     if( zLive==0 ) continue;
     if( st.st_ino!=0 && migrateFileOps.xStat(zLive, &stLive)==0
      && st.st_dev==stLive.st_dev && st.st_ino==stLive.st_ino ) same = 1;
-    if( !same && zReal && strcmp(zReal, zLive)==0 ) same = 1;
+    if( !same && zReal && samePath(zReal, zLive) ) same = 1;
     sqlite3_free(zLive);
     if( same ) return 1;
   }
@@ -119,7 +129,7 @@ static int isLiveFile(sqlite3 *db, const char *zPath){
 /* The canonical name a new file at zPath would have: its folder resolved
 ** (sqlite3_free; NULL when the folder cannot be resolved). */
 char *fileCanonical(const char *zPath){
-  const char *zSlash = strrchr(zPath, '/');
+  const char *zSlash = utilLastSlash(zPath);
   char aReal[PATH_MAX];
   char *zDir;
   const char *zReal;
@@ -146,7 +156,7 @@ int filePathIsLive(sqlite3 *db, const char *zPath){
     int i;
     for(i=0; i<N_LIVE_SUFFIX && !live; i++){
       char *zLive = sqlite3_mprintf("%s%s", zDb, azLiveSuffix[i]);
-      if( zLive && strcmp(zLive, zCanon)==0 ) live = 1;
+      if( zLive && samePath(zLive, zCanon) ) live = 1;
       sqlite3_free(zLive);
     }
   }
@@ -169,7 +179,7 @@ int fileSync(const char *zPath, int isDir){
 ** effort: the file itself is complete either way. */
 void fileSyncParent(const char *zPath){
   char *zCanon = fileCanonical(zPath);
-  char *zSlash = zCanon ? strrchr(zCanon, '/') : 0;
+  char *zSlash = zCanon ? (char*)utilLastSlash(zCanon) : 0;
   if( zSlash ){
     *zSlash = 0;
     fileSync(zCanon[0] ? zCanon : "/", 1);
@@ -274,7 +284,7 @@ int fileSweepTemps(const char *zDir){
 
 /* The folder of zPath ("." for a bare name), for fileSweepTemps. */
 char *fileFolderOf(const char *zPath){
-  const char *zSlash = strrchr(zPath, '/');
+  const char *zSlash = utilLastSlash(zPath);
   if( zSlash==0 ) return sqlite3_mprintf(".");
   if( zSlash==zPath ) return sqlite3_mprintf("/");
   return sqlite3_mprintf("%.*s", (int)(zSlash-zPath), zPath);

@@ -39,7 +39,7 @@ int hostIsReplica(sqlite3 *db, int *pIs){
   if( zMark==0 ) return SQLITE_NOMEM;
   *pIs = isFile(zMark);
   sqlite3_free(zMark);
-  zSlash = strrchr(zDb, '/');
+  zSlash = utilLastSlash(zDb);
   if( !*pIs && zSlash && strcmp(zSlash, "/data")==0 ){
     zMark = sqlite3_mprintf("%.*s/client_wal_index", (int)(zSlash-zDb), zDb);
     if( zMark==0 ) return SQLITE_NOMEM;

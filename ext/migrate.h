@@ -28,6 +28,7 @@
 **   create.c    migrate_create: a new migration in the folder's convention
 **   status.c    the migrations table-valued function
 **   fileops.c   every file-system call, as a table (fileops.h)
+**   winio.c     on Windows, the POSIX calls that table holds (elsewhere empty)
 **   files.c     path safety, reading a file whole, writing files safely
 **   schema.c    the schema as canonical SQL text (and migrate_schema)
 **   scratch.c   a private scratch database, and running a script on it
@@ -44,6 +45,7 @@
 ** symbols against it (sqlite3_api, the API pointer migrate.c defines for
 ** every file, aside).
 **
+**   layer 0: winio
 **   layer 1: util fileops sha256 crc32
 **   layer 2: files host format rowtab history script txn
 **            repeatable journal adoptfind adoptrow
@@ -62,17 +64,16 @@
 #ifndef MIGRATE_H
 #define MIGRATE_H
 
+#include "platform.h"   /* before any system header */
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 #include "sqlite3ext.h"
 #include "fileops.h"
 #include "pragmas.h"
+#include "version.h"
 
-/* The build passes these (Makefile: the VERSION file, git's commit). */
-#ifndef MIGRATE_VERSION
-# error "build with -DMIGRATE_VERSION='\"x.y.z\"' (the Makefile reads VERSION)"
-#endif
+/* The commit built, when the build says (the Makefile, in a git checkout). */
 #ifndef MIGRATE_COMMIT
 # define MIGRATE_COMMIT "unknown"
 #endif
@@ -109,6 +110,7 @@ char *utilUtcStamp(void);               /* "20261122-101500-123" for file names 
 double utilMsSince(const struct timespec *t0);
 void utilClockNow(struct timespec *t);
 int utilDbIsFile(sqlite3 *);            /* main is a real file (not :memory:/temp) */
+const char *utilLastSlash(const char *zPath);  /* '/' (or '\\' on Windows), or NULL */
 const char *sqlSkipSpace(const char *z);
 i64 utilPragmaValue(sqlite3 *, const char *zSql, char *zText, int nText);
 int utilPragmaRead(sqlite3 *, const char *zSql, i64 *pV);   /* errors too */

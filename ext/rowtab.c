@@ -210,21 +210,21 @@ static int rtBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *p){
   return SQLITE_OK;
 }
 
+/* Named fields: the struct grows with SQLite's versions (xIntegrity came
+** in 3.44), and every field not named here is 0 whichever headers build it. */
 static sqlite3_module rowtabModule = {
-  0,                 /* iVersion */
-  0,                 /* xCreate: eponymous only, no CREATE VIRTUAL TABLE */
-  rtConnect,
-  rtBestIndex,
-  rtDisconnect,
-  0,                 /* xDestroy */
-  rtOpen,
-  rtClose,
-  rtFilter,
-  rtNext,
-  rtEof,
-  rtColumn,
-  rtRowid,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0     /* xUpdate ... xShadowName */
+  .iVersion = 0,
+  .xCreate = 0,      /* eponymous only, no CREATE VIRTUAL TABLE */
+  .xConnect = rtConnect,
+  .xBestIndex = rtBestIndex,
+  .xDisconnect = rtDisconnect,
+  .xOpen = rtOpen,
+  .xClose = rtClose,
+  .xFilter = rtFilter,
+  .xNext = rtNext,
+  .xEof = rtEof,
+  .xColumn = rtColumn,
+  .xRowid = rtRowid,
 };
 
 int rowtabRegister(sqlite3 *db, const RowTab *pTab, void *pCtx,

@@ -464,21 +464,21 @@ static int statusBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *p){
   return SQLITE_OK;
 }
 
+/* Named fields: the struct grows with SQLite's versions (xIntegrity came
+** in 3.44), and every field not named here is 0 whichever headers build it. */
 static sqlite3_module statusModule = {
-  0,                 /* iVersion */
-  0,                 /* xCreate: eponymous only, no CREATE VIRTUAL TABLE */
-  statusConnect,
-  statusBestIndex,
-  statusDisconnect,
-  0,                 /* xDestroy */
-  statusOpen,
-  statusClose,
-  statusFilter,
-  statusNext,
-  statusEof,
-  statusColumn,
-  statusRowid,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0     /* xUpdate ... xShadowName */
+  .iVersion = 0,
+  .xCreate = 0,      /* eponymous only, no CREATE VIRTUAL TABLE */
+  .xConnect = statusConnect,
+  .xBestIndex = statusBestIndex,
+  .xDisconnect = statusDisconnect,
+  .xOpen = statusOpen,
+  .xClose = statusClose,
+  .xFilter = statusFilter,
+  .xNext = statusNext,
+  .xEof = statusEof,
+  .xColumn = statusColumn,
+  .xRowid = statusRowid,
 };
 
 int statusRegister(sqlite3 *db, MigrateConn *mc){

@@ -9,6 +9,9 @@ SQLITE_EXTENSION_INIT3
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
+#ifdef _WIN32
+# include <windows.h>
+#endif
 
 /* One place formats every SQL error we raise, so texts stay uniform. */
 void ctxErrorMsg(sqlite3_context *ctx, const char *zFmt, ...){
@@ -28,13 +31,41 @@ void ctxErrorMsg(sqlite3_context *ctx, const char *zFmt, ...){
 /* Durations are measured on the monotonic clock: a step of the wall clock
 ** (NTP, a changed time zone setting, a suspended laptop) must not make one
 ** short or negative.  The wall clock only stamps times (utcFormat). */
+#ifdef _WIN32
+/* Windows has neither clock: its performance counter is monotonic, and its
+** system time counts 100 ns ticks since 1601. */
+static void clockRead(int wall, struct timespec *t){
+  unsigned long long v;
+  if( wall ){
+    FILETIME ft;
+    GetSystemTimeAsFileTime(&ft);
+    v = (((unsigned long long)ft.dwHighDateTime<<32) | ft.dwLowDateTime)
+        - 116444736000000000ULL;
+    t->tv_sec = (time_t)(v/10000000ULL);
+    t->tv_nsec = (long)(v%10000000ULL)*100;
+  }else{
+    LARGE_INTEGER c, f;
+    QueryPerformanceCounter(&c);
+    QueryPerformanceFrequency(&f);
+    v = (unsigned long long)c.QuadPart;
+    t->tv_sec = (time_t)(v/(unsigned long long)f.QuadPart);
+    t->tv_nsec = (long)((v%(unsigned long long)f.QuadPart)*1000000000ULL
+                        /(unsigned long long)f.QuadPart);
+  }
+}
+#else
+static void clockRead(int wall, struct timespec *t){
+  clock_gettime(wall ? CLOCK_REALTIME : CLOCK_MONOTONIC, t);
+}
+#endif
+
 void utilClockNow(struct timespec *t){
-  clock_gettime(CLOCK_MONOTONIC, t);
+  clockRead(0, t);
 }
 
 double utilMsSince(const struct timespec *t0){
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clockRead(0, &t);
   return (double)(t.tv_sec - t0->tv_sec)*1000.0
        + (double)(t.tv_nsec - t0->tv_nsec)/1e6;
 }
@@ -42,7 +73,7 @@ double utilMsSince(const struct timespec *t0){
 static char *utcFormat(const char *zFmt){
   struct timespec t;
   struct tm tm;
-  clock_gettime(CLOCK_REALTIME, &t);
+  clockRead(1, &t);
   gmtime_r(&t.tv_sec, &tm);
   return sqlite3_mprintf(zFmt, tm.tm_year+1900, tm.tm_mon+1, tm.tm_mday,
                          tm.tm_hour, tm.tm_min, tm.tm_sec,
@@ -57,6 +88,17 @@ char *utilUtcNow(void){
 /* The same instant for use in a file name (no ':' so it is portable). */
 char *utilUtcStamp(void){
   return utcFormat("%04d%02d%02d-%02d%02d%02d-%03d");
+}
+
+/* The last separator of a path: '/', and on Windows '\\' too (SQLite
+** names a database file there with '\\'); NULL when there is none. */
+const char *utilLastSlash(const char *zPath){
+  const char *z = strrchr(zPath, '/');
+#ifdef _WIN32
+  const char *zBack = strrchr(zPath, '\\');
+  if( zBack && (z==0 || zBack>z) ) z = zBack;
+#endif
+  return z;
 }
 
 /* A database with a file behind it; "" is :memory: or a temp database. */

@@ -32,6 +32,8 @@ check() {
   [ -x /usr/bin/python3 ] || need python3
   # security.test counts the opens of each migration file with strace.
   have strace || need strace
+  # install.test builds a program with the flags pkg-config gives.
+  have pkg-config || need pkg-config
   # load.test and fault.test read exported symbols with nm.
   have nm || need binutils
   # hostile.test drops capabilities with setpriv.

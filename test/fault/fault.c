@@ -79,6 +79,7 @@
 ** and ends with "fault: N runs, N failed"; the exit status is 1 on failure.
 */
 #define SQLITE_CORE 1
+#include "platform.h"   /* what the system shows, before its headers */
 #include <sqlite3.h>
 #include <dirent.h>
 #include <dlfcn.h>

@@ -38,6 +38,7 @@
 ** migrate_history, migrate_log or migrations itself, and the nothing-changed checks when a script runs
 ** outside a transaction (transaction:false is documented as not atomic).
 */
+#include "platform.h"   /* what the system shows, before its headers */
 #include <sqlite3.h>
 #include <errno.h>
 #include <fcntl.h>

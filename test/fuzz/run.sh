@@ -22,10 +22,9 @@ failed=""
 for t in "$@"; do
   bin=$out/fuzz_$t
   # -O1 keeps the sanitizers' reports readable and the runs quick.
-  if ! "$CLANG" -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -g -O1 \
+  if ! "$CLANG" -std=c11 -Wall -Wextra -Werror -g -O1 \
        -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
        -fno-sanitize-recover=all -Iext -Itest/fuzz -o "$bin" \
-       -DMIGRATE_VERSION="\"$(cat VERSION)\"" \
        "test/fuzz/fuzz_$t.c" test/fuzz/fuzz_init.c ext/*.c -lsqlite3; then
     echo "fuzz $t: does not build"
     failed="$failed $t"
