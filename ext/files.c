@@ -294,7 +294,8 @@ char *fileFolderOf(const char *zPath){
 int filePublish(const char *zTmp, const char *zDest, char **pzErr){
   if( migrateFileOps.xRenameNoReplace(zTmp, zDest)==0 ) return SQLITE_OK;
   if( errno==EINVAL || errno==ENOSYS || errno==ENOTSUP ){
-    /* No RENAME_NOREPLACE on this filesystem: link() refuses to replace too. */
+    /* The system or the file system has no rename that refuses to replace
+    ** (fileops.c): link() refuses to replace too. */
     if( migrateFileOps.xLink(zTmp, zDest)==0 ){ migrateFileOps.xUnlink(zTmp); return SQLITE_OK; }
   }
   *pzErr = errno==EEXIST
