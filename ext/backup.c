@@ -74,17 +74,22 @@ static int markRollbackJournal(const char *zPath){
 #define COPY_CHUNK (256*1024)
 
 /*
-** The database file may be copied byte for byte: the default unix VFS, a
-** rollback-journal mode, and not held in exclusive locking mode (where no
+** The database file may be copied byte for byte: the default unix VFS, no
+** bytes reserved in its pages, a rollback-journal mode, and not held in exclusive locking mode (where no
 ** second connection could read it).  The final word is copyDirect's, under
 ** the read lock; this only saves opening a connection that would not be used.
 */
 static int directCandidate(sqlite3 *db){
   sqlite3_vfs *pVfs = 0;
   char zMode[16];
+  int nReserve = -1;
   if( !utilDbIsFile(db) ) return 0;
   if( sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs)!=SQLITE_OK
    || pVfs==0 || strcmp(pVfs->zName, "unix")!=0 ) return 0;
+  /* Bytes reserved in each page are a codec's or a checksum's: whatever
+  ** they hold, the pages are SQLite's to copy, not the file's bytes. */
+  if( sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &nReserve)!=SQLITE_OK
+   || nReserve!=0 ) return 0;
   utilPragmaValue(db, "PRAGMA main.locking_mode", zMode, sizeof(zMode));
   if( sqlite3_stricmp(zMode, "exclusive")==0 ) return 0;
   utilPragmaValue(db, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
@@ -515,8 +520,23 @@ int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
   char *zDir = connBackupDir(mc, db);
   sqlite3 *pSrc = 0;
   int rc;
+  int keyed = 0;
   *pzPath = 0;
   if( zDir==0 ) return SQLITE_NOMEM;
+  /* Refused before the folder is made or a file written: a copy read
+  ** without the key would be unreadable, or not encrypted. */
+  if( (rc = utilDbKeyed(db, &keyed))!=SQLITE_OK || keyed ){
+    if( keyed ){
+      *pzErr = sqlite3_mprintf("the database is encrypted (a key was set "
+          "with PRAGMA key), and migrate cannot copy it: the key cannot be "
+          "read back, and a copy made without it would not be encrypted with "
+          "it; take a backup with VACUUM INTO '<file>' on this connection "
+          "before the call (it is written with the same key), then set "
+          "migrate_config('backup', 'off')");
+    }
+    sqlite3_free(zDir);
+    return rc ? rc : *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
   if( migrateFileOps.xMkdir(zDir, 0755)!=0 && errno!=EEXIST ){
     *pzErr = sqlite3_mprintf("cannot create backup folder '%s': %s", zDir,
                              strerror(errno));
@@ -621,7 +641,7 @@ void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
   const char *zPath = utilArgText(ctx, argv[0], "migrate_backup", "the path");
   char *zOut = 0, *zErr = 0;
-  int rc, isFolder = 0;
+  int rc, isFolder = 0, keyed = 0;
   (void)argc;
   if( zPath==0 ) return;
   /* A file written from a migration would stay when the call then fails;
@@ -631,6 +651,20 @@ void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( sqlite3_txn_state(db, "main")==SQLITE_TXN_WRITE ){
     ctxErrorMsg(ctx, "migrate_backup: the database has uncommitted changes; "
                 "commit them before taking a backup");
+    return;
+  }
+  /* Refused before anything is made (backupTarget may create the folder)
+  ** or logged: doc/guarantees.md "Backed up". */
+  if( utilDbKeyed(db, &keyed)==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if( keyed ){
+    ctxErrorMsg(ctx, "migrate_backup: the database is encrypted (a key was "
+        "set with PRAGMA key), and migrate cannot copy it: the key cannot be "
+        "read back, and a copy made without it would not be encrypted with "
+        "it; run VACUUM INTO '%s' on this connection instead (the copy is "
+        "written with the same key)", zPath);
     return;
   }
   rc = backupTarget(db, mc, zPath, &isFolder, &zErr);

@@ -115,6 +115,7 @@ int utilRunningStatements(sqlite3 *, int *pIndirect);
 int utilArrayReserve(void **pa, int *pnAlloc, int n, size_t szElem);
 char *utilTextDup(const char *z, size_t n);    /* z[0..n) + NUL; sqlite3_free */
 int utilOpenCommitted(sqlite3 *, sqlite3 **ppOut);
+int utilDbKeyed(sqlite3 *, int *pKeyed);  /* main is encrypted with a key (PRAGMA key) */
 /* The guard of every function that may not run from a writing statement, a
 ** PRAGMA, a trigger or a CHECK constraint (always), nor, as flags ask, from a
 ** migration or beside other statements: 1 and the error set when refused. */

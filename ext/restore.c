@@ -260,12 +260,27 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   char zMode[16];
   sqlite3 *pSrc = 0;
   struct stat st;
-  int rc;
+  int rc, keyed = 0;
   (void)argc;
   if( zPath==0 ) return;
   if( callGuard(ctx, "migrate_restore", GUARD_NOT_BUSY|GUARD_ALONE) ) return;
   if( !sqlite3_get_autocommit(db) ){
     ctxErrorMsg(ctx, "migrate_restore: cannot restore inside a transaction");
+    return;
+  }
+  /* Refused before anything is read, written or logged: the file would be
+  ** read, and the pages written, by connections without the key
+  ** (doc/guarantees.md "Backed up"). */
+  if( utilDbKeyed(db, &keyed)==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if( keyed ){
+    ctxErrorMsg(ctx, "migrate_restore: the database is encrypted (a key was "
+        "set with PRAGMA key), and migrate cannot restore it: the key cannot "
+        "be read back, and the backup can only be read, and the database "
+        "written, with it; restore with the backup API of your SQLite "
+        "library, from a connection that opened '%s' with the key", zPath);
     return;
   }
   if( filePathIsLive(db, zPath) ){

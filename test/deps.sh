@@ -34,8 +34,32 @@ check() {
   have nm || need binutils
   # hostile.test drops capabilities with setpriv.
   have setpriv || need util-linux
+  # encrypted.test drives SQLite with an encrypting codec from node: npm
+  # builds the package (test/package.json) with node-gyp, which needs a C++
+  # compiler, Python and make.
+  have node || need nodejs
+  have npm || need npm
+  have g++ || need g++
   [ "$what" = valgrind ] || return 0
   have valgrind || need valgrind
 }
 
-install_missing "$what deps"
+install_missing "$what deps" || exit 1
+[ "$what" = demo ] && exit 0
+
+# The npm package of test/package.json, at its exact version, in
+# test/node_modules (ignored by git); installed once, again only when the
+# version pinned there changes.
+pkg=better-sqlite3-multiple-ciphers
+want=$(sed -n "s/.*\"$pkg\": *\"\([^\"]*\)\".*/\1/p" test/package.json)
+got=$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' "test/node_modules/$pkg/package.json" 2>/dev/null)
+if [ -z "$want" ] || [ "$got" != "$want" ] ||
+   [ ! -f "test/node_modules/$pkg/build/Release/better_sqlite3.node" ]; then
+  echo "$what deps: installing $pkg $want into test/node_modules (built from source: a few minutes)" >&2
+  mkdir -p test/tmp
+  if ! (cd test && npm install --no-audit --no-fund --no-package-lock) >test/tmp/npm-install.log 2>&1; then
+    tail -n 20 test/tmp/npm-install.log >&2
+    echo "$what deps: npm install $pkg failed (log: test/tmp/npm-install.log)" >&2
+    exit 1
+  fi
+fi
