@@ -75,8 +75,8 @@ static int markRollbackJournal(const char *zPath){
 
 /*
 ** The database file may be copied byte for byte: the default unix VFS, no
-** bytes reserved in its pages, a rollback-journal mode, and not held in exclusive locking mode (where no
-** second connection could read it).  The final word is copyDirect's, under
+** bytes reserved in its pages, a rollback-journal mode, and not held in
+** exclusive locking mode (where no second connection could read it).  The final word is copyDirect's, under
 ** the read lock; this only saves opening a connection that would not be used.
 */
 static int directCandidate(sqlite3 *db){

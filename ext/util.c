@@ -399,7 +399,8 @@ int utilOpenCommitted(sqlite3 *db, sqlite3 **ppOut){
 ** the same VFS, without a key, reads the header: an encrypted file is no
 ** database to it, and an empty one shows no reserved bytes where the
 ** keyed connection has them.  Any other failure of that connection is not
-** an answer: *pKeyed stays 0 and the copy reports its own error.
+** an answer (nor is exclusive locking mode, where none can read): *pKeyed
+** stays 0, and the copy reports its own error.
 */
 int utilDbKeyed(sqlite3 *db, int *pKeyed){
   sqlite3_vfs *pVfs = 0;
@@ -411,6 +412,13 @@ int utilDbKeyed(sqlite3 *db, int *pKeyed){
   sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &nReserve);
   sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs);
   if( nReserve==0 && pVfs && strcmp(pVfs->zName, "unix")==0 ) return SQLITE_OK;
+  {
+    /* In exclusive locking mode no second connection can read the file:
+    ** the probe would only wait out its busy timeout. */
+    char zMode[16];
+    utilPragmaValue(db, "PRAGMA main.locking_mode", zMode, sizeof(zMode));
+    if( sqlite3_stricmp(zMode, "exclusive")==0 ) return SQLITE_OK;
+  }
   rc = utilOpenCommitted(db, &pProbe);
   if( rc==SQLITE_OK ){
     rc = sqlite3_prepare_v2(pProbe, "SELECT count(*) FROM main.sqlite_schema",
