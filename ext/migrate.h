@@ -20,6 +20,7 @@
 **   rollback.c  migrate_rollback, migrate_rollback_to, migrate_reset
 **   record.c    migrate_baseline, migrate_adopt: record without running
 **   backup.c    migrate_backup, automatic backups and their retention
+**   keycopy.c   the copy of an encrypted database, through the caller's connection
 **   restore.c   migrate_restore
 **   adopt.c     another tool's history -> which migrations it applied
 **   adoptfind.c which other tool's history table this database holds
@@ -45,7 +46,7 @@
 **
 **   layer 1: util fileops sha256 crc32
 **   layer 2: files config format rowtab history script txn
-**            repeatable journal adoptfind adoptrow
+**            repeatable journal adoptfind adoptrow keycopy
 **   layer 3: folder rowsource schema lint scratch backup
 **   layer 4: source
 **   layer 5: adopt flyway status create restore drift check call
@@ -422,8 +423,13 @@ int fileWriteNew(const char *zPath, const char *zText, char **pzErr);
 int fileOpenDb(const char *zPath, int immutable, sqlite3 **, char **pzErr);
 int fileQuickCheck(sqlite3 *, const char *zPath, char **pzErr);
 
+/* ---- keycopy.c: an encrypted database copied with its own key ---------- */
+int keycopyInto(sqlite3 *, const char *zTmp, char **pzErr);  /* autocommit only */
+
 /* ---- backup.c ----------------------------------------------------------- */
-int backupAuto(sqlite3 *, MigrateConn *, char **pzPath, char **pzErr);
+/* keyed: main is encrypted (utilDbKeyed), copied through db, which must
+** then have no transaction open (keycopy.c). */
+int backupAuto(sqlite3 *, MigrateConn *, int keyed, char **pzPath, char **pzErr);
 void backupFunc(sqlite3_context *, int, sqlite3_value **);
 
 /* ---- restore.c ---------------------------------------------------------- */
@@ -485,6 +491,7 @@ typedef struct Call {
   int nDone;           /* migrations applied or rolled back so far */
   int backedUp;        /* the automatic backup was taken (or is not wanted) */
   int callerWrote;     /* the caller's transaction had written before us */
+  int idleAtStart;     /* no transaction open, not even a statement's read */
   char *zBackup;       /* its path, until a commit has logged it */
   char *zNotes;        /* trace: statements the running script skipped */
   int hasFail;         /* failVersion/failName say which migration failed */

@@ -313,7 +313,7 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( rc==SQLITE_OK && connBackupOn(mc, db) ){
     /* Replacing everything is the most destructive call there is: keep what
     ** is being replaced, like any other call that changes the schema. */
-    rc = backupAuto(db, mc, &zAuto, &zErr);
+    rc = backupAuto(db, mc, 0, &zAuto, &zErr);
   }
   if( rc==SQLITE_OK ){
     i64 nBefore = utilPragmaValue(db, "PRAGMA main.page_count", 0, 0);

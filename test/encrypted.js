@@ -4,7 +4,7 @@
 //
 //   node test/encrypted.js <migrate.so> <empty folder> <delete|wal>
 //
-// Prints "OK <step> <what it saw>" per step; a call that fails prints its
+// Prints "OK <step> <what it saw>" per step; a call that fails shows its
 // error as what it saw ("ERR <message>"). The package is loaded from
 // test/node_modules only (test/deps.sh installs it there).
 'use strict';
@@ -22,35 +22,56 @@ function one(db, sql) {
   try { return String(db.prepare(sql).pluck().get()); }
   catch (e) { return 'ERR ' + e.message; }
 }
-function open(file, key, cipher) {
+function open(file, cipher) {
   const db = new Database(file);
-  if (key) {
+  if (cipher) {
     db.pragma(`cipher='${cipher}'`);
     if (cipher === 'sqlcipher') db.pragma('legacy=4');
-    db.pragma(`key='${key}'`);
+    db.pragma("key='secret'");
   }
   db.loadExtension(lib);
   return db;
 }
 // What a refused call must leave as it was: tables, history, the journal
-// mode, no transaction, no attached database, the rows. (A failed
-// migrate_apply adds its row to migrate_log, as every failed call does.)
+// mode, foreign keys, no transaction, no attached database, the rows.
+// (A failed migrate_apply adds its row to migrate_log, as every failed
+// call does: migrate_log is left out.)
 function state(db) {
   const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type='table'"
-                            + " AND name<>'migrate_log' ORDER BY name").pluck().all().join(',');
-  const hist = one(db, "SELECT group_concat(version) FROM migrate_history");
+                            + " AND name<>'migrate_log' AND name NOT LIKE 'notes%'"
+                            + " ORDER BY name").pluck().all().join(',');
   const schemas = db.prepare('PRAGMA database_list').all().map(r => r.name).join(',');
-  return `${tables}|${hist}|${one(db, 'PRAGMA journal_mode')}|`
+  return `${tables}|${one(db, 'SELECT group_concat(version) FROM migrate_history')}|`
+       + `${one(db, 'PRAGMA journal_mode')}|fk=${one(db, 'PRAGMA foreign_keys')}|`
        + `${db.inTransaction ? 'txn' : 'autocommit'}|${schemas}|`
-       + `${one(db, 'SELECT count(*) FROM items')}`;
+       + `${one(db, 'SELECT group_concat(v) FROM items')}`;
 }
-// Is the file at p an SQLite database anyone can read, without a key?
+// "not-plain" unless the file starts with SQLite's header (a file anyone
+// can read without a key).
 function head(p) {
   const b = fs.readFileSync(p).subarray(0, 16).toString('latin1');
   return b === 'SQLite format 3\0' ? 'plain' : 'not-plain';
 }
 function listing(p) {
   return fs.existsSync(p) ? fs.readdirSync(p).sort().join(',') || '(empty)' : '(none)';
+}
+// A backup: encrypted, unreadable without the key; with it: whole
+// (quick_check), the rows of items and the history it holds.
+function backup(p, cipher) {
+  const nokey = new Database(p);
+  const without = one(nokey, 'SELECT count(*) FROM sqlite_schema');
+  nokey.close();
+  const db = open(p, cipher);
+  const r = `${head(p)}|${without}|${one(db, 'PRAGMA quick_check')}|`
+          + `${one(db, 'SELECT group_concat(v) FROM items')}|`
+          + `${one(db, 'SELECT group_concat(version) FROM migrate_history')}|`
+          + `${one(db, 'PRAGMA journal_mode')}`;
+  db.close();
+  return r;
+}
+function autos(p) {
+  return fs.readdirSync(p).filter(f => f.endsWith('.auto.db')).sort()
+    .map(f => path.join(p, f));
 }
 function write(name, text) { fs.writeFileSync(path.join(mig, name), text); }
 
@@ -60,48 +81,75 @@ write('001_users.sql', '-- migrate:up\nCREATE TABLE users(id INTEGER PRIMARY KEY
 
 // The encrypted database: SQLCipher's scheme, a key, one journal mode.
 const file = path.join(dir, 'app.db');
-let db = open(file, 'secret', 'sqlcipher');
+let db = open(file, 'sqlcipher');
 say('journal_mode', one(db, `PRAGMA journal_mode=${mode}`));
+db.pragma('foreign_keys=ON');
 db.exec("CREATE TABLE items(id INTEGER PRIMARY KEY, v TEXT);"
-        + "INSERT INTO items(v) VALUES ('one'), ('two');");
+        + "INSERT INTO items(v) VALUES ('one'), ('two');"
+        + "CREATE VIRTUAL TABLE notes USING fts5(body);"
+        + "INSERT INTO notes VALUES ('hello world');");
 say('encrypted', head(file));
-const before = state(db);
-say('state', before);
+say('state', state(db));
 
-// Automatic backups on (the default): refused before anything is written.
-say('apply', one(db, `SELECT migrate_apply('${mig}')`));
-say('apply_state', state(db) === before ? 'same' : state(db));
-say('apply_log', one(db, "SELECT action || '/' || outcome FROM migrate_log"));
-say('apply_files', listing(dir));
-say('apply_again', one(db, `SELECT migrate_apply('${mig}')`));
-
-// migrate_backup: to a file, and to a folder that does not exist yet.
-const bfile = path.join(dir, 'copy.db');
-say('backup', one(db, `SELECT migrate_backup('${bfile}')`));
-say('backup_dir', one(db, `SELECT migrate_backup('${path.join(dir, 'b')}/')`));
-say('backup_state', state(db) === before ? 'same' : state(db));
-say('backup_files', listing(dir));
-
-// migrate_restore, of a file that exists.
-fs.copyFileSync(file, path.join(dir, 'old.db'));
-say('restore', one(db, `SELECT migrate_restore('${path.join(dir, 'old.db')}')`));
-say('restore_state', state(db) === before ? 'same' : state(db));
-
-// migrate_check works: the copy is read with the key, in memory.
+// migrate_check: the copy is read with the key; nothing is written.
+let before = state(db);
 const rows = db.prepare(`SELECT version, "check", ok FROM migrate_check('${mig}')`)
   .raw().all().map(r => r.join(':')).join(' ');
 say('check', rows);
 say('check_state', state(db) === before ? 'same' : state(db));
 say('check_files', listing(dir));
 
-// With automatic backups off, apply works, twice.
-say('backup_off', one(db, "SELECT migrate_config('backup', 'off')"));
-say('apply_off', one(db, `SELECT migrate_apply('${mig}')`));
+// Automatic backups (on by default) refused where they cannot be taken:
+// inside a transaction, and from a statement that reads a table.
+db.exec('BEGIN');
+say('apply_txn', one(db, `SELECT migrate_apply('${mig}')`));
+db.exec('ROLLBACK');
+say('apply_reading', one(db, `SELECT migrate_apply('${mig}') FROM items LIMIT 1`));
+say('refused_state', state(db) === before ? 'same' : state(db));
+say('refused_files', listing(dir));
+
+// Automatic backups on: apply, twice; each backup is of the state before.
+say('apply', one(db, `SELECT migrate_apply('${mig}')`));
 write('002_tags.sql', '-- migrate:up\nCREATE TABLE tags(id INTEGER PRIMARY KEY);\n'
       + '-- migrate:down\nDROP TABLE tags;\n');
-say('apply_off2', one(db, `SELECT migrate_apply('${mig}')`));
+db.exec("INSERT INTO items(v) VALUES ('three')");
+say('apply2', one(db, `SELECT migrate_apply('${mig}')`));
 say('history', one(db, 'SELECT group_concat(version) FROM migrate_history'));
-say('check_after', one(db, `SELECT count(*) FROM migrate_check('${mig}')`));
+say('after_apply', state(db));
+const [auto1, auto2] = autos(path.join(dir, 'backups'));
+say('autos', autos(path.join(dir, 'backups')).length);
+say('auto1', backup(auto1, 'sqlcipher'));
+say('auto2', backup(auto2, 'sqlcipher'));
+say('logged', one(db, "SELECT count(*) FROM migrate_log WHERE action='backup'"
+                  + " AND outcome='ok'"));
+
+// migrate_backup: to a file, to a folder it creates; refused inside a
+// transaction and from a statement that reads, before anything is made.
+before = state(db);
+const bfile = path.join(dir, 'copy.db');
+say('backup', one(db, `SELECT migrate_backup('${bfile}') = '${bfile}'`));
+say('backup_copy', backup(bfile, 'sqlcipher'));
+{
+  // The full-text index came along, and the connection is defensive again
+  // (it is off while the index's shadow tables are filled).
+  const c = open(bfile, 'sqlcipher');
+  say('backup_fts', one(c, "SELECT body FROM notes WHERE notes MATCH 'hello'"));
+  c.close();
+  say('defensive', one(db, "INSERT INTO notes_data VALUES (99, x'00')"));
+}
+const bdir = path.join(dir, 'b');
+say('backup_dir', one(db, `SELECT migrate_backup('${bdir}/') LIKE '${bdir}/app-%.db'`));
+say('backup_dir_copy', backup(path.join(bdir, fs.readdirSync(bdir)[0]), 'sqlcipher'));
+db.exec('BEGIN');
+say('backup_txn', one(db, `SELECT migrate_backup('${path.join(dir, 'c1.db')}')`));
+db.exec('ROLLBACK');
+say('backup_reading', one(db, `SELECT migrate_backup('${path.join(dir, 'c2.db')}') FROM items LIMIT 1`));
+say('backup_state', state(db) === before ? 'same' : state(db));
+say('backup_files', listing(dir));
+
+// migrate_restore: refused before the file is read.
+say('restore', one(db, `SELECT migrate_restore('${bfile}')`));
+say('restore_state', state(db) === before ? 'same' : state(db));
 db.close();
 
 // Still encrypted, and readable with the key only.
@@ -109,20 +157,18 @@ say('still_encrypted', head(file));
 db = new Database(file);
 say('without_key', one(db, 'SELECT count(*) FROM sqlite_schema'));
 db.close();
-db = open(file, 'secret', 'sqlcipher');
-say('with_key', one(db, 'SELECT group_concat(name) FROM users') + ' '
-    + one(db, 'PRAGMA quick_check'));
-db.close();
 
-// An encrypted database that has no page yet (the library's default
-// cipher): the first apply is refused too, and no plain file is written.
+// A new encrypted database with no page yet (the library's default
+// cipher): its first backup is encrypted too.
 const fresh = path.join(dir, 'fresh', 'new.db');
 fs.mkdirSync(path.dirname(fresh));
-db = open(fresh, 'secret', 'chacha20');
+db = open(fresh, 'chacha20');
 say('fresh_mode', one(db, `PRAGMA journal_mode=${mode}`));
 say('fresh_apply', one(db, `SELECT migrate_apply('${mig}')`));
-say('fresh_files', listing(path.dirname(fresh)));
 db.close();
+const freshAuto = autos(path.join(dir, 'fresh', 'backups'));
+say('fresh_autos', freshAuto.length);
+say('fresh_backup', backup(freshAuto[0], 'chacha20'));
 
 // A plain database through the same library (its codec's VFS, no key):
 // backed up as before, and the backup opens without a key.
