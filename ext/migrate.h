@@ -424,7 +424,12 @@ int fileOpenDb(const char *zPath, int immutable, sqlite3 **, char **pzErr);
 int fileQuickCheck(sqlite3 *, const char *zPath, char **pzErr);
 
 /* ---- keycopy.c: an encrypted database copied with its own key ---------- */
-int keycopyInto(sqlite3 *, const char *zTmp, char **pzErr);  /* autocommit only */
+/* All of these want autocommit mode, no transaction open, not even a
+** statement's read (sqlite3_txn_state(db, 0)==SQLITE_TXN_NONE). */
+int keycopyInto(sqlite3 *, const char *zTmp, char **pzErr);
+int keycopySourceOpen(sqlite3 *, const char *zPath, char **pzErr);
+void keycopySourceClose(sqlite3 *);
+int keycopyReplace(sqlite3 *, char **pzErr);   /* main := the source */
 
 /* ---- backup.c ----------------------------------------------------------- */
 /* keyed: main is encrypted (utilDbKeyed), copied through db, which must

@@ -122,6 +122,47 @@ say('auto1', backup(auto1, 'sqlcipher'));
 say('auto2', backup(auto2, 'sqlcipher'));
 say('logged', one(db, "SELECT count(*) FROM migrate_log WHERE action='backup'"
                   + " AND outcome='ok'"));
+// migrate_rollback takes its automatic backup the same way.
+say('rollback', one(db, 'SELECT migrate_rollback()'));
+say('rollback_autos', autos(path.join(dir, 'backups')).length);
+say('rollback_auto', backup(autos(path.join(dir, 'backups'))[2], 'sqlcipher'));
+say('reapply', one(db, `SELECT migrate_apply('${mig}')`));
+
+// Another connection commits while the automatic backup is being copied
+// (a generated column's function does it, as the copy computes it again).
+// In WAL mode it can: the backup is not of the state the migration would
+// run against, and the call fails, the file removed, nothing applied. In a
+// rollback-journal mode it cannot: the copy's read lock keeps it out.
+{
+  const other = new Database(file, { timeout: 0 });
+  other.pragma("cipher='sqlcipher'"); other.pragma('legacy=4'); other.pragma("key='secret'");
+  let poked = 'no';
+  db.function('poke', { deterministic: true }, (x) => {
+    if (poked === 'no') {
+      try { other.exec('INSERT INTO raced VALUES (1)'); poked = 'committed'; }
+      catch (e) { poked = e.message; }
+    }
+    return x;
+  });
+  db.exec("CREATE TABLE raced(x); CREATE TABLE pokes(x, y AS (poke(x)) STORED);"
+          + "INSERT INTO pokes(x) VALUES (1);");
+  poked = 'no';
+  const n = autos(path.join(dir, 'backups')).length;
+  write('003_more.sql', '-- migrate:up\nCREATE TABLE more(id INTEGER PRIMARY KEY);\n'
+        + '-- migrate:down\nDROP TABLE more;\n');
+  say('race', one(db, `SELECT migrate_apply('${mig}')`));
+  say('race_poked', poked);
+  say('race_history', one(db, 'SELECT group_concat(version) FROM migrate_history'));
+  say('race_new_autos', autos(path.join(dir, 'backups')).length - n);
+  other.close();
+  // Put the folder and the database back as the steps below expect.
+  db.exec('DROP TABLE pokes; DROP TABLE raced');
+  if (one(db, 'SELECT max(version) FROM migrate_history') === '3') {
+    one(db, 'SELECT migrate_rollback()');
+  }
+  fs.rmSync(path.join(mig, '003_more.sql'));
+  for (const f of autos(path.join(dir, 'backups')).slice(n)) fs.rmSync(f);
+}
 
 // migrate_backup: to a file, to a folder it creates; refused inside a
 // transaction and from a statement that reads, before anything is made.
@@ -147,9 +188,29 @@ say('backup_reading', one(db, `SELECT migrate_backup('${path.join(dir, 'c2.db')}
 say('backup_state', state(db) === before ? 'same' : state(db));
 say('backup_files', listing(dir));
 
-// migrate_restore: refused before the file is read.
-say('restore', one(db, `SELECT migrate_restore('${bfile}')`));
+// migrate_restore: the backup is read with the key, the content replaced
+// in one transaction, an automatic backup of what is replaced taken first.
+db.exec("INSERT INTO items(v) VALUES ('four'); DELETE FROM notes;");
+const changed = state(db);
+say('restore_reading', one(db, `SELECT migrate_restore('${bfile}') FROM items LIMIT 1`));
+const other = path.join(dir, 'other.db');
+{
+  const o = new Database(other);
+  o.pragma("cipher='sqlcipher'"); o.pragma('legacy=4'); o.pragma("key='another'");
+  o.exec('CREATE TABLE items(v)');
+  o.close();
+}
+say('restore_other_key', one(db, `SELECT migrate_restore('${other}')`));
+say('refused_restore_state', state(db) === changed ? 'same' : state(db));
+say('restore', one(db, `SELECT migrate_restore('${bfile}') = '${bfile}'`));
 say('restore_state', state(db) === before ? 'same' : state(db));
+say('restore_fts', one(db, "SELECT body FROM notes WHERE notes MATCH 'hello'"));
+say('restore_log', db.prepare("SELECT action || '/' || outcome FROM migrate_log"
+    + " ORDER BY id DESC LIMIT 2").pluck().all().reverse().join(' '));
+const autos3 = autos(path.join(dir, 'backups'));
+say('restore_autos', autos3.length);
+say('restore_auto', backup(autos3[autos3.length - 1], 'sqlcipher'));
+say('defensive_after', one(db, "INSERT INTO notes_data VALUES (99, x'00')"));
 db.close();
 
 // Still encrypted, and readable with the key only.
