@@ -392,8 +392,11 @@ void keycopySourceClose(sqlite3 *db){
 ** the rest.  SQLite's AUTOINCREMENT counters cannot be dropped: emptied.
 */
 static int dropAll(sqlite3 *db, char **pzErr){
-  int rc = SQLITE_OK;
-  while( rc==SQLITE_OK ){
+  i64 nLeft = 0;
+  int rc = utilPragmaRead(db, "SELECT count(*) FROM main.sqlite_schema", &nLeft);
+  /* Each DROP removes one object at least: more rounds than objects would
+  ** be a DROP that removed nothing. */
+  while( rc==SQLITE_OK && nLeft-->=0 ){
     sqlite3_stmt *p = 0;
     char *zDrop = 0;
     rc = sqlite3_prepare_v2(db, "SELECT type, name FROM main.sqlite_schema"
@@ -410,6 +413,11 @@ static int dropAll(sqlite3 *db, char **pzErr){
     { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
     if( rc || zDrop==0 ) break;
     rc = run(db, zDrop, pzErr);
+    if( rc==SQLITE_OK && nLeft<0 ){
+      *pzErr = sqlite3_mprintf("cannot empty the database: an object is still "
+                               "there after it was dropped");
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
   }
   if( rc==SQLITE_OK ){
     i64 n = 0;

@@ -211,6 +211,36 @@ const autos3 = autos(path.join(dir, 'backups'));
 say('restore_autos', autos3.length);
 say('restore_auto', backup(autos3[autos3.length - 1], 'sqlcipher'));
 say('defensive_after', one(db, "INSERT INTO notes_data VALUES (99, x'00')"));
+
+// A copy that fails halfway (a generated column's function fails as the
+// copy computes it again): the connection is left as it was, no file.
+{
+  let fail = false;
+  db.function('boom', { deterministic: true }, (x) => {
+    if (fail) throw new Error('boom');
+    return x;
+  });
+  db.exec("CREATE TABLE booms(x, y AS (boom(x)) STORED); INSERT INTO booms(x) VALUES (1);");
+  const withBooms = path.join(dir, 'booms.db');
+  say('boom_backup', one(db, `SELECT migrate_backup('${withBooms}') = '${withBooms}'`));
+  const files = listing(dir);
+  const was = state(db);
+  fail = true;
+  say('boom_failed', one(db, `SELECT migrate_backup('${path.join(dir, 'never.db')}')`));
+  say('boom_state', state(db) === was ? 'same' : state(db));
+  say('boom_files', listing(dir) === files ? 'same' : listing(dir));
+  say('boom_defensive', one(db, "INSERT INTO notes_data VALUES (99, x'00')"));
+  // A restore that fails halfway changes nothing (backups off: the
+  // automatic backup would fail first, on the same function).
+  db.exec("INSERT INTO items(v) VALUES ('five')");
+  const now = state(db);
+  one(db, "SELECT migrate_config('backup', 'off')");
+  say('boom_restore', one(db, `SELECT migrate_restore('${withBooms}')`));
+  one(db, "SELECT migrate_config('backup', 'on')");
+  say('boom_restore_state', state(db) === now ? 'same' : state(db));
+  say('boom_restore_fts', one(db, "SELECT body FROM notes WHERE notes MATCH 'hello'"));
+  fail = false;
+}
 db.close();
 
 // Still encrypted, and readable with the key only.
