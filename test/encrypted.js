@@ -29,7 +29,9 @@ function open(file, cipher) {
     if (cipher === 'sqlcipher') db.pragma('legacy=4');
     db.pragma("key='secret'");
   }
-  db.loadExtension(lib);
+  // The entry point is named: SQLite would guess it from the file name, and
+  // the sanitizer build is migrate-asan.so.
+  db.loadExtension(lib, 'sqlite3_migrate_init');
   return db;
 }
 // What a refused call must leave as it was: tables, history, the journal
