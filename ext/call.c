@@ -178,9 +178,6 @@ static int backupKeyed(Call *c, char **pzPath){
   if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
   if( rc==SQLITE_OK ) rc = utilPragmaRead(c->db, "PRAGMA main.data_version", &after);
   if( rc==SQLITE_OK && before!=after ){
-    migrateFileOps.xUnlink(*pzPath);
-    sqlite3_free(*pzPath);
-    *pzPath = 0;
     c->zErr = sqlite3_mprintf("another connection changed the database while "
         "its backup was taken, so the backup is not of the state the "
         "migrations would run against; nothing was applied: run the call again");
@@ -188,6 +185,12 @@ static int backupKeyed(Call *c, char **pzPath){
   }
   /* Rolled back with the rest: made again. */
   if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
+  if( rc && *pzPath ){
+    /* Nothing is applied: a backup the log will not record goes. */
+    migrateFileOps.xUnlink(*pzPath);
+    sqlite3_free(*pzPath);
+    *pzPath = 0;
+  }
   if( rc && rc!=SQLITE_NOMEM && c->zErr==0 ) c->zErr = utilDbErr(c->db);
   return rc;
 }
