@@ -251,6 +251,20 @@ db = new Database(file);
 say('without_key', one(db, 'SELECT count(*) FROM sqlite_schema'));
 db.close();
 
+// In exclusive locking mode no second connection can tell the database is
+// encrypted: it is taken as plain, and the codec refuses the page copy.
+{
+  const ex = path.join(dir, 'exclusive', 'ex.db');
+  fs.mkdirSync(path.dirname(ex));
+  const e = open(ex, 'sqlcipher');
+  e.exec("CREATE TABLE t(a); INSERT INTO t VALUES (1);");
+  e.pragma('locking_mode=EXCLUSIVE');
+  one(e, 'SELECT count(*) FROM t');
+  say('exclusive_backup', one(e, `SELECT migrate_backup('${path.join(dir, 'exclusive', 'copy.db')}')`));
+  e.close();
+  say('exclusive_files', fs.readdirSync(path.dirname(ex)).filter(f => !f.startsWith('ex.db')).join(',') || '(none)');
+}
+
 // A new encrypted database with no page yet (the library's default
 // cipher): its first backup is encrypted too.
 const fresh = path.join(dir, 'fresh', 'new.db');
