@@ -173,6 +173,13 @@ const bfile = path.join(dir, 'copy.db');
 say('backup', one(db, `SELECT migrate_backup('${bfile}') = '${bfile}'`));
 say('backup_copy', backup(bfile, 'sqlcipher'));
 {
+  // The cipher settings are the database's, not the library's default:
+  // the same key under the default cipher does not open it.
+  const c = open(bfile, 'chacha20');
+  say('backup_other_cipher', one(c, 'SELECT count(*) FROM sqlite_schema'));
+  c.close();
+}
+{
   // The full-text index came along, and the connection is defensive again
   // (it is off while the index's shadow tables are filled).
   const c = open(bfile, 'sqlcipher');
