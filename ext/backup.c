@@ -76,8 +76,9 @@ static int markRollbackJournal(const char *zPath){
 /*
 ** The database file may be copied byte for byte: the default unix VFS, no
 ** bytes reserved in its pages, a rollback-journal mode, and not held in
-** exclusive locking mode (where no second connection could read it).  The final word is copyDirect's, under
-** the read lock; this only saves opening a connection that would not be used.
+** exclusive locking mode (where no second connection could read it).  The
+** final word is copyDirect's, under the read lock; this only saves opening
+** a connection that would not be used.
 */
 static int directCandidate(sqlite3 *db){
   sqlite3_vfs *pVfs = 0;
@@ -280,6 +281,7 @@ static int copyKeyed(sqlite3 *db, const char *zTmp, char **pzErr){
   unsigned char aHdr[16];
   int fd, rc = keycopyInto(db, zTmp, pzErr);
   if( rc ) return rc;
+  errno = 0;   /* a short read sets none */
   fd = migrateFileOps.xOpen(zTmp, O_RDONLY|O_CLOEXEC|O_NOFOLLOW, 0);
   if( fd<0 || migrateFileOps.xPread(fd, aHdr, sizeof(aHdr), 0)!=(ssize_t)sizeof(aHdr) ){
     *pzErr = sqlite3_mprintf("cannot read '%s': %s", zTmp,
