@@ -74,17 +74,23 @@ static int markRollbackJournal(const char *zPath){
 #define COPY_CHUNK (256*1024)
 
 /*
-** The database file may be copied byte for byte: the default unix VFS, a
-** rollback-journal mode, and not held in exclusive locking mode (where no
-** second connection could read it).  The final word is copyDirect's, under
-** the read lock; this only saves opening a connection that would not be used.
+** The database file may be copied byte for byte: the default unix VFS, no
+** bytes reserved in its pages, a rollback-journal mode, and not held in
+** exclusive locking mode (where no second connection could read it).  The
+** final word is copyDirect's, under the read lock; this only saves opening
+** a connection that would not be used.
 */
 static int directCandidate(sqlite3 *db){
   sqlite3_vfs *pVfs = 0;
   char zMode[16];
+  int nReserve = -1;
   if( !utilDbIsFile(db) ) return 0;
   if( sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs)!=SQLITE_OK
    || pVfs==0 || strcmp(pVfs->zName, "unix")!=0 ) return 0;
+  /* Bytes reserved in each page are a codec's or a checksum's: whatever
+  ** they hold, the pages are SQLite's to copy, not the file's bytes. */
+  if( sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &nReserve)!=SQLITE_OK
+   || nReserve!=0 ) return 0;
   utilPragmaValue(db, "PRAGMA main.locking_mode", zMode, sizeof(zMode));
   if( sqlite3_stricmp(zMode, "exclusive")==0 ) return 0;
   utilPragmaValue(db, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
@@ -267,6 +273,31 @@ static int copyPages(sqlite3 *pSrc, const char *zTmp, char **pzErr){
 }
 
 /*
+** The copy of an encrypted database (keycopy.c), and the proof that it is
+** not plain: a file that starts with SQLite's header was not encrypted as it
+** was written, and is never given a name.  (Its quick_check ran inside.)
+*/
+static int copyKeyed(sqlite3 *db, const char *zTmp, char **pzErr){
+  unsigned char aHdr[16];
+  int fd, rc = keycopyInto(db, zTmp, pzErr);
+  if( rc ) return rc;
+  errno = 0;   /* a short read sets none */
+  fd = migrateFileOps.xOpen(zTmp, O_RDONLY|O_CLOEXEC|O_NOFOLLOW, 0);
+  if( fd<0 || migrateFileOps.xPread(fd, aHdr, sizeof(aHdr), 0)!=(ssize_t)sizeof(aHdr) ){
+    *pzErr = sqlite3_mprintf("cannot read '%s': %s", zTmp,
+                             fd<0 || errno ? strerror(errno) : "short file");
+    rc = SQLITE_IOERR;
+  }else if( memcmp(aHdr, "SQLite format 3", 16)==0 ){
+    *pzErr = sqlite3_mprintf("'%s' was written without encryption: this "
+        "SQLite does not give an attached database the main database's key, "
+        "so migrate cannot copy an encrypted database here", zTmp);
+    rc = SQLITE_ERROR;
+  }
+  if( fd>=0 ) migrateFileOps.xClose(fd);
+  return rc;
+}
+
+/*
 ** Copy schema main of db into the new file zDest: byte for byte where that
 ** is consistent (copyDirect), else with the backup API, reading pCommitted
 ** (a private connection that sees only what is committed: automatic backups)
@@ -274,8 +305,8 @@ static int copyPages(sqlite3 *pSrc, const char *zTmp, char **pzErr){
 ** caller's is copied as it sees the database).  The file is written under a
 ** temporary name, synced, checked, and only then given its name.
 */
-static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
-                  char **pzErr){
+static int copyTo(sqlite3 *db, sqlite3 *pCommitted, int keyed,
+                  const char *zDest, char **pzErr){
   sqlite3 *pRead = 0;
   struct stat st;
   char *zTmp;
@@ -308,7 +339,9 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
     return rc;
   }
   rc = COPY_FALLBACK;
-  if( directCandidate(db) ){
+  if( keyed ){
+    rc = copyKeyed(db, zTmp, pzErr);
+  }else if( directCandidate(db) ){
     if( pCommitted==0 && utilOpenCommitted(db, &pRead)!=SQLITE_OK ){
       sqlite3_close(pRead);
       pRead = 0;
@@ -317,7 +350,7 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
     sqlite3_close(pRead);
   }
   if( rc==COPY_FALLBACK ) rc = copyPages(pCommitted ? pCommitted : db, zTmp, pzErr);
-  if( rc==SQLITE_OK && markRollbackJournal(zTmp)!=0 ){
+  if( rc==SQLITE_OK && !keyed && markRollbackJournal(zTmp)!=0 ){
     *pzErr = sqlite3_mprintf("cannot write '%s': %s", zTmp, strerror(errno));
     rc = SQLITE_IOERR;
   }
@@ -325,7 +358,7 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, const char *zDest,
     *pzErr = sqlite3_mprintf("cannot sync '%s': %s", zTmp, strerror(errno));
     rc = SQLITE_IOERR;
   }
-  if( rc==SQLITE_OK ){
+  if( rc==SQLITE_OK && !keyed ){
     rc = nPage ? verifyDirectCopy(zTmp, nPage, pzErr) : verifyCopy(zTmp, 1, pzErr);
   }
   if( rc==SQLITE_OK ) rc = filePublish(zTmp, zDest, pzErr);
@@ -348,8 +381,9 @@ static char *dbStem(sqlite3 *db){
 }
 
 /* dir/<db>-<UTC time><suffix>, with -2, -3 ... if that name is taken. */
-static int copyIntoDir(sqlite3 *db, sqlite3 *pCommitted, const char *zDir,
-                       const char *zSuffix, char **pzPath, char **pzErr){
+static int copyIntoDir(sqlite3 *db, sqlite3 *pCommitted, int keyed,
+                       const char *zDir, const char *zSuffix, char **pzPath,
+                       char **pzErr){
   char *zStem = dbStem(db);
   char *zStamp = utilUtcStamp();
   int rc = SQLITE_NOMEM, i;
@@ -363,7 +397,7 @@ static int copyIntoDir(sqlite3 *db, sqlite3 *pCommitted, const char *zDir,
     struct stat st;
     if( zPath==0 ){ rc = SQLITE_NOMEM; break; }
     if( migrateFileOps.xLstat(zPath, &st)==0 ){ sqlite3_free(zPath); continue; }
-    rc = copyTo(db, pCommitted, zPath, pzErr);
+    rc = copyTo(db, pCommitted, keyed, zPath, pzErr);
     if( rc ){ sqlite3_free(zPath); break; }
     *pzPath = zPath;
     break;
@@ -511,7 +545,8 @@ static int lockedExclusive(sqlite3 *db){
   return sqlite3_stricmp(zMode, "exclusive")==0;
 }
 
-int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
+int backupAuto(sqlite3 *db, MigrateConn *mc, int keyed, char **pzPath,
+               char **pzErr){
   char *zDir = connBackupDir(mc, db);
   sqlite3 *pSrc = 0;
   int rc;
@@ -532,7 +567,10 @@ int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
     sqlite3_free(zDir);
     return SQLITE_CANTOPEN;
   }
-  if( lockedExclusive(db) ){
+  if( keyed ){
+    /* Through the caller's connection, which alone has the key. */
+    rc = copyIntoDir(db, 0, 1, zDir, AUTO_SUFFIX, pzPath, pzErr);
+  }else if( lockedExclusive(db) ){
     /* PRAGMA locking_mode=EXCLUSIVE: no second connection can read the file
     ** while this one holds it, and SQLite's backup API will not read from a
     ** connection in a write transaction: say so at once rather than wait
@@ -543,7 +581,7 @@ int backupAuto(sqlite3 *db, MigrateConn *mc, char **pzPath, char **pzErr){
         "migrate_config('backup', 'off'), or use locking_mode=NORMAL");
     rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }else if( (rc = utilOpenCommitted(db, &pSrc))==SQLITE_OK ){
-    rc = copyIntoDir(db, pSrc, zDir, AUTO_SUFFIX, pzPath, pzErr);
+    rc = copyIntoDir(db, pSrc, 0, zDir, AUTO_SUFFIX, pzPath, pzErr);
   }else{
     *pzErr = sqlite3_mprintf("cannot open the database to copy it: %s",
                              pSrc ? sqlite3_errmsg(pSrc) : sqlite3_errstr(rc));
@@ -621,7 +659,7 @@ void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
   const char *zPath = utilArgText(ctx, argv[0], "migrate_backup", "the path");
   char *zOut = 0, *zErr = 0;
-  int rc, isFolder = 0;
+  int rc, isFolder = 0, keyed = 0;
   (void)argc;
   if( zPath==0 ) return;
   /* A file written from a migration would stay when the call then fails;
@@ -633,11 +671,29 @@ void backupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "commit them before taking a backup");
     return;
   }
+  /* An encrypted database is copied through this connection, which alone
+  ** has the key (keycopy.c): no transaction may be open, not even the read
+  ** transaction of the calling statement or another one, or the copy
+  ** could not be detached after.
+  ** Refused before anything is made (backupTarget may create the folder). */
+  if( utilDbKeyed(db, &keyed)==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if( keyed && (!sqlite3_get_autocommit(db)
+                || sqlite3_txn_state(db, 0)!=SQLITE_TXN_NONE) ){
+    ctxErrorMsg(ctx, "migrate_backup: the database is encrypted, and its "
+                "backup is written through this connection, in a transaction "
+                "of its own: call it outside a transaction, from a statement "
+                "that reads no table (SELECT migrate_backup('%s'))", zPath);
+    return;
+  }
+  if( keyed && callGuard(ctx, "migrate_backup", GUARD_ALONE) ) return;
   rc = backupTarget(db, mc, zPath, &isFolder, &zErr);
   if( rc==SQLITE_OK && isFolder ){
-    rc = copyIntoDir(db, 0, zPath, ".db", &zOut, &zErr);
+    rc = copyIntoDir(db, 0, keyed, zPath, ".db", &zOut, &zErr);
   }else if( rc==SQLITE_OK ){
-    rc = copyTo(db, 0, zPath, &zErr);
+    rc = copyTo(db, 0, keyed, zPath, &zErr);
     if( rc==SQLITE_OK && (zOut = sqlite3_mprintf("%s", zPath))==0 ) rc = SQLITE_NOMEM;
   }
   if( rc==SQLITE_NOMEM && zErr==0 ){

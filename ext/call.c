@@ -149,10 +149,56 @@ int callLog(Call *c, const char *zAction, const i64 *pVersion,
   return rc;
 }
 
+/*
+** The automatic backup of an encrypted database is written through this
+** connection, which alone has the key, in a transaction of its own
+** (keycopy.c): it cannot be taken inside the call's.  So the call's
+** transaction (which holds nothing yet but the history table it made) is
+** rolled back, the backup taken, and the transaction begun again.  PRAGMA
+** data_version, read before the copy and after BEGIN IMMEDIATE, tells
+** whether another connection committed in between: then the backup is not
+** of the state the call would run against, and the call fails, the backup
+** file removed, nothing applied (doc/guarantees.md "Backed up").
+*/
+static int backupKeyed(Call *c, char **pzPath){
+  i64 before = 0, after = 0;
+  int rc;
+  if( !c->t.owned || !c->idleAtStart ){
+    c->zErr = sqlite3_mprintf("the database is encrypted, and its backup is "
+        "written through this connection in a transaction of its own, which "
+        "cannot be done inside another transaction, nor while a statement "
+        "reads: call it outside a transaction, from a statement that reads "
+        "no table (SELECT %s(...)), or take a backup with migrate_backup() "
+        "first and set migrate_config('backup', 'off')", c->zFunc);
+    return c->zErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  txnRollback(&c->t);
+  rc = utilPragmaRead(c->db, "PRAGMA main.data_version", &before);
+  if( rc==SQLITE_OK ) rc = backupAuto(c->db, c->mc, 1, pzPath, &c->zErr);
+  if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
+  if( rc==SQLITE_OK ) rc = utilPragmaRead(c->db, "PRAGMA main.data_version", &after);
+  if( rc==SQLITE_OK && before!=after ){
+    c->zErr = sqlite3_mprintf("another connection changed the database while "
+        "its backup was taken, so the backup is not of the state the "
+        "migrations would run against; nothing was applied: run the call again");
+    rc = c->zErr ? SQLITE_BUSY : SQLITE_NOMEM;
+  }
+  /* Rolled back with the rest: made again. */
+  if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
+  if( rc && *pzPath ){
+    /* Nothing is applied: a backup the log will not record goes. */
+    migrateFileOps.xUnlink(*pzPath);
+    sqlite3_free(*pzPath);
+    *pzPath = 0;
+  }
+  if( rc && rc!=SQLITE_NOMEM && c->zErr==0 ) c->zErr = utilDbErr(c->db);
+  return rc;
+}
+
 /* The automatic backup, once per call, before the first change. */
 int callBackupOnce(Call *c){
   char *zPath = 0;
-  int rc;
+  int rc, keyed = 0;
   if( c->backedUp ) return SQLITE_OK;
   c->backedUp = 1;
   /* A call that cannot write changes nothing anywhere (doc/guarantees.md
@@ -170,7 +216,9 @@ int callBackupOnce(Call *c){
   ** copy is read through: there is no state to copy that is both complete
   ** and true, so the call goes on without one (doc/guarantees.md). */
   if( c->callerWrote ) return SQLITE_OK;
-  if( !c->t.owned ){
+  rc = utilDbKeyed(c->db, &keyed);
+  if( rc ) return rc;
+  if( !c->t.owned && !keyed ){
     rc = lockForBackup(c);
     if( rc ) return rc;
   }
@@ -178,7 +226,8 @@ int callBackupOnce(Call *c){
     struct timespec t0;
     utilClockNow(&t0);
     callTraceStart(c, "backing up");
-    rc = backupAuto(c->db, c->mc, &zPath, &c->zErr);
+    rc = keyed ? backupKeyed(c, &zPath)
+               : backupAuto(c->db, c->mc, 0, &zPath, &c->zErr);
     callTraceEnd(c, rc, utilMsSince(&t0));
   }
   if( rc==SQLITE_OK && c->mc->trace ){
@@ -336,6 +385,7 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
     return;
   }
   c.callerWrote = !c.t.owned && sqlite3_txn_state(c.db, "main")==SQLITE_TXN_WRITE;
+  c.idleAtStart = sqlite3_get_autocommit(c.db) && sqlite3_txn_state(c.db, 0)==SQLITE_TXN_NONE;
   c.atomic = mc->atomic || !c.t.owned;
   mc->busy = 1;
   rc = xBody(&c, zDir, arg);

@@ -21,6 +21,7 @@
 **   rollback.c  migrate_rollback, migrate_rollback_to, migrate_reset
 **   record.c    migrate_baseline, migrate_adopt: record without running
 **   backup.c    migrate_backup, automatic backups and their retention
+**   keycopy.c   the copy of an encrypted database, through the caller's connection
 **   restore.c   migrate_restore
 **   adopt.c     another tool's history -> which migrations it applied
 **   adoptfind.c which other tool's history table this database holds
@@ -48,7 +49,7 @@
 **   layer 0: winio
 **   layer 1: util fileops sha256 crc32
 **   layer 2: files host format rowtab history script txn
-**            repeatable journal adoptfind adoptrow
+**            repeatable journal adoptfind adoptrow keycopy
 **   layer 3: folder rowsource schema lint scratch config
 **   layer 4: source backup
 **   layer 5: adopt flyway status create restore drift check call
@@ -118,6 +119,7 @@ int utilRunningStatements(sqlite3 *, int *pIndirect);
 int utilArrayReserve(void **pa, int *pnAlloc, int n, size_t szElem);
 char *utilTextDup(const char *z, size_t n);    /* z[0..n) + NUL; sqlite3_free */
 int utilOpenCommitted(sqlite3 *, sqlite3 **ppOut);
+int utilDbKeyed(sqlite3 *, int *pKeyed);  /* main is encrypted with a key (PRAGMA key) */
 /* The guard of every function that may not run from a writing statement, a
 ** PRAGMA, a trigger or a CHECK constraint (always), nor, as flags ask, from a
 ** migration or beside other statements: 1 and the error set when refused. */
@@ -428,8 +430,18 @@ int fileWriteNew(const char *zPath, const char *zText, char **pzErr);
 int fileOpenDb(const char *zPath, int immutable, sqlite3 **, char **pzErr);
 int fileQuickCheck(sqlite3 *, const char *zPath, char **pzErr);
 
+/* ---- keycopy.c: an encrypted database copied with its own key ---------- */
+/* All of these want autocommit mode, no transaction open, not even a
+** statement's read (sqlite3_txn_state(db, 0)==SQLITE_TXN_NONE). */
+int keycopyInto(sqlite3 *, const char *zTmp, char **pzErr);
+int keycopySourceOpen(sqlite3 *, const char *zPath, char **pzErr);
+void keycopySourceClose(sqlite3 *);
+int keycopyReplace(sqlite3 *, char **pzErr);   /* main := the source */
+
 /* ---- backup.c ----------------------------------------------------------- */
-int backupAuto(sqlite3 *, MigrateConn *, char **pzPath, char **pzErr);
+/* keyed: main is encrypted (utilDbKeyed), copied through db, which must
+** then have no transaction open (keycopy.c). */
+int backupAuto(sqlite3 *, MigrateConn *, int keyed, char **pzPath, char **pzErr);
 void backupFunc(sqlite3_context *, int, sqlite3_value **);
 
 /* ---- restore.c ---------------------------------------------------------- */
@@ -491,6 +503,7 @@ typedef struct Call {
   int nDone;           /* migrations applied or rolled back so far */
   int backedUp;        /* the automatic backup was taken (or is not wanted) */
   int callerWrote;     /* the caller's transaction had written before us */
+  int idleAtStart;     /* no transaction open, not even a statement's read */
   char *zBackup;       /* its path, until a commit has logged it */
   char *zNotes;        /* trace: statements the running script skipped */
   int hasFail;         /* failVersion/failName say which migration failed */

@@ -252,6 +252,29 @@ static int canWrite(sqlite3 *db, char **pzErr){
   return rc;
 }
 
+/*
+** The restore of an encrypted database (doc/guarantees.md "Backed up"):
+** the backup is attached without a key, so it is read with the database's
+** own, and checked; the automatic backup is taken as every backup of an
+** encrypted database is; then main's content is replaced with the backup's
+** in one transaction (keycopy.c).  The database keeps its page size and
+** journal mode.
+*/
+static int restoreKeyed(sqlite3 *db, MigrateConn *mc, const char *zPath,
+                        char **pzAuto, char **pzErr){
+  /* Before the backup is attached: BEGIN IMMEDIATE would take a write
+  ** lock on it too, which a read-only file refuses. */
+  int rc = canWrite(db, pzErr);
+  if( rc==SQLITE_OK ) rc = keycopySourceOpen(db, zPath, pzErr);
+  if( rc ) return rc;
+  if( rc==SQLITE_OK && connBackupOn(mc, db) ){
+    rc = backupAuto(db, mc, 1, pzAuto, pzErr);
+  }
+  if( rc==SQLITE_OK ) rc = keycopyReplace(db, pzErr);
+  keycopySourceClose(db);
+  return rc;
+}
+
 void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
@@ -260,12 +283,41 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   char zMode[16];
   sqlite3 *pSrc = 0;
   struct stat st;
-  int rc;
+  int rc, keyed = 0;
   (void)argc;
   if( zPath==0 ) return;
   if( callGuard(ctx, "migrate_restore", GUARD_NOT_BUSY|GUARD_ALONE) ) return;
+  {
+    /* A replica is written by its primary alone (doc/replicated.md). */
+    int isReplica = 0;
+    if( hostIsReplica(db, &isReplica) ){
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+    if( isReplica ){
+      ctxErrorMsg(ctx, "%s: this database is a libSQL replica, which only its "
+                  "primary writes; run %s on the primary", "migrate_restore",
+                  "migrate_restore");
+      return;
+    }
+  }
   if( !sqlite3_get_autocommit(db) ){
     ctxErrorMsg(ctx, "migrate_restore: cannot restore inside a transaction");
+    return;
+  }
+  /* An encrypted database is restored through this connection, which
+  ** alone has the key (keycopy.c): the calling statement may not be
+  ** reading, or the backup could not be detached after.  Refused before
+  ** anything is read, written or logged. */
+  if( utilDbKeyed(db, &keyed)==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if( keyed && sqlite3_txn_state(db, 0)!=SQLITE_TXN_NONE ){
+    ctxErrorMsg(ctx, "migrate_restore: the database is encrypted, and it is "
+        "restored through this connection, in a transaction of its own: call "
+        "it from a statement that reads no table (SELECT migrate_restore('%s'))",
+        zPath);
     return;
   }
   if( filePathIsLive(db, zPath) ){
@@ -292,15 +344,19 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
                 "database backup", zPath);
     return;
   }
-  rc = readJournalMode(db, zMode, sizeof(zMode), &zErr);
-  if( rc==SQLITE_OK ) rc = openRestoreSource(db, zPath, zMode, &pSrc, &zErr);
-  if( rc==SQLITE_OK ) rc = canWrite(db, &zErr);
-  if( rc==SQLITE_OK && connBackupOn(mc, db) ){
-    /* Replacing everything is the most destructive call there is: keep what
-    ** is being replaced, like any other call that changes the schema. */
-    rc = backupAuto(db, mc, &zAuto, &zErr);
+  if( keyed ){
+    rc = restoreKeyed(db, mc, zPath, &zAuto, &zErr);
+  }else{
+    rc = readJournalMode(db, zMode, sizeof(zMode), &zErr);
+    if( rc==SQLITE_OK ) rc = openRestoreSource(db, zPath, zMode, &pSrc, &zErr);
+    if( rc==SQLITE_OK ) rc = canWrite(db, &zErr);
+    if( rc==SQLITE_OK && connBackupOn(mc, db) ){
+      /* Replacing everything is the most destructive call there is: keep
+      ** what is being replaced, like any other call that changes the schema. */
+      rc = backupAuto(db, mc, 0, &zAuto, &zErr);
+    }
   }
-  if( rc==SQLITE_OK ){
+  if( rc==SQLITE_OK && !keyed ){
     i64 nBefore = utilPragmaValue(db, "PRAGMA main.page_count", 0, 0);
     sqlite3_backup *b = sqlite3_backup_init(db, "main", pSrc, "main");
     if( b==0 ){
@@ -317,7 +373,7 @@ void restoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     }
   }
   sqlite3_close(pSrc);
-  if( rc==SQLITE_OK ) rc = keepJournalMode(db, zMode, &zErr);
+  if( rc==SQLITE_OK && !keyed ) rc = keepJournalMode(db, zMode, &zErr);
   if( zAuto ) historyLog(db, "backup", 0, 0, "ok", zAuto, -1);
   if( rc ){
     historyLog(db, "restore", 0, 0, "failed", zErr, -1);

@@ -429,6 +429,61 @@ int utilOpenCommitted(sqlite3 *db, sqlite3 **ppOut){
 }
 
 /*
+** Is main encrypted with a key this connection holds (PRAGMA key, in
+** SQLite3MultipleCiphers or SQLCipher)?  The key cannot be read back, so
+** such a database cannot be copied, checked or restored through a
+** connection of migrate's own (doc/guarantees.md "Backed up").
+**
+** SQLite's default VFS with no reserved bytes per page is every plain
+** database there: answered without opening anything, so the common case
+** costs nothing.  Otherwise (an encrypting codec reserves bytes in each
+** page, or works as a VFS of its own) a fresh read-only connection through
+** the same VFS, without a key, reads the header: an encrypted file is no
+** database to it, and an empty one shows no reserved bytes where the
+** keyed connection has them.  Any other failure of that connection is not
+** an answer (nor is exclusive locking mode, where none can read): *pKeyed
+** stays 0, and the copy reports its own error.
+*/
+int utilDbKeyed(sqlite3 *db, int *pKeyed){
+  sqlite3_vfs *pVfs = 0;
+  sqlite3 *pProbe = 0;
+  sqlite3_stmt *p = 0;
+  int nReserve = -1, nProbe = -1, rc;
+  *pKeyed = 0;
+  if( !utilDbIsFile(db) ) return SQLITE_OK;
+  sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &nReserve);
+  sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs);
+  if( nReserve==0 && pVfs && strcmp(pVfs->zName, "unix")==0 ) return SQLITE_OK;
+  {
+    /* In exclusive locking mode no second connection can read the file:
+    ** the probe would only wait out its busy timeout. */
+    char zMode[16];
+    utilPragmaValue(db, "PRAGMA main.locking_mode", zMode, sizeof(zMode));
+    if( sqlite3_stricmp(zMode, "exclusive")==0 ) return SQLITE_OK;
+  }
+  rc = utilOpenCommitted(db, &pProbe);
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_prepare_v2(pProbe, "SELECT count(*) FROM main.sqlite_schema",
+                            -1, &p, 0);
+    if( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
+      sqlite3_finalize(p);
+    }else if( rc==SQLITE_OK ){
+      rc = sqlite3_finalize(p);          /* the step's error */
+      if( rc==SQLITE_OK ) rc = SQLITE_ERROR;
+    }
+    if( rc==SQLITE_OK ){
+      sqlite3_file_control(pProbe, "main", SQLITE_FCNTL_RESERVE_BYTES, &nProbe);
+      *pKeyed = nReserve>=0 && nProbe!=nReserve;
+    }else if( (rc & 0xff)==SQLITE_NOTADB ){
+      *pKeyed = 1;
+      rc = SQLITE_OK;
+    }
+  }
+  sqlite3_close(pProbe);
+  return rc==SQLITE_NOMEM ? rc : SQLITE_OK;
+}
+
+/*
 ** Room for element n of a growing array *pa of nAlloc elements of szElem
 ** bytes, doubling it when full.  SQLITE_NOMEM leaves the array as it was.
 */

