@@ -66,6 +66,34 @@ static int inSchema(const char *zSql, const char *zTo, char **pz){
   return SQLITE_ERROR;
 }
 
+/*
+** Creating a virtual table runs its module's code with the arguments the
+** stored schema gives it, and the database is untrusted input: a module of
+** the application's could read or write the file those arguments name.
+** Only SQLite's own modules are copied, whose creation makes nothing but
+** their shadow tables (doc/guarantees.md "Hostile database files").
+*/
+static int moduleAllowed(const char *zSql, char *zModule, int nModule){
+  static const char *azOwn[] = {
+    "fts3", "fts4", "fts5", "rtree", "rtree_i32", "geopoly"
+  };
+  const char *z = zSql, *zEnd = zSql + strlen(zSql);
+  SqlTok t;
+  size_t i;
+  zModule[0] = 0;
+  do{
+    z = sqlNextTok(z, zEnd, &t);
+  }while( t.kind!=SQLTOK_END && !sqlTokIs(&t, "USING") );
+  if( t.kind==SQLTOK_END ) return 0;
+  sqlNextTok(z, zEnd, &t);
+  if( t.kind!=SQLTOK_WORD && t.kind!=SQLTOK_QUOTED ) return 0;
+  sqlTokName(&t, zModule, nModule);
+  for(i=0; i<sizeof(azOwn)/sizeof(azOwn[0]); i++){
+    if( sqlite3_stricmp(zModule, azOwn[i])==0 ) return 1;
+  }
+  return 0;
+}
+
 /* Make one object of zFrom in zTo, from its stored CREATE text. */
 static int createIn(sqlite3 *db, const char *zTo, const char *zType,
                     const char *zName, const char *zSql, char **pzErr){
@@ -196,7 +224,18 @@ static int copyAll(sqlite3 *db, const char *zFrom, const char *zTo,
       /* Tables SQLite makes itself: the AUTOINCREMENT counters (made with
       ** the first such table), ANALYZE's statistics (made above). */
       isOwn = sqlite3_strnicmp(zName, "sqlite_", 7)==0;
-      if( pass==0 && isTable && !isShadow && !isOwn ){
+      if( pass==0 && isTable && isVirtual ){
+        char zModule[64];
+        if( moduleAllowed(zSql, zModule, sizeof(zModule)) ){
+          rc = createIn(db, zTo, zType, zName, zSql, pzErr);
+        }else{
+          *pzErr = sqlite3_mprintf("cannot copy virtual table %s: its module "
+                                   "'%s' is not one of SQLite's own (fts3, fts4, "
+                                   "fts5, rtree, geopoly), and creating it would "
+                                   "run that module's code", zName, zModule);
+          rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+        }
+      }else if( pass==0 && isTable && !isShadow && !isOwn ){
         rc = createIn(db, zTo, zType, zName, zSql, pzErr);
       }else if( pass==1 && isTable && !isVirtual ){
         char *zCols = 0;

@@ -300,4 +300,24 @@ db = new Database(pb);
 say('plain_copy', head(pb) + ' ' + one(db, 'SELECT count(*) FROM migrate_history')
     + ' ' + one(db, 'PRAGMA quick_check'));
 db.close();
+
+// An encrypted database with a virtual table of a module the application
+// registered: creating it in the copy would run that module's code with
+// arguments the database chose (doc/guarantees.md "Hostile database
+// files"), so the backup is refused, the module never called, no file.
+const vt = path.join(dir, 'vt', 'vt.db');
+fs.mkdirSync(path.dirname(vt));
+db = open(vt, 'sqlcipher');
+let made = 0;
+db.exec('CREATE TABLE t(x)');
+db.table('watch', (...args) => {
+  made++;
+  return { columns: ['x'], *rows() { yield { x: 1 }; } };
+});
+db.exec("CREATE VIRTUAL TABLE w USING watch('/etc/hostname')");
+made = 0;
+say('vt_backup', one(db, `SELECT migrate_backup('${path.join(dir, 'vt', 'copy.db')}')`));
+say('vt_made', made);
+say('vt_files', listing(path.join(dir, 'vt')));
+db.close();
 say('done', '');
