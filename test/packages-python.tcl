@@ -35,7 +35,7 @@ proc wheel_tests {prefix python can_load} {
   # A plain platform tag: the machine's operating system and processor,
   # no manylinux claim.
   do_test $prefix.1 { file tail $whl } \
-    "sqlite_migrate_ext-$::version-py3-none-linux_[exec uname -m].whl"
+    "sqlite_migrate_ext-$::version-py3-none-linux_[clean_exec uname -m].whl"
 
   do_test $prefix.2 {
     clean_exec $python -m venv $dir/venv
