@@ -37,6 +37,27 @@ proc wheel_tests {prefix python can_load} {
   do_test $prefix.1 { file tail $whl } \
     "sqlite_migrate_ext-$::version-py3-none-linux_[clean_exec uname -m].whl"
 
+  # The same inputs give the same bytes.
+  do_test $prefix.1.1 {
+    set again [clean_exec $python packaging/python/build_wheel.py migrate.so $dir/again]
+    expr {[read_binary $again] eq [read_binary $whl]}
+  } 1
+
+  # The wheel's RECORD lists every other file of it with its size and hash:
+  # the module, the extension, METADATA, WHEEL and top_level.txt.
+  do_test $prefix.1.2 {
+    clean_exec $python -c {
+import base64, hashlib, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+record = [n for n in z.namelist() if n.endswith(".dist-info/RECORD")][0]
+rows = [l.split(",") for l in z.read(record).decode().splitlines()]
+ok = [n for n, h, size in rows if n != record and h == "sha256=" +
+      base64.urlsafe_b64encode(hashlib.sha256(z.read(n)).digest()).rstrip(b"=").decode()
+      and int(size) == len(z.read(n))]
+print(len(z.namelist()) - 1, len(ok), *sorted(n.rsplit("/", 1)[1] for n in ok))
+} $whl
+  } {5 5 METADATA WHEEL __init__.py migrate.so top_level.txt}
+
   do_test $prefix.2 {
     clean_exec $python -m venv $dir/venv
     clean_exec $dir/venv/bin/pip install --no-index --disable-pip-version-check -q $whl
@@ -70,6 +91,10 @@ proc wheel_tests {prefix python can_load} {
     {ProgrammingError: Cannot operate on a closed database.}
   do_test $prefix.15 { step $s not_connection $out } \
     {TypeError: load() takes a sqlite3.Connection, not str}
+  # Only the way without enable_load_extension reads handles; read from the
+  # wrong place, they are refused before any is used.
+  do_test $prefix.15.1 { step $s layout_mismatch $out } [expr {$can_load ? "no error | no error" :
+    "NotSupportedError: sqlite_migrate_ext: this Python's sqlite3 module cannot load extensions and its connections do not keep their SQLite handle where CPython's do; use a Python built with --enable-loadable-sqlite-extensions | OperationalError: no such function: migrate_version"}]
   do_test $prefix.16 { step $s close $out } {}
 
   # The database it left reads the same from Tcl.

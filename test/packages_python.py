@@ -113,6 +113,20 @@ def main():
         step = "not_connection"
         print("OK not_connection", error(lambda: m.load("app.db")))
 
+        # Were handles not where load() looks for them, it would refuse, and
+        # run nothing on what it found there (no handle is dereferenced
+        # before the probe's matched the one SQLite gave).
+        step = "layout_mismatch"
+        m._state.clear()
+        found = m._handle_of
+        m._handle_of = lambda c: found(c) + 8
+        other = sqlite3.connect(":memory:")
+        got = error(lambda: m.load(other))
+        m._handle_of = found
+        print("OK layout_mismatch", got, "|",
+              error(lambda: rows(other, "SELECT migrate_version()")))
+        other.close()
+
         step = "close"
         conn.close()
         print("OK close")
