@@ -12,6 +12,7 @@ const fs = require('fs');
 const path = require('path');
 
 const ENTRY_POINT = 'sqlite3_migrate_init';
+const version = '@VERSION@';
 
 // The extension file inside this package, for anything that loads SQLite
 // extensions by path.
@@ -35,4 +36,6 @@ function load(db) {
   return db;
 }
 
-module.exports = { load, getLoadablePath, ENTRY_POINT, version: '@VERSION@' };
+// Names only, no values: Node finds the named exports an ES module may
+// import (import { load } from 'sqlite-migrate-ext') by reading this line.
+module.exports = { load, getLoadablePath, ENTRY_POINT, version };
