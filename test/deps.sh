@@ -81,7 +81,7 @@ if [ "$(cat "$node_cache/better-sqlite3.version" 2>/dev/null)" != "$BETTER_SQLIT
   rm -rf "$node_cache" && mkdir -p "$node_cache" || exit 1
   echo '{"private": true}' > "$node_cache/package.json"
   if ! (cd "$node_cache" && npm_config_build_from_source=true npm_config_nodedir=/usr \
-          npm install --no-audit --no-fund --no-save --silent \
+          npm install --no-audit --no-fund --no-save \
           "better-sqlite3@$BETTER_SQLITE3_VERSION") >"$node_cache.log" 2>&1; then
     tail -n 30 "$node_cache.log" >&2
     echo "test deps: could not build better-sqlite3@$BETTER_SQLITE3_VERSION" >&2
