@@ -15,6 +15,9 @@
 #   make stress     concurrency.test with 200 rounds instead of 24
 #   make fuzz       each libFuzzer target of test/fuzz/ for FUZZ_TIME seconds
 #   make crashtest  SIGKILL during migrations, backups and restores (KILLS=2000)
+#   make python     the Python package, a wheel, in dist/ (packaging/python)
+#   make npm        the npm package, a tarball, in dist/ (packaging/npm)
+#   make test-python-noload  the wheel on a CPython that cannot load extensions
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -176,8 +179,25 @@ bench: deps $(LIB)
 cross:
 	@sh test/cross.sh
 
+# The packages Python and Node users install, versioned by the VERSION
+# file, holding migrate.so as built here: for this platform only.
+python: $(LIB)
+	@$(PYTHON) packaging/python/build_wheel.py $(LIB) dist
+
+npm: $(LIB)
+	@sh packaging/npm/pack.sh $(LIB) dist
+
+# The wheel installed with pip into a venv of a CPython built from source
+# with its default options, which cannot load extensions the usual way. The
+# build takes minutes the first time (test/python-noload.sh, cached in
+# test/cache/), so it is not part of `make test`; .ci/run runs it.
+test-python-noload: deps $(LIB)
+	@sh test/deps.sh python-noload
+	@sh test/python-noload.sh >/dev/null
+	@$(TCLSH) test/all.tcl test/packages-noload.tcl
+
 clean:
 	rm -f $(LIB) migrate-asan.so libmigrate.a migrate.pc
-	rm -rf test/tmp demo.tmp bench/tmp
+	rm -rf test/tmp demo.tmp bench/tmp dist
 
-.PHONY: all static cross deps demo-deps valgrind-deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest bench clean
+.PHONY: all static cross deps demo-deps valgrind-deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest bench python npm test-python-noload clean

@@ -100,8 +100,12 @@ int main(int argc, char **argv){
 #ifndef SMOKE_EMBEDDED
   char *zErr = 0;
   sqlite3_enable_load_extension(db, 1);
-  if( sqlite3_load_extension(db, argv[1], 0, &zErr) ){
+  /* Named: a build under another file name (migrate-asan.so) would make
+  ** SQLite guess sqlite3_migrateasan_init. */
+  if( sqlite3_load_extension(db, argv[1], "sqlite3_migrate_init", &zErr) ){
     printf("load: error: %s\n", zErr);
+    sqlite3_free(zErr);
+    sqlite3_close(db);
     return 1;
   }
 #endif
