@@ -88,7 +88,6 @@ int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
 static int applyOne(Call *c, Migration *m){
   Loaded ld;
   Script up;
-  struct timespec t0;
   double ms;
   int rc;
 
@@ -96,14 +95,7 @@ static int applyOne(Call *c, Migration *m){
   rc = migrationLoad(m, &ld, &c->zErr);
   if( rc ) return rc;
   loadedUp(&ld, &up);
-  rc = callBackupOnce(c);
-  utilClockNow(&t0);
-  if( rc==SQLITE_OK ){
-    callTraceStart(c, "applying %s", m->up.label);
-    rc = callRunScript(c, &up, m->up.label);
-    callTraceEnd(c, rc, utilMsSince(&t0));
-  }
-  ms = utilMsSince(&t0);
+  rc = callApplyStep(c, &up, m->up.label, &ms);
   if( rc==SQLITE_OK ) rc = callRecord(c, m, &ld, &ms);
   if( rc==SQLITE_OK ){
     rc = callLog(c, "apply", &m->version, m->name, m->up.label, ms);

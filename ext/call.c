@@ -308,6 +308,21 @@ int callRunScript(Call *c, const Script *pScr, const char *zFile){
   return rc;
 }
 
+/* One up script as a step of the call: the automatic backup first (once a
+** call), then the script, traced and timed (*pMs). */
+int callApplyStep(Call *c, const Script *pUp, const char *zLabel, double *pMs){
+  struct timespec t0;
+  int rc = callBackupOnce(c);
+  utilClockNow(&t0);
+  if( rc==SQLITE_OK ){
+    callTraceStart(c, "applying %s", zLabel);
+    rc = callRunScript(c, pUp, zLabel);
+    callTraceEnd(c, rc, utilMsSince(&t0));
+  }
+  *pMs = utilMsSince(&t0);
+  return rc;
+}
+
 
 /* The history row of a migration now applied (pMs NULL: recorded, not run):
 ** its checksum and the scripts as stored, so rollback needs no files. */

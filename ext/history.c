@@ -41,54 +41,18 @@ static const char *azHistoryCols[] = {
   "version", "name", "checksum", "up", "down", "applied_at", "duration_ms"
 };
 
+/* migrate_history and migrate_log, where they exist, are ordinary tables
+** without triggers (utilPlainTables). */
+static int plainTables(sqlite3 *db, char **pzErr){
+  return utilPlainTables(db, "'migrate_history', 'migrate_log'", pzErr);
+}
+
 /*
 ** Is there a migrate_history table in main?  A schema that cannot be read
 ** (out of memory, an I/O error) is an error, not "no": that would start a
 ** call over from an empty history, and the error may have rolled back the
 ** transaction the call is in.
 */
-/*
-** Are migrate_history and migrate_log, where they exist, ordinary tables
-** without triggers?  A view or a virtual table of either name, in a file
-** someone else wrote, would run code of that file's choosing when read or
-** written (a zipfile table writes files), and a trigger the file's SQL on
-** every row migrate writes: it is an error, and neither is touched
-** (doc/guarantees.md "Hostile database files").
-*/
-static int plainTables(sqlite3 *db, char **pzErr){
-  sqlite3_stmt *p = 0;
-  int rc = sqlite3_prepare_v2(db, "SELECT name, type, tbl_name FROM "
-      "main.sqlite_schema WHERE (name COLLATE NOCASE IN ('migrate_history', "
-      "'migrate_log') AND (type<>'table' OR sql LIKE 'CREATE VIRTUAL%')) OR "
-      "(type='trigger' AND tbl_name COLLATE NOCASE IN ('migrate_history', "
-      "'migrate_log')) LIMIT 1", -1, &p, 0);
-  if( rc==SQLITE_OK ){
-    const char *zType;
-    rc = sqlite3_step(p);
-    zType = rc==SQLITE_ROW ? (const char*)sqlite3_column_text(p, 1) : 0;
-    if( rc==SQLITE_ROW && zType==0 ){
-      rc = SQLITE_NOMEM;
-    }else if( rc==SQLITE_ROW && strcmp(zType, "trigger")==0 ){
-      /* A trigger would run the file's SQL on every row migrate writes. */
-      *pzErr = sqlite3_mprintf("%s has a trigger (%s); migrate does not write "
-          "a table with triggers (drop it)",
-          (const char*)sqlite3_column_text(p, 2),
-          (const char*)sqlite3_column_text(p, 0));
-      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-    }else if( rc==SQLITE_ROW ){
-      *pzErr = sqlite3_mprintf("%s is a view or a virtual table, not a table "
-          "migrate made; migrate does not read or write it (rename it)",
-          (const char*)sqlite3_column_text(p, 0));
-      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-    }else if( rc==SQLITE_DONE ){
-      rc = SQLITE_OK;
-    }
-  }
-  { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
-  if( rc && rc!=SQLITE_NOMEM && *pzErr==0 ) *pzErr = utilDbErr(db);
-  return rc;
-}
-
 int historyTableExists(sqlite3 *db, int *pExists, char **pzErr){
   sqlite3_stmt *p = 0;
   int rc;

@@ -119,6 +119,9 @@ int utilRunningStatements(sqlite3 *, int *pIndirect);
 int utilArrayReserve(void **pa, int *pnAlloc, int n, size_t szElem);
 char *utilTextDup(const char *z, size_t n);    /* z[0..n) + NUL; sqlite3_free */
 int utilOpenCommitted(sqlite3 *, sqlite3 **ppOut);
+/* Those of the named tables ("'a', 'b'") that exist in main are plain
+** tables without triggers: else an error saying what to do. */
+int utilPlainTables(sqlite3 *, const char *zNames, char **pzErr);
 int utilDbKeyed(sqlite3 *, int *pKeyed);  /* main is encrypted with a key (PRAGMA key) */
 /* The guard of every function that may not run from a writing statement, a
 ** PRAGMA, a trigger or a CHECK constraint (always), nor, as flags ask, from a
@@ -529,6 +532,7 @@ int callBackupOnce(Call *);
 int callCommit(Call *);
 int callRecommit(Call *);              /* commit, and begin the next one */
 int callRunScript(Call *, const Script *, const char *zFile);
+int callApplyStep(Call *, const Script *pUp, const char *zLabel, double *pMs);
 int callRecord(Call *, const Migration *, const Loaded *, const double *pMs);
 
 /* ---- repeatrun.c: repeatable migrations inside migrate_apply ------------ */

@@ -45,27 +45,6 @@ static int firstFinding(sqlite3 *db, const char *zSql, char **pzFound,
   return rc;
 }
 
-/*
-** Is migrate_repeatable, where it exists, an ordinary table without
-** triggers?  The messages are those of migrate_history's own check.
-*/
-static int plainTable(sqlite3 *db, char **pzErr){
-  char *z = 0;
-  int rc = firstFinding(db, "SELECT CASE WHEN type='trigger' THEN tbl_name || "
-      "' has a trigger (' || name || '); migrate does not write a table with "
-      "triggers (drop it)' ELSE name || ' is a view or a virtual table, not a "
-      "table migrate made; migrate does not read or write it (rename it)' END"
-      " FROM main.sqlite_schema WHERE (name COLLATE NOCASE = "
-      "'migrate_repeatable' AND (type<>'table' OR sql LIKE 'CREATE VIRTUAL%'))"
-      " OR (type='trigger' AND tbl_name COLLATE NOCASE = 'migrate_repeatable')"
-      " LIMIT 1", &z, pzErr);
-  if( rc==SQLITE_OK && z ){
-    *pzErr = z;
-    rc = SQLITE_ERROR;
-  }
-  return rc;
-}
-
 /* A table edited by hand must not be trusted blindly: every column there,
 ** and no row the code would misread. */
 static int validate(sqlite3 *db, char **pzErr){
@@ -121,7 +100,7 @@ static int validate(sqlite3 *db, char **pzErr){
 ** there is one that cannot. */
 int repeatTableExists(sqlite3 *db, int *pExists, char **pzErr){
   char *z = 0;
-  int rc = plainTable(db, pzErr);
+  int rc = utilPlainTables(db, "'migrate_repeatable'", pzErr);
   *pExists = 0;
   if( rc ) return rc;
   rc = firstFinding(db, "SELECT 1 FROM main.sqlite_schema WHERE type='table' "

@@ -72,7 +72,6 @@ static int ranMeanwhile(Call *c, const Migration *m, const Loaded *pLd, int *pRa
 static int runOne(Call *c, const Migration *m){
   Loaded ld;
   Script up;
-  struct timespec t0;
   double ms;
   int rc, ran = 0;
   callFailAtRepeatable(c, m->name);
@@ -84,14 +83,7 @@ static int runOne(Call *c, const Migration *m){
     return rc;
   }
   loadedUp(&ld, &up);
-  rc = callBackupOnce(c);
-  utilClockNow(&t0);
-  if( rc==SQLITE_OK ){
-    callTraceStart(c, "applying %s", m->up.label);
-    rc = callRunScript(c, &up, m->up.label);
-    callTraceEnd(c, rc, utilMsSince(&t0));
-  }
-  ms = utilMsSince(&t0);
+  rc = callApplyStep(c, &up, m->up.label, &ms);
   if( rc==SQLITE_OK ) rc = recordRun(c, m, &ld, ms);
   if( rc==SQLITE_OK ) rc = callLog(c, "apply", 0, m->name, m->up.label, ms);
   if( rc==SQLITE_OK ){

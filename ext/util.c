@@ -609,3 +609,46 @@ int utilCountLines(const char *zFrom, const char *zTo){
   for(; zFrom<zTo; zFrom++) if( *zFrom=='\n' ) n++;
   return n;
 }
+
+/*
+** Are the tables zNames (a quoted SQL list: "'migrate_history',
+** 'migrate_log'"), where they exist in main, ordinary tables without
+** triggers?  A view or a virtual table of such a name, in a file someone
+** else wrote, would run code of that file's choosing when read or written
+** (a zipfile table writes files), and a trigger the file's SQL on every row
+** migrate writes: it is an error, and none is touched (doc/guarantees.md
+** "Hostile database files").
+*/
+int utilPlainTables(sqlite3 *db, const char *zNames, char **pzErr){
+  sqlite3_stmt *p = 0;
+  char *zSql = sqlite3_mprintf("SELECT name, type, tbl_name FROM "
+      "main.sqlite_schema WHERE (name COLLATE NOCASE IN (%s) AND (type<>'table'"
+      " OR sql LIKE 'CREATE VIRTUAL%%')) OR (type='trigger' AND tbl_name"
+      " COLLATE NOCASE IN (%s)) LIMIT 1", zNames, zNames);
+  int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &p, 0) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  if( rc==SQLITE_OK ){
+    const char *zType;
+    rc = sqlite3_step(p);
+    zType = rc==SQLITE_ROW ? (const char*)sqlite3_column_text(p, 1) : 0;
+    if( rc==SQLITE_ROW && zType==0 ){
+      rc = SQLITE_NOMEM;
+    }else if( rc==SQLITE_ROW && strcmp(zType, "trigger")==0 ){
+      *pzErr = sqlite3_mprintf("%s has a trigger (%s); migrate does not write "
+          "a table with triggers (drop it)",
+          (const char*)sqlite3_column_text(p, 2),
+          (const char*)sqlite3_column_text(p, 0));
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }else if( rc==SQLITE_ROW ){
+      *pzErr = sqlite3_mprintf("%s is a view or a virtual table, not a table "
+          "migrate made; migrate does not read or write it (rename it)",
+          (const char*)sqlite3_column_text(p, 0));
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }else if( rc==SQLITE_DONE ){
+      rc = SQLITE_OK;
+    }
+  }
+  { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
+  if( rc && rc!=SQLITE_NOMEM && *pzErr==0 ) *pzErr = utilDbErr(db);
+  return rc;
+}

@@ -262,23 +262,18 @@ int winMkdir(const char *zPath, mode_t mode){
   return ok ? 0 : fail();
 }
 
-int winUnlink(const char *zPath){
+/* A call that takes one wide path: 0, or -1 with errno set. */
+static int onPath(const char *zPath, BOOL (WINAPI *xCall)(LPCWSTR)){
   wchar_t *aW = wide(zPath);
   BOOL ok;
   if( aW==0 ) return -1;
-  ok = DeleteFileW(aW);
+  ok = xCall(aW);
   sqlite3_free(aW);
   return ok ? 0 : fail();
 }
 
-int winRmdir(const char *zPath){
-  wchar_t *aW = wide(zPath);
-  BOOL ok;
-  if( aW==0 ) return -1;
-  ok = RemoveDirectoryW(aW);
-  sqlite3_free(aW);
-  return ok ? 0 : fail();
-}
+int winUnlink(const char *zPath){ return onPath(zPath, DeleteFileW); }
+int winRmdir(const char *zPath){ return onPath(zPath, RemoveDirectoryW); }
 
 static int moveFile(const char *zFrom, const char *zTo, DWORD flags){
   wchar_t *aFrom = wide(zFrom), *aTo = aFrom ? wide(zTo) : 0;
