@@ -20,7 +20,8 @@ SQLITE_EXTENSION_INIT3
 
 /* The migrate_log action of a call of this kind. */
 const char *callAction(int kind){
-  static const char *const az[] = {"apply", "rollback", "baseline", "adopt"};
+  static const char *const az[] = {"apply", "rollback", "baseline", "adopt",
+                                   "repair"};
   return az[kind];
 }
 

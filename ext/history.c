@@ -467,3 +467,21 @@ int historyLog(sqlite3 *db, const char *zAction, const i64 *pVersion,
   sqlite3_free(zAt);
   return rc;
 }
+
+/* migrate_repair: an applied migration's row takes its file's current
+** checksum and scripts; its version, name and times stay. */
+int historyRepair(sqlite3 *db, i64 v, const char *zSum, const char *zUp,
+                  const char *zDown, char **pzErr){
+  sqlite3_stmt *p = 0;
+  int rc = sqlite3_prepare_v2(db, "UPDATE main.migrate_history SET checksum=?2,"
+                              " up=?3, down=?4 WHERE version=?1", -1, &p, 0);
+  if( rc ){ *pzErr = utilDbErr(db); return rc; }
+  sqlite3_bind_int64(p, 1, v);
+  sqlite3_bind_text(p, 2, zSum, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 3, zUp, -1, SQLITE_STATIC);
+  if( zDown ) sqlite3_bind_text(p, 4, zDown, -1, SQLITE_STATIC);
+  sqlite3_step(p);
+  rc = sqlite3_finalize(p);
+  if( rc ) *pzErr = utilDbErr(db);
+  return rc;
+}

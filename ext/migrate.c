@@ -93,6 +93,8 @@ static const struct {
   { "migrate_create",   2, SIDE_EFFECTS, createFunc },
   { "migrate_baseline", 2, SIDE_EFFECTS, baselineFunc },
   { "migrate_adopt",    1, SIDE_EFFECTS, adoptFunc },
+  { "migrate_repair",   1, SIDE_EFFECTS, repairFunc },
+  { "migrate_repair",   2, SIDE_EFFECTS, repairFunc },
   /* Settings decide whether backups are taken: not for a hostile schema. */
   { "migrate_config",   1, SIDE_EFFECTS, configFunc },
   { "migrate_config",   2, SIDE_EFFECTS, configFunc },

@@ -39,6 +39,8 @@
 **   check.c     migrate_check: pending migrations tried on a scratch copy
 **   repeatrun.c running the repeatable migrations due, inside apply's call
 **   flyway.c    Flyway's repeatable migrations, for migrate_adopt
+**   sqlsame.c   do two SQL texts differ in comments and blanks only
+**   repair.c    migrate_repair: the history takes edited applied files
 **
 ** The files form layers.  A file calls only into files of a lower layer,
 ** never into one of its own layer or above: the layers below are the single
@@ -49,11 +51,11 @@
 **   layer 0: winio
 **   layer 1: util fileops sha256 crc32
 **   layer 2: files host format rowtab history script txn
-**            repeatable journal adoptfind adoptrow keycopy
+**            repeatable journal adoptfind adoptrow keycopy sqlsame
 **   layer 3: folder rowsource schema lint scratch config
 **   layer 4: source backup
 **   layer 5: adopt flyway status create restore drift check call
-**   layer 6: repeatrun
+**   layer 6: repeatrun repair
 **   layer 7: apply rollback
 **   layer 8: record
 **   layer 9: migrate
@@ -169,6 +171,10 @@ const char *sqlNextTok(const char *z, const char *zEnd, SqlTok *t);
 int sqlTokIs(const SqlTok *, const char *zWord);   /* that keyword or bare name */
 int sqlTokPunct(const SqlTok *, char c);
 void sqlTokName(const SqlTok *, char *zOut, int nOut);  /* a name, unquoted */
+/* sqlsame.c: 1 when two SQL texts differ in comments and blanks only (a
+** blank that parts two tokens SQLite would read otherwise written together
+** counts); else 0.  *pOffA, *pOffB: where the first difference is. */
+int sqlSameTokens(const char *zA, const char *zB, size_t *pOffA, size_t *pOffB);
 /* Strings that never move until utilPoolFree (zero-initialise the StrPool). */
 typedef struct StrPool { struct PoolChunk *pHead; } StrPool;
 char *utilPoolAdd(StrPool *, const char *z, size_t n, const char *zTail);
@@ -336,6 +342,8 @@ int historyInsert(sqlite3 *, i64 version, const char *zName, const char *zSum,
                   const char *zUp, const char *zDown, const char *zAt,
                   const double *pMs, char **pzErr);   /* pMs NULL: not run */
 int historyDelete(sqlite3 *, i64 version, char **pzErr);
+int historyRepair(sqlite3 *, i64 version, const char *zSum, const char *zUp,
+                  const char *zDown, char **pzErr);   /* migrate_repair */
 int historyMax(sqlite3 *, i64 *pMax, int *pAny, char **pzErr);
 int historyLog(sqlite3 *, const char *zAction, const i64 *pVersion,
              const char *zName, const char *zOutcome, const char *zMsg,
@@ -495,6 +503,7 @@ int flywayRepeatables(sqlite3 *, Source *, int *aAdopt, char **pzErr);
 #define CALL_ROLLBACK 1
 #define CALL_BASELINE 2   /* record as applied, run nothing */
 #define CALL_ADOPT    3   /* record what another tool's history lists */
+#define CALL_REPAIR   4   /* accept the current files of applied migrations */
 typedef struct Call {
   sqlite3 *db;
   MigrateConn *mc;
@@ -550,6 +559,7 @@ void rollbackToFunc(sqlite3_context *, int, sqlite3_value **);
 void resetFunc(sqlite3_context *, int, sqlite3_value **);
 void baselineFunc(sqlite3_context *, int, sqlite3_value **);
 void adoptFunc(sqlite3_context *, int, sqlite3_value **);
+void repairFunc(sqlite3_context *, int, sqlite3_value **);    /* repair.c */
 
 /* ---- create.c ------------------------------------------------------------ */
 void createFunc(sqlite3_context *, int, sqlite3_value **);
