@@ -41,6 +41,7 @@
 **   flyway.c    Flyway's repeatable migrations, for migrate_adopt
 **   sqlsame.c   do two SQL texts differ in comments and blanks only
 **   repair.c    migrate_repair: the history takes edited applied files
+**   rollname.c  the applied migration migrate_rollback('<name>') names
 **
 ** The files form layers.  A file calls only into files of a lower layer,
 ** never into one of its own layer or above: the layers below are the single
@@ -52,7 +53,7 @@
 **   layer 1: util fileops sha256 crc32
 **   layer 2: files host format rowtab history script txn
 **            repeatable journal adoptfind adoptrow keycopy sqlsame
-**   layer 3: folder rowsource schema lint scratch config
+**   layer 3: folder rowsource schema lint scratch config rollname
 **   layer 4: source backup
 **   layer 5: adopt flyway status create restore drift check call
 **   layer 6: repeatrun repair
@@ -348,6 +349,11 @@ int historyMax(sqlite3 *, i64 *pMax, int *pAny, char **pzErr);
 int historyLog(sqlite3 *, const char *zAction, const i64 *pVersion,
              const char *zName, const char *zOutcome, const char *zMsg,
              double ms);
+/* rollname.c: the one applied migration zArg names ("add_tags",
+** "8_add_tags", "008_add_tags.sql"): its version and name (sqlite3_free),
+** or an error saying none or several do. */
+int rollnameFind(sqlite3 *, const char *zArg, i64 *pV, char **pzName,
+                 char **pzErr);
 
 /* ---- repeatable.c: the migrate_repeatable table ------------------------ */
 /* One row: a repeatable migration as it last ran (or was recorded). */

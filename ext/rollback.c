@@ -3,6 +3,7 @@
 **
 **   SELECT migrate_rollback();                  -- the newest one
 **   SELECT migrate_rollback(3);                 -- the newest three
+**   SELECT migrate_rollback('add_tags');        -- the newest, if so named
 **   SELECT migrate_rollback_to(20);             -- every one newer than 20
 **   SELECT migrate_reset();                     -- every one
 **
@@ -97,8 +98,65 @@ static int rollbackAll(Call *c, const char *zDir, i64 n){
   return rc;
 }
 
+/* migrate_rollback('<name>'): the applied migration it names (rollname.c),
+** if it is the newest applied one; never one below a newer one. */
+static int rollbackNamed(Call *c, const char *zArg, i64 n){
+  i64 v = 0, vNewest = 0;
+  char *zName = 0, *zNewest = 0, *zDown = 0;
+  int any = 0;
+  int rc = txnBegin(&c->t, &c->zErr);
+  (void)n;
+  if( rc==SQLITE_OK ) rc = rollnameFind(c->db, zArg, &v, &zName, &c->zErr);
+  if( rc==SQLITE_OK ){
+    rc = historyNewest(c->db, INT64_MIN, &vNewest, &zNewest, &zDown, &any,
+                       &c->zErr);
+  }
+  if( rc==SQLITE_OK && any && vNewest!=v ){
+    callFailAt(c, v, zName);
+    c->zErr = sqlite3_mprintf("%lld_%s is not the newest applied migration "
+                              "(%lld_%s is); roll back the newer ones first",
+                              v, zName, vNewest, zNewest);
+    rc = c->zErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  if( rc==SQLITE_OK ) rc = rollbackOne(c, v, zName, zDown);
+  if( rc==SQLITE_OK ){
+    c->hasFail = 0;
+    rc = callCommit(c);
+  }
+  sqlite3_free(zName);
+  sqlite3_free(zNewest);
+  sqlite3_free(zDown);
+  return rc;
+}
+
+static void rollbackNamedFunc(sqlite3_context *ctx, sqlite3_value *pArg){
+  const char *zArg = utilArgText(ctx, pArg, "migrate_rollback", "the name");
+  if( zArg ){
+    callRun(ctx, "migrate_rollback", CALL_ROLLBACK, rollbackNamed, zArg, 1,
+            INT64_MIN);
+  }
+}
+
 void rollbackFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   i64 n = 1;
+  /* Text that is not a number names a migration; '2' is still a count.
+  ** (Asked of a copy: the question converts the value it is asked of,
+  ** and a refusal shows the value as given.) */
+  if( argc>0 && sqlite3_value_type(argv[0])==SQLITE_TEXT
+   && sqlite3_value_bytes(argv[0])>0 ){
+    sqlite3_value *pCopy = sqlite3_value_dup(argv[0]);
+    int isName;
+    if( pCopy==0 ){
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+    isName = sqlite3_value_numeric_type(pCopy)==SQLITE_TEXT;
+    sqlite3_value_free(pCopy);
+    if( isName ){
+      rollbackNamedFunc(ctx, argv[0]);
+      return;
+    }
+  }
   if( argc>0 && utilArgInteger(ctx, argv[0], "migrate_rollback",
                      "the count must be a whole number >= 0", 0, INT64_MAX, &n) ){
     return;
