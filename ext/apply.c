@@ -49,7 +49,8 @@ static int planVerifyApplied(void *pArg, const Applied *a, Migration *m){
 /*
 ** Check the folder against the history and list what is pending, up to
 ** target.  Refuses a changed applied file, an applied migration missing from
-** the folder and a pending one older than the newest applied.  The history
+** the folder and, unless the out_of_order setting is on, a pending one older
+** than the newest applied.  The history
 ** is read a row at a time, so memory does not grow with it.
 */
 int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
@@ -66,7 +67,8 @@ int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
   p.pSrc = pSrc;
   rc = historyMerge(c->db, pSrc, planVerifyApplied, &p, aIdx, &nPending, &newest,
                     &c->zErr);
-  if( rc==SQLITE_OK && nPending>0 && pSrc->a[aIdx[0]].version<newest ){
+  if( rc==SQLITE_OK && nPending>0 && pSrc->a[aIdx[0]].version<newest
+   && !c->mc->outOfOrder ){
     Migration *m = &pSrc->a[aIdx[0]];
     c->zErr = sqlite3_mprintf("%s: pending migration %lld is older than the "
                               "newest applied migration %lld; give it a "
@@ -89,16 +91,21 @@ static int applyOne(Call *c, Migration *m){
   Loaded ld;
   Script up;
   double ms;
+  char *zMsg = 0;
   int rc;
 
   callFailAt(c, m->version, m->name);
   rc = migrationLoad(m, &ld, &c->zErr);
   if( rc ) return rc;
   loadedUp(&ld, &up);
-  rc = callApplyStep(c, &up, m->up.label, &ms);
+  if( c->mc->outOfOrder ){
+    /* Applied below a newer one: its log row says so (outorder.c). */
+    rc = outorderLabel(c->db, m->version, m->up.label, &zMsg, &c->zErr);
+  }
+  if( rc==SQLITE_OK ) rc = callApplyStep(c, &up, m->up.label, &ms);
   if( rc==SQLITE_OK ) rc = callRecord(c, m, &ld, &ms);
   if( rc==SQLITE_OK ){
-    rc = callLog(c, "apply", &m->version, m->name, m->up.label, ms);
+    rc = callLog(c, "apply", &m->version, m->name, zMsg ? zMsg : m->up.label, ms);
   }
   if( rc==SQLITE_OK ){
     c->nDone++;
@@ -106,6 +113,7 @@ static int applyOne(Call *c, Migration *m){
     ** happens to the migrations after it. */
     if( up.noTxn ) rc = callRecommit(c);
   }
+  sqlite3_free(zMsg);
   loadedFree(&ld);
   return rc;
 }

@@ -405,7 +405,9 @@ static int checkFill(sqlite3 *db, void *pCtx, sqlite3_value *pArg, RowSet *pOut,
                       pzErr);
   }
   for(i=0; rc==SQLITE_OK && i<nPending; i++){
-    rc = checkPending(&k, &src.a[aPending[i]], newest);
+    /* With out_of_order on, an older one is applied, not refused. */
+    rc = checkPending(&k, &src.a[aPending[i]],
+                      ((MigrateConn*)pCtx)->outOfOrder ? -1 : newest);
   }
   if( rc==SQLITE_OK ) rc = checkRepeatables(&k, &src, pzErr);
   if( rc==SQLITE_ABORT ) rc = SQLITE_OK;   /* the reason is in a row */

@@ -72,7 +72,7 @@ static void resultSwitch(sqlite3_context *ctx, int on){
   sqlite3_result_text(ctx, on ? "on" : "off", -1, SQLITE_STATIC);
 }
 
-#define KNOWN_KEYS "atomic, backup, backup_dir, backup_keep, trace, user_version"
+#define KNOWN_KEYS "atomic, backup, backup_dir, backup_keep, out_of_order, trace, user_version"
 
 /* The on/off settings, by name. */
 typedef struct Switch {
@@ -84,6 +84,7 @@ static int findSwitch(MigrateConn *p, const char *zKey, Switch *pOut){
   const Switch aSwitch[] = {
     { "atomic",       &p->atomic },
     { "backup",       &p->backup },
+    { "out_of_order", &p->outOfOrder },
     { "trace",        &p->trace },
     { "user_version", &p->userVersion },
   };

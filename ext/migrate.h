@@ -42,6 +42,7 @@
 **   sqlsame.c   do two SQL texts differ in comments and blanks only
 **   repair.c    migrate_repair: the history takes edited applied files
 **   rollname.c  the applied migration migrate_rollback('<name>') names
+**   outorder.c  the out_of_order setting: pending below the newest applied
 **
 ** The files form layers.  A file calls only into files of a lower layer,
 ** never into one of its own layer or above: the layers below are the single
@@ -53,7 +54,7 @@
 **   layer 1: util fileops sha256 crc32
 **   layer 2: files host format rowtab history script txn
 **            repeatable journal adoptfind adoptrow keycopy sqlsame
-**   layer 3: folder rowsource schema lint scratch config rollname
+**   layer 3: folder rowsource schema lint scratch config rollname outorder
 **   layer 4: source backup
 **   layer 5: adopt flyway status create restore drift check call
 **   layer 6: repeatrun repair
@@ -99,6 +100,7 @@ struct MigrateConn {
   int atomic;        /* 1: one call commits all of its migrations or none */
   int trace;         /* 1: print each step to stderr as it happens */
   int userVersion;   /* 1: keep PRAGMA user_version equal to the newest version */
+  int outOfOrder;    /* 1: apply pending migrations older than the newest applied */
   int busy;          /* a migrate call is running: refuse re-entry */
 };
 MigrateConn *connNew(void);
@@ -354,6 +356,11 @@ int historyLog(sqlite3 *, const char *zAction, const i64 *pVersion,
 ** or an error saying none or several do. */
 int rollnameFind(sqlite3 *, const char *zArg, i64 *pV, char **pzName,
                  char **pzErr);
+/* outorder.c: pending versions below *pFloor are refused (INT64_MIN: none
+** is, with the setting on); the log message of one applied out of order. */
+int outorderFloor(sqlite3 *, int on, i64 *pFloor, char **pzErr);
+int outorderLabel(sqlite3 *, i64 version, const char *zLabel, char **pzMsg,
+                  char **pzErr);
 
 /* ---- repeatable.c: the migrate_repeatable table ------------------------ */
 /* One row: a repeatable migration as it last ran (or was recorded). */

@@ -10,8 +10,10 @@
 ** function of that name, so migrate_status is the name that always works.
 **
 ** status is 'applied' (the file matches), 'pending' (not applied yet),
-** 'changed' (applied, but the file's checksum differs) or 'missing'
-** (applied, no file in the folder).  Rows come in version order.
+** 'out_of_order' (not applied, below the newest applied version, and
+** migrate_apply refuses it: the out_of_order setting is off), 'changed'
+** (applied, but the file's checksum differs) or 'missing' (applied, no file
+** in the folder).  Rows come in version order.
 **
 ** After them, a row per repeatable migration (R__name.sql, repeatable.c),
 ** in byte order of name, with a NULL version: 'pending' (never ran),
@@ -86,6 +88,7 @@ typedef struct StatusCursor {
   FileSum *aRepSum;    /* one per repeatable of src */
   int iRep, iRec;      /* next repeatable file, next record */
   int eof;
+  i64 olderThan;       /* pending below it: 'out_of_order' (outorder.c) */
   StatusRow r;         /* the current row */
   i64 iRow;            /* its rowid */
   char *zUp, *zDown;   /* scripts of the current row, fetched when asked */
@@ -153,6 +156,7 @@ static void cursorReset(StatusCursor *c){
   sqlite3_free(c->aRepSum);
   c->aRepSum = 0;
   c->iRep = c->iRec = 0;
+  c->olderThan = INT64_MIN;
   c->eof = 1;
   c->iRow = 0;
   memset(&c->r, 0, sizeof(c->r));
@@ -272,7 +276,7 @@ static void currentRow(StatusCursor *c){
     r->status = c->hasSrc ? "missing" : "applied";
   }else if( a==0 || m->version<a->version ){
     r->version = m->version;
-    r->status = "pending";
+    r->status = m->version<c->olderThan ? "out_of_order" : "pending";
     rowFromFile(c, r, c->j);
   }else{
     r->version = a->version;
@@ -317,6 +321,10 @@ static int statusFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxSt
       rc = sourceOpenListing(c->db, zDir, &c->src, &zErr);
       c->hasSrc = rc==SQLITE_OK;
       if( rc==SQLITE_OK ) rc = sumFiles(c, &zErr);
+      if( rc==SQLITE_OK ){
+        rc = outorderFloor(c->db, ((StatusVtab*)pCur->pVtab)->mc->outOfOrder,
+                           &c->olderThan, &zErr);
+      }
     }
   }
   if( rc==SQLITE_OK ) currentRow(c);
