@@ -52,7 +52,7 @@
 ** commits after the call, or rolls back after out of memory); apply,
 ** backup and restore of a WAL database, and a restore from a WAL file;
 ** baseline and adopt (of a dbmate history, and of Drizzle's, whose rows
-** are matched by the files' hashes); create in three folder
+** are matched by the files' hashes); repair; create in three folder
 ** styles.  After every run the work directory holds the same files.
 **
 ** Two outcomes are accepted and counted apart, because SQLite allows no
@@ -784,7 +784,8 @@ static void makeDb(const char *zName, const char *zJournalMode, const char *zSql
 ** same in WAL mode; t4u: with user_version 4; t1v: user_version 7, which
 ** no setting manages); ta.db has the schema of 001 and 002 and dbmate's
 ** history of them instead of ours, td.db Drizzle's; tq.db carries the four migrations as
-** rows of a table, for migrate_apply('SELECT ...').
+** rows of a table, for migrate_apply('SELECT ...'); tr.db has all four with
+** rows edited, for migrate_repair.
 */
 static void makeTemplates(void){
   static const char zT1[] = "SELECT migrate_apply('%s/mig', 1);";
@@ -817,6 +818,14 @@ static void makeTemplates(void){
     "INSERT INTO __drizzle_migrations(hash, created_at)"
     " SELECT checksum, version FROM migrate_history ORDER BY version;"
     "DROP TABLE migrate_history; DROP TABLE migrate_log;");
+  /* For migrate_repair: 001's and 003's rows with another checksum and
+  ** down script, 002's stored up with a comment the file does not have. */
+  makeDb("tr.db", "delete",
+    "SELECT migrate_apply('%s/mig', 4);"
+    "UPDATE migrate_history SET checksum = 'edited', down = 'SELECT 1;'"
+    " WHERE version IN (1, 3);"
+    "UPDATE migrate_history SET checksum = 'edited',"
+    " up = '-- as first written' || char(10) || up WHERE version = 2;");
   makeDb("tq.db", "delete",
     "CREATE TABLE bundle(version INTEGER PRIMARY KEY, name TEXT, up TEXT,"
     " down TEXT);");
@@ -923,6 +932,8 @@ static const Scenario aScenario[] = {
   { "rows",     "tq.db", "SELECT migrate_apply('SELECT version, name, up, down"
                 " FROM bundle')", SC_AUTO, 0, 0, {0} },
   { "baseline", "ta.db", "SELECT migrate_baseline('%s/mig', 2)", 0, 0, 0, {0} },
+  /* the history takes the files: three rows, three log rows, no backup */
+  { "repair",   "tr.db", "SELECT migrate_repair('%s/mig')", 0, 0, 0, {0} },
   { "adopt",    "ta.db", "SELECT migrate_adopt('%s/mig')", 0, 0, 0, {0} },
   { "adopt-drizzle", "td.db", "SELECT migrate_adopt('%s/mig')", 0, 0, 0, {0} },
   { "apply-drizzle", "t0.db", "SELECT migrate_apply('%s/drz')", SC_AUTO, 0, 0,
