@@ -22,17 +22,29 @@ static int isExponentStart(const SqlTok *t){
       && (t->z[t->n-1]=='e' || t->z[t->n-1]=='E');
 }
 
+/* Two single bytes that SQLite reads as one token written together: its
+** operators of two bytes (-> of ->> too), and the openings of comments. */
+static int punctJoin(char a, char b){
+  static const char *const az[] = {
+    "||", "<=", "<>", "<<", ">=", ">>", "!=", "==", "->", "--", "/*"
+  };
+  size_t i;
+  for(i=0; i<sizeof(az)/sizeof(az[0]); i++){
+    if( az[i][0]==a && az[i][1]==b ) return 1;
+  }
+  return 0;
+}
+
 /*
 ** Could a, b (pPrev before a, or NULL) read as other tokens with nothing
-** between them?  Then whether a blank parts them is part of the SQL.  Of the
-** single bytes sqlNextTok returns, only ( ) , ; never join another: every
-** other pair of them may be an operator (<=, ||, ->), a comment (--, / *) or
-** a parameter (?1, :a, @a).
+** between them?  Then whether a blank parts them is part of the SQL: an
+** operator (<=, ||, ->), a comment (--, / *), a parameter (?1, :a, @a), a
+** number (1.5, 1e-5), a blob (x'00'), or two words.
 */
 static int tokensJoin(const SqlTok *pPrev, const SqlTok *a, const SqlTok *b){
   if( a->kind==SQLTOK_WORD && b->kind==SQLTOK_WORD ) return 1;
   if( a->kind==SQLTOK_PUNCT && b->kind==SQLTOK_PUNCT ){
-    return strchr("(),;", a->z[0])==0 && strchr("(),;", b->z[0])==0;
+    return punctJoin(a->z[0], b->z[0]);
   }
   if( a->kind==SQLTOK_WORD && b->kind==SQLTOK_STRING ){
     return a->n==1 && (a->z[0]=='x' || a->z[0]=='X');    /* x'00' */
