@@ -172,6 +172,7 @@ int callLog(Call *c, const char *zAction, const i64 *pVersion,
     c->logReady = 1;
   }
   c->fig.zSet = setsName(c->db);
+  c->fig.cols = LOGCOL_ALL;   /* made so above, in this transaction */
   rcLog = historyLogExtra(c->db, zAction, pVersion, zName, "ok", zMsg, ms, &c->fig);
   memset(&c->fig, 0, sizeof(c->fig));
   rc = txnAlive(&c->t, &c->zErr);

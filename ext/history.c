@@ -482,7 +482,9 @@ int historyLogExtra(sqlite3 *db, const char *zAction, const i64 *pVersion,
     sqlite3_free(zErr);
     if( rc ) return rc;
   }
-  if( pX && (pX->zSet || pX->hasRows || pX->hasWait) ){
+  if( pX && pX->cols ){
+    has = pX->cols;
+  }else if( pX && (pX->zSet || pX->hasRows || pX->hasWait) ){
     rc = logColumns(db, &has);
     if( rc ) return rc;
   }

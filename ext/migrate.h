@@ -377,6 +377,7 @@ typedef struct LogExtra {
   i64 rows;
   int hasWait;           /* waitMs: its transaction's wait for the lock */
   double waitMs;
+  unsigned cols;         /* LOGCOL_* the table is known to have; 0: look */
 } LogExtra;
 int historyLogExtra(sqlite3 *, const char *zAction, const i64 *pVersion,
                     const char *zName, const char *zOutcome, const char *zMsg,
