@@ -154,6 +154,12 @@ static int replayAll(sqlite3 *db, void *pOwner, sqlite3 *s, char **pzErr){
     zOwn = sqlite3_mprintf("%s", setsName(db));
     if( zOwn==0 ) return SQLITE_NOMEM;
   }
+  /* So that choosing the connection's own set again cannot fail. */
+  rc = setsReserve(db, pOwner);
+  if( rc ){
+    sqlite3_free(zOwn);
+    return rc;
+  }
   rc = setsInDatabase(db, &azOthers, &nOthers);
   if( rc && rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
   if( rc==SQLITE_OK ){

@@ -180,6 +180,7 @@ void utilPoolFree(StrPool *);
 #define SET_NAME_MAX 32
 int setsNameFold(const char *zIn, char *zOut);  /* 0: not a set name */
 int setsChoose(sqlite3 *, void *pOwner, const char *zName);  /* NULL: default */
+int setsReserve(sqlite3 *, void *pOwner);  /* then setsChoose cannot fail */
 void setsRelease(void *pOwner);
 const char *setsName(sqlite3 *);     /* NULL: the default set */
 const char *setsSuffix(sqlite3 *);   /* "" or "_auth": the set's table names */

@@ -7,9 +7,9 @@
 ** migrate_repeatable_auth, laid out and defended alike.  The functions that
 ** read or write those tables (history.c, repeatable.c) take only the
 ** connection, so the connection's set is kept here, by connection: a list
-** of the connections that chose a set other than the default, each entry
-** owned by the settings (config.c) that chose it and dropped with them when
-** the connection closes.  (SQLite's own per-connection data, clientdata,
+** of the connections that ever chose a set (an entry may name the default
+** set again), each entry owned by the settings (config.c) that chose it and
+** dropped with them when the connection closes.  (SQLite's own per-connection data, clientdata,
 ** needs 3.44; migrate runs on 3.38.)
 **
 ** The list is shared by every connection of the process, so it is walked
@@ -64,32 +64,47 @@ int setsNameFold(const char *zIn, char *zOut){
   return i>0;
 }
 
-/* Work on set zName (a folded name; NULL: the default set) from now on. */
-int setsChoose(sqlite3 *db, void *pOwner, const char *zName){
-  SetEntry *pNew = 0, *pOld = 0, **pp;
+/* An entry's set: zName, or the default set when it is NULL ("" names). */
+static void entryName(SetEntry *p, const char *zName){
+  sqlite3_snprintf(sizeof(p->zName), p->zName, "%s", zName ? zName : "");
+  sqlite3_snprintf(sizeof(p->zSuffix), p->zSuffix, "%s%s", zName ? "_" : "",
+                   zName ? zName : "");
+}
+
+/*
+** db has an entry from now on, on the set it works on: choosing a set
+** after this allocates nothing and cannot fail (migrate_drift switches
+** sets, and must be able to put the connection's own back).
+*/
+int setsReserve(sqlite3 *db, void *pOwner){
+  SetEntry *pNew = sqlite3_malloc64(sizeof(*pNew));
   sqlite3_mutex *m = setsMutex();
-  if( zName ){
-    pNew = sqlite3_malloc64(sizeof(*pNew));
-    if( pNew==0 ) return SQLITE_NOMEM;
-    memset(pNew, 0, sizeof(*pNew));
-    pNew->db = db;
-    pNew->pOwner = pOwner;
-    sqlite3_snprintf(sizeof(pNew->zName), pNew->zName, "%s", zName);
-    sqlite3_snprintf(sizeof(pNew->zSuffix), pNew->zSuffix, "_%s", zName);
-  }
+  if( pNew==0 ) return SQLITE_NOMEM;
+  memset(pNew, 0, sizeof(*pNew));
+  pNew->db = db;
+  pNew->pOwner = pOwner;
   sqlite3_mutex_enter(m);
-  for(pp=&pSetList; *pp && (*pp)->db!=db; pp=&(*pp)->pNext){}
-  if( *pp ){
-    pOld = *pp;
-    *pp = pOld->pNext;
-  }
-  if( pNew ){
+  if( findEntry(db)==0 ){
     pNew->pNext = pSetList;
     pSetList = pNew;
+    pNew = 0;
   }
   sqlite3_mutex_leave(m);
-  sqlite3_free(pOld);
+  sqlite3_free(pNew);
   return SQLITE_OK;
+}
+
+/* Work on set zName (a folded name; NULL: the default set) from now on. */
+int setsChoose(sqlite3 *db, void *pOwner, const char *zName){
+  SetEntry *p;
+  sqlite3_mutex *m = setsMutex();
+  sqlite3_mutex_enter(m);
+  p = findEntry(db);
+  if( p ) entryName(p, zName);
+  sqlite3_mutex_leave(m);
+  if( p || zName==0 ) return SQLITE_OK;
+  if( setsReserve(db, pOwner) ) return SQLITE_NOMEM;
+  return setsChoose(db, pOwner, zName);
 }
 
 /* The settings pOwner are gone (their connection closed): so is its set. */
@@ -115,7 +130,7 @@ const char *setsName(sqlite3 *db){
   sqlite3_mutex_enter(m);
   p = findEntry(db);
   sqlite3_mutex_leave(m);
-  return p ? p->zName : 0;
+  return p && p->zName[0] ? p->zName : 0;
 }
 
 /* What the set's tables add to the default set's names: "" or "_auth". */
