@@ -39,6 +39,21 @@ void callFailAtRepeatable(Call *c, const char *zName){
   c->failNoVersion = 1;
 }
 
+/* The lock wait worth a line of the trace, in milliseconds. */
+#define TRACE_LOCK_WAIT_MS 100
+
+/* Before the first step of a transaction of ours that waited for the write
+** lock (another connection writing, and busy_timeout): how long, on a line
+** of its own, so a slow call shows where its time went. */
+static void callTraceLockWait(Call *c){
+  if( !c->t.owned || c->t.nBegun==c->nWaitTraced ) return;
+  c->nWaitTraced = c->t.nBegun;
+  if( c->t.lockWaitMs>=TRACE_LOCK_WAIT_MS ){
+    fprintf(stderr, "migrate: waited %.0f ms for the write lock\n",
+            c->t.lockWaitMs);
+  }
+}
+
 /*
 ** The trace setting: "applying 004_add_tags.sql … " as a step starts, its
 ** time when it ends, so a slow or hanging step is visible while it runs.
@@ -46,6 +61,7 @@ void callFailAtRepeatable(Call *c, const char *zName){
 void callTraceStart(Call *c, const char *zFmt, ...){
   va_list ap;
   if( !c->mc->trace ) return;
+  callTraceLockWait(c);
   va_start(ap, zFmt);
   fputs("migrate: ", stderr);
   vfprintf(stderr, zFmt, ap);
@@ -67,8 +83,16 @@ void callTraceIgnored(Call *c, const Source *pSrc){
 
 void callTraceEnd(Call *c, int rc, double ms){
   if( !c->mc->trace ) return;
-  if( rc==SQLITE_OK ) fprintf(stderr, "%.0f ms\n", ms);
-  else fprintf(stderr, "failed\n");
+  if( rc==SQLITE_OK && c->figTrace ){
+    /* A script's step: the rows it changed too (callRunScript). */
+    fprintf(stderr, "%.0f ms, %lld row%s\n", ms, c->fig.rows,
+            c->fig.rows==1 ? "" : "s");
+  }else if( rc==SQLITE_OK ){
+    fprintf(stderr, "%.0f ms\n", ms);
+  }else{
+    fprintf(stderr, "failed\n");
+  }
+  c->figTrace = 0;
   if( c->zNotes ){
     /* Statements the script skipped (script.c), one line each, under it. */
     const char *z = c->zNotes;
@@ -93,7 +117,8 @@ static int syncUserVersion(Call *c){
   i64 v = 0, cur;
   int any = 0, rc;
   char *zSql;
-  if( !c->mc->userVersion ) return SQLITE_OK;
+  /* It mirrors the default set: another set's versions are its own. */
+  if( !c->mc->userVersion || setsName(c->db) ) return SQLITE_OK;
   rc = historyMax(c->db, &v, &any, &c->zErr);
   if( rc ) return rc;
   if( !any ) v = 0;
@@ -138,8 +163,20 @@ static int lockForBackup(Call *c){
 */
 int callLog(Call *c, const char *zAction, const i64 *pVersion,
                     const char *zName, const char *zMsg, double ms){
-  int rcLog = historyLog(c->db, zAction, pVersion, zName, "ok", zMsg, ms);
-  int rc = txnAlive(&c->t, &c->zErr);
+  int rcLog, rc;
+  if( !c->logReady ){
+    /* An older migrate_log gains its later columns with the call's first
+    ** row, in the call's transaction (logcols.c). */
+    rc = logColumnsAdd(c->db, &c->zErr);
+    if( rc==SQLITE_OK ) rc = utilForceArm(c->db, &c->t.force);
+    if( rc ) return rc;
+    c->logReady = 1;
+  }
+  c->fig.zSet = setsName(c->db);
+  c->fig.cols = LOGCOL_ALL;   /* made so above, in this transaction */
+  rcLog = historyLogExtra(c->db, zAction, pVersion, zName, "ok", zMsg, ms, &c->fig);
+  memset(&c->fig, 0, sizeof(c->fig));
+  rc = txnAlive(&c->t, &c->zErr);
   if( rcLog==SQLITE_NOMEM ) return SQLITE_NOMEM;
   if( rc==SQLITE_OK && rcLog!=SQLITE_OK ){
     rc = rcLog;
@@ -269,7 +306,7 @@ int callRecommit(Call *c){
 ** transaction, runs the script in autocommit mode and opens a new one, so
 ** what comes after it still shares a transaction.
 */
-int callRunScript(Call *c, const Script *pScr, const char *zFile){
+static int runScript(Call *c, const Script *pScr, const char *zFile){
   int rc;
   txnScriptSets(&c->t, pScr);
   if( !pScr->noTxn ){
@@ -306,6 +343,28 @@ int callRunScript(Call *c, const Script *pScr, const char *zFile){
     }
   }
   if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
+  return rc;
+}
+
+/*
+** A migration's script, run and measured for its migrate_log row and trace
+** line: the rows it inserted, updated or deleted (triggers' included), and
+** the wait for the write lock of the transaction it runs in, on the row of
+** the first migration of that transaction (0 on the others').  The wait is
+** NULL when the transaction is the caller's or the script runs outside one.
+*/
+int callRunScript(Call *c, const Script *pScr, const char *zFile){
+  i64 nBefore = sqlite3_total_changes64(c->db);
+  int rc = runScript(c, pScr, zFile);
+  memset(&c->fig, 0, sizeof(c->fig));
+  c->fig.hasRows = 1;
+  c->fig.rows = sqlite3_total_changes64(c->db) - nBefore;
+  if( c->t.owned && !pScr->noTxn ){
+    c->fig.hasWait = 1;
+    c->fig.waitMs = c->t.nBegun!=c->nWaitLogged ? c->t.lockWaitMs : 0;
+    c->nWaitLogged = c->t.nBegun;
+  }
+  c->figTrace = 1;
   return rc;
 }
 
@@ -423,10 +482,13 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
     ** would only wait out the busy timeout a second time. */
     if( c.t.owned && !busy ){
       /* The backup's row went with the rolled-back work: the file is there. */
-      if( c.zBackup ) historyLog(c.db, "backup", 0, 0, "ok", c.zBackup, -1);
-      historyLog(c.db, callAction(kind),
+      LogExtra x;
+      memset(&x, 0, sizeof(x));
+      x.zSet = setsName(c.db);
+      if( c.zBackup ) historyLogExtra(c.db, "backup", 0, 0, "ok", c.zBackup, -1, &x);
+      historyLogExtra(c.db, callAction(kind),
                c.hasFail && !c.failNoVersion ? &c.failVersion : 0,
-               c.hasFail ? c.failName : 0, "failed", zMsg, -1);
+               c.hasFail ? c.failName : 0, "failed", zMsg, -1, &x);
     }
     if( c.t.stuck ){
       /* Interrupted in the moment after a schema change expired the

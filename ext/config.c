@@ -27,6 +27,7 @@ MigrateConn *connNew(void){
 void connRelease(void *pArg){
   MigrateConn *p = (MigrateConn*)pArg;
   if( p && --p->nRef<=0 ){
+    setsRelease(p);
     sqlite3_free(p->backupDir);
     sqlite3_free(p);
   }
@@ -72,7 +73,7 @@ static void resultSwitch(sqlite3_context *ctx, int on){
   sqlite3_result_text(ctx, on ? "on" : "off", -1, SQLITE_STATIC);
 }
 
-#define KNOWN_KEYS "atomic, backup, backup_dir, backup_keep, out_of_order, trace, user_version"
+#define KNOWN_KEYS "atomic, backup, backup_dir, backup_keep, out_of_order, set, trace, user_version"
 
 /* The on/off settings, by name. */
 typedef struct Switch {
@@ -96,6 +97,36 @@ static int findSwitch(MigrateConn *p, const char *zKey, Switch *pOut){
     }
   }
   return 0;
+}
+
+/*
+** The migration set (sets.c): NULL or '' is the default set.  It changes
+** only from a statement of its own, so no query of migrations(dir) reads
+** one set's history and then another's.
+*/
+static void configSet(sqlite3_context *ctx, MigrateConn *p, sqlite3_value *pVal){
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  const char *zSet;
+  if( pVal ){
+    const char *z = (const char*)sqlite3_value_text(pVal);
+    char zName[SET_NAME_MAX+1];
+    int rc;
+    if( z && z[0] && !setsNameFold(z, zName) ){
+      ctxErrorMsg(ctx, "migrate_config: set must be 1 to 32 characters of "
+                  "a-z, 0-9 and _, starting with a letter, not %Q", z);
+      return;
+    }
+    if( sqlite3_value_type(pVal)!=SQLITE_NULL && z==0 ){
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+    if( callGuard(ctx, "migrate_config", GUARD_ALONE) ) return;
+    rc = setsChoose(db, p, z && z[0] ? zName : 0);
+    if( rc ){ sqlite3_result_error_nomem(ctx); return; }
+  }
+  zSet = setsName(db);
+  if( zSet ) sqlite3_result_text(ctx, zSet, -1, SQLITE_TRANSIENT);
+  else sqlite3_result_null(ctx);
 }
 
 void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
@@ -166,6 +197,8 @@ void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     zDir = connBackupDir(p, db);
     if( zDir ) sqlite3_result_text(ctx, zDir, -1, sqlite3_free);
     else sqlite3_result_null(ctx);
+  }else if( sqlite3_stricmp(zKey, "set")==0 ){
+    configSet(ctx, p, pVal);
   }else{
     ctxErrorMsg(ctx, "migrate_config: unknown setting '%s' (known: "
                 KNOWN_KEYS ")", zKey);

@@ -17,6 +17,12 @@
 **
 ** No rows: the schema is exactly what the history says.  No files are read.
 ** A stored script that fails to replay is an error naming its version.
+**
+** A database with several migration sets (sets.c) has a history each, and
+** one schema: every set's history is replayed, each in version order, the
+** sets' rows interleaved by applied_at (the default set first on a tie,
+** then the sets by name), so that a set's objects are what that set made;
+** then the repeatables of the default set and of each set, by name.
 */
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3
@@ -45,7 +51,11 @@ static int replayOne(sqlite3 *db, sqlite3 *s, const Applied *a, char **pzErr){
     rc = formatStoredScript(zUp, 0, zShow, &up, &zWhy);
     if( rc==SQLITE_OK ) rc = scratchRun(s, &up, zShow, &zWhy);
   }
-  if( rc && rc!=SQLITE_NOMEM ){
+  if( rc && rc!=SQLITE_NOMEM && setsName(db) ){
+    *pzErr = sqlite3_mprintf("cannot replay migration %lld (%s) of set %s: %s",
+                             a->version, a->name, setsName(db),
+                             zWhy ? zWhy : sqlite3_errstr(rc));
+  }else if( rc && rc!=SQLITE_NOMEM ){
     *pzErr = sqlite3_mprintf("cannot replay migration %lld (%s): %s", a->version,
                              a->name, zWhy ? zWhy : sqlite3_errstr(rc));
   }
@@ -56,20 +66,49 @@ static int replayOne(sqlite3 *db, sqlite3 *s, const Applied *a, char **pzErr){
   return rc;
 }
 
-/* The schema the history makes: every stored up script, oldest first. */
-static int replayHistory(sqlite3 *db, sqlite3 *s, char **pzErr){
-  HistoryCursor hc;
-  int rc = historyOpen(db, &hc, pzErr);
-  while( rc==SQLITE_OK && !hc.eof ){
-    rc = replayOne(db, s, &hc.a, pzErr);
-    if( rc==SQLITE_OK ) rc = historyNext(&hc, pzErr);
+/* The sets to replay: the default (NULL) first, then the others by name. */
+typedef struct DriftSets {
+  char **az;        /* az[0] is NULL: the default set */
+  int n;
+  void *pOwner;     /* the connection's settings, whose set is switched */
+} DriftSets;
+
+/* The schema the histories make: every stored up script, each set's oldest
+** first, the sets interleaved by applied_at. */
+static int replayHistory(sqlite3 *db, sqlite3 *s, const DriftSets *pSets,
+                         char **pzErr){
+  HistoryCursor *aHc = sqlite3_malloc64(sizeof(HistoryCursor)*pSets->n);
+  int i, rc = aHc ? SQLITE_OK : SQLITE_NOMEM;
+  for(i=0; i<pSets->n && aHc; i++){
+    memset(&aHc[i], 0, sizeof(aHc[i]));
+    aHc[i].eof = 1;
   }
-  historyClose(&hc);
+  for(i=0; rc==SQLITE_OK && i<pSets->n; i++){
+    rc = setsChoose(db, pSets->pOwner, pSets->az[i]);
+    if( rc==SQLITE_OK ) rc = historyOpen(db, &aHc[i], pzErr);
+  }
+  while( rc==SQLITE_OK ){
+    int iNext = -1;
+    for(i=0; i<pSets->n; i++){
+      const char *zAt = aHc[i].a.appliedAt ? aHc[i].a.appliedAt : "";
+      if( aHc[i].eof ) continue;
+      if( iNext<0 || strcmp(zAt, aHc[iNext].a.appliedAt ?
+                                  aHc[iNext].a.appliedAt : "")<0 ){
+        iNext = i;
+      }
+    }
+    if( iNext<0 ) break;
+    rc = setsChoose(db, pSets->pOwner, pSets->az[iNext]);
+    if( rc==SQLITE_OK ) rc = replayOne(db, s, &aHc[iNext].a, pzErr);
+    if( rc==SQLITE_OK ) rc = historyNext(&aHc[iNext], pzErr);
+  }
+  for(i=0; aHc && i<pSets->n; i++) historyClose(&aHc[i]);
+  sqlite3_free(aHc);
   return rc;
 }
 
 /* The repeatable migrations, as each last ran, after the history. */
-static int replayRepeatables(sqlite3 *db, sqlite3 *s, char **pzErr){
+static int replayRepeatablesOf(sqlite3 *db, sqlite3 *s, char **pzErr){
   RepeatRecords rec;
   int i, rc = repeatRead(db, 1, &rec, pzErr);
   for(i=0; rc==SQLITE_OK && i<rec.n; i++){
@@ -78,7 +117,11 @@ static int replayRepeatables(sqlite3 *db, sqlite3 *s, char **pzErr){
     Script up;
     rc = zShow ? formatStoredScript(r->up, 0, zShow, &up, &zWhy) : SQLITE_NOMEM;
     if( rc==SQLITE_OK ) rc = scratchRun(s, &up, zShow, &zWhy);
-    if( rc && rc!=SQLITE_NOMEM ){
+    if( rc && rc!=SQLITE_NOMEM && setsName(db) ){
+      *pzErr = sqlite3_mprintf("cannot replay repeatable migration %s of set "
+                               "%s: %s", r->name, setsName(db),
+                               zWhy ? zWhy : sqlite3_errstr(rc));
+    }else if( rc && rc!=SQLITE_NOMEM ){
       *pzErr = sqlite3_mprintf("cannot replay repeatable migration %s: %s",
                                r->name, zWhy ? zWhy : sqlite3_errstr(rc));
     }
@@ -86,6 +129,58 @@ static int replayRepeatables(sqlite3 *db, sqlite3 *s, char **pzErr){
     sqlite3_free(zShow);
   }
   repeatRecordsFree(&rec);
+  return rc;
+}
+
+/* Every set's repeatables, the default set's first. */
+static int replayRepeatables(sqlite3 *db, sqlite3 *s, const DriftSets *pSets,
+                             char **pzErr){
+  int i, rc = SQLITE_OK;
+  for(i=0; rc==SQLITE_OK && i<pSets->n; i++){
+    rc = setsChoose(db, pSets->pOwner, pSets->az[i]);
+    if( rc==SQLITE_OK ) rc = replayRepeatablesOf(db, s, pzErr);
+  }
+  return rc;
+}
+
+/* Both replays, the connection's own set chosen again after them. */
+static int replayAll(sqlite3 *db, void *pOwner, sqlite3 *s, char **pzErr){
+  DriftSets sets;
+  char **azOthers = 0, *zOwn = 0;
+  int i, nOthers = 0, rc;
+  memset(&sets, 0, sizeof(sets));
+  sets.pOwner = pOwner;
+  if( setsName(db) ){
+    zOwn = sqlite3_mprintf("%s", setsName(db));
+    if( zOwn==0 ) return SQLITE_NOMEM;
+  }
+  /* So that choosing the connection's own set again cannot fail. */
+  rc = setsReserve(db, pOwner);
+  if( rc ){
+    sqlite3_free(zOwn);
+    return rc;
+  }
+  rc = setsInDatabase(db, &azOthers, &nOthers);
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+  if( rc==SQLITE_OK ){
+    sets.az = sqlite3_malloc64(sizeof(char*)*(nOthers+1));
+    if( sets.az==0 ) rc = SQLITE_NOMEM;
+  }
+  if( rc==SQLITE_OK ){
+    sets.az[0] = 0;
+    for(i=0; i<nOthers; i++) sets.az[i+1] = azOthers[i];
+    sets.n = nOthers+1;
+    rc = replayHistory(db, s, &sets, pzErr);
+    if( rc==SQLITE_OK ) rc = replayRepeatables(db, s, &sets, pzErr);
+  }
+  {
+    int rcSet = setsChoose(db, pOwner, zOwn);
+    if( rc==SQLITE_OK ) rc = rcSet;
+  }
+  for(i=0; i<nOthers; i++) sqlite3_free(azOthers[i]);
+  sqlite3_free(azOthers);
+  sqlite3_free(sets.az);
+  sqlite3_free(zOwn);
   return rc;
 }
 
@@ -105,8 +200,7 @@ static int driftFill(sqlite3 *db, void *pCtx, sqlite3_value *pArg, RowSet *pOut,
   memset(&want, 0, sizeof(want));
   memset(&have, 0, sizeof(have));
   rc = scratchOpen(db, 0, &s, pzErr);
-  if( rc==SQLITE_OK ) rc = replayHistory(db, s, pzErr);
-  if( rc==SQLITE_OK ) rc = replayRepeatables(db, s, pzErr);
+  if( rc==SQLITE_OK ) rc = replayAll(db, pCtx, s, pzErr);
   if( rc==SQLITE_OK ) rc = schemaRead(s, &want, pzErr);
   if( rc==SQLITE_OK ) rc = schemaRead(db, &have, pzErr);
   if( rc==SQLITE_OK ) rc = schemaDiff(&want, &have, &a, &n);

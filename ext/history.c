@@ -34,7 +34,7 @@ SQLITE_EXTENSION_INIT3
   "  name TEXT,\n" \
   "  outcome TEXT NOT NULL,\n" \
   "  message TEXT,\n" \
-  "  duration_ms REAL\n" \
+  "  duration_ms REAL" LOGCOLS_DEFS "\n" \
   ")"
 
 static const char *azHistoryCols[] = {
@@ -44,7 +44,10 @@ static const char *azHistoryCols[] = {
 /* migrate_history and migrate_log, where they exist, are ordinary tables
 ** without triggers (utilPlainTables). */
 static int plainTables(sqlite3 *db, char **pzErr){
-  return utilPlainTables(db, "'migrate_history', 'migrate_log'", pzErr);
+  char *zNames = setsSql(db, "'migrate_history', 'migrate_log'");
+  int rc = zNames ? utilPlainTables(db, zNames, pzErr) : SQLITE_NOMEM;
+  sqlite3_free(zNames);
+  return rc;
 }
 
 /*
@@ -59,8 +62,8 @@ int historyTableExists(sqlite3 *db, int *pExists, char **pzErr){
   *pExists = 0;
   rc = plainTables(db, pzErr);
   if( rc ) return rc;
-  rc = sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_schema WHERE "
-                          "type='table' AND name='migrate_history'", -1, &p, 0);
+  rc = setsPrepare(db, "SELECT 1 FROM main.sqlite_schema WHERE "
+                          "type='table' AND name='migrate_history'", &p);
   if( rc==SQLITE_OK ){
     rc = sqlite3_step(p);
     *pExists = rc==SQLITE_ROW;
@@ -76,8 +79,8 @@ static int historyValidateColumns(sqlite3 *db, char **pzErr){
   sqlite3_stmt *p = 0;
   unsigned seen = 0;
   size_t i;
-  int rc = sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info"
-                              "('migrate_history', 'main')", -1, &p, 0);
+  int rc = setsPrepare(db, "SELECT name FROM pragma_table_info"
+                              "('migrate_history', 'main')", &p);
   if( rc ){ *pzErr = utilDbErr(db); return rc; }
   while( sqlite3_step(p)==SQLITE_ROW ){
     const char *zCol = (const char*)sqlite3_column_text(p, 0);
@@ -89,9 +92,9 @@ static int historyValidateColumns(sqlite3 *db, char **pzErr){
   if( rc ){ *pzErr = utilDbErr(db); return rc; }
   for(i=0; i<sizeof(azHistoryCols)/sizeof(azHistoryCols[0]); i++){
     if( (seen & (1u<<i))==0 ){
-      *pzErr = sqlite3_mprintf("migrate_history has no column '%s'; it was not "
-                               "created by migrate or has been altered",
-                               azHistoryCols[i]);
+      *pzErr = sqlite3_mprintf("migrate_history%s has no column '%s'; it was "
+                               "not created by migrate or has been altered",
+                               setsSuffix(db), azHistoryCols[i]);
       return SQLITE_ERROR;
     }
   }
@@ -124,10 +127,11 @@ static int historyValidateRows(sqlite3 *db, char **pzErr){
   size_t i;
   for(i=0; i<sizeof(azCheck)/sizeof(azCheck[0]); i++){
     sqlite3_stmt *p = 0;
-    int rc = sqlite3_prepare_v2(db, azCheck[i], -1, &p, 0);
+    int rc = setsPrepare(db, azCheck[i], &p);
     if( rc ){ *pzErr = utilDbErr(db); return rc; }
     if( sqlite3_step(p)==SQLITE_ROW ){
-      *pzErr = sqlite3_mprintf("migrate_history %s; it has been edited by hand",
+      *pzErr = sqlite3_mprintf("migrate_history%s %s; it has been edited by "
+                               "hand", setsSuffix(db),
                                (const char*)sqlite3_column_text(p, 0));
       sqlite3_finalize(p);
       return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
@@ -150,8 +154,12 @@ int historyEnsure(sqlite3 *db, char **pzErr){
   int rc = historyTableExists(db, &exists, pzErr);
   if( rc ) return rc;
   if( exists ) return historyValidate(db, pzErr);
-  rc = sqlite3_exec(db, HISTORY_SCHEMA ";" LOG_SCHEMA, 0, 0, 0);
-  if( rc ) *pzErr = utilDbErr(db);
+  {
+    char *zSql = setsSql(db, HISTORY_SCHEMA ";" LOG_SCHEMA);
+    rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
   return rc;
 }
 
@@ -178,10 +186,10 @@ static char *columnDup(sqlite3_stmt *p, int i, int *pBad){
 }
 
 /* The error of a columnDup() that failed, as an SQLite code. */
-static int dupError(int bad, i64 v, char **pzErr){
+static int dupError(sqlite3 *db, int bad, i64 v, char **pzErr){
   if( bad & DUP_NOMEM ) return SQLITE_NOMEM;
-  *pzErr = sqlite3_mprintf("migrate_history: the stored scripts of version "
-                           "%lld contain a NUL byte", v);
+  *pzErr = sqlite3_mprintf("migrate_history%s: the stored scripts of version "
+                           "%lld contain a NUL byte", setsSuffix(db), v);
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
@@ -199,9 +207,9 @@ int historyOpen(sqlite3 *db, HistoryCursor *pC, char **pzErr){
   if( rc || !exists ) return rc;
   rc = historyValidate(db, pzErr);
   if( rc ) return rc;
-  rc = sqlite3_prepare_v2(db, "SELECT version, name, checksum, applied_at, "
+  rc = setsPrepare(db, "SELECT version, name, checksum, applied_at, "
                           "duration_ms, down IS NOT NULL FROM main.migrate_history"
-                          " ORDER BY version", -1, &pC->pStmt, 0);
+                          " ORDER BY version", &pC->pStmt);
   if( rc ){ *pzErr = utilDbErr(db); return rc; }
   pC->eof = 0;
   rc = historyNext(pC, pzErr);
@@ -281,8 +289,8 @@ int historyScripts(sqlite3 *db, i64 v, char **pzUp, char **pzDown, char **pzErr)
   sqlite3_stmt *p = 0;
   int rc, nomem = 0;
   *pzUp = *pzDown = 0;
-  rc = sqlite3_prepare_v2(db, "SELECT up, down FROM main.migrate_history"
-                          " WHERE version=?1", -1, &p, 0);
+  rc = setsPrepare(db, "SELECT up, down FROM main.migrate_history"
+                          " WHERE version=?1", &p);
   if( rc ){ *pzErr = utilDbErr(db); return rc; }
   sqlite3_bind_int64(p, 1, v);
   if( sqlite3_step(p)==SQLITE_ROW ){
@@ -290,7 +298,7 @@ int historyScripts(sqlite3 *db, i64 v, char **pzUp, char **pzDown, char **pzErr)
     *pzDown = columnDup(p, 1, &nomem);
   }
   rc = sqlite3_finalize(p);
-  if( rc==SQLITE_OK && nomem ) rc = dupError(nomem, v, pzErr);
+  if( rc==SQLITE_OK && nomem ) rc = dupError(db, nomem, v, pzErr);
   if( rc ){
     if( rc!=SQLITE_NOMEM && *pzErr==0 ) *pzErr = utilDbErr(db);
     sqlite3_free(*pzUp);
@@ -311,9 +319,9 @@ int historyNewest(sqlite3 *db, i64 floor, i64 *pV, char **pzName,
   int rc, nomem = 0;
   *pAny = 0;
   *pzName = *pzDown = 0;
-  rc = sqlite3_prepare_v2(db, "SELECT version, name, down FROM "
+  rc = setsPrepare(db, "SELECT version, name, down FROM "
                           "main.migrate_history WHERE version>?1"
-                          " ORDER BY version DESC LIMIT 1", -1, &p, 0);
+                          " ORDER BY version DESC LIMIT 1", &p);
   if( rc==SQLITE_OK ) sqlite3_bind_int64(p, 1, floor);
   if( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
     *pAny = 1;
@@ -323,7 +331,7 @@ int historyNewest(sqlite3 *db, i64 floor, i64 *pV, char **pzName,
     *pzDown = columnDup(p, 2, &nomem);
   }
   { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
-  if( rc==SQLITE_OK && nomem ) rc = dupError(nomem, *pV, pzErr);
+  if( rc==SQLITE_OK && nomem ) rc = dupError(db, nomem, *pV, pzErr);
   if( rc && rc!=SQLITE_NOMEM && *pzErr==0 ) *pzErr = utilDbErr(db);
   return rc;
 }
@@ -335,10 +343,10 @@ int historyNewest(sqlite3 *db, i64 floor, i64 *pV, char **pzName,
 int historyIrreversible(sqlite3 *db, i64 floor, i64 n, i64 *pV, char **pzName,
                         int *pFound, char **pzErr){
   sqlite3_stmt *p = 0;
-  int rc = sqlite3_prepare_v2(db,
+  int rc = setsPrepare(db,
       "SELECT version, name FROM (SELECT version, name, down FROM "
       "main.migrate_history WHERE version>?2 ORDER BY version DESC LIMIT ?1) "
-      "WHERE down IS NULL ORDER BY version DESC LIMIT 1", -1, &p, 0);
+      "WHERE down IS NULL ORDER BY version DESC LIMIT 1", &p);
   *pFound = 0;
   *pzName = 0;
   if( rc ){
@@ -365,9 +373,9 @@ int historyInsert(sqlite3 *db, i64 v, const char *zName, const char *zSum,
                   const char *zUp, const char *zDown, const char *zAt,
                   const double *pMs, char **pzErr){
   sqlite3_stmt *p = 0;
-  int rc = sqlite3_prepare_v2(db, "INSERT INTO main.migrate_history(version, name,"
+  int rc = setsPrepare(db, "INSERT INTO main.migrate_history(version, name,"
                               " checksum, up, down, applied_at, duration_ms)"
-                              " VALUES(?1,?2,?3,?4,?5,?6,?7)", -1, &p, 0);
+                              " VALUES(?1,?2,?3,?4,?5,?6,?7)", &p);
   if( rc ){ *pzErr = utilDbErr(db); return rc; }
   sqlite3_bind_int64(p, 1, v);
   sqlite3_bind_text(p, 2, zName, -1, SQLITE_STATIC);
@@ -384,8 +392,7 @@ int historyInsert(sqlite3 *db, i64 v, const char *zName, const char *zSum,
 
 int historyDelete(sqlite3 *db, i64 v, char **pzErr){
   sqlite3_stmt *p = 0;
-  int rc = sqlite3_prepare_v2(db, "DELETE FROM main.migrate_history WHERE version=?1",
-                              -1, &p, 0);
+  int rc = setsPrepare(db, "DELETE FROM main.migrate_history WHERE version=?1", &p);
   if( rc ){ *pzErr = utilDbErr(db); return rc; }
   sqlite3_bind_int64(p, 1, v);
   sqlite3_step(p);
@@ -401,8 +408,7 @@ int historyMax(sqlite3 *db, i64 *pMax, int *pAny, char **pzErr){
   *pMax = 0;
   rc = historyTableExists(db, &exists, pzErr);
   if( rc || !exists ) return rc;
-  rc = sqlite3_prepare_v2(db, "SELECT max(version) FROM main.migrate_history",
-                          -1, &p, 0);
+  rc = setsPrepare(db, "SELECT max(version) FROM main.migrate_history", &p);
   if( rc ){ *pzErr = utilDbErr(db); return rc; }
   if( sqlite3_step(p)==SQLITE_ROW && sqlite3_column_type(p, 0)!=SQLITE_NULL ){
     *pAny = 1;
@@ -415,11 +421,20 @@ int historyMax(sqlite3 *db, i64 *pMax, int *pAny, char **pzErr){
 
 static int logInsert(sqlite3 *db, const char *zAt, const char *zAction,
                      const i64 *pVersion, const char *zName,
-                     const char *zOutcome, const char *zMsg, double ms){
+                     const char *zOutcome, const char *zMsg, double ms,
+                     const LogExtra *pX, unsigned has){
   sqlite3_stmt *p = 0;
-  int rc = sqlite3_prepare_v2(db, "INSERT INTO main.migrate_log(at, action, version,"
-                              " name, outcome, message, duration_ms)"
-                              " VALUES(?1,?2,?3,?4,?5,?6,?7)", -1, &p, 0);
+  char *zSql = sqlite3_mprintf("INSERT INTO main.migrate_log(at, action, version,"
+                              " name, outcome, message, duration_ms%s%s%s)"
+                              " VALUES(?1,?2,?3,?4,?5,?6,?7%s%s%s)",
+                              has & LOGCOL_SET ? ", set_name" : "",
+                              has & LOGCOL_ROWS ? ", rows_changed" : "",
+                              has & LOGCOL_WAIT ? ", lock_wait_ms" : "",
+                              has & LOGCOL_SET ? ",?8" : "",
+                              has & LOGCOL_ROWS ? ",?9" : "",
+                              has & LOGCOL_WAIT ? ",?10" : "");
+  int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &p, 0) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
   if( rc ) return rc;
   sqlite3_bind_text(p, 1, zAt, -1, SQLITE_STATIC);
   sqlite3_bind_text(p, 2, zAction, -1, SQLITE_STATIC);
@@ -428,8 +443,19 @@ static int logInsert(sqlite3 *db, const char *zAt, const char *zAction,
   sqlite3_bind_text(p, 5, zOutcome, -1, SQLITE_STATIC);
   if( zMsg ) sqlite3_bind_text(p, 6, zMsg, -1, SQLITE_STATIC);
   if( ms>=0 ) sqlite3_bind_double(p, 7, ms);
+  if( pX && pX->zSet && (has & LOGCOL_SET) ){
+    sqlite3_bind_text(p, 8, pX->zSet, -1, SQLITE_STATIC);
+  }
+  if( pX && pX->hasRows && (has & LOGCOL_ROWS) ) sqlite3_bind_int64(p, 9, pX->rows);
+  if( pX && pX->hasWait && (has & LOGCOL_WAIT) ) sqlite3_bind_double(p, 10, pX->waitMs);
   sqlite3_step(p);
   return sqlite3_finalize(p);
+}
+
+int historyLog(sqlite3 *db, const char *zAction, const i64 *pVersion,
+             const char *zName, const char *zOutcome, const char *zMsg,
+             double ms){
+  return historyLogExtra(db, zAction, pVersion, zName, zOutcome, zMsg, ms, 0);
 }
 
 /*
@@ -438,12 +464,15 @@ static int logInsert(sqlite3 *db, const char *zAt, const char *zAction,
 ** failed work was rolled back, best effort, since a read-only or locked
 ** database must not turn the original error into a different one; a row
 ** inside the call's transaction belongs to its work and must be there.
+** pX (or NULL): the later columns (logcols.c), written where the table has
+** them.
 */
-int historyLog(sqlite3 *db, const char *zAction, const i64 *pVersion,
-             const char *zName, const char *zOutcome, const char *zMsg,
-             double ms){
+int historyLogExtra(sqlite3 *db, const char *zAction, const i64 *pVersion,
+                    const char *zName, const char *zOutcome, const char *zMsg,
+                    double ms, const LogExtra *pX){
   char *zAt;
   int inTxn = !sqlite3_get_autocommit(db);
+  unsigned has = 0;
   int rc;
   if( !inTxn ){
     /* A row on its own (a failure, a manual backup): no call has checked
@@ -453,15 +482,22 @@ int historyLog(sqlite3 *db, const char *zAction, const i64 *pVersion,
     sqlite3_free(zErr);
     if( rc ) return rc;
   }
+  if( pX && pX->cols ){
+    has = pX->cols;
+  }else if( pX && (pX->zSet || pX->hasRows || pX->hasWait) ){
+    rc = logColumns(db, &has);
+    if( rc ) return rc;
+  }
   zAt = utilUtcNow();
   if( zAt==0 ) return SQLITE_NOMEM;
-  rc = logInsert(db, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms);
+  rc = logInsert(db, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms, pX, has);
   if( rc!=SQLITE_OK && rc!=SQLITE_NOMEM && !(inTxn && sqlite3_get_autocommit(db)) ){
     /* (The error rolled the caller's transaction back: a row written now
     ** would commit on its own, apart from the work it records.) */
     rc = sqlite3_exec(db, LOG_SCHEMA, 0, 0, 0);
     if( rc==SQLITE_OK ){
-      rc = logInsert(db, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms);
+      rc = logInsert(db, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms,
+                     pX, pX ? LOGCOL_ALL : 0);
     }
   }
   sqlite3_free(zAt);
@@ -473,8 +509,8 @@ int historyLog(sqlite3 *db, const char *zAction, const i64 *pVersion,
 int historyRepair(sqlite3 *db, i64 v, const char *zSum, const char *zUp,
                   const char *zDown, char **pzErr){
   sqlite3_stmt *p = 0;
-  int rc = sqlite3_prepare_v2(db, "UPDATE main.migrate_history SET checksum=?2,"
-                              " up=?3, down=?4 WHERE version=?1", -1, &p, 0);
+  int rc = setsPrepare(db, "UPDATE main.migrate_history SET checksum=?2,"
+                              " up=?3, down=?4 WHERE version=?1", &p);
   if( rc ){ *pzErr = utilDbErr(db); return rc; }
   sqlite3_bind_int64(p, 1, v);
   sqlite3_bind_text(p, 2, zSum, -1, SQLITE_STATIC);

@@ -4,6 +4,8 @@
 **   migrate.c   entry point: version check, registration table
 **   config.c    per-connection settings (migrate_config)
 **   util.c      error text, UTC time, the connection's running statements
+**   sets.c      the migration set each connection works on, and its tables
+**   logcols.c   migrate_log's columns added after its first layout
 **   host.c      the engine the connection lives in: a libSQL replica, dqlite
 **   sha256.c    checksums (and migrate_sha256)
 **   format.c    one file's text -> up/down sections and options (pure)
@@ -51,7 +53,7 @@
 ** every file, aside).
 **
 **   layer 0: winio
-**   layer 1: util fileops sha256 crc32
+**   layer 1: util fileops sha256 crc32 sets logcols
 **   layer 2: files host format rowtab history script txn
 **            repeatable journal adoptfind adoptrow keycopy sqlsame
 **   layer 3: folder rowsource schema lint scratch config rollname outorder
@@ -182,6 +184,35 @@ int sqlSameTokens(const char *zA, const char *zB, size_t *pOffA, size_t *pOffB);
 typedef struct StrPool { struct PoolChunk *pHead; } StrPool;
 char *utilPoolAdd(StrPool *, const char *z, size_t n, const char *zTail);
 void utilPoolFree(StrPool *);
+
+/* ---- sets.c: the migration set of each connection (doc/reference.md) ---- */
+#define SET_NAME_MAX 32
+int setsNameFold(const char *zIn, char *zOut);  /* 0: not a set name */
+int setsChoose(sqlite3 *, void *pOwner, const char *zName);  /* NULL: default */
+int setsReserve(sqlite3 *, void *pOwner);  /* then setsChoose cannot fail */
+void setsRelease(void *pOwner);
+const char *setsName(sqlite3 *);     /* NULL: the default set */
+const char *setsSuffix(sqlite3 *);   /* "" or "_auth": the set's table names */
+char *setsSql(sqlite3 *, const char *zSql);  /* on the set's tables; sqlite3_free */
+int setsPrepare(sqlite3 *, const char *zSql, sqlite3_stmt **);
+int setsInDatabase(sqlite3 *, char ***paz, int *pn);  /* but the default */
+/* SQL: is the table named X (a column) a set's history, or repeatable,
+** table: migrate_history_<set>, migrate_repeatable_<set> (any case)? */
+#define SETS_IS_HISTORY(X) \
+  "(lower(" X ") GLOB 'migrate_history_[a-z]*' AND length(" X ")<=48" \
+  " AND substr(lower(" X "), 17) NOT GLOB '*[^a-z0-9_]*')"
+#define SETS_IS_REPEATABLE(X) \
+  "(lower(" X ") GLOB 'migrate_repeatable_[a-z]*' AND length(" X ")<=51" \
+  " AND substr(lower(" X "), 20) NOT GLOB '*[^a-z0-9_]*')"
+
+/* ---- logcols.c: migrate_log's later columns ----------------------------- */
+#define LOGCOL_SET  0x01   /* set_name TEXT */
+#define LOGCOL_ROWS 0x02   /* rows_changed INTEGER */
+#define LOGCOL_WAIT 0x04   /* lock_wait_ms REAL */
+#define LOGCOL_ALL  0x07
+#define LOGCOLS_DEFS ",\n  set_name TEXT,\n  rows_changed INTEGER,\n  lock_wait_ms REAL"
+int logColumns(sqlite3 *, unsigned *pHas);          /* which main.migrate_log has */
+int logColumnsAdd(sqlite3 *, char **pzErr);         /* ALTER TABLE the missing in */
 
 /* ---- host.c: the engine the connection lives in (doc/replicated.md) ----- */
 int hostIsReplica(sqlite3 *, int *pIs);   /* main is a libSQL replica */
@@ -361,6 +392,18 @@ int rollnameFind(sqlite3 *, const char *zArg, i64 *pV, char **pzName,
 int outorderFloor(sqlite3 *, int on, i64 *pFloor, char **pzErr);
 int outorderLabel(sqlite3 *, i64 version, const char *zLabel, char **pzMsg,
                   char **pzErr);
+/* A migrate_log row's later columns (logcols.c); NULL or 0: NULL there. */
+typedef struct LogExtra {
+  const char *zSet;      /* the call's migration set; NULL: the default */
+  int hasRows;           /* rows: rows its script changed */
+  i64 rows;
+  int hasWait;           /* waitMs: its transaction's wait for the lock */
+  double waitMs;
+  unsigned cols;         /* LOGCOL_* the table is known to have; 0: look */
+} LogExtra;
+int historyLogExtra(sqlite3 *, const char *zAction, const i64 *pVersion,
+                    const char *zName, const char *zOutcome, const char *zMsg,
+                    double ms, const LogExtra *);
 
 /* ---- repeatable.c: the migrate_repeatable table ------------------------ */
 /* One row: a repeatable migration as it last ran (or was recorded). */
@@ -420,6 +463,8 @@ typedef struct Txn {
   int settingsTouched;   /* a script may have set a PRAGMA; see txnScriptSets */
   int interrupted;       /* the connection was interrupted during the call */
   int stuck;             /* interrupted, and no statement could roll back */
+  int nBegun;            /* transactions of ours begun (BEGIN IMMEDIATE) */
+  double lockWaitMs;     /* how long the newest of them waited for the lock */
 } Txn;
 int txnStart(Txn *, sqlite3 *);
 int txnBegin(Txn *, char **pzErr);
@@ -536,6 +581,12 @@ typedef struct Call {
   i64 failVersion;
   char *failName;
   char *zErr;
+  int logReady;        /* migrate_log has this release's columns (logcols.c) */
+  LogExtra fig;        /* the figures of the script that ran last, for its
+                       ** log row (hasRows, hasWait) and trace line */
+  int figTrace;        /* fig not yet shown in the trace */
+  int nWaitLogged;     /* Txn.nBegun whose lock wait a log row holds */
+  int nWaitTraced;     /* ... whose lock wait the trace has shown */
 } Call;
 /* The verb: runs inside the frame, with the transaction not yet begun. */
 typedef int (*CallBody)(Call *, const char *zDir, i64 arg);

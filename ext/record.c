@@ -167,5 +167,13 @@ void baselineFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 void adoptFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   const char *zDir = callDirArg(ctx, "migrate_adopt", argv[0]);
   (void)argc;
+  /* Another tool kept one history per database, as the default set does:
+  ** a set of its own (a plugin's) starts with migrate_baseline instead. */
+  if( zDir && setsName(sqlite3_context_db_handle(ctx)) ){
+    ctxErrorMsg(ctx, "migrate_adopt: another tool's history is adopted into "
+                "the default set only; choose it with migrate_config('set', "
+                "NULL), or record a set's migrations with migrate_baseline");
+    return;
+  }
   if( zDir ) callRun(ctx, "migrate_adopt", CALL_ADOPT, recordAll, zDir, 0, 0);
 }

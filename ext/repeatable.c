@@ -34,7 +34,7 @@ static const char *azRepeatCols[] = {
 static int firstFinding(sqlite3 *db, const char *zSql, char **pzFound,
                         char **pzErr){
   sqlite3_stmt *p = 0;
-  int rc = sqlite3_prepare_v2(db, zSql, -1, &p, 0);
+  int rc = setsPrepare(db, zSql, &p);
   *pzFound = 0;
   if( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
     *pzFound = sqlite3_mprintf("%s", (const char*)sqlite3_column_text(p, 0));
@@ -63,8 +63,8 @@ static int validate(sqlite3 *db, char **pzErr){
   sqlite3_stmt *p = 0;
   unsigned seen = 0;
   size_t i, nCol = sizeof(azRepeatCols)/sizeof(azRepeatCols[0]);
-  int rc = sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info"
-                              "('migrate_repeatable', 'main')", -1, &p, 0);
+  int rc = setsPrepare(db, "SELECT name FROM pragma_table_info"
+                              "('migrate_repeatable', 'main')", &p);
   if( rc ){ *pzErr = utilDbErr(db); return rc; }
   while( sqlite3_step(p)==SQLITE_ROW ){
     const char *zCol = (const char*)sqlite3_column_text(p, 0);
@@ -76,9 +76,9 @@ static int validate(sqlite3 *db, char **pzErr){
   if( rc ){ *pzErr = utilDbErr(db); return rc; }
   for(i=0; i<nCol; i++){
     if( (seen & (1u<<i))==0 ){
-      *pzErr = sqlite3_mprintf("migrate_repeatable has no column '%s'; it was "
-                               "not created by migrate or has been altered",
-                               azRepeatCols[i]);
+      *pzErr = sqlite3_mprintf("migrate_repeatable%s has no column '%s'; it "
+                               "was not created by migrate or has been altered",
+                               setsSuffix(db), azRepeatCols[i]);
       return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
   }
@@ -87,8 +87,8 @@ static int validate(sqlite3 *db, char **pzErr){
     rc = firstFinding(db, azRows[i], &z, pzErr);
     if( rc ) return rc;
     if( z ){
-      *pzErr = sqlite3_mprintf("migrate_repeatable %s; it has been edited by "
-                               "hand", z);
+      *pzErr = sqlite3_mprintf("migrate_repeatable%s %s; it has been edited "
+                               "by hand", setsSuffix(db), z);
       sqlite3_free(z);
       return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
@@ -100,7 +100,9 @@ static int validate(sqlite3 *db, char **pzErr){
 ** there is one that cannot. */
 int repeatTableExists(sqlite3 *db, int *pExists, char **pzErr){
   char *z = 0;
-  int rc = utilPlainTables(db, "'migrate_repeatable'", pzErr);
+  char *zNames = setsSql(db, "'migrate_repeatable'");
+  int rc = zNames ? utilPlainTables(db, zNames, pzErr) : SQLITE_NOMEM;
+  sqlite3_free(zNames);
   *pExists = 0;
   if( rc ) return rc;
   rc = firstFinding(db, "SELECT 1 FROM main.sqlite_schema WHERE type='table' "
@@ -116,8 +118,12 @@ int repeatEnsure(sqlite3 *db, char **pzErr){
   int exists = 0;
   int rc = repeatTableExists(db, &exists, pzErr);
   if( rc || exists ) return rc;
-  rc = sqlite3_exec(db, REPEAT_SCHEMA, 0, 0, 0);
-  if( rc ) *pzErr = utilDbErr(db);
+  {
+    char *zSql = setsSql(db, REPEAT_SCHEMA);
+    rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
   return rc;
 }
 
@@ -163,10 +169,9 @@ int repeatRead(sqlite3 *db, int withScripts, RepeatRecords *pOut, char **pzErr){
   memset(pOut, 0, sizeof(*pOut));
   rc = repeatTableExists(db, &exists, pzErr);
   if( rc || !exists ) return rc;
-  rc = sqlite3_prepare_v2(db, withScripts ?
+  rc = setsPrepare(db, withScripts ?
       "SELECT name, checksum, applied_at, duration_ms, up FROM main.migrate_repeatable" :
-      "SELECT name, checksum, applied_at, duration_ms FROM main.migrate_repeatable",
-      -1, &p, 0);
+      "SELECT name, checksum, applied_at, duration_ms FROM main.migrate_repeatable", &p);
   if( rc ){ *pzErr = utilDbErr(db); return rc; }
   while( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
     RepeatRecord *r;
@@ -183,8 +188,9 @@ int repeatRead(sqlite3 *db, int withScripts, RepeatRecords *pOut, char **pzErr){
     if( bad==2 || r->name==0 || r->checksum==0 || (withScripts && r->up==0 && !bad) ){
       rc = SQLITE_NOMEM;
     }else if( bad ){
-      *pzErr = sqlite3_mprintf("migrate_repeatable: the row of %s holds a NUL "
-                               "byte", r->name ? r->name : "a repeatable");
+      *pzErr = sqlite3_mprintf("migrate_repeatable%s: the row of %s holds a "
+                               "NUL byte", setsSuffix(db),
+                               r->name ? r->name : "a repeatable");
       rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
   }
@@ -215,8 +221,8 @@ int repeatUpsert(sqlite3 *db, const char *zName, const char *zSum,
                  const char *zUp, const char *zAt, const double *pMs,
                  char **pzErr){
   sqlite3_stmt *p = 0;
-  int rc = sqlite3_prepare_v2(db, "DELETE FROM main.migrate_repeatable WHERE "
-                              "name=?1", -1, &p, 0);
+  int rc = setsPrepare(db, "DELETE FROM main.migrate_repeatable WHERE "
+                              "name=?1", &p);
   if( rc==SQLITE_OK ){
     sqlite3_bind_text(p, 1, zName, -1, SQLITE_STATIC);
     sqlite3_step(p);
@@ -224,9 +230,9 @@ int repeatUpsert(sqlite3 *db, const char *zName, const char *zSum,
     p = 0;
   }
   if( rc==SQLITE_OK ){
-    rc = sqlite3_prepare_v2(db, "INSERT INTO main.migrate_repeatable(name, "
+    rc = setsPrepare(db, "INSERT INTO main.migrate_repeatable(name, "
                             "checksum, up, applied_at, duration_ms) "
-                            "VALUES(?1,?2,?3,?4,?5)", -1, &p, 0);
+                            "VALUES(?1,?2,?3,?4,?5)", &p);
   }
   if( rc==SQLITE_OK ){
     sqlite3_bind_text(p, 1, zName, -1, SQLITE_STATIC);
@@ -244,8 +250,8 @@ int repeatUpsert(sqlite3 *db, const char *zName, const char *zSum,
 /* The stored up script of one repeatable (*pzUp NULL when it has no row). */
 int repeatScript(sqlite3 *db, const char *zName, char **pzUp, char **pzErr){
   sqlite3_stmt *p = 0;
-  int rc = sqlite3_prepare_v2(db, "SELECT up FROM main.migrate_repeatable "
-                              "WHERE name=?1", -1, &p, 0);
+  int rc = setsPrepare(db, "SELECT up FROM main.migrate_repeatable "
+                              "WHERE name=?1", &p);
   int bad = 0;
   *pzUp = 0;
   if( rc==SQLITE_OK ){
@@ -255,8 +261,8 @@ int repeatScript(sqlite3 *db, const char *zName, char **pzUp, char **pzErr){
   { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
   if( rc==SQLITE_OK && bad==2 ) rc = SQLITE_NOMEM;
   if( rc==SQLITE_OK && bad ){
-    *pzErr = sqlite3_mprintf("migrate_repeatable: the row of %s holds a NUL "
-                             "byte", zName);
+    *pzErr = sqlite3_mprintf("migrate_repeatable%s: the row of %s holds a "
+                             "NUL byte", setsSuffix(db), zName);
     rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
   if( rc && rc!=SQLITE_NOMEM && *pzErr==0 ) *pzErr = utilDbErr(db);

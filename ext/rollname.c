@@ -38,9 +38,9 @@ static int splitVersion(const char *z, size_t n, i64 *pV, size_t *pRest){
 static int findRows(sqlite3 *db, const char *zName, int nName, const i64 *pV,
                     i64 *aV, char **azName, int *pn, char **pzErr){
   sqlite3_stmt *p = 0;
-  int rc = sqlite3_prepare_v2(db, "SELECT version, name FROM main.migrate_history"
-                              " WHERE name=?1 AND (?2 IS NULL OR version=?2)"
-                              " ORDER BY version", -1, &p, 0);
+  int rc = setsPrepare(db, "SELECT version, name FROM main.migrate_history"
+                       " WHERE name=?1 AND (?2 IS NULL OR version=?2)"
+                              " ORDER BY version", &p);
   if( rc ){ *pzErr = utilDbErr(db); return rc; }
   sqlite3_bind_text(p, 1, zName, nName, SQLITE_STATIC);
   if( pV ) sqlite3_bind_int64(p, 2, *pV);

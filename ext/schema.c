@@ -12,7 +12,8 @@
 **     compared without case first, then exactly, so the order is total;
 **   - left out: SQLite's own objects (sqlite_%), the shadow tables of
 **     virtual tables (their CREATE VIRTUAL TABLE makes them), and the
-**     extension's migrate_history, migrate_log and migrate_repeatable with
+**     extension's migrate_history, migrate_log and migrate_repeatable, and
+**     each migration set's history and repeatable tables (sets.c), with
 **     their indexes and triggers;
 **   - each CREATE statement with its comments removed and, outside string
 **     literals and quoted names, every run of blanks made one space, no
@@ -192,6 +193,7 @@ void schemaFree(Schema *p){
   " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'" \
   " AND lower(tbl_name) NOT IN ('migrate_history','migrate_log',"\
   "'migrate_repeatable')" \
+  " AND NOT " SETS_IS_HISTORY("tbl_name") " AND NOT " SETS_IS_REPEATABLE("tbl_name") \
   " AND (NOT EXISTS (SELECT 1 FROM main.sqlite_schema"  \
   "                  WHERE sql LIKE 'CREATE VIRTUAL TABLE%')" \
   "      OR name NOT IN (SELECT name FROM pragma_table_list" \

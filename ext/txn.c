@@ -225,7 +225,12 @@ int txnBegin(Txn *t, char **pzErr){
       rc = sqlite3_db_config(t->db, SQLITE_DBCONFIG_ENABLE_FKEY, 0, (int*)0);
       if( rc ) return rc;
     }
+    struct timespec t0;
+    utilClockNow(&t0);
     rc = utilExec(t->db, "BEGIN IMMEDIATE", pzErr);
+    /* The wait for the write lock (busy_timeout), for migrate_log. */
+    t->lockWaitMs = utilMsSince(&t0);
+    t->nBegun++;
   }else{
     rc = utilExec(t->db, "SAVEPOINT migrate", pzErr);
     if( rc==SQLITE_OK && t->fkOn && !t->deferWasOn ){

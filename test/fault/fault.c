@@ -624,13 +624,14 @@ static char *fingerprint(sqlite3 *db, char **pzNoLog){
     const char *zTab = (const char*)sqlite3_column_text(p, 0);
     int isLog = strcmp(zTab, "migrate_log")==0;
     char *zSql;
-    if( strcmp(zTab, "migrate_history")==0 ){
+    /* A migration set's tables (migrate_history_auth) as the default's. */
+    if( strncmp(zTab, "migrate_history", 15)==0 ){
       zSql = sqlite3_mprintf("SELECT version, name, checksum, up, down FROM "
-                             "migrate_history ORDER BY version");
-    }else if( strcmp(zTab, "migrate_repeatable")==0 ){
+                             "\"%w\" ORDER BY version", zTab);
+    }else if( strncmp(zTab, "migrate_repeatable", 18)==0 ){
       /* When and how long vary from run to run. */
       zSql = sqlite3_mprintf("SELECT name, checksum, up FROM "
-                             "migrate_repeatable ORDER BY name");
+                             "\"%w\" ORDER BY name", zTab);
     }else if( isLog ){
       zSql = sqlite3_mprintf("SELECT action, version, name, outcome FROM "
                              "migrate_log WHERE outcome IS NOT 'failed' AND "
@@ -826,6 +827,14 @@ static void makeTemplates(void){
     " WHERE version IN (1, 3);"
     "UPDATE migrate_history SET checksum = 'edited',"
     " up = '-- as first written' || char(10) || up WHERE version = 2;");
+  /* ts.db: the four applied in migration set auth; t1o.db: 001 applied,
+  ** and migrate_log as the release before its last three columns made it */
+  makeDb("ts.db", "delete", "SELECT migrate_config('set', 'auth');"
+         "SELECT migrate_apply('%s/mig', 4);");
+  makeDb("t1o.db", "delete", "SELECT migrate_apply('%s/mig', 1);"
+         "ALTER TABLE migrate_log DROP COLUMN lock_wait_ms;"
+         "ALTER TABLE migrate_log DROP COLUMN rows_changed;"
+         "ALTER TABLE migrate_log DROP COLUMN set_name;");
   makeDb("tq.db", "delete",
     "CREATE TABLE bundle(version INTEGER PRIMARY KEY, name TEXT, up TEXT,"
     " down TEXT);");
@@ -942,6 +951,17 @@ static const Scenario aScenario[] = {
     {0} },
   { "scan-repeat", "t0.db", "SELECT version, name, status, checksum, file, up"
                 " FROM migrations('%s/rep')", 0, 0, 0, {0} },
+  /* migration sets: a set's own history written, rolled back, and every
+  ** set's replayed; an older migrate_log upgraded by the call */
+  { "apply-set", "t0.db", "SELECT migrate_apply('%s/mig')", SC_AUTO,
+    "SELECT migrate_config('set', 'auth')", 0, {0} },
+  { "rollback-set", "ts.db", "SELECT migrate_rollback(3)", SC_AUTO,
+    "SELECT migrate_config('set', 'auth')", 0, {0} },
+  { "drift-set", "ts.db", "SELECT count(*), migrate_config('set') FROM "
+                "migrate_drift()", 0, "SELECT migrate_config('set', 'auth')", 0,
+    {0} },
+  { "apply-oldlog", "t1o.db", "SELECT migrate_apply('%s/mig')", SC_AUTO, 0, 0,
+    {0} },
   /* migrate_create: a diesel folder (mkdir, up.sql, down.sql), a pair, a
   ** single file; %s/run is a fresh copy of the folder each time */
   { "create",   "t1.db", "SELECT migrate_create('%s/run', 'add_notes')", 0, 0,
