@@ -141,9 +141,9 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIB) $(DESTDIR)$(LIBDIR)/libmigrate.a \
 	  $(DESTDIR)$(INCLUDEDIR)/sqlite3_migrate.h $(DESTDIR)$(PKGCONFIGDIR)/migrate.pc
 
-# migrate.so first: install.test runs `make install`, which must not compile
-# under the sanitizer preload (the compiler itself would be reported).
-sanitize: deps $(LIB)
+# migrate.so and sqlite-migrate first: install.test runs `make install`, which
+# must not compile under the sanitizer preload (the compiler itself would be reported).
+sanitize: deps $(LIB) $(CLI)
 	$(CC) $(WARN) $(DEFS) -DMIGRATE_SANITIZERS='"address,undefined"' -O1 -g \
 	  -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  $(PIC) -shared -o migrate-asan.so $(SRC)
@@ -152,7 +152,7 @@ sanitize: deps $(LIB)
 	  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  $(TCLSH) test/all.tcl
 
-valgrind: valgrind-deps $(LIB)
+valgrind: valgrind-deps $(LIB) $(CLI)
 	@MIGRATE_VALGRIND=1 $(TCLSH) test/all.tcl
 
 # Fault injection: test/fault/fault.c against a build whose file calls can

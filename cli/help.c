@@ -11,7 +11,7 @@
 
 static const Command aCommand[] = {
   { "up", 0, OPEN_CREATE, 0, 1, FLAG_DRYRUN, cmdUp, "[TARGET]",
-    "apply the pending migrations (up to version TARGET)",
+    "apply the pending migrations (up to TARGET)",
     "Applies the pending migrations of the folder, in version order, in one\n"
     "transaction, after an automatic backup; with TARGET, only those whose\n"
     "version is at most TARGET.  With --dry-run, prints the scripts that would\n"
@@ -31,14 +31,14 @@ static const Command aCommand[] = {
     "  SELECT migrate_rollback(N);\n"
     "  SELECT migrate_rollback('VERSION_NAME');\n" },
   { "status", 0, OPEN_READ, 0, 0, FLAG_JSON, cmdStatus, "",
-    "list the migrations: applied, pending, changed, missing",
+    "list the migrations: applied, pending, changed, ...",
     "Lists the migrations of the folder merged with the history, one line\n"
     "each, then the counts.  Exit status 3 when a migration is changed or\n"
     "missing (up would refuse to run).  --json prints one JSON document.\n"
     "\n"
     "  SELECT version, name, status, applied_at, file FROM migrate_status('DIR');\n" },
   { "new", "create", OPEN_NONE, 1, 1, 0, cmdNew, "NAME",
-    "write a new, empty migration in the folder's convention",
+    "write a new, empty migration file",
     "Writes the next migration file of the folder, in the folder's own\n"
     "convention, and prints the path of the file to edit.  Needs no database.\n"
     "\n"
@@ -57,7 +57,7 @@ static const Command aCommand[] = {
     "\n"
     "  SELECT type, name, expected, actual FROM migrate_drift();\n" },
   { "schema", 0, OPEN_READ, 0, 1, 0, cmdSchema, "[PATH]",
-    "print the schema as canonical SQL (or write it to PATH)",
+    "print the schema as canonical SQL, or write PATH",
     "Prints the schema as canonical SQL text, or writes it to PATH (replacing\n"
     "the file) and prints PATH.\n"
     "\n"
@@ -83,7 +83,7 @@ static const Command aCommand[] = {
     "\n"
     "  SELECT migrate_adopt('DIR');\n" },
   { "baseline", 0, OPEN_CREATE, 1, 1, 0, cmdBaseline, "VERSION",
-    "record the migrations up to VERSION as applied, without running them",
+    "record migrations up to VERSION as applied, unrun",
     "Records every migration of the folder up to VERSION as applied, without\n"
     "running it: for a database that already has those changes.\n"
     "\n"
@@ -152,23 +152,23 @@ int cliUsageError(const Cli *p, const char *zFmt, ...){
 
 static const char zOptions[] =
   "Options (before or after the command):\n"
-  "  -d, --db PATH         the database file (or SQLITE_MIGRATE_DB)\n"
-  "  -m, --dir DIR         the migrations folder (or SQLITE_MIGRATE_DIR;\n"
-  "                        default db/migrations)\n"
-  "  --no-backup           no automatic backup    migrate_config('backup', 'off')\n"
-  "  --backup-dir DIR      where automatic backups go\n"
-  "                                               migrate_config('backup_dir', 'DIR')\n"
-  "  --backup-keep N       how many to keep       migrate_config('backup_keep', N)\n"
-  "  --set NAME            the migration set      migrate_config('set', 'NAME')\n"
-  "  -c, --config KEY=VALUE  any setting          migrate_config('KEY', 'VALUE')\n"
-  "  --trace               print each step on stderr, also when it is not a\n"
-  "                        terminal (on a terminal it is on unless -q)\n"
-  "                                               migrate_config('trace', 'on')\n"
-  "  --timeout MS          wait that long for a lock (default 5000)\n"
-  "                                               PRAGMA busy_timeout = MS\n"
-  "  --print-sql           print the SQL the command would run, run nothing\n"
-  "  -q, --quiet           nothing on stdout, no trace: the exit status says\n"
-  "  -h, --help            this text (with a command: the command's)\n";
+  "  -d, --db PATH           the database file (default: $SQLITE_MIGRATE_DB)\n"
+  "  -m, --dir DIR           the migrations folder (default: $SQLITE_MIGRATE_DIR,\n"
+  "                          else db/migrations)\n"
+  "  --no-backup             no automatic backup\n"
+  "  --backup-dir DIR        where the automatic backups go\n"
+  "  --backup-keep N         how many automatic backups to keep\n"
+  "  --set NAME              the migration set to work on\n"
+  "  -c, --config KEY=VALUE  any setting of migrate_config\n"
+  "  --trace                 each step on stderr, also off a terminal\n"
+  "                          (on a terminal it is on unless -q)\n"
+  "  --timeout MS            how long to wait for a lock (default 5000)\n"
+  "  --print-sql             print the SQL the command would run; run nothing\n"
+  "  -q, --quiet             nothing on stdout, no trace: the exit status says\n"
+  "  -h, --help              this text; with a command, the command's\n"
+  "\n"
+  "Each setting is a migrate_config call made before the command's call\n"
+  "(--print-sql shows them); --timeout is PRAGMA busy_timeout.\n";
 
 static const char zExit[] =
   "Exit status:\n"
@@ -203,8 +203,8 @@ int cliHelp(const char *zCmd){
       }
       if( pCmd->flags & FLAG_FORCE ) printf("  --force    migrate_repair('DIR', 'force')\n");
     }
-    printf("\nDIR is the migrations folder (-m).  "
-           "'sqlite-migrate --help' lists the common options.\n");
+    printf("\nDIR is the migrations folder (-m); "
+           "'sqlite-migrate --help' lists the options.\n");
     return CLI_OK;
   }
   printf("Usage: sqlite-migrate [options] COMMAND [arguments]\n"
