@@ -34,8 +34,8 @@ struct Rows { Row *a; int n, nAlloc; int bOom; };
 /* What a line calls a migration: its file without the parts every file of
 ** its format has (".sql", ".up", a diesel folder's "/up", a Prisma folder's
 ** "/migration"); without a file, <version>_<name>, as the extension names
-** a stored migration. */
-static char *label(sqlite3_stmt *pStmt){
+** a stored migration.  An ignored file is no migration: its name, whole. */
+static char *label(sqlite3_stmt *pStmt, int bIgnored){
   const char *zFile = (const char*)sqlite3_column_text(pStmt, 4);
   char *z;
   size_t n;
@@ -49,7 +49,7 @@ static char *label(sqlite3_stmt *pStmt){
                            sqlite3_column_text(pStmt, 1));
   }
   z = sqlite3_mprintf("%s", zFile);
-  if( z==0 ) return 0;
+  if( z==0 || bIgnored ) return z;
   n = strlen(z);
   for(i=0; i<(int)(sizeof(azTail)/sizeof(azTail[0])); i++){
     size_t k = strlen(azTail[i]);
@@ -78,7 +78,7 @@ static int statusRow(Cli *p, sqlite3_stmt *pStmt, void *pArg){
   for(i=0; zStatus && i<N_STATUS; i++){
     if( strcmp(zStatus, aStatus[i].zStatus)==0 ){ r->iStatus = i; break; }
   }
-  r->zLabel = label(pStmt);
+  r->zLabel = label(pStmt, r->iStatus==N_STATUS-1);
   r->zAt = zAt ? sqlite3_mprintf("%s", zAt) : 0;
   if( r->zLabel==0 || (zAt && r->zAt==0) ){ pRows->bOom = 1; return CLI_ERROR; }
   return CLI_OK;
