@@ -147,7 +147,10 @@ sanitize: deps $(LIB) $(CLI)
 	$(CC) $(WARN) $(DEFS) -DMIGRATE_SANITIZERS='"address,undefined"' -O1 -g \
 	  -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  $(PIC) -shared -o migrate-asan.so $(SRC)
-	@MIGRATE_LIB=./migrate-asan.so \
+	$(CC) $(WARN) $(DEFS) -DMIGRATE_SANITIZERS='"address,undefined"' -O1 -g \
+	  -fsanitize=address,undefined -fno-omit-frame-pointer \
+	  -DSQLITE_CORE -Iinclude -o sqlite-migrate-asan $(CLISRC) $(SRC) -lsqlite3
+	@MIGRATE_LIB=./migrate-asan.so MIGRATE_CLI=./sqlite-migrate-asan \
 	  LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  $(TCLSH) test/all.tcl
@@ -213,7 +216,7 @@ test-python-noload: deps $(LIB)
 	@$(TCLSH) test/all.tcl test/packages-noload.tcl
 
 clean:
-	rm -f $(LIB) $(CLI) migrate-asan.so libmigrate.a migrate.pc
+	rm -f $(LIB) $(CLI) migrate-asan.so sqlite-migrate-asan libmigrate.a migrate.pc
 	rm -rf test/tmp demo.tmp bench/tmp dist
 
 .PHONY: all static cross deps demo-deps valgrind-deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest bench python npm test-python-noload clean
