@@ -27,6 +27,7 @@ static const char **valueSlot(Cli *p, const char *zOpt){
 static int *switchSlot(Cli *p, const char *zOpt, int *pFlag){
   *pFlag = 0;
   if( strcmp(zOpt, "-h")==0 || strcmp(zOpt, "--help")==0 ) return &p->bHelp;
+  if( strcmp(zOpt, "--version")==0 ) return &p->bVersion;
   if( strcmp(zOpt, "-q")==0 || strcmp(zOpt, "--quiet")==0 ) return &p->bQuiet;
   if( strcmp(zOpt, "--print-sql")==0 ) return &p->bPrintSql;
   if( strcmp(zOpt, "--trace")==0 ) return &p->bTrace;

@@ -52,6 +52,7 @@ struct Cli {
   char **azArg;            /* the command's arguments */
   int nArg;
   int bHelp;               /* -h/--help */
+  int bVersion;            /* --version: the version command */
   int bQuiet;              /* -q/--quiet: nothing on stdout, no trace */
   int bJson;               /* --json */
   int bDryRun;             /* --dry-run */

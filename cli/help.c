@@ -166,6 +166,7 @@ static const char zOptions[] =
   "  --print-sql             print the SQL the command would run; run nothing\n"
   "  -q, --quiet             nothing on stdout, no trace: the exit status says\n"
   "  -h, --help              this text; with a command, the command's\n"
+  "  --version               the version command\n"
   "\n"
   "Each setting is a migrate_config call made before the command's call\n"
   "(--print-sql shows them); --timeout is PRAGMA busy_timeout.\n";

@@ -51,6 +51,7 @@ static int checkUsage(Cli *p){
 static int run(Cli *p, int argc, char **argv){
   int rc = cliParseArgs(p, argc, argv);
   if( rc!=CLI_OK ) return rc;
+  if( p->zCmd==0 && p->bVersion ) p->zCmd = "version";
   if( p->zCmd==0 ){
     if( p->bHelp ) return cliHelp(0);
     return cliUsageError(p, "no command given");
