@@ -7,7 +7,7 @@
 **
 **   main.c      the order of things: arguments, connection, command, exit code
 **   args.c      the command line and the environment -> a Cli
-**   help.c      --help, help COMMAND, and usage errors
+**   help.c      the table of commands, --help, help COMMAND, usage errors
 **   conn.c      the connection: opened read-only or not, migrate registered,
 **               the settings; running one statement and reporting its error
 **   tty.c       whether stderr is a terminal (the trace is shown there)
