@@ -8,7 +8,8 @@
 **
 ** or, with --json, one JSON document the SQL call itself builds.  Exit
 ** status 3 when a migration is changed or missing: migrate_apply would
-** refuse to run (doc/cli.md "Exit codes").
+** refuse to run (doc/cli.md "Exit codes").  A repeatable migration whose
+** file is gone is listed as missing but is no refusal.
 */
 #include "cli.h"
 #include <stdio.h>
@@ -29,7 +30,10 @@ typedef struct Row Row;
 struct Row { char *zLabel; int iStatus; char *zAt; };
 
 typedef struct Rows Rows;
-struct Rows { Row *a; int n, nAlloc; int bOom; };
+struct Rows {
+  Row *a; int n, nAlloc; int bOom;
+  int nRefused;            /* versioned rows changed or missing */
+};
 
 /* What a line calls a migration: its file without the parts every file of
 ** its format has (".sql", ".up", a diesel folder's "/up", a Prisma folder's
@@ -79,6 +83,11 @@ static int statusRow(Cli *p, sqlite3_stmt *pStmt, void *pArg){
     if( strcmp(zStatus, aStatus[i].zStatus)==0 ){ r->iStatus = i; break; }
   }
   r->zLabel = label(pStmt, r->iStatus==N_STATUS-1);
+  /* What migrate_apply refuses: a repeatable migration whose file is gone
+  ** is not an error, so it is listed but does not count here. */
+  if( (r->iStatus==2 || r->iStatus==3) && sqlite3_column_type(pStmt, 0)!=SQLITE_NULL ){
+    pRows->nRefused++;
+  }
   r->zAt = zAt ? sqlite3_mprintf("%s", zAt) : 0;
   if( r->zLabel==0 || (zAt && r->zAt==0) ){ pRows->bOom = 1; return CLI_ERROR; }
   return CLI_OK;
@@ -118,7 +127,7 @@ static int statusLines(Cli *p){
       if( aCount[i] ) cliOut(p, " | %s: %d", aStatus[i].zCount, aCount[i]);
     }
     cliOut(p, "\n");
-    if( aCount[2] || aCount[3] ) rc = CLI_FOUND;
+    if( rows.nRefused ) rc = CLI_FOUND;
   }
   for(i=0; i<rows.n; i++){
     sqlite3_free(rows.a[i].zLabel);
@@ -150,7 +159,7 @@ static int statusJson(Cli *p){
         "'missing', count(*) FILTER (WHERE status = 'missing'), "
         "'outdated', count(*) FILTER (WHERE status = 'outdated'), "
         "'ignored', count(*) FILTER (WHERE status = 'ignored')), "
-      "count(*) FILTER (WHERE status IN ('changed', 'missing')) "
+      "count(*) FILTER (WHERE status IN ('changed', 'missing') AND version IS NOT NULL) "
       "FROM migrate_status(%Q)", p->zDir);
   rc = cliQuery(p, zSql, jsonRow, &nBad);
   sqlite3_free(zSql);
