@@ -89,8 +89,9 @@ static const Command aCommand[] = {
     "\n"
     "  SELECT migrate_baseline('DIR', VERSION);\n" },
   { "repair", 0, OPEN_WRITE, 0, 0, FLAG_FORCE, cmdRepair, "",
-    "bring the history in line with the folder",
-    "Brings the history in line with the folder; --force passes 'force'.\n"
+    "repair the history (migrate_repair)",
+    "Calls migrate_repair on the folder (doc/reference.md says what it\n"
+    "repairs) and prints what it returns; --force passes 'force'.\n"
     "\n"
     "  SELECT migrate_repair('DIR');\n"
     "  SELECT migrate_repair('DIR', 'force');\n" },
