@@ -1,10 +1,12 @@
 # migrate — a SQLite loadable extension for schema migrations.
 #
-#   make            build migrate.so
+#   make            build migrate.so and sqlite-migrate, the command-line
+#                   program (doc/cli.md)
 #   make test       run the Tcl suite (installs missing Debian packages first)
 #   make demo       build, then walk through sql/demo on a scratch database
-#   make install    install migrate.so where `.load migrate` finds it, and the
-#                   header, static library and pkg-config file for compiling it in
+#   make install    install migrate.so where `.load migrate` finds it, the
+#                   header, static library and pkg-config file for compiling it in,
+#                   and sqlite-migrate in $(PREFIX)/bin
 #   make static     libmigrate.a (SQLITE_CORE), and a program with it compiled in
 #   make cross      the musl and Windows builds, each run by test/cross.test
 #                   (the Windows one under wine); installs what they need
@@ -24,6 +26,7 @@ CFLAGS  ?= -O2 -g
 # No -D flags: ext/platform.h defines what each system needs, ext/version.h
 # holds the version (made from VERSION, below).
 WARN     = -std=c11 -Wall -Wextra -Werror
+CLI     ?= sqlite-migrate
 # What the system loads: SQLite appends .so, .dylib or .dll to a name
 # given without one (".load migrate"). make SYSTEM=... overrides the guess.
 ifeq ($(OS),Windows_NT)
@@ -35,6 +38,7 @@ SYSTEM  ?= unix
 endif
 ifeq ($(SYSTEM),windows)
 LIB      = migrate.dll
+CLI      = sqlite-migrate.exe
 SHARED   = -shared
 PIC      =
 else ifeq ($(SYSTEM),macos)
@@ -60,6 +64,9 @@ HDR      = $(wildcard ext/*.h) ext/version.h
 # Elsewhere (LIBDIR=/usr/local/lib) load it by path, or set LD_LIBRARY_PATH.
 LIBDIR  ?= /usr/lib
 INCLUDEDIR   ?= /usr/include
+# The program goes where programs installed by hand go.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 TCLSH   ?= tclsh
 PYTHON  ?= /usr/bin/python3
@@ -69,10 +76,17 @@ FUZZ_TARGETS  = format name apply normalize lint
 KILLS   ?= 2000
 ROWS    ?= 100000
 
-all: $(LIB)
+all: $(LIB) $(CLI)
 
 $(LIB): $(SRC) $(HDR)
 	$(CC) $(WARN) $(DEFS) $(CFLAGS) $(PIC) $(SHARED) -o $@ $(SRC)
+
+# sqlite-migrate (doc/cli.md): cli/*.c with the extension compiled in (the
+# objects of libmigrate.a), linked with the system's SQLite. It registers
+# migrate on its own connection, so nothing is loaded at run time.
+CLISRC   = $(sort $(wildcard cli/*.c))
+$(CLI): $(CLISRC) cli/cli.h include/sqlite3_migrate.h libmigrate.a
+	$(CC) $(WARN) $(CFLAGS) -Iinclude -o $@ $(CLISRC) libmigrate.a -lsqlite3
 
 # The one place the version is written is VERSION; the header is made from
 # it (and committed, so a build without make needs nothing else).
@@ -106,37 +120,42 @@ demo-deps:
 valgrind-deps:
 	@sh test/deps.sh valgrind
 
-test: deps $(LIB)
+test: deps $(LIB) $(CLI)
 	@$(TCLSH) test/all.tcl
 
 demo: demo-deps $(LIB)
 	@sh sql/demo.sh
 
 # migrate.pc names the directories it is installed for: made again each time.
-install: $(LIB) libmigrate.a
+install: $(LIB) libmigrate.a $(CLI)
 	rm -f migrate.pc && $(MAKE) -s migrate.pc LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR)
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/$(CLI)
 	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIB)
 	install -m 0644 libmigrate.a $(DESTDIR)$(LIBDIR)/libmigrate.a
 	install -m 0644 include/sqlite3_migrate.h $(DESTDIR)$(INCLUDEDIR)/sqlite3_migrate.h
 	install -m 0644 migrate.pc $(DESTDIR)$(PKGCONFIGDIR)/migrate.pc
 
 uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/$(CLI)
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIB) $(DESTDIR)$(LIBDIR)/libmigrate.a \
 	  $(DESTDIR)$(INCLUDEDIR)/sqlite3_migrate.h $(DESTDIR)$(PKGCONFIGDIR)/migrate.pc
 
-# migrate.so first: install.test runs `make install`, which must not compile
-# under the sanitizer preload (the compiler itself would be reported).
-sanitize: deps $(LIB)
+# migrate.so and sqlite-migrate first: install.test runs `make install`, which
+# must not compile under the sanitizer preload (the compiler itself would be reported).
+sanitize: deps $(LIB) $(CLI)
 	$(CC) $(WARN) $(DEFS) -DMIGRATE_SANITIZERS='"address,undefined"' -O1 -g \
 	  -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  $(PIC) -shared -o migrate-asan.so $(SRC)
-	@MIGRATE_LIB=./migrate-asan.so \
+	$(CC) $(WARN) $(DEFS) -DMIGRATE_SANITIZERS='"address,undefined"' -O1 -g \
+	  -fsanitize=address,undefined -fno-omit-frame-pointer \
+	  -DSQLITE_CORE -Iinclude -o sqlite-migrate-asan $(CLISRC) $(SRC) -lsqlite3
+	@MIGRATE_LIB=./migrate-asan.so MIGRATE_CLI=./sqlite-migrate-asan \
 	  LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  $(TCLSH) test/all.tcl
 
-valgrind: valgrind-deps $(LIB)
+valgrind: valgrind-deps $(LIB) $(CLI)
 	@MIGRATE_VALGRIND=1 $(TCLSH) test/all.tcl
 
 # Fault injection: test/fault/fault.c against a build whose file calls can
@@ -197,7 +216,7 @@ test-python-noload: deps $(LIB)
 	@$(TCLSH) test/all.tcl test/packages-noload.tcl
 
 clean:
-	rm -f $(LIB) migrate-asan.so libmigrate.a migrate.pc
+	rm -f $(LIB) $(CLI) migrate-asan.so sqlite-migrate-asan libmigrate.a migrate.pc
 	rm -rf test/tmp demo.tmp bench/tmp dist
 
 .PHONY: all static cross deps demo-deps valgrind-deps test demo install uninstall sanitize valgrind faulttest stress fuzz crashtest bench python npm test-python-noload clean
