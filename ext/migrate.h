@@ -39,6 +39,9 @@
 **   check.c     migrate_check: pending migrations tried on a scratch copy
 **   repeatrun.c running the repeatable migrations due, inside apply's call
 **   flyway.c    Flyway's repeatable migrations, for migrate_adopt
+**   diffsql.c   migrate_diff's statements: names, column definitions, texts
+**   desired.c   migrate_diff's desired schema: its text, hints, a scratch copy
+**   diff.c      migrate_diff: the migration from main to a desired schema
 **
 ** The files form layers.  A file calls only into files of a lower layer,
 ** never into one of its own layer or above: the layers below are the single
@@ -51,10 +54,10 @@
 **   layer 2: files host format rowtab history script txn
 **            repeatable journal adoptfind adoptrow keycopy
 **   layer 3: folder rowsource schema lint scratch config
-**   layer 4: source backup
-**   layer 5: adopt flyway status create restore drift check call
-**   layer 6: repeatrun
-**   layer 7: apply rollback
+**   layer 4: source backup diffsql
+**   layer 5: adopt flyway status restore drift check call desired
+**   layer 6: repeatrun diff
+**   layer 7: apply rollback create
 **   layer 8: record
 **   layer 9: migrate
 **
@@ -616,5 +619,36 @@ int rowtabRegister(sqlite3 *, const RowTab *, void *pCtx, void (*xDestroy)(void*
 /* ---- drift.c, check.c --------------------------------------------------- */
 int driftRegister(sqlite3 *, MigrateConn *);
 int checkRegister(sqlite3 *, MigrateConn *);
+
+/* ---- diffsql.c: the text of migrate_diff's statements (doc/diff.md) ---- */
+char *diffName(const char *z);              /* bare or "quoted"; sqlite3_free */
+char *diffTokName(const SqlTok *);          /* a name token, unquoted */
+int diffMentions(const char *zSql, const char *zName);
+int diffHasWord(const char *zSql, const char *zWord);
+char *diffRenamedCreate(const char *zSql, const char *zNewName);
+int diffColumnDefs(const char *zSql, char ***pazDef, int *pn);
+void diffDefsFree(char **az, int n);
+
+/* ---- desired.c: the desired schema of migrate_diff ---------------------- */
+typedef struct DiffRename {
+  int isTable;         /* 1: a table's name; 0: a column's */
+  char *zTable;        /* a column's table, by its desired name */
+  char *zFrom, *zTo;   /* the name in the database, in the desired schema */
+  int line;            /* of the hint */
+} DiffRename;
+typedef struct Desired {
+  sqlite3 *db;         /* a scratch database holding the desired schema */
+  const char *zShow;   /* the file's path, or "desired schema" */
+  DiffRename *aRen;    /* the rename hints, in the order written */
+  int nRen;
+} Desired;
+int desiredLoad(sqlite3 *pCaller, const char *zArg, Desired *, char **pzErr);
+void desiredFree(Desired *);
+
+/* ---- diff.c: migrate_diff ------------------------------------------------ */
+/* The up and down scripts (either pointer may be NULL: not wanted). */
+int diffMake(sqlite3 *, const char *zDesired, char **pzUp, char **pzDown,
+             char **pzErr);
+void diffFunc(sqlite3_context *, int, sqlite3_value **);
 
 #endif /* MIGRATE_H */
