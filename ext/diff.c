@@ -537,8 +537,10 @@ static void rebuild(Plan *p, const char *zW, const SchemaObj *oT,
     for(i=0; i<ct->n; i++){
       int k;
       if( ct->a[i].hidden ) continue;
+      /* A generated column of the old form is read like any other: its
+      ** values stay when the new form makes it a plain column. */
       k = colFind(cw, ct->a[i].name);
-      if( k<0 || cw->a[k].hidden ) continue;
+      if( k<0 || cw->a[k].hidden==1 ) continue;
       { char *a = diffName(ct->a[i].name), *b = diffName(cw->a[k].name);
         if( a==0 || b==0 ) setNomem(p);
         else{
