@@ -656,7 +656,7 @@ static void renames(Plan *p){
   for(k=0; k<d->nRen; k++){
     const DiffRename *r = &d->aRen[p->isUp ? k : d->nRen-1-k];
     char *zA, *zB;
-    if( !r->isTable ) continue;
+    if( !r->isTable || r->done ) continue;
     zA = diffName(p->isUp ? r->zFrom : r->zTo);
     zB = diffName(p->isUp ? r->zTo : r->zFrom);
     if( zA && zB ) emitf(p, "ALTER TABLE %s RENAME TO %s", zA, zB);
@@ -668,11 +668,12 @@ static void renames(Plan *p){
     const DiffRename *r = &d->aRen[p->isUp ? k : d->nRen-1-k];
     const char *zTable = r->zTable;
     char *zT, *zA, *zB;
-    if( r->isTable ) continue;
+    if( r->isTable || r->done ) continue;
     if( !p->isUp ){
       /* Down, the table has its old name by now. */
       for(i=0; i<d->nRen; i++){
-        if( d->aRen[i].isTable && sqlite3_stricmp(d->aRen[i].zTo, zTable)==0 ){
+        if( d->aRen[i].isTable && !d->aRen[i].done
+         && sqlite3_stricmp(d->aRen[i].zTo, zTable)==0 ){
           zTable = d->aRen[i].zFrom;
         }
       }
@@ -872,16 +873,22 @@ static int hasColumn(Plan *p, sqlite3 *db, const char *zTab, const char *zCol){
 
 /* Each hint must name what is there: the old name in the database only,
 ** the new one in the desired schema only. */
-static int checkHints(sqlite3 *db, const Desired *d, const char *zShow,
+static int checkHints(sqlite3 *db, Desired *d, const char *zShow,
                       char **pzErr){
   Plan p;
-  int i, k;
+  int i, k, pass;
   memset(&p, 0, sizeof(p));
+  for(pass=0; pass<2; pass++)
   for(i=0; p.rc==SQLITE_OK && i<d->nRen; i++){
-    const DiffRename *r = &d->aRen[i];
+    DiffRename *r = &d->aRen[i];
     char *zWhy = 0;
+    if( r->isTable!=(pass==0) ) continue;
     if( r->isTable ){
-      if( !hasTable(&p, db, r->zFrom) ){
+      /* Done already (an earlier migration renamed it): the hint may stay
+      ** in the schema file. */
+      if( !hasTable(&p, db, r->zFrom) && hasTable(&p, db, r->zTo) ){
+        r->done = 1;
+      }else if( !hasTable(&p, db, r->zFrom) ){
         zWhy = sqlite3_mprintf("no table %s in the database", r->zFrom);
       }else if( !hasTable(&p, d->db, r->zTo) ){
         zWhy = sqlite3_mprintf("no table %s in the desired schema", r->zTo);
@@ -893,11 +900,14 @@ static int checkHints(sqlite3 *db, const Desired *d, const char *zShow,
     }else{
       const char *zLive = r->zTable;
       for(k=0; k<d->nRen; k++){
-        if( d->aRen[k].isTable && sqlite3_stricmp(d->aRen[k].zTo, r->zTable)==0 ){
+        if( d->aRen[k].isTable && !d->aRen[k].done
+         && sqlite3_stricmp(d->aRen[k].zTo, r->zTable)==0 ){
           zLive = d->aRen[k].zFrom;
         }
       }
-      if( !hasColumn(&p, db, zLive, r->zFrom) ){
+      if( !hasColumn(&p, db, zLive, r->zFrom) && hasColumn(&p, db, zLive, r->zTo) ){
+        r->done = 1;
+      }else if( !hasColumn(&p, db, zLive, r->zFrom) ){
         zWhy = sqlite3_mprintf("no column %s.%s in the database", zLive, r->zFrom);
       }else if( !hasColumn(&p, d->db, r->zTable, r->zTo) ){
         zWhy = sqlite3_mprintf("no column %s.%s in the desired schema",

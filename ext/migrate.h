@@ -635,6 +635,7 @@ typedef struct DiffRename {
   char *zTable;        /* a column's table, by its desired name */
   char *zFrom, *zTo;   /* the name in the database, in the desired schema */
   int line;            /* of the hint */
+  int done;            /* the database has the new name already: passed over */
 } DiffRename;
 typedef struct Desired {
   sqlite3 *db;         /* a scratch database holding the desired schema */
