@@ -805,16 +805,22 @@ static void plan(Plan *p){
       const SchemaObj *oT = &p->sT.a[i];
       const SchemaObj *oW = findObj(&p->sW, oT->rank, oT->name);
       if( oW==0 || strcmp(oW->sql, oT->sql)!=0 ){
-        fail(p, sqlite3_mprintf("cannot write a migration that gives %s %s "
-                                "exactly as the %s has it", azType[oT->rank],
-                                oT->name, p->isUp ? "desired schema" : "database"));
+        char *zShown = diffName(oT->name);
+        fail(p, zShown ? sqlite3_mprintf("cannot write a migration that gives %s "
+                                         "%s exactly as the %s has it",
+                                         azType[oT->rank], zShown, p->isUp
+                                         ? "desired schema" : "database") : 0);
+        sqlite3_free(zShown);
       }
     }
     if( p->rc==SQLITE_OK && p->sW.n!=p->sT.n ){
       for(i=0; i<p->sW.n; i++){
         if( !findObj(&p->sT, p->sW.a[i].rank, p->sW.a[i].name) ){
-          fail(p, sqlite3_mprintf("cannot write a migration that removes %s %s",
-                                  azType[p->sW.a[i].rank], p->sW.a[i].name));
+          char *zShown = diffName(p->sW.a[i].name);
+          fail(p, zShown ? sqlite3_mprintf("cannot write a migration that "
+                                           "removes %s %s", azType[p->sW.a[i].rank],
+                                           zShown) : 0);
+          sqlite3_free(zShown);
           break;
         }
       }
