@@ -26,10 +26,13 @@ class Col:
                  check=False, fk=None, gen=None):
         self.name, self.typ, self.notnull, self.default = name, typ, notnull, default
         self.unique, self.check, self.fk, self.gen = unique, check, fk, gen
+        self.orig = None     # its name in schema A, when it is one of A's
 
     def copy(self):
-        return Col(self.name, self.typ, self.notnull, self.default, self.unique,
-                   self.check, self.fk, self.gen)
+        c = Col(self.name, self.typ, self.notnull, self.default, self.unique,
+                self.check, self.fk, self.gen)
+        c.orig = self.orig
+        return c
 
     def sql(self):
         s = q(self.name) + (" " + self.typ if self.typ else "")
@@ -51,11 +54,12 @@ class Col:
 class Table:
     def __init__(self, name):
         self.name, self.cols, self.norowid, self.autoinc = name, [], False, False
+        self.orig = None
 
     def copy(self):
         t = Table(self.name)
         t.cols = [c.copy() for c in self.cols]
-        t.norowid, t.autoinc = self.norowid, self.autoinc
+        t.norowid, t.autoinc, t.orig = self.norowid, self.autoinc, self.orig
         return t
 
     def sql(self):
@@ -140,6 +144,7 @@ class Gen:
     def __init__(self, rnd):
         self.r = rnd
         self.n = 0
+        self.a_names = set()
 
     def fresh(self, prefix):
         self.n += 1
@@ -148,7 +153,9 @@ class Gen:
     def column(self, s, t, new):
         r = self.r
         name = r.choice(NAMES)
-        while t.col(name) or name == "id":
+        # A column added by an edit never takes the name of one of A's: that
+        # would be a new column holding the old one's values.
+        while t.col(name) or name == "id" or (not new and name in self.a_names):
             name = r.choice(NAMES) + str(r.randint(1, 99))
         c = Col(name, r.choice(TYPES))
         k = r.random()
@@ -212,7 +219,62 @@ class Gen:
         for _ in range(self.r.randint(0, 4)):
             self.extras(s)
         s.tidy()
+        for t in s.tables:
+            t.orig = t.name
+            for c in t.cols:
+                c.orig = c.name
+                self.a_names.add(c.name)
         return s
+
+    def rename(self, b):
+        """At most one rename of a column and one of a table of A, each
+        asked for by a hint; every reference follows the new name."""
+        r = self.r
+        out = []
+        cands = [(t, c) for t in b.tables for c in t.cols
+                 if c.orig == c.name and t.orig is not None and c.gen is None]
+        if cands and r.random() < 0.3:
+            t, c = r.choice(cands)
+            new = c.name + "_r"
+            if not t.col(new):
+                old = c.name
+                c.name = new
+                for g in t.cols:
+                    if g.gen == old:
+                        g.gen = new
+                for i in b.indexes:
+                    if i["table"] == t.name:
+                        i["cols"] = [new if x == old else x for x in i["cols"]]
+                for v in b.views:
+                    v["src"] = [(tn, [new if tn == t.name and x == old else x for x in cs])
+                                for tn, cs in v["src"]]
+                for g in b.triggers:
+                    tn, cs = g["touch"]
+                    if tn == t.name:
+                        g["touch"] = (tn, [new if x == old else x for x in cs])
+                out.append(["column", t, old, new])
+        tabs = [t for t in b.tables if t.orig == t.name]
+        if tabs and r.random() < 0.2:
+            t = r.choice(tabs)
+            old, new = t.name, t.name + " r"
+            if not b.table(new):
+                t.name = new
+                for x in b.tables:
+                    for c in x.cols:
+                        if c.fk and c.fk[0] == old:
+                            c.fk = (new, c.fk[1])
+                for i in b.indexes:
+                    if i["table"] == old:
+                        i["table"] = new
+                for v in b.views:
+                    v["src"] = [(new if tn == old else tn, cs) for tn, cs in v["src"]]
+                for g in b.triggers:
+                    if g["on"] == old:
+                        g["on"] = new
+                    if g["touch"][0] == old:
+                        g["touch"] = (new, g["touch"][1])
+                out.append(["table", t, old, new])
+        return out
 
     def edit(self, a):
         r = self.r
@@ -258,7 +320,7 @@ class Gen:
                         if x in lst:
                             lst.remove(x)
             b.tidy()
-        return b
+        return b, self.rename(b)
 
     def rows(self, s):
         out = []
@@ -285,10 +347,26 @@ def main():
     for n in range(count):
         g = Gen(rnd)
         a = g.schema()
-        b = g.edit(a)
+        b, renames = g.edit(a)
         d = os.path.join(outdir, str(n))
         os.makedirs(d, exist_ok=True)
-        for name, text in (("a.sql", a.sql()), ("rows.sql", g.rows(a)), ("b.sql", b.sql())):
+        # The hints: forward in B, backward in A (for diff(B -> A)); the
+        # list for the test, tab-separated, a column's table by B's name.
+        fwd, back, lst = [], [], []
+        for kind, t, old, new in renames:
+            if kind == "table":
+                fwd.append("-- migrate:rename table %s -> %s" % (q(old), q(new)))
+                back.append("-- migrate:rename table %s -> %s" % (q(new), q(old)))
+                lst.append("table\t%s\t%s" % (old, new))
+        for kind, t, old, new in renames:
+            if kind == "column":
+                fwd.append("-- migrate:rename column %s.%s -> %s" % (q(t.name), q(old), q(new)))
+                back.append("-- migrate:rename column %s.%s -> %s" % (q(t.orig), q(new), q(old)))
+                lst.append("column\t%s\t%s\t%s" % (t.name, old, new))
+        atext = "".join(x + "\n" for x in back) + a.sql()
+        btext = "".join(x + "\n" for x in fwd) + b.sql()
+        for name, text in (("a.sql", atext), ("rows.sql", g.rows(a)), ("b.sql", btext),
+                           ("renames.txt", "".join(x + "\n" for x in lst))):
             with open(os.path.join(d, name), "w") as f:
                 f.write(text)
 
