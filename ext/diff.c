@@ -145,15 +145,24 @@ static char *storedSql(Plan *p, sqlite3 *db, const SchemaObj *o){
   if( p->rc==SQLITE_OK ){
     sqlite3_bind_text(s, 1, schemaTypeName(o), -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, o->name, -1, SQLITE_STATIC);
-    if( sqlite3_step(s)==SQLITE_ROW ){
+    if( (p->rc = sqlite3_step(s))==SQLITE_ROW ){
+      p->rc = SQLITE_OK;
       z = sqlite3_mprintf("%s", sqlite3_column_text(s, 0));
       if( z==0 ) p->rc = SQLITE_NOMEM;
+    }else if( p->rc==SQLITE_DONE ){
+      /* It was read a moment ago from the same connection. */
+      p->rc = SQLITE_ERROR;
+      p->zErr = sqlite3_mprintf("%s %s vanished from the schema",
+                                schemaTypeName(o), o->name);
+    }else if( p->rc!=SQLITE_NOMEM ){
+      p->rc = SQLITE_ERROR;
+      p->zErr = utilDbErr(db);
     }
-  }else{
+  }else if( p->rc!=SQLITE_NOMEM ){
+    p->rc = SQLITE_ERROR;
     p->zErr = utilDbErr(db);
   }
   sqlite3_finalize(s);
-  if( z==0 && p->rc==SQLITE_OK ) setNomem(p);
   return z;
 }
 
@@ -214,7 +223,12 @@ static int readCols(Plan *p, sqlite3 *db, const char *zTab, Cols *c){
                  && !dfltConstant((const char*)sqlite3_column_text(s, 6));
     if( k->name==0 ){ setNomem(p); break; }
   }
-  sqlite3_finalize(s);
+  /* A step that failed (out of memory) must not pass for the last row. */
+  { int rc = sqlite3_finalize(s);
+    if( rc && p->rc==SQLITE_OK ){
+      p->rc = rc==SQLITE_NOMEM ? rc : SQLITE_ERROR;
+      if( rc!=SQLITE_NOMEM ) p->zErr = utilDbErr(db);
+    } }
   return p->rc;
 }
 
@@ -410,12 +424,18 @@ static void checkNewColumns(Plan *p, const char *zTab, const Cols *cw,
   }
 }
 
+/* A statement tried on the copy failed: SQLite's refusal means "rebuild
+** instead", but running out of memory is the call's failure, not an answer. */
+static void tryFailed(Plan *p, int rc){
+  if( rc==SQLITE_NOMEM ) setNomem(p);
+}
+
 /* ALTER TABLE ADD/DROP COLUMN, tried on the copy: 1 when they gave exactly
 ** the target's form of the table (and were written), else 0 (and undone). */
 static int tryAlter(Plan *p, const SchemaObj *oW, const SchemaObj *oT,
                     const Cols *cw, const Cols *ct, const char *zTSql){
   char **azDef = 0;
-  int nDef = 0, i, j, ok = 1, rc;
+  int nDef = 0, i, j, ok = 1, rc, inSave = 0;
   sqlite3_str *s;
   char *zTab, *zText, *zNotes = 0;
   if( p->rc ) return 0;
@@ -439,14 +459,18 @@ static int tryAlter(Plan *p, const SchemaObj *oW, const SchemaObj *oT,
   if( zTab==0 ){ diffDefsFree(azDef, nDef); setNomem(p); sqlite3_free(sqlite3_str_finish(s)); return 0; }
   zNotes = lossNotes(p, oW->name, cw, ct);
   if( p->rc ) ok = 0;
-  if( ok && sqlite3_exec(p->W, "SAVEPOINT migrate_diff_try", 0, 0, 0) ) ok = 0;
+  if( ok ){
+    rc = sqlite3_exec(p->W, "SAVEPOINT migrate_diff_try", 0, 0, 0);
+    if( rc ){ ok = 0; tryFailed(p, rc); }
+    else inSave = 1;
+  }
   for(i=0; ok && i<cw->n; i++){
     char *zCol, *zSql;
     if( colFind(ct, cw->a[i].name)>=0 ) continue;
     zCol = diffName(cw->a[i].name);
     zSql = zCol ? sqlf("ALTER TABLE %s DROP COLUMN %s", zTab, zCol) : 0;
     if( zSql==0 ){ setNomem(p); ok = 0; }
-    else if( sqlite3_exec(p->W, zSql, 0, 0, 0) ) ok = 0;
+    else if( (rc = sqlite3_exec(p->W, zSql, 0, 0, 0))!=SQLITE_OK ){ ok = 0; tryFailed(p, rc); }
     else sqlite3_str_appendf(s, "%c%s", 1, zSql);
     sqlite3_free(zCol);
     sqlite3_free(zSql);
@@ -454,7 +478,7 @@ static int tryAlter(Plan *p, const SchemaObj *oW, const SchemaObj *oT,
   for(i=j; ok && i<ct->n; i++){
     char *zSql = sqlf("ALTER TABLE %s ADD COLUMN %s", zTab, azDef[i]);
     if( zSql==0 ){ setNomem(p); ok = 0; }
-    else if( sqlite3_exec(p->W, zSql, 0, 0, 0) ) ok = 0;
+    else if( (rc = sqlite3_exec(p->W, zSql, 0, 0, 0))!=SQLITE_OK ){ ok = 0; tryFailed(p, rc); }
     else sqlite3_str_appendf(s, "%c%s", 1, zSql);
     sqlite3_free(zSql);
   }
@@ -464,9 +488,14 @@ static int tryAlter(Plan *p, const SchemaObj *oW, const SchemaObj *oT,
   }else{
     ok = 0;
   }
-  if( !ok ) sqlite3_exec(p->W, "ROLLBACK TO migrate_diff_try", 0, 0, 0);
-  rc = sqlite3_exec(p->W, "RELEASE migrate_diff_try", 0, 0, 0);
-  if( rc && p->rc==SQLITE_OK ){ p->rc = rc; p->zErr = utilDbErr(p->W); }
+  if( inSave ){
+    if( !ok ) sqlite3_exec(p->W, "ROLLBACK TO migrate_diff_try", 0, 0, 0);
+    rc = sqlite3_exec(p->W, "RELEASE migrate_diff_try", 0, 0, 0);
+    if( rc && p->rc==SQLITE_OK ){
+      p->rc = rc==SQLITE_NOMEM ? rc : SQLITE_ERROR;
+      if( rc!=SQLITE_NOMEM ) p->zErr = utilDbErr(p->W);
+    }
+  }
   zText = sqlite3_str_finish(s);
   if( ok && p->rc==SQLITE_OK && zText ){
     /* Written now: the data-loss notes first, then the statements. */
