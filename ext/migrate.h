@@ -41,6 +41,7 @@
 **   flyway.c    Flyway's repeatable migrations, for migrate_adopt
 **   diffsql.c   migrate_diff's statements: names, column definitions, texts
 **   desired.c   migrate_diff's desired schema: its text, hints, a scratch copy
+**   diffcopy.c  migrate_diff's scratch copy: each statement run as written
 **   diff.c      migrate_diff: the migration from main to a desired schema
 **
 ** The files form layers.  A file calls only into files of a lower layer,
@@ -55,7 +56,7 @@
 **            repeatable journal adoptfind adoptrow keycopy
 **   layer 3: folder rowsource schema lint scratch config
 **   layer 4: source backup diffsql
-**   layer 5: adopt flyway status restore drift check call desired
+**   layer 5: adopt flyway status restore drift check call desired diffcopy
 **   layer 6: repeatrun diff
 **   layer 7: apply rollback create
 **   layer 8: record
@@ -645,6 +646,54 @@ typedef struct Desired {
 } Desired;
 int desiredLoad(sqlite3 *pCaller, const char *zArg, Desired *, char **pzErr);
 void desiredFree(Desired *);
+
+/* ---- diffcopy.c: the scratch copy migrate_diff's script runs on ------- */
+typedef struct DiffCol {
+  char *name;
+  int notnull, hasDflt, pk, hidden;
+  int isInteger;       /* declared type INTEGER: with pk, the rowid's alias */
+  int dfltVaries;      /* the default is CURRENT_... or an expression */
+} DiffCol;
+typedef struct DiffCols { DiffCol *a; int n; } DiffCols;
+
+/* After an error (rc) every plan* helper does nothing. */
+typedef struct DiffPlan {
+  sqlite3 *W;          /* the copy the script runs on as it is written */
+  sqlite3 *T;          /* the target schema: the desired one, or main */
+  sqlite3 *pLive;      /* the caller's database */
+  int isUp;
+  const Desired *pDes;
+  sqlite3_str *out;
+  Schema sW, sT;
+  int rc;
+  char *zErr;
+} DiffPlan;
+int planReadSchema(DiffPlan *p, sqlite3 *db, Schema *pOut);
+int planReread(DiffPlan *p);
+const SchemaObj *planFind(const Schema *s, int rank, const char *zName);
+const SchemaObj *planFindAny(const Schema *s, const char *zName);
+void planNomem(DiffPlan *p);
+/* The first column of the first row of zSql, with ?1 and ?2 bound. */
+i64 planQueryInt(DiffPlan *p, sqlite3 *db, const char *zSql, const char *z1,
+                 const char *z2);
+char *planStoredSql(DiffPlan *p, sqlite3 *db, const SchemaObj *o);
+void planColsFree(DiffCols *c);
+int planReadCols(DiffPlan *p, sqlite3 *db, const char *zTab, DiffCols *c);
+int planColFind(const DiffCols *c, const char *zName);
+int planIsRowid(DiffPlan *p, sqlite3 *db, const char *zTab);
+int planIpkColumn(const DiffCols *c, int isRowid);
+void planFail(DiffPlan *p, char *zMsg);
+void planEmit(DiffPlan *p, char *zSql);
+void planEmitf(DiffPlan *p, const char *zFmt, ...);
+void planCommentf(DiffPlan *p, const char *zFmt, ...);
+char *planSqlf(const char *zFmt, ...);
+void planEmitDrop(DiffPlan *p, const SchemaObj *o);
+void planDropReaders(DiffPlan *p, const char *zName);
+sqlite3 *planRowsDb(DiffPlan *p, const char *zCopy, const char *zTarget,
+                    const char **pzName);
+i64 planRowCount(DiffPlan *p, sqlite3 *db, const char *zTab);
+char *planLossNotes(DiffPlan *p, const char *zTab, const DiffCols *cw,
+                    const DiffCols *ct);
 
 /* ---- diff.c: migrate_diff ------------------------------------------------ */
 /* The up and down scripts (either pointer may be NULL: not wanted). */
