@@ -43,7 +43,14 @@ static void checkNewColumns(DiffPlan *p, const char *zTab, const DiffCols *cw,
   for(i=0; hasRows && p->rc==SQLITE_OK && i<ct->n; i++){
     const DiffCol *k = &ct->a[i];
     if( k->hidden || planColFind(cw, k->name)>=0 || i==tIpk ) continue;
-    if( k->pk ){
+    if( !p->isUp && (k->pk || (k->notnull && !k->hasDflt)) ){
+      /* The column the up script drops cannot come back with its values. */
+      planFail(p, sqlite3_mprintf("the down script cannot add column %s.%s back: "
+                                  "it is %s and %s holds rows; write the down "
+                                  "script by hand", zTab, k->name, k->pk
+                                  ? "part of the PRIMARY KEY"
+                                  : "NOT NULL without a default", zTab));
+    }else if( k->pk ){
       planFail(p, sqlite3_mprintf("cannot add column %s.%s: it is part of the "
                               "PRIMARY KEY and %s holds rows", zTab, k->name, zTab));
     }else if( k->notnull && !k->hasDflt ){
