@@ -16,6 +16,11 @@
 **                                      no down script)
 **   20240102030405_x.sql            -> <UTC now as YYYYMMDDHHMMSS>_name.sql
 **
+** migrate_create(dir, name, desired) writes the migration to a desired
+** schema (migrate_diff, doc/diff.md) into the new files instead of leaving
+** them empty: the up script, and the down script where the convention has
+** one (Prisma's has none).
+**
 ** A sequence keeps the newest file's zero padding (0004 -> 0005); a
 ** timestamp version is the current UTC time, or the newest plus one when the
 ** clock is behind it.  A Drizzle folder (meta/_journal.json) is refused:
@@ -152,20 +157,43 @@ static int writePair(const char *zUp, const char *zUpText, const char *zDown,
   return rc;
 }
 
+/* One file's text: each marker line, then its script. */
+static char *sections(const char *zUpMark, const char *zUp, const char *zDownMark,
+                      const char *zDown){
+  sqlite3_str *p = sqlite3_str_new(0);
+  sqlite3_str_appendall(p, zUpMark);
+  sqlite3_str_appendall(p, "\n");
+  sqlite3_str_appendall(p, zUp);
+  sqlite3_str_appendall(p, "\n");
+  sqlite3_str_appendall(p, zDownMark);
+  sqlite3_str_appendall(p, "\n");
+  sqlite3_str_appendall(p, zDown);
+  return sqlite3_str_finish(p);
+}
+
 /* Create the files of the new migration; *pzPath is the up file's path. */
 static int createFiles(const char *zDir, int style, const char *zVer,
-                       const char *zName, char **pzPath, char **pzErr){
-  char *zUp = 0, *zDown = 0, *zFolder = 0;
-  const char *zUpText = "", *zDownText = "";
+                       const char *zName, const char *zBodyUp,
+                       const char *zBodyDown, char **pzPath, char **pzErr){
+  char *zUp = 0, *zDown = 0, *zFolder = 0, *zOwn = 0;
+  const char *zUpText = zBodyUp ? zBodyUp : "", *zDownText = zBodyDown ? zBodyDown : "";
   int rc = SQLITE_OK;
   switch( style ){
     case STYLE_MIGRATE:
       zUp = sqlite3_mprintf("%s/%s_%s.sql", zDir, zVer, zName);
       zUpText = "-- migrate:up\n\n\n-- migrate:down\n\n";
+      if( zBodyUp ){
+        zUpText = zOwn = sections("-- migrate:up", zBodyUp, "-- migrate:down",
+                                  zBodyDown);
+      }
       break;
     case STYLE_GOOSE:
       zUp = sqlite3_mprintf("%s/%s_%s.sql", zDir, zVer, zName);
       zUpText = "-- +goose Up\n\n\n-- +goose Down\n\n";
+      if( zBodyUp ){
+        zUpText = zOwn = sections("-- +goose Up", zBodyUp, "-- +goose Down",
+                                  zBodyDown);
+      }
       break;
     case STYLE_PAIR:
       zUp = sqlite3_mprintf("%s/%s_%s.up.sql", zDir, zVer, zName);
@@ -185,7 +213,7 @@ static int createFiles(const char *zDir, int style, const char *zVer,
       zDown = sqlite3_mprintf("%s/down.sql", zFolder);
       break;
   }
-  if( zUp==0 || (style>=STYLE_PAIR && style<=STYLE_DIESEL && zDown==0)
+  if( zUp==0 || zUpText==0 || (style>=STYLE_PAIR && style<=STYLE_DIESEL && zDown==0)
    || (style>=STYLE_DIESEL && zFolder==0) ){
     rc = SQLITE_NOMEM;
   }else if( zFolder && migrateFileOps.xMkdir(zFolder, 0755)!=0 ){
@@ -197,6 +225,7 @@ static int createFiles(const char *zDir, int style, const char *zVer,
   }
   sqlite3_free(zDown);
   sqlite3_free(zFolder);
+  sqlite3_free(zOwn);
   if( rc ){
     sqlite3_free(zUp);
     zUp = 0;
@@ -206,12 +235,11 @@ static int createFiles(const char *zDir, int style, const char *zVer,
 }
 
 void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
-  const char *zDir, *zName, *zWhy;
+  const char *zDir, *zName, *zWhy, *zDesired = 0;
   Source src;
-  char *zErr = 0, *zVer = 0, *zPath = 0;
+  char *zErr = 0, *zVer = 0, *zPath = 0, *zBodyUp = 0, *zBodyDown = 0;
   int rc, style = STYLE_MIGRATE, width = 3, diesel = 0;
   struct stat st;
-  (void)argc;
 
   if( callGuard(ctx, "migrate_create", GUARD_NOT_BUSY) ) return;
   zDir = utilArgText(ctx, argv[0], "migrate_create", "the directory argument");
@@ -221,6 +249,20 @@ void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( (zWhy = badName(zName))!=0 ){
     ctxErrorMsg(ctx, "migrate_create: the name '%s' %s", zName, zWhy);
     return;
+  }
+  if( argc>2 ){
+    /* The migration to a desired schema (doc/diff.md), made before any
+    ** file is: a schema it cannot reach leaves the folder as it was. */
+    zDesired = utilArgText(ctx, argv[2], "migrate_create", "the desired schema");
+    if( zDesired==0 ) return;
+    rc = diffMake(sqlite3_context_db_handle(ctx), zDesired, &zBodyUp,
+                  &zBodyDown, &zErr);
+    if( rc ){
+      if( rc==SQLITE_NOMEM && zErr==0 ) sqlite3_result_error_nomem(ctx);
+      else ctxErrorMsg(ctx, "migrate_create: %s", zErr ? zErr : sqlite3_errstr(rc));
+      sqlite3_free(zErr);
+      return;
+    }
   }
   /* A missing folder is made (one level): the first migration starts it. */
   if( migrateFileOps.xStat(zDir, &st)!=0 && errno==ENOENT && migrateFileOps.xMkdir(zDir, 0755)!=0 ){
@@ -256,7 +298,10 @@ void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
         rc = zErr ? SQLITE_ERROR : SQLITE_NOMEM;
       }
     }
-    if( rc==SQLITE_OK ) rc = createFiles(src.origin, style, zVer, zName, &zPath, &zErr);
+    if( rc==SQLITE_OK ){
+      rc = createFiles(src.origin, style, zVer, zName, zBodyUp, zBodyDown,
+                       &zPath, &zErr);
+    }
     sourceFree(&src);
   }
   if( rc==SQLITE_NOMEM ){
@@ -270,4 +315,6 @@ void createFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_free(zPath);
   sqlite3_free(zVer);
   sqlite3_free(zErr);
+  sqlite3_free(zBodyUp);
+  sqlite3_free(zBodyDown);
 }

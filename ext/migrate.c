@@ -14,6 +14,7 @@
 **   SELECT * FROM migrate_check('db/migrations'); -- try pending ones first
 **   SELECT * FROM migrate_drift();               -- schema vs history
 **   SELECT migrate_schema('db/schema.sql');      -- canonical schema dump
+**   SELECT migrate_diff('db/schema.sql');        -- the migration to it
 **
 ** This file only checks the library version and registers; each concern
 ** lives in a file of its own (see migrate.h).
@@ -91,6 +92,10 @@ static const struct {
   { "migrate_backup",   1, SIDE_EFFECTS, backupFunc },
   { "migrate_restore",  1, SIDE_EFFECTS, restoreFunc },
   { "migrate_create",   2, SIDE_EFFECTS, createFunc },
+  { "migrate_create",   3, SIDE_EFFECTS, createFunc },
+  /* Reads a file, and copies the database into a scratch one. */
+  { "migrate_diff",     1, SIDE_EFFECTS, diffFunc },
+  { "migrate_diff",     2, SIDE_EFFECTS, diffFunc },
   { "migrate_baseline", 2, SIDE_EFFECTS, baselineFunc },
   { "migrate_adopt",    1, SIDE_EFFECTS, adoptFunc },
   { "migrate_repair",   1, SIDE_EFFECTS, repairFunc },

@@ -45,6 +45,10 @@
 **   repair.c    migrate_repair: the history takes edited applied files
 **   rollname.c  the applied migration migrate_rollback('<name>') names
 **   outorder.c  the out_of_order setting: pending below the newest applied
+**   diffsql.c   migrate_diff's statements: names, column definitions, texts
+**   desired.c   migrate_diff's desired schema: its text, hints, a scratch copy
+**   diffcopy.c  migrate_diff's scratch copy: each statement run as written
+**   diff.c      migrate_diff: the migration from main to a desired schema
 **
 ** The files form layers.  A file calls only into files of a lower layer,
 ** never into one of its own layer or above: the layers below are the single
@@ -57,10 +61,10 @@
 **   layer 2: files host format rowtab history script txn
 **            repeatable journal adoptfind adoptrow keycopy sqlsame
 **   layer 3: folder rowsource schema lint scratch config rollname outorder
-**   layer 4: source backup
-**   layer 5: adopt flyway status create restore drift check call
-**   layer 6: repeatrun repair
-**   layer 7: apply rollback
+**   layer 4: source backup diffsql
+**   layer 5: adopt flyway status restore drift check call desired diffcopy
+**   layer 6: repeatrun repair diff
+**   layer 7: apply rollback create
 **   layer 8: record
 **   layer 9: migrate
 **
@@ -690,5 +694,85 @@ int rowtabRegister(sqlite3 *, const RowTab *, void *pCtx, void (*xDestroy)(void*
 /* ---- drift.c, check.c --------------------------------------------------- */
 int driftRegister(sqlite3 *, MigrateConn *);
 int checkRegister(sqlite3 *, MigrateConn *);
+
+/* ---- diffsql.c: the text of migrate_diff's statements (doc/diff.md) ---- */
+char *diffName(const char *z);              /* bare or "quoted"; sqlite3_free */
+char *diffTokName(const SqlTok *);          /* a name token, unquoted */
+int diffMentions(const char *zSql, const char *zName);
+int diffHasWord(const char *zSql, const char *zWord);
+char *diffRenamedCreate(const char *zSql, const char *zNewName);
+int diffColumnDefs(const char *zSql, char ***pazDef, int *pn);
+void diffDefsFree(char **az, int n);
+
+/* ---- desired.c: the desired schema of migrate_diff ---------------------- */
+typedef struct DiffRename {
+  int isTable;         /* 1: a table's name; 0: a column's */
+  char *zTable;        /* a column's table, by its desired name */
+  char *zFrom, *zTo;   /* the name in the database, in the desired schema */
+  int line;            /* of the hint */
+  int done;            /* the database has the new name already: passed over */
+} DiffRename;
+typedef struct Desired {
+  sqlite3 *db;         /* a scratch database holding the desired schema */
+  const char *zShow;   /* the file's path, or "desired schema" */
+  DiffRename *aRen;    /* the rename hints, in the order written */
+  int nRen;
+} Desired;
+int desiredLoad(sqlite3 *pCaller, const char *zArg, Desired *, char **pzErr);
+void desiredFree(Desired *);
+
+/* ---- diffcopy.c: the scratch copy migrate_diff's script runs on ------- */
+typedef struct DiffCol {
+  char *name;
+  int notnull, hasDflt, pk, hidden;
+  int isInteger;       /* declared type INTEGER: with pk, the rowid's alias */
+  int dfltVaries;      /* the default is CURRENT_... or an expression */
+} DiffCol;
+typedef struct DiffCols { DiffCol *a; int n; } DiffCols;
+
+/* After an error (rc) every plan* helper does nothing. */
+typedef struct DiffPlan {
+  sqlite3 *W;          /* the copy the script runs on as it is written */
+  sqlite3 *T;          /* the target schema: the desired one, or main */
+  sqlite3 *pLive;      /* the caller's database */
+  int isUp;
+  const Desired *pDes;
+  sqlite3_str *out;
+  Schema sW, sT;
+  int rc;
+  char *zErr;
+} DiffPlan;
+int planReadSchema(DiffPlan *p, sqlite3 *db, Schema *pOut);
+int planReread(DiffPlan *p);
+const SchemaObj *planFind(const Schema *s, int rank, const char *zName);
+const SchemaObj *planFindAny(const Schema *s, const char *zName);
+void planNomem(DiffPlan *p);
+/* The first column of the first row of zSql, with ?1 and ?2 bound. */
+i64 planQueryInt(DiffPlan *p, sqlite3 *db, const char *zSql, const char *z1,
+                 const char *z2);
+char *planStoredSql(DiffPlan *p, sqlite3 *db, const SchemaObj *o);
+void planColsFree(DiffCols *c);
+int planReadCols(DiffPlan *p, sqlite3 *db, const char *zTab, DiffCols *c);
+int planColFind(const DiffCols *c, const char *zName);
+int planIsRowid(DiffPlan *p, sqlite3 *db, const char *zTab);
+int planIpkColumn(const DiffCols *c, int isRowid);
+void planFail(DiffPlan *p, char *zMsg);
+void planEmit(DiffPlan *p, char *zSql);
+void planEmitf(DiffPlan *p, const char *zFmt, ...);
+void planCommentf(DiffPlan *p, const char *zFmt, ...);
+char *planSqlf(const char *zFmt, ...);
+void planEmitDrop(DiffPlan *p, const SchemaObj *o);
+void planDropReaders(DiffPlan *p, const char *zName);
+sqlite3 *planRowsDb(DiffPlan *p, const char *zCopy, const char *zTarget,
+                    const char **pzName);
+i64 planRowCount(DiffPlan *p, sqlite3 *db, const char *zTab);
+char *planLossNotes(DiffPlan *p, const char *zTab, const DiffCols *cw,
+                    const DiffCols *ct);
+
+/* ---- diff.c: migrate_diff ------------------------------------------------ */
+/* The up and down scripts (either pointer may be NULL: not wanted). */
+int diffMake(sqlite3 *, const char *zDesired, char **pzUp, char **pzDown,
+             char **pzErr);
+void diffFunc(sqlite3_context *, int, sqlite3_value **);
 
 #endif /* MIGRATE_H */

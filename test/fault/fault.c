@@ -970,6 +970,19 @@ static const Scenario aScenario[] = {
     0, "pair", {0} },
   { "create-single", "t1.db", "SELECT migrate_create('%s/run', 'add_notes')",
     0, 0, "single", {0} },
+  /* migrate_diff: a scratch copy, an ALTER tried and a rebuild; the
+  ** database is only read; migrate_create writes what it makes */
+  { "diff",     "t1.db", "SELECT migrate_diff('CREATE TABLE users(id INTEGER"
+                " PRIMARY KEY, name TEXT NOT NULL, email TEXT DEFAULT ''x'');"
+                " CREATE TABLE tasks(id INTEGER PRIMARY KEY, user_id INTEGER NOT"
+                " NULL REFERENCES users(id) ON DELETE CASCADE, title TEXT);"
+                " CREATE INDEX tasks_user ON tasks(user_id);', 'down')", 0, 0, 0,
+    {0} },
+  { "create-diff", "t1.db", "SELECT migrate_create('%s/run', 'add_notes',"
+                " 'CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " email TEXT DEFAULT ''x''); CREATE TABLE tasks(id INTEGER PRIMARY"
+                " KEY, user_id INTEGER NOT NULL REFERENCES users(id), title TEXT);')",
+    0, 0, "single", {0} },
 };
 #define N_SCENARIO (int)(sizeof(aScenario)/sizeof(aScenario[0]))
 
