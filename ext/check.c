@@ -16,7 +16,7 @@
 **   detail          what is wrong, with file and line; NULL when ok
 **
 ** Checks run on the copy (a row each time, ok or not):
-**   up         the up script runs
+**   up         the up script runs, and its verify section finds nothing
 **   down       the down script runs after it
 **   roundtrip  after the down, the schema (and user_version) is what it was
 **              before the up; one row per object that differs
@@ -206,6 +206,18 @@ static int addDifferences(Checker *k, const char *zCheck, const Schema *pOld,
   return rc;
 }
 
+/* The up row: its verify section, if it has one, run on the copy after it
+** (read-only, so that the up has committed first changes nothing it sees). */
+static int tryVerify(Checker *k, Migration *m, const Loaded *pLd, int *pOk){
+  char *zErr = 0;
+  int rc = verifyLoaded(k->s, pLd, m->up.label, &zErr);
+  *pOk = rc==SQLITE_OK;
+  if( rc==SQLITE_NOMEM && zErr==0 ) return rc;
+  if( rc ) return addFailure(k, "up", zErr ? zErr : sqlite3_mprintf("%s: %s",
+                             m->up.label, sqlite3_errstr(rc)));
+  return addRow(k, "up", 1, 0);
+}
+
 static int stop(Checker *k, const char *zFile){
   sqlite3_free(k->zStopped);
   k->zStopped = sqlite3_mprintf("%s", zFile);
@@ -226,7 +238,8 @@ static int tryMigration(Checker *k, Migration *m, const Loaded *pLd){
   memset(&again, 0, sizeof(again));
   loadedUp(pLd, &up);
   rc = readCopy(k, &before);
-  if( rc==SQLITE_OK ) rc = tryScript(k, "up", &up, m->up.label, 1, &ok);
+  if( rc==SQLITE_OK ) rc = tryScript(k, "up", &up, m->up.label, 0, &ok);
+  if( rc==SQLITE_OK && ok ) rc = tryVerify(k, m, pLd, &ok);
   if( rc==SQLITE_OK && !ok ) rc = stop(k, m->up.label);
   if( rc==SQLITE_OK && ok && hasDown ){
     rc = readCopy(k, &afterUp);

@@ -37,6 +37,7 @@
 **   rowtab.c    table-valued functions whose rows are computed when queried
 **   drift.c     migrate_drift: the live schema against the replayed history
 **   check.c     migrate_check: pending migrations tried on a scratch copy
+**   verify.c    a migration's verify section, run after its up script
 **   repeatrun.c running the repeatable migrations due, inside apply's call
 **   flyway.c    Flyway's repeatable migrations, for migrate_adopt
 **
@@ -50,7 +51,7 @@
 **   layer 1: util fileops sha256 crc32
 **   layer 2: files host format rowtab history script txn
 **            repeatable journal adoptfind adoptrow keycopy
-**   layer 3: folder rowsource schema lint scratch config
+**   layer 3: folder rowsource schema lint scratch config verify
 **   layer 4: source backup
 **   layer 5: adopt flyway status create restore drift check call
 **   layer 6: repeatrun
@@ -195,6 +196,7 @@ typedef struct Section {
 } Section;
 typedef struct Sections {
   Section up, down;
+  Section verify;    /* -- migrate:verify: run after the up, never stored */
 } Sections;
 /* How a file's text is split: markers inside one file, or the whole file. */
 #define FMT_MARKED     1   /* NNN_name.sql: migrate/goose markers, or plain */
@@ -301,6 +303,11 @@ void loadedUp(const Loaded *, Script *);
 int loadedDown(const Loaded *, Script *);     /* 0: no down script */
 char *loadedStoredUp(const Loaded *);         /* sqlite3_free */
 char *loadedStoredDown(const Loaded *);       /* NULL when none */
+
+/* ---- verify.c: a migration's verify section (doc/formats.md "Verify") --- */
+/* Runs it, if the migration has one, inside the open transaction: a row it
+** returns or an SQL error is the error, with file and line. */
+int verifyLoaded(sqlite3 *, const Loaded *, const char *zFile, char **pzErr);
 
 /* ---- history.c: migrate_history and migrate_log -------------------------- */
 typedef struct Applied {
