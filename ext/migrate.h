@@ -38,6 +38,7 @@
 **   drift.c     migrate_drift: the live schema against the replayed history
 **   check.c     migrate_check: pending migrations tried on a scratch copy
 **   verify.c    a migration's verify section, run after its up script
+**   integrity.c the integrity_check setting: SQLite's check before a commit
 **   repeatrun.c running the repeatable migrations due, inside apply's call
 **   flyway.c    Flyway's repeatable migrations, for migrate_adopt
 **
@@ -49,7 +50,7 @@
 **
 **   layer 0: winio
 **   layer 1: util fileops sha256 crc32
-**   layer 2: files host format rowtab history script txn
+**   layer 2: files host format rowtab history script txn integrity
 **            repeatable journal adoptfind adoptrow keycopy
 **   layer 3: folder rowsource schema lint scratch config verify
 **   layer 4: source backup
@@ -98,12 +99,22 @@ struct MigrateConn {
   int trace;         /* 1: print each step to stderr as it happens */
   int userVersion;   /* 1: keep PRAGMA user_version equal to the newest version */
   int busy;          /* a migrate call is running: refuse re-entry */
+  int integrityCheck;  /* INTEGRITY_*: SQLite's check of main before a commit */
 };
 MigrateConn *connNew(void);
 void connRelease(void *p);
 int connBackupOn(MigrateConn *, sqlite3 *);
 char *connBackupDir(MigrateConn *, sqlite3 *); /* sqlite3_free() it */
 void configFunc(sqlite3_context *, int, sqlite3_value **);
+
+/* ---- integrity.c: the integrity_check setting ------------------------------ */
+#define INTEGRITY_OFF   0
+#define INTEGRITY_QUICK 1   /* PRAGMA quick_check */
+#define INTEGRITY_FULL  2   /* PRAGMA integrity_check */
+const char *integrityModeName(int mode);
+int integrityModeParse(const char *z);     /* -1: not a mode */
+/* Any result but "ok" is an error quoting the first problem. */
+int integrityCheck(sqlite3 *, int mode, char **pzErr);
 
 /* ---- util.c: errors, time, small strings -------------------------------- */
 void ctxErrorMsg(sqlite3_context *, const char *zFmt, ...);
