@@ -39,6 +39,7 @@
 **   check.c     migrate_check: pending migrations tried on a scratch copy
 **   verify.c    a migration's verify section, run after its up script
 **   integrity.c the integrity_check setting: SQLite's check before a commit
+**   dataloss.c  migrate_check's rows findings: data dropped, rows not restored
 **   repeatrun.c running the repeatable migrations due, inside apply's call
 **   flyway.c    Flyway's repeatable migrations, for migrate_adopt
 **
@@ -53,7 +54,7 @@
 **   layer 2: files host format rowtab history script txn integrity
 **            repeatable journal adoptfind adoptrow keycopy
 **   layer 3: folder rowsource schema lint scratch config verify
-**   layer 4: source backup
+**   layer 4: source backup dataloss
 **   layer 5: adopt flyway status create restore drift check call
 **   layer 6: repeatrun
 **   layer 7: apply rollback
@@ -602,11 +603,30 @@ void schemaFunc(sqlite3_context *, int, sqlite3_value **);
 ** runs on the scratch connection.  pCopyOf (or NULL): what to copy in. */
 int scratchOpen(sqlite3 *pCaller, sqlite3 *pCopyOf, sqlite3 **ppOut, char **pzErr);
 int scratchRun(sqlite3 *, const Script *, const char *zFile, char **pzErr);
+/* Told the name of each table of main a statement prepared on the scratch
+** connection may write (rows, columns, or the table itself), until set
+** again; NULL: no one is told. */
+typedef struct ScratchWatch {
+  void (*xWrite)(void *pArg, const char *zTable);
+  void *pArg;
+} ScratchWatch;
+void scratchWatch(sqlite3 *, ScratchWatch *);
 
 /* ---- lint.c: findings from a script's text ------------------------------ */
 /* Called once per finding; takes zDetail (sqlite3_free). */
 typedef int (*LintFound)(void *pArg, const char *zCheck, char *zDetail);
 int lintScript(sqlite3 *, const Script *, const char *zFile, LintFound, void *);
+
+/* ---- dataloss.c: rows a migration loses, on the scratch copy ------------ */
+/* Watches the scratch connection from datalossOpen on; close it after the
+** connection.  Findings go to xFound with their check name. */
+typedef struct DataLoss DataLoss;
+int datalossOpen(sqlite3 *s, DataLoss **);
+void datalossClose(DataLoss *);
+int datalossBefore(DataLoss *, char **pzErr);            /* before the up */
+int datalossAfterUp(DataLoss *, const char *zFile, LintFound, void *,
+                    char **pzErr);                       /* data_loss */
+int datalossAfterDown(DataLoss *, LintFound, void *, char **pzErr); /* roundtrip_rows */
 
 /* ---- rowtab.c: table-valued functions computed whole -------------------- */
 typedef struct RowCell {
