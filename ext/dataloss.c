@@ -14,9 +14,10 @@
 ** the same sums under the new name, and is no loss.
 **
 ** A sum stays good until a statement may have written the table: the scratch
-** connection's authorizer names each table a statement (or a trigger it
-** fires) writes as it is prepared (scratchWatch), and a table whose parent
-** in a foreign key was written may have lost rows to ON DELETE actions.  So
+** connection's authorizer names each table a statement writes as it is
+** prepared (scratchWatch), those written by the triggers it fires and by
+** the ON DELETE and ON UPDATE actions of foreign keys included, since SQLite
+** prepares those programs with the statement and authorizes them too.  So
 ** only the tables a migration touches are read again, not the whole copy
 ** before and after every script.  Virtual tables, their shadow tables,
 ** SQLite's own and migrate's are not looked at.
@@ -187,30 +188,6 @@ static int eachTable(sqlite3 *s, int (*xEach)(DataLoss*, const char*, void*),
   return rc;
 }
 
-/* Written parents make their children stale: ON DELETE and ON UPDATE
-** actions change rows no statement of the script named. */
-static int staleChildren(DataLoss *d){
-  sqlite3_stmt *p = 0;
-  int i, rc = sqlite3_prepare_v2(d->s, "SELECT s.name FROM main.sqlite_schema s, "
-      "pragma_foreign_key_list(s.name, 'main') f WHERE s.type='table' "
-      "AND f.\"table\"=?1 COLLATE NOCASE", -1, &p, 0);
-  int again = 1;
-  while( rc==SQLITE_OK && again ){
-    again = 0;
-    for(i=0; rc==SQLITE_OK && i<d->nCache; i++){
-      if( d->apCache[i]->fresh ) continue;
-      sqlite3_bind_text(p, 1, d->apCache[i]->zName, -1, SQLITE_STATIC);
-      while( (rc = sqlite3_step(p))==SQLITE_ROW ){
-        int j = findSum(d->apCache, d->nCache, (const char*)sqlite3_column_text(p, 0));
-        if( j>=0 && d->apCache[j]->fresh ){ d->apCache[j]->fresh = 0; again = 1; }
-      }
-      rc = sqlite3_reset(p);
-    }
-  }
-  sqlite3_finalize(p);
-  return rc;
-}
-
 /* The sum of a table as it is now: the cached one when still fresh, else a
 ** new scan, which replaces it in the cache.  Not referenced for the caller. */
 static int currentSum(DataLoss *d, const char *zName, TableSum **pp,
@@ -249,12 +226,7 @@ static int markListed(DataLoss *d, const char *zName, void *pArg){
 
 static int syncCache(DataLoss *d, char **pzErr){
   char *aListed;
-  int i, n = 0, rc = staleChildren(d);
-  if( rc ){
-    if( rc!=SQLITE_NOMEM ) *pzErr = sqlite3_mprintf("cannot read the foreign "
-                      "keys of the scratch copy: %s", sqlite3_errmsg(d->s));
-    return rc;
-  }
+  int i, n = 0, rc;
   aListed = sqlite3_malloc64((sqlite3_uint64)d->nCache+1);
   if( aListed==0 ) return SQLITE_NOMEM;
   memset(aListed, 0, (size_t)d->nCache+1);
