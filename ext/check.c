@@ -224,12 +224,14 @@ static int tryVerify(Checker *k, Migration *m, const Loaded *pLd, int *pOk){
   return addRow(k, "up", 1, 0);
 }
 
-/* A step of dataloss.c: its error is a row, and the tries end there. */
-static int dataStep(Checker *k, int rc, char *zErr){
+/* A step of dataloss.c: what it could not read is a row, and the tries go
+** on (it leaves that table out). */
+static int dataStep(Checker *k, int rc, char **pzErr){
+  char *zErr = *pzErr;
+  *pzErr = 0;
   if( rc==SQLITE_OK || (rc==SQLITE_NOMEM && zErr==0) ) return rc;
-  rc = addFailure(k, "data_loss", zErr ? zErr : sqlite3_mprintf("%s",
-                  sqlite3_errstr(rc)));
-  return rc ? rc : SQLITE_ABORT;
+  return addFailure(k, "data_loss", zErr ? zErr : sqlite3_mprintf("%s",
+                    sqlite3_errstr(rc)));
 }
 
 static int stop(Checker *k, const char *zFile){
@@ -253,13 +255,13 @@ static int tryMigration(Checker *k, Migration *m, const Loaded *pLd){
   memset(&again, 0, sizeof(again));
   loadedUp(pLd, &up);
   rc = readCopy(k, &before);
-  if( rc==SQLITE_OK ) rc = dataStep(k, datalossBefore(k->pData, &zErr), zErr);
+  if( rc==SQLITE_OK ) rc = dataStep(k, datalossBefore(k->pData, &zErr), &zErr);
   if( rc==SQLITE_OK ) rc = tryScript(k, "up", &up, m->up.label, 0, &ok);
   if( rc==SQLITE_OK && ok ) rc = tryVerify(k, m, pLd, &ok);
   if( rc==SQLITE_OK && !ok ) rc = stop(k, m->up.label);
   if( rc==SQLITE_OK && ok ){
     rc = dataStep(k, datalossAfterUp(k->pData, m->up.label, lintFound, k, &zErr),
-                  zErr);
+                  &zErr);
   }
   if( rc==SQLITE_OK && ok && hasDown ){
     rc = readCopy(k, &afterUp);
@@ -271,7 +273,7 @@ static int tryMigration(Checker *k, Migration *m, const Loaded *pLd){
       rc = readCopy(k, &afterDown);
       if( rc==SQLITE_OK ) rc = addDifferences(k, "roundtrip", &before, &afterDown);
       if( rc==SQLITE_OK ){
-        rc = dataStep(k, datalossAfterDown(k->pData, lintFound, k, &zErr), zErr);
+        rc = dataStep(k, datalossAfterDown(k->pData, lintFound, k, &zErr), &zErr);
       }
       /* Its ok row comes with the comparison below. */
       if( rc==SQLITE_OK ) rc = tryScript(k, "reapply", &up, m->up.label, 0, &ok);

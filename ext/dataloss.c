@@ -20,7 +20,8 @@
 ** prepares those programs with the statement and authorizes them too.  So
 ** only the tables a migration touches are read again, not the whole copy
 ** before and after every script.  Virtual tables, their shadow tables,
-** SQLite's own and migrate's are not looked at.
+** SQLite's own and migrate's are not looked at, nor, once said, a table the
+** scratch connection cannot read.
 */
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3
@@ -52,7 +53,51 @@ struct DataLoss {
   int nCache, nCacheAlloc;
   TableSum **apBefore; /* the tables as they were before the up */
   int nBefore;
+  char **azUnread;     /* tables whose rows cannot be read: left out */
+  int nUnread;
+  char *zUnread;       /* why the newest of them cannot, until reported */
 };
+
+static int isUnread(DataLoss *d, const char *zName){
+  int i;
+  for(i=0; i<d->nUnread; i++){
+    if( sqlite3_stricmp(d->azUnread[i], zName)==0 ) return 1;
+  }
+  return 0;
+}
+
+/* A table the scratch connection cannot read (a generated column calling
+** a function only the application has, say) is left out from then on, and
+** said once, not at every step. */
+static int leaveOut(DataLoss *d, const char *zName, char *zWhy){
+  char **a = sqlite3_realloc64(d->azUnread, sizeof(char*)*(sqlite3_uint64)(d->nUnread+1));
+  char *zCopy = sqlite3_mprintf("%s", zName);
+  if( a ) d->azUnread = a;
+  if( a==0 || zCopy==0 || zWhy==0 ){
+    sqlite3_free(zCopy);
+    sqlite3_free(zWhy);
+    return SQLITE_NOMEM;
+  }
+  d->azUnread[d->nUnread++] = zCopy;
+  if( d->zUnread==0 ){
+    d->zUnread = sqlite3_mprintf("%s; its rows are not compared", zWhy);
+    sqlite3_free(zWhy);
+    if( d->zUnread==0 ) return SQLITE_NOMEM;
+  }else{
+    sqlite3_free(zWhy);
+  }
+  return SQLITE_OK;
+}
+
+/* The end of a step: a table left out during it is this step's error. */
+static int stepEnd(DataLoss *d, int rc, char **pzErr){
+  if( rc==SQLITE_OK && d->zUnread ){
+    *pzErr = d->zUnread;
+    d->zUnread = 0;
+    rc = SQLITE_ERROR;
+  }
+  return rc;
+}
 
 static void sumRelease(TableSum *p){
   int i;
@@ -194,13 +239,21 @@ static int currentSum(DataLoss *d, const char *zName, TableSum **pp,
                       char **pzErr){
   int i = findSum(d->apCache, d->nCache, zName);
   TableSum *t;
+  char *zWhy = 0;
   int rc;
+  *pp = 0;
   if( i>=0 && d->apCache[i]->fresh ){
     *pp = d->apCache[i];
     return SQLITE_OK;
   }
-  rc = scanTable(d->s, zName, &t, pzErr);
-  if( rc ) return rc;
+  if( isUnread(d, zName) ) return SQLITE_OK;
+  (void)pzErr;
+  rc = scanTable(d->s, zName, &t, &zWhy);
+  if( rc==SQLITE_NOMEM ){
+    sqlite3_free(zWhy);
+    return rc;
+  }
+  if( rc ) return leaveOut(d, zName, zWhy);
   if( i<0 ){
     if( utilArrayReserve((void**)&d->apCache, &d->nCacheAlloc, d->nCache,
                          sizeof(TableSum*)) ){
@@ -268,13 +321,16 @@ void datalossClose(DataLoss *d){
   releaseBefore(d);
   for(i=0; i<d->nCache; i++) sumRelease(d->apCache[i]);
   sqlite3_free(d->apCache);
+  for(i=0; i<d->nUnread; i++) sqlite3_free(d->azUnread[i]);
+  sqlite3_free(d->azUnread);
+  sqlite3_free(d->zUnread);
   sqlite3_free(d);
 }
 
 static int addBefore(DataLoss *d, const char *zName, void *pArg){
   TableSum *t;
   int rc = currentSum(d, zName, &t, (char**)pArg);
-  if( rc ) return rc;
+  if( rc || t==0 ) return rc;
   if( d->nBefore%16==0 ){
     TableSum **a = sqlite3_realloc64(d->apBefore,
                                      sizeof(TableSum*)*(sqlite3_uint64)(d->nBefore+16));
@@ -291,7 +347,7 @@ int datalossBefore(DataLoss *d, char **pzErr){
   releaseBefore(d);
   rc = syncCache(d, pzErr);
   if( rc==SQLITE_OK ) rc = eachTable(d->s, addBefore, d, pzErr, pzErr);
-  return rc;
+  return stepEnd(d, rc, pzErr);
 }
 
 /* A table of before the up as it is now (syncCache has run): its sum, or
@@ -329,7 +385,7 @@ static int renamedOne(DataLoss *d, const char *zName, void *pArg){
   int rc;
   if( r->found || findSum(d->apBefore, d->nBefore, zName)>=0 ) return SQLITE_OK;
   rc = currentSum(d, zName, &t, r->pzErr);
-  if( rc==SQLITE_OK && t->nRow==r->pOld->nRow && t->hash==r->pOld->hash ){
+  if( rc==SQLITE_OK && t && t->nRow==r->pOld->nRow && t->hash==r->pOld->hash ){
     r->found = 1;
   }
   return rc;
@@ -364,6 +420,7 @@ int datalossAfterUp(DataLoss *d, const char *zFile, LintFound xFound,
     TableSum *pOld = d->apBefore[i], *pNew = 0;
     if( pOld->nRow==0 ) continue;
     rc = tableNow(d, pOld->zName, &pNew, pzErr);
+    if( rc==SQLITE_OK && pNew==0 && isUnread(d, pOld->zName) ) continue;
     if( rc==SQLITE_OK && pNew==0 ){
       Renamed r;
       r.pOld = pOld;
@@ -388,7 +445,7 @@ int datalossAfterUp(DataLoss *d, const char *zFile, LintFound xFound,
                   c->nValue, c->nValue==1 ? "" : "s"));
     }
   }
-  return rc;
+  return stepEnd(d, rc, pzErr);
 }
 
 int datalossAfterDown(DataLoss *d, LintFound xFound, void *pArg, char **pzErr){
@@ -408,5 +465,5 @@ int datalossAfterDown(DataLoss *d, LintFound xFound, void *pArg, char **pzErr){
                   "but their values differ", pOld->zName, pOld->nRow));
     }
   }
-  return rc;
+  return stepEnd(d, rc, pzErr);
 }
