@@ -247,10 +247,14 @@ static int currentSum(DataLoss *d, const char *zName, TableSum **pp,
     return SQLITE_OK;
   }
   if( isUnread(d, zName) ) return SQLITE_OK;
-  (void)pzErr;
   rc = scanTable(d->s, zName, &t, &zWhy);
   if( rc==SQLITE_NOMEM ){
     sqlite3_free(zWhy);
+    return rc;
+  }
+  if( (rc&0xff)==SQLITE_INTERRUPT ){
+    /* The application stopped the check: the table is readable. */
+    *pzErr = zWhy;
     return rc;
   }
   if( rc ) return leaveOut(d, zName, zWhy);
