@@ -224,8 +224,7 @@ static int tryVerify(Checker *k, Migration *m, const Loaded *pLd, int *pOk){
   return addRow(k, "up", 1, 0);
 }
 
-/* A step of dataloss.c: what it could not read is a row, and the tries go
-** on (it leaves that table out). */
+/* A step of dataloss.c: what stopped it is a row, and the tries go on. */
 static int dataStep(Checker *k, int rc, char **pzErr){
   char *zErr = *pzErr;
   *pzErr = 0;
@@ -255,7 +254,7 @@ static int tryMigration(Checker *k, Migration *m, const Loaded *pLd){
   memset(&again, 0, sizeof(again));
   loadedUp(pLd, &up);
   rc = readCopy(k, &before);
-  if( rc==SQLITE_OK ) rc = dataStep(k, datalossBefore(k->pData, &zErr), &zErr);
+  if( rc==SQLITE_OK ) rc = dataStep(k, datalossBefore(k->pData, lintFound, k, &zErr), &zErr);
   if( rc==SQLITE_OK ) rc = tryScript(k, "up", &up, m->up.label, 0, &ok);
   if( rc==SQLITE_OK && ok ) rc = tryVerify(k, m, pLd, &ok);
   if( rc==SQLITE_OK && !ok ) rc = stop(k, m->up.label);

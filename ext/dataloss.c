@@ -55,7 +55,8 @@ struct DataLoss {
   int nBefore;
   char **azUnread;     /* tables whose rows cannot be read: left out */
   int nUnread;
-  char *zUnread;       /* why the newest of them cannot, until reported */
+  char **azSay;        /* why, one finding each, until the step's end */
+  int nSay;
 };
 
 static int isUnread(DataLoss *d, const char *zName){
@@ -71,31 +72,33 @@ static int isUnread(DataLoss *d, const char *zName){
 ** said once, not at every step. */
 static int leaveOut(DataLoss *d, const char *zName, char *zWhy){
   char **a = sqlite3_realloc64(d->azUnread, sizeof(char*)*(sqlite3_uint64)(d->nUnread+1));
+  char **aSay = 0;
   char *zCopy = sqlite3_mprintf("%s", zName);
-  if( a ) d->azUnread = a;
-  if( a==0 || zCopy==0 || zWhy==0 ){
+  char *zSay = zWhy ? sqlite3_mprintf("%s; its rows are not compared", zWhy) : 0;
+  sqlite3_free(zWhy);
+  if( a ){
+    d->azUnread = a;
+    aSay = sqlite3_realloc64(d->azSay, sizeof(char*)*(sqlite3_uint64)(d->nSay+1));
+    if( aSay ) d->azSay = aSay;
+  }
+  if( aSay==0 || zCopy==0 || zSay==0 ){
     sqlite3_free(zCopy);
-    sqlite3_free(zWhy);
+    sqlite3_free(zSay);
     return SQLITE_NOMEM;
   }
   d->azUnread[d->nUnread++] = zCopy;
-  if( d->zUnread==0 ){
-    d->zUnread = sqlite3_mprintf("%s; its rows are not compared", zWhy);
-    sqlite3_free(zWhy);
-    if( d->zUnread==0 ) return SQLITE_NOMEM;
-  }else{
-    sqlite3_free(zWhy);
-  }
+  d->azSay[d->nSay++] = zSay;
   return SQLITE_OK;
 }
 
-/* The end of a step: a table left out during it is this step's error. */
-static int stepEnd(DataLoss *d, int rc, char **pzErr){
-  if( rc==SQLITE_OK && d->zUnread ){
-    *pzErr = d->zUnread;
-    d->zUnread = 0;
-    rc = SQLITE_ERROR;
+/* The end of a step: a data_loss finding for each table it left out. */
+static int stepEnd(DataLoss *d, int rc, LintFound xFound, void *pArg){
+  int i;
+  for(i=0; i<d->nSay; i++){
+    if( rc==SQLITE_OK ) rc = xFound(pArg, "data_loss", d->azSay[i]);
+    else sqlite3_free(d->azSay[i]);
   }
+  d->nSay = 0;
   return rc;
 }
 
@@ -327,7 +330,8 @@ void datalossClose(DataLoss *d){
   sqlite3_free(d->apCache);
   for(i=0; i<d->nUnread; i++) sqlite3_free(d->azUnread[i]);
   sqlite3_free(d->azUnread);
-  sqlite3_free(d->zUnread);
+  for(i=0; i<d->nSay; i++) sqlite3_free(d->azSay[i]);
+  sqlite3_free(d->azSay);
   sqlite3_free(d);
 }
 
@@ -346,12 +350,12 @@ static int addBefore(DataLoss *d, const char *zName, void *pArg){
   return SQLITE_OK;
 }
 
-int datalossBefore(DataLoss *d, char **pzErr){
+int datalossBefore(DataLoss *d, LintFound xFound, void *pArg, char **pzErr){
   int rc;
   releaseBefore(d);
   rc = syncCache(d, pzErr);
   if( rc==SQLITE_OK ) rc = eachTable(d->s, addBefore, d, pzErr, pzErr);
-  return stepEnd(d, rc, pzErr);
+  return stepEnd(d, rc, xFound, pArg);
 }
 
 /* A table of before the up as it is now (syncCache has run): its sum, or
@@ -449,7 +453,7 @@ int datalossAfterUp(DataLoss *d, const char *zFile, LintFound xFound,
                   c->nValue, c->nValue==1 ? "" : "s"));
     }
   }
-  return stepEnd(d, rc, pzErr);
+  return stepEnd(d, rc, xFound, pArg);
 }
 
 int datalossAfterDown(DataLoss *d, LintFound xFound, void *pArg, char **pzErr){
@@ -469,5 +473,5 @@ int datalossAfterDown(DataLoss *d, LintFound xFound, void *pArg, char **pzErr){
                   "but their values differ", pOld->zName, pOld->nRow));
     }
   }
-  return stepEnd(d, rc, pzErr);
+  return stepEnd(d, rc, xFound, pArg);
 }

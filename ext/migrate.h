@@ -619,11 +619,12 @@ int lintScript(sqlite3 *, const Script *, const char *zFile, LintFound, void *);
 
 /* ---- dataloss.c: rows a migration loses, on the scratch copy ------------ */
 /* Watches the scratch connection from datalossOpen on; close it after the
-** connection.  Findings go to xFound with their check name. */
+** connection.  Findings go to xFound with their check name (a table that
+** cannot be read is one, once); *pzErr: what stopped a step. */
 typedef struct DataLoss DataLoss;
 int datalossOpen(sqlite3 *s, DataLoss **);
 void datalossClose(DataLoss *);
-int datalossBefore(DataLoss *, char **pzErr);            /* before the up */
+int datalossBefore(DataLoss *, LintFound, void *, char **pzErr);  /* before the up */
 int datalossAfterUp(DataLoss *, const char *zFile, LintFound, void *,
                     char **pzErr);                       /* data_loss */
 int datalossAfterDown(DataLoss *, LintFound, void *, char **pzErr); /* roundtrip_rows */
