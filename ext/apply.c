@@ -96,7 +96,7 @@ static int applyOne(Call *c, Migration *m){
   if( rc ) return rc;
   loadedUp(&ld, &up);
   rc = callApplyStep(c, &up, m->up.label, &ms);
-  if( rc==SQLITE_OK ) rc = verifyLoaded(c->db, &ld, m->up.label, &c->zErr);
+  if( rc==SQLITE_OK ) rc = verifyLoaded(c->db, m, &ld, &c->zErr);
   if( rc==SQLITE_OK ) rc = callRecord(c, m, &ld, &ms);
   if( rc==SQLITE_OK ){
     rc = callLog(c, "apply", &m->version, m->name, m->up.label, ms);

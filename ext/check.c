@@ -216,7 +216,7 @@ static int addDifferences(Checker *k, const char *zCheck, const Schema *pOld,
 ** (read-only, so that the up has committed first changes nothing it sees). */
 static int tryVerify(Checker *k, Migration *m, const Loaded *pLd, int *pOk){
   char *zErr = 0;
-  int rc = verifyLoaded(k->s, pLd, m->up.label, &zErr);
+  int rc = verifyLoaded(k->s, m, pLd, &zErr);
   *pOk = rc==SQLITE_OK;
   if( rc==SQLITE_NOMEM && zErr==0 ) return rc;
   if( rc ) return addFailure(k, "up", zErr ? zErr : sqlite3_mprintf("%s: %s",

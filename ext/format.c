@@ -9,8 +9,9 @@
 **   -- migrate:verify
 **   -- +goose Up    -- +goose Down     -- +goose NO TRANSACTION
 **
-** A verify section (after the up, before or after the down) is not a script
-** of the migration: it is run by verify.c and never stored.
+** A verify section (after the up, before or after the down, or a folder's
+** verify.sql) is not a script of the migration: it is run by verify.c and
+** never stored.
 ** A file with no markers at all is a plain up-only script.  In the formats
 ** where a whole file is one script (NNN_x.up.sql, up.sql, V1__x.sql) the file
 ** may begin with its own marker line to carry options.
@@ -335,12 +336,22 @@ static int splitWhole(const char *z, size_t n, size_t bom, int kind,
     if( m.kind==kind && !sawSql && bodyOff==bom ){
       markerOff = L.start;
       bodyOff = L.next;
-      if( readOptions(z, &m, L.no, pSec, pErrLine, pzErr) ) return SQLITE_ERROR;
+      if( kind==MK_VERIFY ){
+        if( skipBlanks(z, m.optOff, m.optOff+m.optLen)<m.optOff+m.optLen ){
+          *pErrLine = L.no;
+          *pzErr = sqlite3_mprintf("the '-- migrate:verify' marker takes no "
+                                   "options");
+          return SQLITE_ERROR;
+        }
+      }else if( readOptions(z, &m, L.no, pSec, pErrLine, pzErr) ){
+        return SQLITE_ERROR;
+      }
       continue;
     }
     *pErrLine = L.no;
     *pzErr = sqlite3_mprintf("a '%s' marker inside %s file", markerName(m.kind, 0),
-                             kind==MK_UP ? "an up" : "a down");
+                             kind==MK_UP ? "an up" : kind==MK_DOWN ? "a down"
+                                                                   : "a verify");
     return SQLITE_ERROR;
   }
   setBody(z, pSec, markerOff, bodyOff, n);
@@ -374,6 +385,8 @@ int formatSplit(const char *z, size_t n, int how, Sections *pOut,
       return splitMarked(z, n, bom, pOut, pErrLine, pzErr);
     case FMT_WHOLE_UP:
       return splitWhole(z, n, bom, MK_UP, &pOut->up, pErrLine, pzErr);
+    case FMT_WHOLE_VERIFY:
+      return splitWhole(z, n, bom, MK_VERIFY, &pOut->verify, pErrLine, pzErr);
     default:
       return splitWhole(z, n, bom, MK_DOWN, &pOut->down, pErrLine, pzErr);
   }

@@ -214,6 +214,7 @@ typedef struct Sections {
 #define FMT_MARKED     1   /* NNN_name.sql: migrate/goose markers, or plain */
 #define FMT_WHOLE_UP   2   /* the whole file is the up script */
 #define FMT_WHOLE_DOWN 3   /* the whole file is the down script */
+#define FMT_WHOLE_VERIFY 4 /* the whole file is a verify section (verify.sql) */
 int formatSplit(const char *z, size_t n, int how, Sections *, int *pErrLine,
                 char **pzErr);
 char *formatStored(const char *z, const Section *, int isDown); /* history text */
@@ -250,6 +251,7 @@ typedef struct Migration {
   MigrationText up;
   MigrationText down;    /* a separate down script (pair, folder, Flyway U,
                          ** a row's down column), or all NULL */
+  MigrationText verify;  /* a folder's verify.sql, or all NULL */
 } Migration;
 /* A .sql file of the folder that is not read as a migration: never in
 ** silence (status rows, the trace, and an error when nothing is read). */
@@ -306,6 +308,8 @@ typedef struct Loaded {
   char *downText;  size_t nDown;   /* separate down file's bytes, or NULL */
   Sections up;                     /* sections of upText */
   Sections down;                   /* sections of downText (its .down) */
+  char *verifyText; size_t nVerify;  /* a folder's verify.sql, or NULL */
+  Sections verify;                 /* sections of verifyText (its .verify) */
   char checksum[65];
 } Loaded;
 int migrationLoad(const Migration *, Loaded *, char **pzErr);
@@ -319,7 +323,7 @@ char *loadedStoredDown(const Loaded *);       /* NULL when none */
 /* ---- verify.c: a migration's verify section (doc/formats.md "Verify") --- */
 /* Runs it, if the migration has one, inside the open transaction: a row it
 ** returns or an SQL error is the error, with file and line. */
-int verifyLoaded(sqlite3 *, const Loaded *, const char *zFile, char **pzErr);
+int verifyLoaded(sqlite3 *, const Migration *, const Loaded *, char **pzErr);
 
 /* ---- history.c: migrate_history and migrate_log -------------------------- */
 typedef struct Applied {

@@ -95,10 +95,15 @@ static int verifyRun(sqlite3 *db, const Script *pScr, const char *zFile,
   return rc;
 }
 
-int verifyLoaded(sqlite3 *db, const Loaded *pLd, const char *zFile,
+/* The verify section of the migration's file, or its folder's verify.sql. */
+int verifyLoaded(sqlite3 *db, const Migration *m, const Loaded *pLd,
                  char **pzErr){
   Script v;
+  if( pLd->verifyText ){
+    formatScript(pLd->verifyText, &pLd->verify.verify, &v);
+    return verifyRun(db, &v, m->verify.label, pzErr);
+  }
   if( !pLd->up.verify.present ) return SQLITE_OK;
   formatScript(pLd->upText, &pLd->up.verify, &v);
-  return verifyRun(db, &v, zFile, pzErr);
+  return verifyRun(db, &v, m->up.label, pzErr);
 }

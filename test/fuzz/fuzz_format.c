@@ -1,8 +1,8 @@
 /*
 ** fuzz_format.c — the migration file parser (ext/format.c).
 **
-** Every input is split in each of the three ways a file can be read
-** (markers, whole up file, whole down file).  Invariants:
+** Every input is split in each of the four ways a file can be read
+** (markers, whole up file, whole down file, whole verify file).  Invariants:
 **   - an error has a message and a line number inside the file, and a NUL
 **     byte is always an error;
 **   - every section found is a range inside the buffer that starts at the
@@ -112,6 +112,10 @@ static void splitOne(const char *z, size_t n, int how){
       CHECK(s.up.present && !s.down.present);
       CHECK(s.up.off+s.up.len==n);
       break;
+    case FMT_WHOLE_VERIFY:
+      CHECK(s.verify.present && !s.up.present && !s.down.present);
+      CHECK(s.verify.off+s.verify.len==n);
+      break;
     default:
       CHECK(!s.verify.present);
       CHECK(s.down.present && !s.up.present);
@@ -130,6 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size){
   splitOne(z, size, FMT_MARKED);
   splitOne(z, size, FMT_WHOLE_UP);
   splitOne(z, size, FMT_WHOLE_DOWN);
+  splitOne(z, size, FMT_WHOLE_VERIFY);
   free(z);
   return 0;
 }
