@@ -103,6 +103,7 @@ static int applyOne(Call *c, Migration *m){
     rc = outorderLabel(c->db, m->version, m->up.label, &zMsg, &c->zErr);
   }
   if( rc==SQLITE_OK ) rc = callApplyStep(c, &up, m->up.label, &ms);
+  if( rc==SQLITE_OK ) rc = verifyLoaded(c->db, m, &ld, &c->zErr);
   if( rc==SQLITE_OK ) rc = callRecord(c, m, &ld, &ms);
   if( rc==SQLITE_OK ){
     rc = callLog(c, "apply", &m->version, m->name, zMsg ? zMsg : m->up.label, ms);

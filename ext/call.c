@@ -286,6 +286,11 @@ int callBackupOnce(Call *c){
 /* Commit, noting that the backup's log row is now safely written. */
 int callCommit(Call *c){
   int rc = syncUserVersion(c);
+  /* Only a transaction a script ran in: a call with nothing to do reads
+  ** no more than it did. */
+  if( rc==SQLITE_OK && c->t.changed ){
+    rc = integrityCheck(c->db, c->mc->integrityCheck, &c->zErr);
+  }
   if( rc==SQLITE_OK ) rc = txnCommit(&c->t, &c->zErr);
   if( rc==SQLITE_OK ){
     sqlite3_free(c->zBackup);

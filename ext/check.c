@@ -16,12 +16,17 @@
 **   detail          what is wrong, with file and line; NULL when ok
 **
 ** Checks run on the copy (a row each time, ok or not):
-**   up         the up script runs
+**   up         the up script runs, and its verify section finds nothing
 **   down       the down script runs after it
 **   roundtrip  after the down, the schema (and user_version) is what it was
 **              before the up; one row per object that differs
 **   reapply    the up script runs again after the down, and makes the same
 **              schema as the first time
+** Findings on the copy, rows only when something is found (dataloss.c):
+**   data_loss       the up drops a table that holds rows, or a column that
+**                   holds values
+**   roundtrip_rows  after the down, a table does not hold the rows it held
+**                   before the up
 ** Findings without running anything (rows only when something is found):
 **   no_down, refused, transaction, not_null   (see lint.c)
 **   file       the migration's files cannot be read or split
@@ -67,6 +72,7 @@ typedef struct Checker {
   const char *zName;
   const char *zDir;    /* the folder (or query) checked */
   char *zStopped;      /* the file whose failure stopped the tries, or NULL */
+  DataLoss *pData;     /* the rows of the copy's tables (dataloss.c) */
 } Checker;
 
 /* A row for the current migration; takes zDetail. */
@@ -206,6 +212,27 @@ static int addDifferences(Checker *k, const char *zCheck, const Schema *pOld,
   return rc;
 }
 
+/* The up row: its verify section, if it has one, run on the copy after it
+** (read-only, so that the up has committed first changes nothing it sees). */
+static int tryVerify(Checker *k, Migration *m, const Loaded *pLd, int *pOk){
+  char *zErr = 0;
+  int rc = verifyLoaded(k->s, m, pLd, &zErr);
+  *pOk = rc==SQLITE_OK;
+  if( rc==SQLITE_NOMEM && zErr==0 ) return rc;
+  if( rc ) return addFailure(k, "up", zErr ? zErr : sqlite3_mprintf("%s: %s",
+                             m->up.label, sqlite3_errstr(rc)));
+  return addRow(k, "up", 1, 0);
+}
+
+/* A step of dataloss.c: what stopped it is a row, and the tries go on. */
+static int dataStep(Checker *k, int rc, char **pzErr){
+  char *zErr = *pzErr;
+  *pzErr = 0;
+  if( rc==SQLITE_OK || (rc==SQLITE_NOMEM && zErr==0) ) return rc;
+  return addFailure(k, "data_loss", zErr ? zErr : sqlite3_mprintf("%s",
+                    sqlite3_errstr(rc)));
+}
+
 static int stop(Checker *k, const char *zFile){
   sqlite3_free(k->zStopped);
   k->zStopped = sqlite3_mprintf("%s", zFile);
@@ -221,13 +248,20 @@ static int tryMigration(Checker *k, Migration *m, const Loaded *pLd){
   Script up, down;
   const char *zDownFile = m->down.label ? m->down.label : m->up.label;
   int ok = 0, hasDown = loadedDown(pLd, &down), rc;
+  char *zErr = 0;
   memset(&afterUp, 0, sizeof(afterUp));
   memset(&afterDown, 0, sizeof(afterDown));
   memset(&again, 0, sizeof(again));
   loadedUp(pLd, &up);
   rc = readCopy(k, &before);
-  if( rc==SQLITE_OK ) rc = tryScript(k, "up", &up, m->up.label, 1, &ok);
+  if( rc==SQLITE_OK ) rc = dataStep(k, datalossBefore(k->pData, lintFound, k, &zErr), &zErr);
+  if( rc==SQLITE_OK ) rc = tryScript(k, "up", &up, m->up.label, 0, &ok);
+  if( rc==SQLITE_OK && ok ) rc = tryVerify(k, m, pLd, &ok);
   if( rc==SQLITE_OK && !ok ) rc = stop(k, m->up.label);
+  if( rc==SQLITE_OK && ok ){
+    rc = dataStep(k, datalossAfterUp(k->pData, m->up.label, lintFound, k, &zErr),
+                  &zErr);
+  }
   if( rc==SQLITE_OK && ok && hasDown ){
     rc = readCopy(k, &afterUp);
     if( rc==SQLITE_OK ) rc = tryScript(k, "down", &down, zDownFile, 1, &ok);
@@ -237,6 +271,9 @@ static int tryMigration(Checker *k, Migration *m, const Loaded *pLd){
     if( rc==SQLITE_OK && ok ){
       rc = readCopy(k, &afterDown);
       if( rc==SQLITE_OK ) rc = addDifferences(k, "roundtrip", &before, &afterDown);
+      if( rc==SQLITE_OK ){
+        rc = dataStep(k, datalossAfterDown(k->pData, lintFound, k, &zErr), &zErr);
+      }
       /* Its ok row comes with the comparison below. */
       if( rc==SQLITE_OK ) rc = tryScript(k, "reapply", &up, m->up.label, 0, &ok);
       if( rc==SQLITE_OK && !ok ) rc = stop(k, m->up.label);
@@ -394,6 +431,7 @@ static int checkFill(sqlite3 *db, void *pCtx, sqlite3_value *pArg, RowSet *pOut,
     if( aPending==0 ) rc = SQLITE_NOMEM;
   }
   if( rc==SQLITE_OK ) rc = scratchOpen(db, db, &k.s, pzErr);
+  if( rc==SQLITE_OK ) rc = datalossOpen(k.s, &k.pData);
   if( rc==SQLITE_OK ){
     /* The copy checks foreign keys the way migrate_apply would on this
     ** connection: only when they are on here. */
@@ -419,6 +457,7 @@ static int checkFill(sqlite3 *db, void *pCtx, sqlite3_value *pArg, RowSet *pOut,
   sqlite3_free(k.a);
   sqlite3_free(k.zStopped);
   sqlite3_close(k.s);
+  datalossClose(k.pData);
   sqlite3_free(aPending);
   if( haveSrc ) sourceFree(&src);
   return rc;

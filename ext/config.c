@@ -73,7 +73,7 @@ static void resultSwitch(sqlite3_context *ctx, int on){
   sqlite3_result_text(ctx, on ? "on" : "off", -1, SQLITE_STATIC);
 }
 
-#define KNOWN_KEYS "atomic, backup, backup_dir, backup_keep, out_of_order, set, trace, user_version"
+#define KNOWN_KEYS "atomic, backup, backup_dir, backup_keep, integrity_check, out_of_order, set, trace, user_version"
 
 /* The on/off settings, by name. */
 typedef struct Switch {
@@ -177,6 +177,15 @@ void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       p->backupKeep = (int)n;
     }
     sqlite3_result_int(ctx, p->backupKeep);
+  }else if( sqlite3_stricmp(zKey, "integrity_check")==0 ){
+    int mode = pVal ? integrityModeParse((const char*)sqlite3_value_text(pVal)) : 0;
+    if( mode<0 ){
+      ctxErrorMsg(ctx, "migrate_config: integrity_check must be 'off', 'quick' "
+                  "or 'full', not %Q", sqlite3_value_text(pVal));
+      return;
+    }
+    if( pVal ) p->integrityCheck = mode;
+    sqlite3_result_text(ctx, integrityModeName(p->integrityCheck), -1, SQLITE_STATIC);
   }else if( sqlite3_stricmp(zKey, "backup_dir")==0 ){
     char *zDir;
     if( pVal ){

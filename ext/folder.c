@@ -404,17 +404,19 @@ static int textAt(StrPool *pPool, const char *zDir, const char *zFile,
 }
 
 /* A diesel folder (up.sql) or a Prisma one (migration.sql): one of the two
-** is required, and both would leave the up script in doubt; down.sql is
-** optional. */
+** is required, and both would leave the up script in doubt; down.sql and
+** verify.sql (doc/formats.md "Verify") are optional. */
 static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
                        Migration *m, char **pzErr){
-  MigrationText down, prisma;
+  MigrationText down, prisma, verify;
   int k, kPrisma;
   memset(&down, 0, sizeof(down));
   memset(&prisma, 0, sizeof(prisma));
+  memset(&verify, 0, sizeof(verify));
   if( textAt(pPool, zDir, e->file, "/up.sql", &m->up)
    || textAt(pPool, zDir, e->file, "/migration.sql", &prisma)
-   || textAt(pPool, zDir, e->file, "/down.sql", &down) ) return SQLITE_NOMEM;
+   || textAt(pPool, zDir, e->file, "/down.sql", &down)
+   || textAt(pPool, zDir, e->file, "/verify.sql", &verify) ) return SQLITE_NOMEM;
   k = pathKind(m->up.path);
   if( k==-3 ){
     /* One that cannot be looked at is an error of its own, reported with
@@ -448,6 +450,12 @@ static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
     return SQLITE_ERROR;
   }
   if( k>0 ) m->down = down;
+  k = pathKind(verify.path);
+  if( k<0 ){
+    *pzErr = notRegular(verify.label, k);
+    return SQLITE_ERROR;
+  }
+  if( k>0 ) m->verify = verify;
   return SQLITE_OK;
 }
 

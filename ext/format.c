@@ -6,8 +6,12 @@
 ** a line:
 **
 **   -- migrate:up [key:value ...]      -- migrate:down [key:value ...]
+**   -- migrate:verify
 **   -- +goose Up    -- +goose Down     -- +goose NO TRANSACTION
 **
+** A verify section (after the up, before or after the down, or a folder's
+** verify.sql) is not a script of the migration: it is run by verify.c and
+** never stored.
 ** A file with no markers at all is a plain up-only script.  In the formats
 ** where a whole file is one script (NNN_x.up.sql, up.sql, V1__x.sql) the file
 ** may begin with its own marker line to carry options.
@@ -22,6 +26,7 @@ SQLITE_EXTENSION_INIT3
 #define MK_DOWN     2
 #define MK_NOTXN    3   /* goose NO TRANSACTION */
 #define MK_OTHER    4   /* goose StatementBegin and the like: a comment to us */
+#define MK_VERIFY   5   /* migrate:verify: what must hold after the up */
 
 typedef struct Line {
   size_t start, end;   /* [start,end) without the line break */
@@ -86,6 +91,9 @@ static void readMarker(const char *z, const Line *pL, Marker *pM){
     }else if( wordAt(z, j, end, "down", 1) ){
       pM->kind = MK_DOWN;
       i = j+4;
+    }else if( wordAt(z, j, end, "verify", 1) ){
+      pM->kind = MK_VERIFY;
+      i = j+6;
     }else{
       return;
     }
@@ -172,7 +180,19 @@ static void setBody(const char *z, Section *pSec, size_t markerOff,
 
 static const char *markerName(int kind, int goose){
   if( goose ) return kind==MK_UP ? "-- +goose Up" : "-- +goose Down";
+  if( kind==MK_VERIFY ) return "-- migrate:verify";
   return kind==MK_UP ? "-- migrate:up" : "-- migrate:down";
+}
+
+/* Where the section whose marker is on line `from` ends: at the next of the
+** other markers after it, or at the end of the file. */
+static size_t sectionEnd(size_t n, size_t from, const Line *a, int nLine){
+  size_t end = n;
+  int i;
+  for(i=0; i<nLine; i++){
+    if( a[i].start>from && a[i].start<end ) end = a[i].start;
+  }
+  return end;
 }
 
 /* NNN_name.sql: markers inside one file, or none (plain up-only). */
@@ -180,13 +200,14 @@ static int splitMarked(const char *z, size_t n, size_t bom, Sections *pOut,
                        int *pErrLine, char **pzErr){
   Line L;
   Marker m;
-  Line upLine, downLine;
-  int nUp = 0, nDown = 0, noTxn = 0, goose = -1;
+  Line upLine, downLine, verifyLine, aMark[3];
+  int nUp = 0, nDown = 0, nVerify = 0, noTxn = 0, goose = -1, nMark = 0;
   size_t sqlAt;
 
   memset(&L, 0, sizeof(L));
   memset(&upLine, 0, sizeof(upLine));
   memset(&downLine, 0, sizeof(downLine));
+  memset(&verifyLine, 0, sizeof(verifyLine));
   L.next = bom;
   while( nextLine(z, n, &L) ){
     readMarker(z, &L, &m);
@@ -198,6 +219,29 @@ static int splitMarked(const char *z, size_t n, size_t bom, Sections *pOut,
     }
     goose = m.goose;
     if( m.kind==MK_NOTXN ){ noTxn = 1; continue; }
+    if( m.kind==MK_VERIFY ){
+      if( nVerify++ ){
+        *pErrLine = L.no;
+        *pzErr = sqlite3_mprintf("a second '-- migrate:verify' marker (the "
+                                 "first is on line %d)", verifyLine.no);
+        return SQLITE_ERROR;
+      }
+      if( nUp==0 ){
+        *pErrLine = L.no;
+        *pzErr = sqlite3_mprintf("'-- migrate:verify' comes before "
+                                 "'-- migrate:up'; the up section must come "
+                                 "first");
+        return SQLITE_ERROR;
+      }
+      if( m.optLen>0 && skipBlanks(z, m.optOff, m.optOff+m.optLen)<m.optOff+m.optLen ){
+        *pErrLine = L.no;
+        *pzErr = sqlite3_mprintf("the '-- migrate:verify' marker takes no "
+                                 "options");
+        return SQLITE_ERROR;
+      }
+      verifyLine = L;
+      continue;
+    }
     if( m.kind==MK_UP ){
       if( nUp++ ){
         *pErrLine = L.no;
@@ -247,9 +291,29 @@ static int splitMarked(const char *z, size_t n, size_t bom, Sections *pOut,
                              markerName(MK_UP, goose));
     return SQLITE_ERROR;
   }
-  setBody(z, &pOut->up, upLine.start, upLine.next, nDown ? downLine.start : n);
-  if( nDown ) setBody(z, &pOut->down, downLine.start, downLine.next, n);
+  aMark[nMark++] = upLine;
+  if( nDown ) aMark[nMark++] = downLine;
+  if( nVerify ) aMark[nMark++] = verifyLine;
+  setBody(z, &pOut->up, upLine.start, upLine.next,
+          sectionEnd(n, upLine.start, aMark, nMark));
+  if( nDown ){
+    setBody(z, &pOut->down, downLine.start, downLine.next,
+            sectionEnd(n, downLine.start, aMark, nMark));
+  }
   if( noTxn ){ pOut->up.noTxn = 1; pOut->down.noTxn = 1; }
+  if( nVerify ){
+    if( pOut->up.noTxn ){
+      /* Its up has committed before the verify could run: a verify that
+      ** fails could undo nothing (doc/formats.md "Verify"). */
+      *pErrLine = verifyLine.no;
+      *pzErr = sqlite3_mprintf("a verify section cannot check a "
+                               "transaction:false migration: its up commits "
+                               "as it runs, so a failed verify could not undo it");
+      return SQLITE_ERROR;
+    }
+    setBody(z, &pOut->verify, verifyLine.start, verifyLine.next,
+            sectionEnd(n, verifyLine.start, aMark, nMark));
+  }
   return SQLITE_OK;
 }
 
@@ -272,12 +336,22 @@ static int splitWhole(const char *z, size_t n, size_t bom, int kind,
     if( m.kind==kind && !sawSql && bodyOff==bom ){
       markerOff = L.start;
       bodyOff = L.next;
-      if( readOptions(z, &m, L.no, pSec, pErrLine, pzErr) ) return SQLITE_ERROR;
+      if( kind==MK_VERIFY ){
+        if( skipBlanks(z, m.optOff, m.optOff+m.optLen)<m.optOff+m.optLen ){
+          *pErrLine = L.no;
+          *pzErr = sqlite3_mprintf("the '-- migrate:verify' marker takes no "
+                                   "options");
+          return SQLITE_ERROR;
+        }
+      }else if( readOptions(z, &m, L.no, pSec, pErrLine, pzErr) ){
+        return SQLITE_ERROR;
+      }
       continue;
     }
     *pErrLine = L.no;
     *pzErr = sqlite3_mprintf("a '%s' marker inside %s file", markerName(m.kind, 0),
-                             kind==MK_UP ? "an up" : "a down");
+                             kind==MK_UP ? "an up" : kind==MK_DOWN ? "a down"
+                                                                   : "a verify");
     return SQLITE_ERROR;
   }
   setBody(z, pSec, markerOff, bodyOff, n);
@@ -311,6 +385,8 @@ int formatSplit(const char *z, size_t n, int how, Sections *pOut,
       return splitMarked(z, n, bom, pOut, pErrLine, pzErr);
     case FMT_WHOLE_UP:
       return splitWhole(z, n, bom, MK_UP, &pOut->up, pErrLine, pzErr);
+    case FMT_WHOLE_VERIFY:
+      return splitWhole(z, n, bom, MK_VERIFY, &pOut->verify, pErrLine, pzErr);
     default:
       return splitWhole(z, n, bom, MK_DOWN, &pOut->down, pErrLine, pzErr);
   }

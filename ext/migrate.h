@@ -39,6 +39,9 @@
 **   rowtab.c    table-valued functions whose rows are computed when queried
 **   drift.c     migrate_drift: the live schema against the replayed history
 **   check.c     migrate_check: pending migrations tried on a scratch copy
+**   verify.c    a migration's verify section, run after its up script
+**   integrity.c the integrity_check setting: SQLite's check before a commit
+**   dataloss.c  migrate_check's rows findings: data dropped, rows not restored
 **   repeatrun.c running the repeatable migrations due, inside apply's call
 **   flyway.c    Flyway's repeatable migrations, for migrate_adopt
 **   sqlsame.c   do two SQL texts differ in comments and blanks only
@@ -58,10 +61,11 @@
 **
 **   layer 0: winio
 **   layer 1: util fileops sha256 crc32 sets logcols
-**   layer 2: files host format rowtab history script txn
+**   layer 2: files host format rowtab history script txn integrity
 **            repeatable journal adoptfind adoptrow keycopy sqlsame
-**   layer 3: folder rowsource schema lint scratch config rollname outorder
-**   layer 4: source backup diffsql
+**   layer 3: folder rowsource schema lint scratch config verify rollname
+**            outorder
+**   layer 4: source backup dataloss diffsql
 **   layer 5: adopt flyway status restore drift check call desired diffcopy
 **   layer 6: repeatrun repair diff
 **   layer 7: apply rollback create
@@ -108,12 +112,22 @@ struct MigrateConn {
   int userVersion;   /* 1: keep PRAGMA user_version equal to the newest version */
   int outOfOrder;    /* 1: apply pending migrations older than the newest applied */
   int busy;          /* a migrate call is running: refuse re-entry */
+  int integrityCheck;  /* INTEGRITY_*: SQLite's check of main before a commit */
 };
 MigrateConn *connNew(void);
 void connRelease(void *p);
 int connBackupOn(MigrateConn *, sqlite3 *);
 char *connBackupDir(MigrateConn *, sqlite3 *); /* sqlite3_free() it */
 void configFunc(sqlite3_context *, int, sqlite3_value **);
+
+/* ---- integrity.c: the integrity_check setting ------------------------------ */
+#define INTEGRITY_OFF   0
+#define INTEGRITY_QUICK 1   /* PRAGMA quick_check */
+#define INTEGRITY_FULL  2   /* PRAGMA integrity_check */
+const char *integrityModeName(int mode);
+int integrityModeParse(const char *z);     /* -1: not a mode */
+/* Any result but "ok" is an error quoting the first problem. */
+int integrityCheck(sqlite3 *, int mode, char **pzErr);
 
 /* ---- util.c: errors, time, small strings -------------------------------- */
 void ctxErrorMsg(sqlite3_context *, const char *zFmt, ...);
@@ -239,11 +253,13 @@ typedef struct Section {
 } Section;
 typedef struct Sections {
   Section up, down;
+  Section verify;    /* -- migrate:verify: run after the up, never stored */
 } Sections;
 /* How a file's text is split: markers inside one file, or the whole file. */
 #define FMT_MARKED     1   /* NNN_name.sql: migrate/goose markers, or plain */
 #define FMT_WHOLE_UP   2   /* the whole file is the up script */
 #define FMT_WHOLE_DOWN 3   /* the whole file is the down script */
+#define FMT_WHOLE_VERIFY 4 /* the whole file is a verify section (verify.sql) */
 int formatSplit(const char *z, size_t n, int how, Sections *, int *pErrLine,
                 char **pzErr);
 char *formatStored(const char *z, const Section *, int isDown); /* history text */
@@ -280,6 +296,7 @@ typedef struct Migration {
   MigrationText up;
   MigrationText down;    /* a separate down script (pair, folder, Flyway U,
                          ** a row's down column), or all NULL */
+  MigrationText verify;  /* a folder's verify.sql, or all NULL */
 } Migration;
 /* A .sql file of the folder that is not read as a migration: never in
 ** silence (status rows, the trace, and an error when nothing is read). */
@@ -336,6 +353,8 @@ typedef struct Loaded {
   char *downText;  size_t nDown;   /* separate down file's bytes, or NULL */
   Sections up;                     /* sections of upText */
   Sections down;                   /* sections of downText (its .down) */
+  char *verifyText; size_t nVerify;  /* a folder's verify.sql, or NULL */
+  Sections verify;                 /* sections of verifyText (its .verify) */
   char checksum[65];
 } Loaded;
 int migrationLoad(const Migration *, Loaded *, char **pzErr);
@@ -345,6 +364,11 @@ void loadedUp(const Loaded *, Script *);
 int loadedDown(const Loaded *, Script *);     /* 0: no down script */
 char *loadedStoredUp(const Loaded *);         /* sqlite3_free */
 char *loadedStoredDown(const Loaded *);       /* NULL when none */
+
+/* ---- verify.c: a migration's verify section (doc/formats.md "Verify") --- */
+/* Runs it, if the migration has one, inside the open transaction: a row it
+** returns or an SQL error is the error, with file and line. */
+int verifyLoaded(sqlite3 *, const Migration *, const Loaded *, char **pzErr);
 
 /* ---- history.c: migrate_history and migrate_log -------------------------- */
 typedef struct Applied {
@@ -662,11 +686,31 @@ void schemaFunc(sqlite3_context *, int, sqlite3_value **);
 ** runs on the scratch connection.  pCopyOf (or NULL): what to copy in. */
 int scratchOpen(sqlite3 *pCaller, sqlite3 *pCopyOf, sqlite3 **ppOut, char **pzErr);
 int scratchRun(sqlite3 *, const Script *, const char *zFile, char **pzErr);
+/* Told the name of each table of main a statement prepared on the scratch
+** connection may write (rows, columns, or the table itself), until set
+** again; NULL: no one is told. */
+typedef struct ScratchWatch {
+  void (*xWrite)(void *pArg, const char *zTable);
+  void *pArg;
+} ScratchWatch;
+void scratchWatch(sqlite3 *, ScratchWatch *);
 
 /* ---- lint.c: findings from a script's text ------------------------------ */
 /* Called once per finding; takes zDetail (sqlite3_free). */
 typedef int (*LintFound)(void *pArg, const char *zCheck, char *zDetail);
 int lintScript(sqlite3 *, const Script *, const char *zFile, LintFound, void *);
+
+/* ---- dataloss.c: rows a migration loses, on the scratch copy ------------ */
+/* Watches the scratch connection from datalossOpen on; close it after the
+** connection.  Findings go to xFound with their check name (a table that
+** cannot be read is one, once); *pzErr: what stopped a step. */
+typedef struct DataLoss DataLoss;
+int datalossOpen(sqlite3 *s, DataLoss **);
+void datalossClose(DataLoss *);
+int datalossBefore(DataLoss *, LintFound, void *, char **pzErr);  /* before the up */
+int datalossAfterUp(DataLoss *, const char *zFile, LintFound, void *,
+                    char **pzErr);                       /* data_loss */
+int datalossAfterDown(DataLoss *, LintFound, void *, char **pzErr); /* roundtrip_rows */
 
 /* ---- rowtab.c: table-valued functions computed whole -------------------- */
 typedef struct RowCell {

@@ -112,8 +112,21 @@ static int scratchAuth(void *pArg, int op, const char *z1, const char *z2,
   static const char *const azTable[] = {
     "migrations", "migrate_status", "migrate_check", "migrate_drift", 0
   };
+  ScratchWatch *pWatch = (ScratchWatch*)pArg;
   int i;
-  (void)pArg; (void)zDb; (void)zTrigger;
+  (void)zTrigger;
+  if( pWatch ){
+    /* Every statement that may change a table's rows or columns, those of
+    ** the triggers it fires included, is authorized as it is prepared
+    ** (ALTER TABLE names its database first, the others last). */
+    if( op==SQLITE_ALTER_TABLE ){
+      if( z1 && z2 && sqlite3_stricmp(z1, "main")==0 ) pWatch->xWrite(pWatch->pArg, z2);
+    }else if( (op==SQLITE_INSERT || op==SQLITE_UPDATE || op==SQLITE_DELETE
+               || op==SQLITE_DROP_TABLE)
+           && z1 && zDb && sqlite3_stricmp(zDb, "main")==0 ){
+      pWatch->xWrite(pWatch->pArg, z1);
+    }
+  }
   if( op==SQLITE_ATTACH || op==SQLITE_DETACH ) return SQLITE_DENY;
   if( op==SQLITE_FUNCTION && sqlite3_strnicmp(z2, "migrate_", 8)==0 ){
     return SQLITE_DENY;
@@ -214,4 +227,8 @@ int scratchRun(sqlite3 *s, const Script *pScr, const char *zFile, char **pzErr){
     }
   }
   return rc;
+}
+
+void scratchWatch(sqlite3 *s, ScratchWatch *pWatch){
+  sqlite3_set_authorizer(s, scratchAuth, pWatch);
 }

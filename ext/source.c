@@ -115,6 +115,21 @@ int migrationLoad(const Migration *m, Loaded *p, char **pzErr){
                           &p->down, pzErr);
     }
   }
+  if( rc==SQLITE_OK && m->verify.label ){
+    rc = loadText(&m->verify, &p->verifyText, &p->nVerify, pzErr);
+    if( rc==SQLITE_OK ){
+      rc = formatSplitNamed(m->verify.label, p->verifyText, p->nVerify,
+                            FMT_WHOLE_VERIFY, &p->verify, pzErr);
+    }
+    if( rc==SQLITE_OK && p->up.up.noTxn ){
+      /* As for a verify section (format.c): nothing left to undo. */
+      *pzErr = sqlite3_mprintf("%s: a verify section cannot check a "
+                               "transaction:false migration: its up commits "
+                               "as it runs, so a failed verify could not undo it",
+                               m->verify.label);
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+  }
   if( rc==SQLITE_OK ) sha256Hex(p->upText, p->nUp, p->checksum);
   if( rc ) loadedFree(p);
   return rc;
@@ -123,6 +138,7 @@ int migrationLoad(const Migration *m, Loaded *p, char **pzErr){
 void loadedFree(Loaded *p){
   sqlite3_free(p->upText);
   sqlite3_free(p->downText);
+  sqlite3_free(p->verifyText);
   memset(p, 0, sizeof(*p));
 }
 

@@ -47,7 +47,7 @@
 ** The scenarios: load; apply, rollback, rollback_to, reset, backup, restore
 ** and a scan of the migrations table; apply and rollback with atomic off,
 ** apply with a transaction:false migration, with user_version and trace
-** on, from a query's rows instead of a folder; reset with user_version on;
+** on, with integrity_check full, from a query's rows instead of a folder; reset with user_version on;
 ** apply and rollback inside the application's transaction (which the host
 ** commits after the call, or rolls back after out of memory); apply,
 ** backup and restore of a WAL database, and a restore from a WAL file;
@@ -919,6 +919,9 @@ static const Scenario aScenario[] = {
   { "apply-uv", "t1.db", "SELECT migrate_apply('%s/mig')",
     SC_AUTO|SC_UVERSION|SC_TRACE, "SELECT migrate_config('user_version', 'on'),"
     " migrate_config('trace', 'on')", 0, {0} },
+  /* SQLite's check of the database before the commit (integrity.c) */
+  { "apply-integrity", "t1.db", "SELECT migrate_apply('%s/mig')", SC_AUTO,
+    "SELECT migrate_config('integrity_check', 'full')", 0, {0} },
   { "apply-wal", "tw1.db", "SELECT migrate_apply('%s/mig')", SC_AUTO, 0, 0, {0} },
   { "backup-wal", "tw4.db", "SELECT migrate_backup('%s/bk')",
     SC_LOG_LATE|SC_BK, 0, 0, {0} },

@@ -1,15 +1,16 @@
 /*
 ** fuzz_format.c — the migration file parser (ext/format.c).
 **
-** Every input is split in each of the three ways a file can be read
-** (markers, whole up file, whole down file).  Invariants:
+** Every input is split in each of the four ways a file can be read
+** (markers, whole up file, whole down file, whole verify file).  Invariants:
 **   - an error has a message and a line number inside the file, and a NUL
 **     byte is always an error;
 **   - every section found is a range inside the buffer that starts at the
 **     start of a line, after a byte order mark, with its marker line before
 **     it and the right line number;
-**   - with markers, up comes before down, down runs to the end of the file
-**     and up runs up to down's marker (or to the end);
+**   - with markers, up comes before down and before verify, and each
+**     section runs up to the next one's marker (the last, to the end); a
+**     verify section never comes with a transaction:false up;
 **   - the text kept in migrate_history round-trips: split again the way
 **     migrate_rollback splits it, it gives the same script body and the same
 **     transaction option, and storing that gives the same text again.
@@ -85,21 +86,38 @@ static void splitOne(const char *z, size_t n, int how){
   CHECK(memchr(z, 0, n)==0);
   if( s.up.present ) checkSection(z, n, bom, &s.up);
   if( s.down.present ) checkSection(z, n, bom, &s.down);
+  if( s.verify.present ) checkSection(z, n, bom, &s.verify);
   switch( how ){
-    case FMT_MARKED:
+    case FMT_MARKED: {
+      const Section *a[3], *t;
+      int k = 0, i;
       CHECK(s.up.present);
+      a[k++] = &s.up;
       if( s.down.present ){
-        CHECK(s.up.off+s.up.len==s.down.markerOff);
-        CHECK(s.down.off+s.down.len==n);
-      }else{
-        CHECK(s.up.off+s.up.len==n);
+        CHECK(s.down.markerOff>=s.up.off);
+        a[k++] = &s.down;
+      }
+      if( s.verify.present ){
+        CHECK(s.verify.markerOff>=s.up.off && !s.up.noTxn);
+        a[k++] = &s.verify;
+      }
+      if( k==3 && a[2]->off<a[1]->off ){ t = a[1]; a[1] = a[2]; a[2] = t; }
+      for(i=0; i<k; i++){
+        CHECK(a[i]->off+a[i]->len==(i+1<k ? a[i+1]->markerOff : n));
       }
       break;
+    }
     case FMT_WHOLE_UP:
+      CHECK(!s.verify.present);
       CHECK(s.up.present && !s.down.present);
       CHECK(s.up.off+s.up.len==n);
       break;
+    case FMT_WHOLE_VERIFY:
+      CHECK(s.verify.present && !s.up.present && !s.down.present);
+      CHECK(s.verify.off+s.verify.len==n);
+      break;
     default:
+      CHECK(!s.verify.present);
       CHECK(s.down.present && !s.up.present);
       CHECK(s.down.off+s.down.len==n);
       break;
@@ -116,6 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size){
   splitOne(z, size, FMT_MARKED);
   splitOne(z, size, FMT_WHOLE_UP);
   splitOne(z, size, FMT_WHOLE_DOWN);
+  splitOne(z, size, FMT_WHOLE_VERIFY);
   free(z);
   return 0;
 }
