@@ -18,6 +18,7 @@ static const char **valueSlot(Cli *p, const char *zOpt){
   if( strcmp(zOpt, "--backup-dir")==0 ) return &p->zBackupDir;
   if( strcmp(zOpt, "--backup-keep")==0 ) return &p->zBackupKeep;
   if( strcmp(zOpt, "--set")==0 ) return &p->zSet;
+  if( strcmp(zOpt, "--from")==0 ) return &p->zFrom;
   if( strcmp(zOpt, "--timeout")==0 ) return &p->zTimeout;
   return 0;
 }

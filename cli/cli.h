@@ -63,6 +63,7 @@ struct Cli {
   const char *zBackupDir;  /* --backup-dir */
   const char *zBackupKeep; /* --backup-keep */
   const char *zSet;        /* --set */
+  const char *zFrom;       /* new --from PATH: the desired schema */
   const char *zTimeout;    /* --timeout MS (busy_timeout), default 5000 */
   char **azConfig;         /* --config KEY=VALUE, in order */
   int nConfig;

@@ -86,6 +86,10 @@ int cmdBaseline(Cli *p){
 }
 
 int cmdNew(Cli *p){
+  if( p->zFrom ){
+    return printValue(p, sqlite3_mprintf("SELECT migrate_create(%Q, %Q, %Q)",
+                                         p->zDir, p->azArg[0], p->zFrom));
+  }
   return printValue(p, sqlite3_mprintf("SELECT migrate_create(%Q, %Q)",
                                        p->zDir, p->azArg[0]));
 }

@@ -35,6 +35,9 @@ int cliOpen(Cli *p){
   char *zErr = 0;
   const char *zPath = p->zDb;
   if( p->bDryRun ) eOpen = OPEN_READ;
+  /* new --from diffs the database's schema (read only); without -d, an
+  ** empty one: the first migration of a project makes the whole schema. */
+  if( p->zFrom && zPath ) eOpen = OPEN_READ;
   if( eOpen==OPEN_NONE ) zPath = ":memory:";
   switch( eOpen ){
     case OPEN_READ:   flags = SQLITE_OPEN_READONLY; break;

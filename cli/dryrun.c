@@ -5,8 +5,8 @@
 ** database provably cannot change.  stdout is SQL: what would run, in order.
 **
 ** The refusals migrate_apply makes before it runs anything that can be
-** read from the table (a changed or missing migration), and a migration
-** migrate_rollback could not roll back (no down script), are said on
+** read from the table (a changed, missing or out-of-order migration), and
+** a migration migrate_rollback could not roll back (no down script), are said on
 ** stderr, with exit status 3.
 */
 #include "cli.h"
@@ -29,9 +29,10 @@ static int upRow(Cli *p, sqlite3_stmt *pStmt, void *pArg){
   Plan *plan = (Plan*)pArg;
   const char *zStatus = (const char*)sqlite3_column_text(pStmt, 0);
   const char *zFile = (const char*)sqlite3_column_text(pStmt, 1);
-  if( strcmp(zStatus, "changed")==0 || strcmp(zStatus, "missing")==0 ){
+  int bOrder = strcmp(zStatus, "out_of_order")==0;
+  if( bOrder || strcmp(zStatus, "changed")==0 || strcmp(zStatus, "missing")==0 ){
     fprintf(stderr, "sqlite-migrate: %s is %s: up refuses to run until it is "
-            "resolved (see status)\n", zFile, zStatus);
+            "resolved (see status)\n", zFile, bOrder ? "out of order" : zStatus);
     plan->nRefused++;
     return CLI_OK;
   }
@@ -57,7 +58,7 @@ int cmdDryRunUp(Cli *p){
         "FROM migrate_status(%Q) "
         "WHERE status = 'pending' "
         "OR (version IS NULL AND status = 'outdated') "
-        "OR (version IS NOT NULL AND status IN ('changed', 'missing'))", p->zDir);
+        "OR (version IS NOT NULL AND status IN ('changed', 'missing', 'out_of_order'))", p->zDir);
   }else{
     zSql = sqlite3_mprintf(
         "SELECT status, coalesce(file, version || '_' || name), up "
@@ -65,7 +66,7 @@ int cmdDryRunUp(Cli *p){
         "WHERE (version IS NOT NULL AND status = 'pending' AND version <= %s) "
         "OR (version IS NULL AND status IN ('pending', 'outdated') AND %s >= "
           "(SELECT max(version) FROM migrate_status(%Q) WHERE file IS NOT NULL)) "
-        "OR (version IS NOT NULL AND status IN ('changed', 'missing'))",
+        "OR (version IS NOT NULL AND status IN ('changed', 'missing', 'out_of_order'))",
         p->zDir, p->azArg[0], p->azArg[0], p->zDir);
   }
   rc = cliQuery(p, zSql, upRow, &plan);

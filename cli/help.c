@@ -33,16 +33,21 @@ static const Command aCommand[] = {
   { "status", 0, OPEN_READ, 0, 0, FLAG_JSON, cmdStatus, "",
     "list the migrations: applied, pending, changed, ...",
     "Lists the migrations of the folder merged with the history, one line\n"
-    "each, then the counts.  Exit status 3 when a migration is changed or\n"
-    "missing (up would refuse to run).  --json prints one JSON document.\n"
+    "each, then the counts.  Exit status 3 when a migration is changed,\n"
+    "missing or out of order (up would refuse to run).  --json prints one\n"
+    "JSON document.\n"
     "\n"
     "  SELECT version, name, status, applied_at, file FROM migrate_status('DIR');\n" },
   { "new", "create", OPEN_NONE, 1, 1, 0, cmdNew, "NAME",
-    "write a new, empty migration file",
+    "write a new migration file (empty, or from a desired schema)",
     "Writes the next migration file of the folder, in the folder's own\n"
     "convention, and prints the path of the file to edit.  Needs no database.\n"
+    "With --from SCHEMA (a .sql file of CREATE statements), the migration is\n"
+    "the one migrate_diff makes from the database's schema (read only; an\n"
+    "empty database without -d) to SCHEMA, up and down.\n"
     "\n"
-    "  SELECT migrate_create('DIR', 'NAME');\n" },
+    "  SELECT migrate_create('DIR', 'NAME');\n"
+    "  SELECT migrate_create('DIR', 'NAME', 'SCHEMA');\n" },
   { "check", 0, OPEN_READ, 0, 0, FLAG_JSON, cmdCheck, "",
     "try the pending migrations on a scratch copy",
     "Tries every pending migration on a scratch copy of the database (up,\n"
@@ -178,7 +183,8 @@ static const char zExit[] =
   "  1  the SQL call failed (its message on stderr), or the database could\n"
   "     not be opened\n"
   "  2  usage error: nothing was run\n"
-  "  3  it ran and found something: status (changed or missing), check\n"
+  "  3  it ran and found something: status (changed, missing, out of\n"
+  "     order), check\n"
   "     (a finding), drift (a difference), up/down --dry-run (a migration\n"
   "     the call would refuse)\n";
 

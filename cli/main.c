@@ -42,6 +42,9 @@ static int checkUsage(Cli *p){
   if( !cliIsNumber(p->zTimeout) || p->zTimeout[0]=='-' ){
     return cliUsageError(p, "--timeout takes milliseconds, not '%s'", p->zTimeout);
   }
+  if( p->zFrom && pCmd->xRun!=cmdNew ){
+    return cliUsageError(p, "%s does not take --from", pCmd->zName);
+  }
   if( pCmd->eOpen!=OPEN_NONE && p->zDb==0 && !p->bPrintSql ){
     return cliUsageError(p, "no database: give -d PATH or set SQLITE_MIGRATE_DB");
   }

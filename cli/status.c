@@ -7,22 +7,28 @@
 **   Total: 9 | Applied: 8 | Pending: 1
 **
 ** or, with --json, one JSON document the SQL call itself builds.  Exit
-** status 3 when a migration is changed or missing: migrate_apply would
-** refuse to run (doc/cli.md "Exit codes").  A repeatable migration whose
+** status 3 when a migration is changed, missing or out of order:
+** migrate_apply would refuse to run (doc/cli.md "Exit codes").  A repeatable migration whose
 ** file is gone is listed as missing but is no refusal.
 */
 #include "cli.h"
 #include <stdio.h>
 #include <string.h>
 
-/* The statuses, their marks, and the names of their counts. */
-static const struct { const char *zStatus, *zMark, *zCount; } aStatus[] = {
-  { "applied",  "[x]", "Applied" },
-  { "pending",  "[ ]", "Pending" },
-  { "changed",  "[!]", "Changed" },
-  { "missing",  "[?]", "Missing" },
-  { "outdated", "[~]", "Outdated" },
-  { "ignored",  "[-]", "Ignored" },
+/* The statuses, their marks, the names of their counts, and whether
+** migrate_apply refuses the folder for a migration in it (a repeatable
+** migration aside).  Ignored files come last: they are not migrations. */
+static const struct {
+  const char *zStatus, *zMark, *zCount;
+  int bRefused;
+} aStatus[] = {
+  { "applied",      "[x]", "Applied",      0 },
+  { "pending",      "[ ]", "Pending",      0 },
+  { "changed",      "[!]", "Changed",      1 },
+  { "missing",      "[?]", "Missing",      1 },
+  { "out_of_order", "[<]", "Out of order", 1 },
+  { "outdated",     "[~]", "Outdated",     0 },
+  { "ignored",      "[-]", "Ignored",      0 },
 };
 #define N_STATUS (int)(sizeof(aStatus)/sizeof(aStatus[0]))
 
@@ -32,7 +38,7 @@ struct Row { char *zLabel; int iStatus; char *zAt; };
 typedef struct Rows Rows;
 struct Rows {
   Row *a; int n, nAlloc; int bOom;
-  int nRefused;            /* versioned rows changed or missing */
+  int nRefused;            /* versioned rows changed, missing or out of order */
 };
 
 /* What a line calls a migration: its file without the parts every file of
@@ -85,7 +91,7 @@ static int statusRow(Cli *p, sqlite3_stmt *pStmt, void *pArg){
   r->zLabel = label(pStmt, r->iStatus==N_STATUS-1);
   /* What migrate_apply refuses: a repeatable migration whose file is gone
   ** is not an error, so it is listed but does not count here. */
-  if( (r->iStatus==2 || r->iStatus==3) && sqlite3_column_type(pStmt, 0)!=SQLITE_NULL ){
+  if( aStatus[r->iStatus].bRefused && sqlite3_column_type(pStmt, 0)!=SQLITE_NULL ){
     pRows->nRefused++;
   }
   r->zAt = zAt ? sqlite3_mprintf("%s", zAt) : 0;
@@ -137,7 +143,7 @@ static int statusLines(Cli *p){
   return rows.bOom ? CLI_ERROR : rc;
 }
 
-/* The document, and whether anything is changed or missing. */
+/* The document, and whether anything is changed, missing or out of order. */
 static int jsonRow(Cli *p, sqlite3_stmt *pStmt, void *pArg){
   cliOut(p, "%s\n", sqlite3_column_text(pStmt, 0));
   *(int*)pArg = sqlite3_column_int(pStmt, 1);
@@ -157,9 +163,11 @@ static int statusJson(Cli *p){
         "'pending', count(*) FILTER (WHERE status = 'pending'), "
         "'changed', count(*) FILTER (WHERE status = 'changed'), "
         "'missing', count(*) FILTER (WHERE status = 'missing'), "
+        "'out_of_order', count(*) FILTER (WHERE status = 'out_of_order'), "
         "'outdated', count(*) FILTER (WHERE status = 'outdated'), "
         "'ignored', count(*) FILTER (WHERE status = 'ignored')), "
-      "count(*) FILTER (WHERE status IN ('changed', 'missing') AND version IS NOT NULL) "
+      "count(*) FILTER (WHERE status IN ('changed', 'missing', 'out_of_order')"
+      " AND version IS NOT NULL) "
       "FROM migrate_status(%Q)", p->zDir);
   rc = cliQuery(p, zSql, jsonRow, &nBad);
   sqlite3_free(zSql);
