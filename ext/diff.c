@@ -73,7 +73,7 @@ static void tryFailed(DiffPlan *p, int rc){
 static int tryAlter(DiffPlan *p, const SchemaObj *oW, const SchemaObj *oT,
                     const DiffCols *cw, const DiffCols *ct, const char *zTSql){
   char **azDef = 0;
-  int nDef = 0, i, j, ok = 1, rc, inSave = 0;
+  int nDef = 0, i, j, ok = 1, rc, inSave = 0, sErr;
   sqlite3_str *s;
   char *zTab, *zText, *zNotes = 0;
   if( p->rc ) return 0;
@@ -134,6 +134,8 @@ static int tryAlter(DiffPlan *p, const SchemaObj *oW, const SchemaObj *oT,
       if( rc!=SQLITE_NOMEM ) p->zErr = utilDbErr(p->W);
     }
   }
+  /* Read before sqlite3_str_finish(), which frees s. */
+  sErr = sqlite3_str_errcode(s);
   zText = sqlite3_str_finish(s);
   if( ok && p->rc==SQLITE_OK && zText ){
     /* Written now: the data-loss notes first, then the statements. */
@@ -144,7 +146,7 @@ static int tryAlter(DiffPlan *p, const SchemaObj *oW, const SchemaObj *oT,
       sqlite3_str_appendf(p->out, "%.*s;\n", zNext ? (int)(zNext-z-1) : (int)strlen(z+1), z+1);
       z = zNext;
     }
-  }else if( zText==0 && sqlite3_str_errcode(s) ){
+  }else if( zText==0 && sErr ){
     planNomem(p);
   }
   sqlite3_free(zText);
