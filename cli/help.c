@@ -211,6 +211,10 @@ int cliHelp(const char *zCmd){
       }
       if( pCmd->flags & FLAG_FORCE ) printf("  --force    migrate_repair('DIR', 'force')\n");
     }
+    if( pCmd->xRun==cmdNew ){
+      printf("\nOptions of new:\n"
+             "  --from SCHEMA  migrate_create('DIR', 'NAME', 'SCHEMA')\n");
+    }
     printf("\nDIR is the migrations folder (-m); "
            "'sqlite-migrate --help' lists the options.\n");
     return CLI_OK;
