@@ -123,23 +123,25 @@ void setsRelease(void *pOwner){
   sqlite3_free(pGone);
 }
 
-/* The set db works on: its name, or NULL for the default set. */
-const char *setsName(sqlite3 *db){
+/* The entry of db, or NULL, looked up under the mutex. */
+static SetEntry *lockedEntry(sqlite3 *db){
   SetEntry *p;
   sqlite3_mutex *m = setsMutex();
   sqlite3_mutex_enter(m);
   p = findEntry(db);
   sqlite3_mutex_leave(m);
+  return p;
+}
+
+/* The set db works on: its name, or NULL for the default set. */
+const char *setsName(sqlite3 *db){
+  SetEntry *p = lockedEntry(db);
   return p && p->zName[0] ? p->zName : 0;
 }
 
 /* What the set's tables add to the default set's names: "" or "_auth". */
 const char *setsSuffix(sqlite3 *db){
-  SetEntry *p;
-  sqlite3_mutex *m = setsMutex();
-  sqlite3_mutex_enter(m);
-  p = findEntry(db);
-  sqlite3_mutex_leave(m);
+  SetEntry *p = lockedEntry(db);
   return p ? p->zSuffix : "";
 }
 
