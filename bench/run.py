@@ -16,6 +16,9 @@ Environment:
                        and status at N = 1,000: ratios free of the machine's
                        noise (adds about 4 minutes)
     BENCH_BACKUP_MIB   size of the backup database (default 1024)
+    BENCH_ONLY=a,b     run only these parts: "core" (apply, rollback, status,
+                       memory, backup, dbmate) and the measure_*.py modules
+                       by name (measure_startup.py is "startup")
     SQLITE3            the shell to use (default: sqlite3 on PATH)
 """
 import glob
@@ -179,7 +182,7 @@ def print_table():
     heads = ("measure", "baseline (median)", "subject (median)", "ratio",
              "cpu ratio", "target", "")
     rows = [r[1:] for r in ROWS]
-    widths = [max(len(h), *(len(str(r[i])) for r in rows)) for i, h in enumerate(heads)]
+    widths = [max([len(h)] + [len(str(r[i])) for r in rows]) for i, h in enumerate(heads)]
 
     def line(cells):
         return "  ".join(str(c).ljust(w) if i in (0, 1, 2, 6) else str(c).rjust(w)
@@ -451,6 +454,21 @@ def bench_rss(ws):
 
 
 LOAD_START = os.getloadavg()[0]
+ONLY = [x.strip() for x in os.environ.get("BENCH_ONLY", "").split(",") if x.strip()]
+
+
+def wanted(part):
+    return not ONLY or part in ONLY
+
+
+def measure_modules():
+    """bench/measure_NAME.py, each a part of its own with a measure(R)
+    function that takes this module (its helpers and the table)."""
+    sys.path.insert(0, HERE)
+    for path in sorted(glob.glob(os.path.join(HERE, "measure_*.py"))):
+        name = os.path.basename(path)[len("measure_"):-len(".py")]
+        if wanted(name):
+            yield name, __import__("measure_" + name)
 
 
 def main():
@@ -458,6 +476,17 @@ def main():
     if not os.path.exists(LIB):
         sys.exit("bench: build migrate.so first (make)")
     t_start = time.time()
+    if wanted("core"):
+        core()
+    me = sys.modules[__name__]
+    for name, mod in measure_modules():
+        print("bench: %s" % name, file=sys.stderr, flush=True)
+        mod.measure(me)
+    print_table()
+    print("total bench time: %.0f s" % (time.time() - t_start))
+
+
+def core():
     print("bench: generating workloads", file=sys.stderr, flush=True)
     ws = {n: workload(n) for n in SIZES}
     grow = {}
@@ -504,8 +533,6 @@ def main():
     big = bench_backup(REPS_PEER)
     bench_auto_backup(ws[1000], 1000, big, REPS_PEER)
     bench_dbmate(ws[1000], REPS_PEER)
-    print_table()
-    print("total bench time: %.0f s" % (time.time() - t_start))
 
 
 if __name__ == "__main__":
