@@ -79,9 +79,9 @@ class Live:
 def templates(R):
     """(rollback-journal db, WAL db + its -wal with frames, checkpointed WAL db)."""
     big = R.make_big_db(MIB)
-    t_db = os.path.join(R.TMP, "walbk-frames.db")
+    t_db = os.path.join(R.TMP, "walbk-frames-%d.db" % MIB)
     t_wal = t_db + "-wal.tmpl"
-    t_ck = os.path.join(R.TMP, "walbk-ckpt.db")
+    t_ck = os.path.join(R.TMP, "walbk-ckpt-%d.db" % MIB)
     if all(os.path.exists(p) for p in (t_db, t_wal, t_ck)):
         return big, t_db, t_wal, t_ck
     work = os.path.join(R.TMP, "walbk-make.db")
