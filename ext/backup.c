@@ -86,8 +86,9 @@ static int markRollbackJournal(const char *zPath){
 ** The database file may be copied byte for byte: the default unix VFS, no
 ** bytes reserved in its pages, and not held in exclusive locking mode (where
 ** no second connection could read it).  DIRECT_JOURNAL in a rollback-journal
-** mode, DIRECT_WAL in WAL mode but on a libSQL replica (whose -wal its
-** primary writes: no checkpoint of ours), else 0.  The final word is
+** mode, DIRECT_WAL in WAL mode but from a read-only connection (whose
+** caller asked that nothing be written) or on a libSQL replica (whose -wal
+** its primary writes): no checkpoint of ours there, else 0.  The final word is
 ** copyDirect's, under the read lock; this only saves opening a connection
 ** that would not be used.
 */
@@ -106,7 +107,8 @@ static int directCandidate(sqlite3 *db){
   if( sqlite3_stricmp(zMode, "exclusive")==0 ) return 0;
   utilPragmaValue(db, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
   if( sqlite3_stricmp(zMode, "wal")!=0 ) return DIRECT_JOURNAL;
-  if( hostIsReplica(db, &isReplica) || isReplica ) return 0;
+  if( sqlite3_db_readonly(db, "main")!=0
+   || hostIsReplica(db, &isReplica) || isReplica ) return 0;
   return DIRECT_WAL;
 }
 
