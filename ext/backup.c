@@ -12,8 +12,9 @@
 ** the backup API) and only then linked to its name, so a backup file that
 ** exists is complete.  It never replaces an existing file and never writes
 ** to the live database's -journal; what it writes to the live database,
-** its -wal and -shm is SQLite's own PASSIVE checkpoint, nothing else.  Automatic backups (before a call that changes the schema) are
-** named <db>-<UTC time>.auto.db; only those are ever removed, oldest first,
+** its -wal and -shm is SQLite's own PASSIVE checkpoint, nothing else.
+** Automatic backups (before a call that changes the schema) are named
+** <db>-<UTC time>.auto.db; only those are ever removed, oldest first,
 ** beyond the backup_keep setting.
 */
 #include "migrate.h"
@@ -86,11 +87,11 @@ static int markRollbackJournal(const char *zPath){
 ** The database file may be copied byte for byte: the default unix VFS, no
 ** bytes reserved in its pages, and not held in exclusive locking mode (where
 ** no second connection could read it).  DIRECT_JOURNAL in a rollback-journal
-** mode, DIRECT_WAL in WAL mode but from a read-only connection (whose
-** caller asked that nothing be written) or on a libSQL replica (whose -wal
-** its primary writes): no checkpoint of ours there, else 0.  The final word is
-** copyDirect's, under the read lock; this only saves opening a connection
-** that would not be used.
+** mode; DIRECT_WAL in WAL mode, except where no checkpoint of ours may write:
+** through a read-only connection (its caller asked that nothing be written)
+** and on a libSQL replica (whose -wal its primary writes); else 0.  The
+** final word is copyDirect's, under the read lock; this only saves opening a
+** connection that would not be used.
 */
 static int directCandidate(sqlite3 *db){
   sqlite3_vfs *pVfs = 0;
