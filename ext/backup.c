@@ -75,10 +75,12 @@ static int markRollbackJournal(const char *zPath){
 /* What directCandidate finds: a byte copy may be tried, and how. */
 #define DIRECT_JOURNAL 1            /* a rollback-journal mode */
 #define DIRECT_WAL     2            /* WAL: after a checkpoint (walckpt.c) */
-/* Read transactions begun, each followed by a checkpoint, before a WAL
-** database is copied by pages instead: a commit that lands between the
-** two is the only thing a second try can outrun. */
-#define WAL_TRIES 3
+/* Read transactions begun, each followed by a checkpoint, a millisecond
+** apart, before a WAL database is copied by pages instead.  A later try can
+** outrun a commit that landed between the read and the checkpoint, or
+** another connection's checkpoint holding the lock (a writer's automatic
+** one); a reader on an older snapshot it cannot, and costs ~10 ms. */
+#define WAL_TRIES 10
 /* A multiple of every page size, and small enough to stay in the CPU's
 ** cache between the read and the write: 1 MiB measured 1.5x slower. */
 #define COPY_CHUNK (256*1024)
@@ -179,6 +181,7 @@ static int copyDirect(sqlite3 *pRead, const char *zTmp, int wal, i64 *pnPage,
       sqlite3_close(pCk);
       return COPY_FALLBACK;
     }
+    sqlite3_sleep(1);
   }
   /* Closed while this read holds its lock: never the last connection of the
   ** file, so its close neither checkpoints nor deletes the -wal. */

@@ -23,7 +23,7 @@
 ** cannot checkpoint.  If it reports every frame in the file, the file is the
 ** snapshot.  If not (a reader on an older snapshot, a commit between the
 ** two, a checkpoint of another process holding the lock, a read-only
-** -wal), the caller copies the pages through SQLite instead.
+** -wal), the caller tries again, or copies the pages through SQLite.
 */
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3
