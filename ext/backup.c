@@ -5,13 +5,16 @@
 **   SELECT migrate_backup('/tmp/before.db');    -- exactly that new file
 **
 ** A backup is written to a temporary file beside its final name — byte for
-** byte under SQLite's read lock in a rollback-journal mode, with SQLite's
-** backup API otherwise — synced, checked (its size, page count and schema
-** after a byte copy; PRAGMA quick_check after the backup API) and only then
-** linked to its name, so a backup file that exists is complete.  It never replaces an
-** existing file and never writes to the live database, its -wal, -shm or
-** -journal.  Automatic backups (before a call that changes the schema) are
-** named <db>-<UTC time>.auto.db; only those are ever removed, oldest first,
+** byte under SQLite's read lock in a rollback-journal mode, and in WAL mode
+** once a checkpoint has put every committed page in the main file
+** (walckpt.c); with SQLite's backup API otherwise — synced, checked (its
+** size, page count and schema after a byte copy; PRAGMA quick_check after
+** the backup API) and only then linked to its name, so a backup file that
+** exists is complete.  It never replaces an existing file and never writes
+** to the live database's -journal; what it writes to the live database,
+** its -wal and -shm is SQLite's own PASSIVE checkpoint, nothing else.
+** Automatic backups (before a call that changes the schema) are named
+** <db>-<UTC time>.auto.db; only those are ever removed, oldest first,
 ** beyond the backup_keep setting.
 */
 #include "migrate.h"
@@ -69,21 +72,33 @@ static int markRollbackJournal(const char *zPath){
 /* ------------------------------------------------------- the direct copy */
 
 #define COPY_FALLBACK (-1)          /* not copied: use the backup API */
+/* What directCandidate finds: a byte copy may be tried, and how. */
+#define DIRECT_JOURNAL 1            /* a rollback-journal mode */
+#define DIRECT_WAL     2            /* WAL: after a checkpoint (walckpt.c) */
+/* Read transactions begun, each followed by a checkpoint, a millisecond
+** apart, before a WAL database is copied by pages instead.  A later try can
+** outrun a commit that landed between the read and the checkpoint, or
+** another connection's checkpoint holding the lock (a writer's automatic
+** one); a reader on an older snapshot it cannot, and costs ~10 ms. */
+#define WAL_TRIES 10
 /* A multiple of every page size, and small enough to stay in the CPU's
 ** cache between the read and the write: 1 MiB measured 1.5x slower. */
 #define COPY_CHUNK (256*1024)
 
 /*
 ** The database file may be copied byte for byte: the default unix VFS, no
-** bytes reserved in its pages, a rollback-journal mode, and not held in
-** exclusive locking mode (where no second connection could read it).  The
-** final word is copyDirect's, under the read lock; this only saves opening
-** a connection that would not be used.
+** bytes reserved in its pages, and not held in exclusive locking mode (where
+** no second connection could read it).  DIRECT_JOURNAL in a rollback-journal
+** mode; DIRECT_WAL in WAL mode, except where no checkpoint of ours may write:
+** through a read-only connection (its caller asked that nothing be written)
+** and on a libSQL replica (whose -wal its primary writes); else 0.  The
+** final word is copyDirect's, under the read lock; this only saves opening a
+** connection that would not be used.
 */
 static int directCandidate(sqlite3 *db){
   sqlite3_vfs *pVfs = 0;
   char zMode[16];
-  int nReserve = -1;
+  int nReserve = -1, isReplica = 0;
   if( !utilDbIsFile(db) ) return 0;
   if( sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs)!=SQLITE_OK
    || pVfs==0 || strcmp(pVfs->zName, "unix")!=0 ) return 0;
@@ -94,7 +109,10 @@ static int directCandidate(sqlite3 *db){
   utilPragmaValue(db, "PRAGMA main.locking_mode", zMode, sizeof(zMode));
   if( sqlite3_stricmp(zMode, "exclusive")==0 ) return 0;
   utilPragmaValue(db, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
-  return sqlite3_stricmp(zMode, "wal")!=0;
+  if( sqlite3_stricmp(zMode, "wal")!=0 ) return DIRECT_JOURNAL;
+  if( sqlite3_db_readonly(db, "main")!=0
+   || hostIsReplica(db, &isReplica) || isReplica ) return 0;
+  return DIRECT_WAL;
 }
 
 /*
@@ -110,8 +128,14 @@ static int directCandidate(sqlite3 *db){
 ** SHARED lock only after a hot journal has been rolled back.  So the file
 ** holds one committed state throughout, and PRAGMA page_count, read in the
 ** same transaction, is that state's size: the bytes past it (a file not yet
-** truncated) belong to no page and are not copied.  In WAL mode committed
-** pages also live in the -wal: such a database takes the backup API.
+** truncated) belong to no page and are not copied.
+**
+** In WAL mode (wal set) committed pages also live in the -wal, and writers
+** are not kept out by a reader.  The read transaction is begun, then a
+** PASSIVE checkpoint through a second connection must report every frame in
+** the main file: from then until the read ends, the file holds exactly the
+** read's snapshot (walckpt.c says why).  Else, after WAL_TRIES reads, the
+** backup API copies the pages.
 **
 ** Lock-safe.  POSIX locks belong to the process, and close() of any
 ** descriptor of a file drops all of them, the SHARED and RESERVED locks
@@ -125,38 +149,54 @@ static int directCandidate(sqlite3 *db){
 **
 ** Not copied so: another VFS (it may encrypt, check or hold pages elsewhere:
 ** the bytes of the file are not the database), a file whose header does not
-** start "SQLite format 3" (an encrypting codec), WAL, an empty file.
+** start "SQLite format 3" (an encrypting codec), a journal mode other than
+** the one expected, WAL whose file does not hold the snapshot, an empty file.
 */
-static int copyDirect(sqlite3 *pRead, const char *zTmp, i64 *pnPage,
+static int copyDirect(sqlite3 *pRead, const char *zTmp, int wal, i64 *pnPage,
                       char **pzErr){
   sqlite3_file *pFile = 0;
+  sqlite3 *pCk = 0;
   unsigned char aHdr[100];
   unsigned char *aBuf = 0;
   char zMode[16];
   i64 pageSize, nPage, nByte, off;
-  int fd = -1, rc;
-  if( sqlite3_exec(pRead, "BEGIN; SELECT count(*) FROM main.sqlite_schema", 0, 0, 0) ){
-    /* No read lock.  Kept out by writers for the whole busy timeout: the
-    ** backup API would be kept out too.  Otherwise (a hot journal that this
-    ** read-only connection cannot roll back) the backup API's way decides. */
-    rc = (sqlite3_errcode(pRead) & 0xff)==SQLITE_BUSY ? SQLITE_BUSY : COPY_FALLBACK;
-    if( rc==SQLITE_BUSY ){
-      *pzErr = sqlite3_mprintf("copy failed: %s", sqlite3_errmsg(pRead));
+  int fd = -1, rc, nTry;
+  if( wal && (pCk = walckptOpen(pRead))==0 ) return COPY_FALLBACK;
+  for(nTry=1; ; nTry++){
+    if( sqlite3_exec(pRead, "BEGIN; SELECT count(*) FROM main.sqlite_schema", 0, 0, 0) ){
+      /* No read lock.  Kept out by writers for the whole busy timeout: the
+      ** backup API would be kept out too.  Otherwise (a hot journal that this
+      ** read-only connection cannot roll back) the backup API's way decides. */
+      rc = (sqlite3_errcode(pRead) & 0xff)==SQLITE_BUSY ? SQLITE_BUSY : COPY_FALLBACK;
+      if( rc==SQLITE_BUSY ){
+        *pzErr = sqlite3_mprintf("copy failed: %s", sqlite3_errmsg(pRead));
+      }
+      sqlite3_exec(pRead, "ROLLBACK", 0, 0, 0);
+      sqlite3_close(pCk);
+      return rc;
     }
-    sqlite3_exec(pRead, "ROLLBACK", 0, 0, 0);
-    return rc;
+    if( pCk==0 || walckptComplete(pCk) ) break;
+    sqlite3_exec(pRead, "COMMIT", 0, 0, 0);
+    if( nTry==WAL_TRIES ){
+      sqlite3_close(pCk);
+      return COPY_FALLBACK;
+    }
+    sqlite3_sleep(1);
   }
+  /* Closed while this read holds its lock: never the last connection of the
+  ** file, so its close neither checkpoints nor deletes the -wal. */
+  sqlite3_close(pCk);
   rc = COPY_FALLBACK;
   utilPragmaValue(pRead, "PRAGMA main.journal_mode", zMode, sizeof(zMode));
   pageSize = utilPragmaValue(pRead, "PRAGMA main.page_size", 0, 0);
   nPage = utilPragmaValue(pRead, "PRAGMA main.page_count", 0, 0);
   nByte = pageSize*nPage;
-  if( sqlite3_stricmp(zMode, "wal")==0 || nPage<=0 || pageSize<512
+  if( (sqlite3_stricmp(zMode, "wal")==0)!=(wal!=0) || nPage<=0 || pageSize<512
    || sqlite3_file_control(pRead, "main", SQLITE_FCNTL_FILE_POINTER, &pFile)
    || pFile==0 || pFile->pMethods==0
    || pFile->pMethods->xRead(pFile, aHdr, sizeof(aHdr), 0)!=SQLITE_OK
    || memcmp(aHdr, "SQLite format 3", 16)!=0
-   || aHdr[18]!=1 || aHdr[19]!=1
+   || aHdr[18]!=(wal ? 2 : 1) || aHdr[19]!=(wal ? 2 : 1)
    || ((aHdr[16]<<8 | aHdr[17])==1 ? 65536 : (aHdr[16]<<8 | aHdr[17]))!=pageSize ){
     goto done;
   }
@@ -312,7 +352,7 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, int keyed,
   char *zTmp;
   int lockFd = -1;   /* holds the temporary file's flock() while it is written */
   i64 nPage = 0;     /* pages copied byte for byte; 0: by the backup API */
-  int rc;
+  int rc, direct;
   if( filePathIsLive(db, zDest) ){
     *pzErr = sqlite3_mprintf("'%s' is the live database or one of its files", zDest);
     return SQLITE_ERROR;
@@ -341,12 +381,15 @@ static int copyTo(sqlite3 *db, sqlite3 *pCommitted, int keyed,
   rc = COPY_FALLBACK;
   if( keyed ){
     rc = copyKeyed(db, zTmp, pzErr);
-  }else if( directCandidate(db) ){
+  }else if( (direct = directCandidate(db))!=0 ){
     if( pCommitted==0 && utilOpenCommitted(db, &pRead)!=SQLITE_OK ){
       sqlite3_close(pRead);
       pRead = 0;
     }
-    if( pCommitted || pRead ) rc = copyDirect(pCommitted ? pCommitted : pRead, zTmp, &nPage, pzErr);
+    if( pCommitted || pRead ){
+      rc = copyDirect(pCommitted ? pCommitted : pRead, zTmp,
+                      direct==DIRECT_WAL, &nPage, pzErr);
+    }
     sqlite3_close(pRead);
   }
   if( rc==COPY_FALLBACK ) rc = copyPages(pCommitted ? pCommitted : db, zTmp, pzErr);

@@ -24,6 +24,7 @@
 **   record.c    migrate_baseline, migrate_adopt: record without running
 **   backup.c    migrate_backup, automatic backups and their retention
 **   keycopy.c   the copy of an encrypted database, through the caller's connection
+**   walckpt.c   when a WAL database's main file alone holds a snapshot
 **   restore.c   migrate_restore
 **   adopt.c     another tool's history -> which migrations it applied
 **   adoptfind.c which other tool's history table this database holds
@@ -63,6 +64,7 @@
 **   layer 1: util fileops sha256 crc32 sets logcols
 **   layer 2: files host format rowtab history script txn integrity
 **            repeatable journal adoptfind adoptrow keycopy sqlsame
+**            walckpt
 **   layer 3: folder rowsource schema lint scratch config verify rollname
 **            outorder
 **   layer 4: source backup dataloss diffsql
@@ -534,6 +536,10 @@ int keycopyInto(sqlite3 *, const char *zTmp, char **pzErr);
 int keycopySourceOpen(sqlite3 *, const char *zPath, char **pzErr);
 void keycopySourceClose(sqlite3 *);
 int keycopyReplace(sqlite3 *, char **pzErr);   /* main := the source */
+
+/* ---- walckpt.c: the main file of a WAL database as a snapshot ---------- */
+sqlite3 *walckptOpen(sqlite3 *pRead);    /* the connection that checkpoints */
+int walckptComplete(sqlite3 *pCk);       /* 1: every frame is in the file */
 
 /* ---- backup.c ----------------------------------------------------------- */
 /* keyed: main is encrypted (utilDbKeyed), copied through db, which must

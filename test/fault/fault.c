@@ -51,6 +51,8 @@
 ** apply and rollback inside the application's transaction (which the host
 ** commits after the call, or rolls back after out of memory); apply,
 ** backup and restore of a WAL database, and a restore from a WAL file;
+** apply and backup of a WAL database through SQLite's own unix VFS, where
+** the backup is a byte copy after a checkpoint (no vfs.* faults there);
 ** baseline and adopt (of a dbmate history, and of Drizzle's, whose rows
 ** are matched by the files' hashes); repair; create in three folder
 ** styles.  After every run the work directory holds the same files.
@@ -581,13 +583,16 @@ static int countFds(void){
   return n;
 }
 
-static sqlite3 *openDb(const char *zFile, int flags){
+static sqlite3 *openDbVfs(const char *zFile, int flags, const char *zVfs){
   sqlite3 *db = 0;
-  if( sqlite3_open_v2(zFile, &db, flags, 0)!=SQLITE_OK ){
+  if( sqlite3_open_v2(zFile, &db, flags, zVfs)!=SQLITE_OK ){
     fprintf(stderr, "fault: cannot open %s: %s\n", zFile, sqlite3_errmsg(db));
     exit(2);
   }
   return db;
+}
+static sqlite3 *openDb(const char *zFile, int flags){
+  return openDbVfs(zFile, flags, 0);
 }
 
 static int loadExtension(sqlite3 *db, char **pzErr){
@@ -872,6 +877,9 @@ static void makeTemplates(void){
 #define SC_UVERSION  0x10  /* user_version follows the newest applied version */
 #define SC_TRACE     0x20  /* trace is on: what it prints is checked */
 #define SC_IN_TXN    0x40  /* called inside the application's BEGIN ... COMMIT */
+#define SC_UNIX      0x80  /* through SQLite's own unix VFS, not the shim: the
+                           ** backup's byte copy runs only there (vfs.* kinds
+                           ** are not reached) */
 #define MAX_STEP 6
 
 typedef struct Scenario {
@@ -927,6 +935,14 @@ static const Scenario aScenario[] = {
     SC_LOG_LATE|SC_BK, 0, 0, {0} },
   { "restore-wal", "tw4.db", "SELECT migrate_restore('%s/src.db')",
     SC_LOG_LATE|SC_AUTO, 0, 0, {0} },
+  /* the byte copy of a WAL database with a frame only in the -wal: the
+  ** setup commits page 1 unchanged with the automatic checkpoint off */
+  { "backup-wal-unix", "tw4.db", "SELECT migrate_backup('%s/bk')",
+    SC_LOG_LATE|SC_BK|SC_UNIX,
+    "PRAGMA wal_autocheckpoint=0; PRAGMA user_version=0", 0, {0} },
+  { "apply-wal-unix", "tw1.db", "SELECT migrate_apply('%s/mig')",
+    SC_AUTO|SC_UNIX, "PRAGMA wal_autocheckpoint=0; PRAGMA user_version=0",
+    0, {0} },
   { "restore-from-wal", "t4.db", "SELECT migrate_restore('%s/srcw.db')",
     SC_LOG_LATE|SC_AUTO, 0, 0, {0} },
   { "rollback-to", "t4.db", "SELECT migrate_rollback_to(1)", SC_AUTO, 0, 0, {0} },
@@ -1445,7 +1461,7 @@ static void runOnce(const Scenario *s, int kind, int n, int persistent,
   nAlloc0 = nOutstanding;
   nFd0 = countFds();
 
-  db = openDb(zDb, SQLITE_OPEN_READWRITE);
+  db = openDbVfs(zDb, SQLITE_OPEN_READWRITE, (s->flags & SC_UNIX) ? "unix" : 0);
   execOrDie(db, "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=2000;"
                 "SELECT count(*) FROM sqlite_schema");
   if( s->flags & SC_LOAD ){
