@@ -16,33 +16,78 @@ SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 
+/* An applied file whose stat is to be recorded: it was hashed, found to be
+** the applied one, and its stat is settled (stamp.c). */
+typedef struct StatDue {
+  int iMig;            /* in pSrc->a */
+  char sum[17];        /* the checksum's first 16 digits */
+} StatDue;
+
 /* The call and the folder it is planned against. */
 typedef struct Planning {
   Call *c;
   const Source *pSrc;
+  StatDue *aDue;
+  int nDue, nDueAlloc;
 } Planning;
 
 /* What apply refuses about one applied migration: no file (m is NULL), or a
 ** file that changed since it was applied. */
 static int planVerifyApplied(void *pArg, const Applied *a, Migration *m){
-  Call *c = ((Planning*)pArg)->c;
-  Loaded ld;
-  int rc;
+  Planning *p = (Planning*)pArg;
+  Call *c = p->c;
+  char zSum[65];
+  int rc, record = 0;
   if( m==0 ){
     c->zErr = sqlite3_mprintf("migration %lld (%s) is applied but missing from "
                               "'%s': the database is ahead of the code",
                               a->version, a->name, ((Planning*)pArg)->pSrc->origin);
     return SQLITE_ERROR;
   }
-  rc = migrationLoad(m, &ld, &c->zErr);
+  /* Its stat unchanged since its bytes were found to be these: not read. */
+  if( stampVouches(&m->stamp, a->checksum, a->fileStat) ) return SQLITE_OK;
+  rc = migrationHash(p->pSrc, m, zSum, &record, &c->zErr);
   if( rc ) return rc;
-  if( strcmp(ld.checksum, a->checksum)!=0 ){
+  if( strcmp(zSum, a->checksum)!=0 ){
     c->zErr = sqlite3_mprintf("%s: applied migration has changed since it was "
                               "applied (checksum %.12s..., applied %.12s...)",
-                              m->up.label, ld.checksum, a->checksum);
-    rc = SQLITE_ERROR;
+                              m->up.label, zSum, a->checksum);
+    return SQLITE_ERROR;
   }
-  loadedFree(&ld);
+  if( record ){
+    StatDue *d;
+    if( utilArrayReserve((void**)&p->aDue, &p->nDueAlloc, p->nDue, sizeof(StatDue)) ){
+      return SQLITE_NOMEM;
+    }
+    d = &p->aDue[p->nDue++];
+    d->iMig = (int)(m - p->pSrc->a);
+    memcpy(d->sum, zSum, 16);
+    d->sum[16] = 0;
+  }
+  return SQLITE_OK;
+}
+
+/*
+** The stats of the applied files that were hashed and found unchanged, so
+** the next call need not read them: one write, only when some stat was
+** missing or stale (a first call, a deploy's new inodes), made inside the
+** call's transaction.  The history gains its file_stat column and index
+** here, the first time (historyStatUpgrade).
+*/
+static int planRecordStats(Planning *p){
+  Call *c = p->c;
+  sqlite3_stmt *pStmt = 0;
+  int i, usable = 0, rc;
+  if( p->nDue==0 ) return SQLITE_OK;
+  rc = historyStatUpgrade(c->db, &usable, &c->zErr);
+  for(i=0; rc==SQLITE_OK && usable && i<p->nDue; i++){
+    const Migration *m = &p->pSrc->a[p->aDue[i].iMig];
+    char z[STAMP_TEXT_MAX];
+    if( stampText(&m->stamp, p->aDue[i].sum, z) ){
+      rc = historyStatSet(c->db, &pStmt, m->version, z, &c->zErr);
+    }
+  }
+  sqlite3_finalize(pStmt);
   return rc;
 }
 
@@ -63,6 +108,7 @@ int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
   *pnIdx = 0;
   aIdx = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)(pSrc->n+1));
   if( aIdx==0 ) return SQLITE_NOMEM;
+  memset(&p, 0, sizeof(p));
   p.c = c;
   p.pSrc = pSrc;
   rc = historyMerge(c->db, pSrc, planVerifyApplied, &p, aIdx, &nPending, &newest,
@@ -75,6 +121,8 @@ int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
                               "higher version", m->up.label, m->version, newest);
     rc = SQLITE_ERROR;
   }
+  if( rc==SQLITE_OK ) rc = planRecordStats(&p);
+  sqlite3_free(p.aDue);
   if( rc ){
     sqlite3_free(aIdx);
     return rc;

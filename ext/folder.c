@@ -35,6 +35,7 @@ typedef struct Entry {
   int kind;
   const char *name;   /* migration name */
   const char *file;   /* entry name in the directory */
+  FileStamp stamp;    /* its lstat, as listed (stamp.c) */
 } Entry;
 
 typedef struct EntryList {
@@ -169,12 +170,13 @@ static int endsWith(const char *z, size_t n, const char *zEnd){
 }
 
 static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
-                    const char *zFile){
+                    const char *zFile, const struct stat *st){
   Entry *e;
   if( utilArrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(Entry)) ) return SQLITE_NOMEM;
   e = &p->a[p->n];
   e->version = v;
   e->kind = kind;
+  stampFromStat(st, &e->stamp);
   e->name = utilPoolAdd(p->pPool, zName, (size_t)nName, "");
   e->file = utilPoolAdd(p->pPool, zFile, strlen(zFile), "");
   if( e->name==0 || e->file==0 ) return SQLITE_NOMEM;
@@ -361,7 +363,7 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
       *pzErr = sqlite3_mprintf("%s: is not a regular file", de->d_name);
       rc = SQLITE_ERROR;
     }else{
-      rc = addEntry(pList, v, kind, zName, nName, de->d_name);
+      rc = addEntry(pList, v, kind, zName, nName, de->d_name, &st);
     }
   }
   if( rc==SQLITE_OK && errno!=0 ){
@@ -375,11 +377,16 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
 /* What is at a path: 0 nothing, 1 a regular file, -1 a symbolic link,
 ** -2 something else, -3 it cannot be told (errno says why).  Only "no such
 ** file" is nothing: a down.sql that cannot be looked at is not absent. */
-static int pathKind(const char *zPath){
+static int pathKindStamp(const char *zPath, FileStamp *pStamp){
   struct stat st;
   if( migrateFileOps.xLstat(zPath, &st)!=0 ) return errno==ENOENT ? 0 : -3;
+  if( pStamp ) stampFromStat(&st, pStamp);
   if( S_ISLNK(st.st_mode) ) return -1;
   return S_ISREG(st.st_mode) ? 1 : -2;
+}
+
+static int pathKind(const char *zPath){
+  return pathKindStamp(zPath, 0);
 }
 
 static char *notRegular(const char *zFile, int kind){
@@ -409,6 +416,7 @@ static int textAt(StrPool *pPool, const char *zDir, const char *zFile,
 static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
                        Migration *m, char **pzErr){
   MigrationText down, prisma, verify;
+  FileStamp stPrisma;
   int k, kPrisma;
   memset(&down, 0, sizeof(down));
   memset(&prisma, 0, sizeof(prisma));
@@ -417,14 +425,14 @@ static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
    || textAt(pPool, zDir, e->file, "/migration.sql", &prisma)
    || textAt(pPool, zDir, e->file, "/down.sql", &down)
    || textAt(pPool, zDir, e->file, "/verify.sql", &verify) ) return SQLITE_NOMEM;
-  k = pathKind(m->up.path);
+  k = pathKindStamp(m->up.path, &m->stamp);
   if( k==-3 ){
     /* One that cannot be looked at is an error of its own, reported with
     ** its errno before anything else touches it; never "both" or "none". */
     *pzErr = notRegular(m->up.label, k);
     return SQLITE_ERROR;
   }
-  kPrisma = pathKind(prisma.path);
+  kPrisma = pathKindStamp(prisma.path, &stPrisma);
   if( kPrisma==-3 ){
     *pzErr = notRegular(prisma.label, kPrisma);
     return SQLITE_ERROR;
@@ -436,6 +444,7 @@ static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
   }
   if( k==0 && kPrisma!=0 ){
     m->up = prisma;
+    m->stamp = stPrisma;
     k = kPrisma;
   }
   if( k<=0 ){
@@ -488,6 +497,7 @@ static int buildMigration(Source *pSrc, Entry *a, int n, Migration *m, char **pz
     return folderFiles(&pSrc->pool, pSrc->origin, pUp, m, pzErr);
   }
   m->how = pUp->kind==ENT_UP_MARKED ? FMT_MARKED : FMT_WHOLE_UP;
+  m->stamp = pUp->stamp;
   if( textAt(&pSrc->pool, pSrc->origin, pUp->file, "", &m->up) ) return SQLITE_NOMEM;
   if( pDown && textAt(&pSrc->pool, pSrc->origin, pDown->file, "", &m->down) ){
     return SQLITE_NOMEM;
@@ -497,7 +507,8 @@ static int buildMigration(Source *pSrc, Entry *a, int n, Migration *m, char **pz
 
 /* The migration named by entry k of the journal: version k (drizzle-kit
 ** writes k as the entry's "idx"), its name the tag after its number. */
-static int journalMigration(Source *pSrc, const char *zFile, int k, Migration *m){
+static int journalMigration(Source *pSrc, const char *zFile, int k,
+                            const FileStamp *pStamp, Migration *m){
   const char *zName = zFile;
   size_t nName;
   while( *zName>='0' && *zName<='9' ) zName++;
@@ -506,6 +517,7 @@ static int journalMigration(Source *pSrc, const char *zFile, int k, Migration *m
   memset(m, 0, sizeof(*m));
   m->version = k;
   m->how = FMT_MARKED;
+  if( pStamp ) m->stamp = *pStamp;
   m->name = utilPoolAdd(&pSrc->pool, zName, nName, "");
   if( m->name==0 ) return SQLITE_NOMEM;
   return textAt(&pSrc->pool, pSrc->origin, zFile, "", &m->up);
@@ -545,7 +557,8 @@ static int journalOrder(Source *pSrc, EntryList *pList, const JournalEntry *aJ,
       rc = SQLITE_ERROR;
     }else{
       aUsed[at] = k;
-      rc = journalMigration(pSrc, zFile, k, &pSrc->a[pSrc->n]);
+      rc = journalMigration(pSrc, zFile, k,
+                            at<pList->n ? &pList->a[at].stamp : 0, &pSrc->a[pSrc->n]);
       if( rc==SQLITE_OK ) pSrc->n++;
     }
   }
@@ -652,6 +665,7 @@ int folderRead(const char *zDir, Source *pSrc, char **pzErr){
   pSrc->origin = sqlite3_mprintf("%.*s", (int)nDir, zDir);
   if( pSrc->origin==0 ) return SQLITE_NOMEM;
   list.pPool = &pSrc->pool;
+  pSrc->listedAt = stampClock();
   rc = listDir(pSrc->origin, &list, pzErr);
   if( rc==SQLITE_OK ) rc = journalLoad(pSrc, &aJ, &nJ, pzErr);
   if( rc==SQLITE_OK && nJ<0 ) rc = takeRepeatables(pSrc, &list);

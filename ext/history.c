@@ -142,6 +142,120 @@ static int historyValidateRows(sqlite3 *db, char **pzErr){
   return SQLITE_OK;
 }
 
+/*
+** The stat cache (stamp.c): a column file_stat, added to the table in place
+** by the first call that records a stat, and an index holding the small
+** columns, so the start-up call reads the history without walking the
+** pages of the up and down scripts.  Either may have been made by someone
+** else: the column is used only when it is a plain column, the index only
+** when its SQL is, byte for byte, the one below, on this table.
+*/
+#define STAT_INDEX "migrate_idx_history"
+#define STAT_INDEX_COLS "(version, name, checksum, applied_at, duration_ms, file_stat)"
+
+static char *statIndexName(sqlite3 *db){
+  return sqlite3_mprintf(STAT_INDEX "%s", setsSuffix(db));
+}
+
+int historyStatLayout(sqlite3 *db, int *pLayout, char **pzErr){
+  sqlite3_stmt *p = 0;
+  char *zIdx = statIndexName(db);
+  char *zTable = sqlite3_mprintf("migrate_history%s", setsSuffix(db));
+  char *zWant = zIdx && zTable ? sqlite3_mprintf("CREATE INDEX %s ON %s"
+                                     STAT_INDEX_COLS, zIdx, zTable) : 0;
+  int rc = zWant ? setsPrepare(db, "SELECT hidden FROM pragma_table_xinfo"
+                        "('migrate_history', 'main') WHERE name='file_stat'"
+                        " COLLATE NOCASE", &p) : SQLITE_NOMEM;
+  *pLayout = 0;
+  if( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
+    *pLayout = sqlite3_column_int(p, 0)==0 ? STAT_COLUMN : STAT_COLUMN_BAD;
+  }
+  if( rc==SQLITE_OK ) rc = sqlite3_finalize(p);
+  p = 0;
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_prepare_v2(db, "SELECT type, tbl_name, sql FROM main.sqlite_schema"
+                                " WHERE name=?1 COLLATE NOCASE", -1, &p, 0);
+  }
+  if( rc==SQLITE_OK ){
+    sqlite3_bind_text(p, 1, zIdx, -1, SQLITE_STATIC);
+    if( sqlite3_step(p)==SQLITE_ROW ){
+      const char *zType = (const char*)sqlite3_column_text(p, 0);
+      const char *zTbl = (const char*)sqlite3_column_text(p, 1);
+      const char *zSql = (const char*)sqlite3_column_text(p, 2);
+      *pLayout |= STAT_NAME_TAKEN;
+      if( *pLayout==(STAT_COLUMN|STAT_NAME_TAKEN) && zType && strcmp(zType, "index")==0
+       && zTbl && strcmp(zTbl, zTable)==0 && zSql && strcmp(zSql, zWant)==0 ){
+        *pLayout |= STAT_INDEXED;
+      }
+    }
+    { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
+  }
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+  sqlite3_free(zIdx);
+  sqlite3_free(zTable);
+  sqlite3_free(zWant);
+  return rc;
+}
+
+/* The column and the index added where they are missing, inside the
+** caller's transaction (so a call that fails leaves the layout it found):
+** *pUsable 0 when file_stat cannot be written, a column of that name that
+** is not a plain one. */
+int historyStatUpgrade(sqlite3 *db, int *pUsable, char **pzErr){
+  int layout, rc = historyStatLayout(db, &layout, pzErr);
+  *pUsable = 0;
+  if( rc || (layout & STAT_COLUMN_BAD) ) return rc;
+  if( (layout & STAT_COLUMN)==0 ){
+    char *zSql = setsSql(db, "ALTER TABLE main.migrate_history ADD COLUMN file_stat TEXT");
+    rc = zSql ? utilExec(db, zSql, pzErr) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }
+  if( rc==SQLITE_OK && (layout & STAT_NAME_TAKEN)==0 ){
+    const char *zSuf = setsSuffix(db);
+    char *zSql = sqlite3_mprintf("CREATE INDEX main." STAT_INDEX "%s ON "
+                                 "migrate_history%s" STAT_INDEX_COLS, zSuf, zSuf);
+    rc = zSql ? utilExec(db, zSql, pzErr) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }
+  *pUsable = rc==SQLITE_OK;
+  return rc;
+}
+
+/* Record the stat that vouches for version v's checksum; *pp: the
+** statement, kept for the next row (the caller finalizes it). */
+int historyStatSet(sqlite3 *db, sqlite3_stmt **pp, i64 v, const char *zStat,
+                   char **pzErr){
+  int rc = SQLITE_OK;
+  if( *pp==0 ){
+    rc = setsPrepare(db, "UPDATE main.migrate_history SET file_stat=?2"
+                         " WHERE version=?1", pp);
+    if( rc ){ *pzErr = utilDbErr(db); return rc; }
+  }
+  sqlite3_bind_int64(*pp, 1, v);
+  sqlite3_bind_text(*pp, 2, zStat, -1, SQLITE_STATIC);
+  sqlite3_step(*pp);
+  rc = sqlite3_reset(*pp);
+  if( rc ) *pzErr = utilDbErr(db);
+  return rc;
+}
+
+/* Whether version v has a down script, for a row read through the index
+** (Applied.hasDown -1); *pp as for historyStatSet. */
+int historyHasDown(sqlite3 *db, sqlite3_stmt **pp, i64 v, int *pHas, char **pzErr){
+  int rc = SQLITE_OK;
+  *pHas = 0;
+  if( *pp==0 ){
+    rc = setsPrepare(db, "SELECT down IS NOT NULL FROM main.migrate_history"
+                         " WHERE version=?1", pp);
+    if( rc ){ *pzErr = utilDbErr(db); return rc; }
+  }
+  sqlite3_bind_int64(*pp, 1, v);
+  if( sqlite3_step(*pp)==SQLITE_ROW ) *pHas = sqlite3_column_int(*pp, 0);
+  rc = sqlite3_reset(*pp);
+  if( rc ) *pzErr = utilDbErr(db);
+  return rc;
+}
+
 /* The table as migrate made it: its columns, and rows it can trust. */
 static int historyValidate(sqlite3 *db, char **pzErr){
   int rc = historyValidateColumns(db, pzErr);
@@ -207,10 +321,27 @@ int historyOpen(sqlite3 *db, HistoryCursor *pC, char **pzErr){
   if( rc || !exists ) return rc;
   rc = historyValidate(db, pzErr);
   if( rc ) return rc;
-  rc = setsPrepare(db, "SELECT version, name, checksum, applied_at, "
-                          "duration_ms, down IS NOT NULL FROM main.migrate_history"
-                          " ORDER BY version", &pC->pStmt);
-  if( rc ){ *pzErr = utilDbErr(db); return rc; }
+  rc = historyStatLayout(db, &pC->statLayout, pzErr);
+  if( rc ) return rc;
+  if( pC->statLayout & STAT_INDEXED ){
+    /* The small columns alone, from the index: no script page is read. */
+    char *zSql = sqlite3_mprintf("SELECT version, name, checksum, applied_at,"
+        " duration_ms, -1, file_stat FROM main.migrate_history INDEXED BY "
+        STAT_INDEX "%s ORDER BY version", setsSuffix(db));
+    rc = zSql ? setsPrepare(db, zSql, &pC->pStmt) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }else{
+    rc = setsPrepare(db, (pC->statLayout & STAT_COLUMN)
+        ? "SELECT version, name, checksum, applied_at, duration_ms,"
+          " down IS NOT NULL, file_stat FROM main.migrate_history ORDER BY version"
+        : "SELECT version, name, checksum, applied_at, duration_ms,"
+          " down IS NOT NULL, NULL FROM main.migrate_history ORDER BY version",
+        &pC->pStmt);
+  }
+  if( rc ){
+    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+    return rc;
+  }
   pC->eof = 0;
   rc = historyNext(pC, pzErr);
   if( rc ) historyClose(pC);
@@ -241,6 +372,7 @@ int historyNext(HistoryCursor *pC, char **pzErr){
   a->hasDuration = sqlite3_column_type(p, 4)!=SQLITE_NULL;
   a->durationMs = sqlite3_column_double(p, 4);
   a->hasDown = sqlite3_column_int(p, 5);
+  a->fileStat = (const char*)sqlite3_column_text(p, 6);
   if( a->name==0 || a->checksum==0 ){
     /* historyValidate refused NULLs: only memory can be short here. */
     pC->eof = 1;
