@@ -23,12 +23,17 @@ typedef struct StatDue {
   char sum[17];        /* the checksum's first 16 digits */
 } StatDue;
 
+/* The stats to record when the call has done the rest. */
+typedef struct StatDues {
+  StatDue *a;
+  int n, nAlloc;
+} StatDues;
+
 /* The call and the folder it is planned against. */
 typedef struct Planning {
   Call *c;
   const Source *pSrc;
-  StatDue *aDue;
-  int nDue, nDueAlloc;
+  StatDues *pDue;      /* NULL: none are collected */
 } Planning;
 
 /* What apply refuses about one applied migration: no file (m is NULL), or a
@@ -54,12 +59,13 @@ static int planVerifyApplied(void *pArg, const Applied *a, Migration *m){
                               m->up.label, zSum, a->checksum);
     return SQLITE_ERROR;
   }
-  if( record ){
+  if( record && p->pDue ){
+    StatDues *pD = p->pDue;
     StatDue *d;
-    if( utilArrayReserve((void**)&p->aDue, &p->nDueAlloc, p->nDue, sizeof(StatDue)) ){
+    if( utilArrayReserve((void**)&pD->a, &pD->nAlloc, pD->n, sizeof(StatDue)) ){
       return SQLITE_NOMEM;
     }
-    d = &p->aDue[p->nDue++];
+    d = &pD->a[pD->n++];
     d->iMig = (int)(m - p->pSrc->a);
     memcpy(d->sum, zSum, 16);
     d->sum[16] = 0;
@@ -70,20 +76,20 @@ static int planVerifyApplied(void *pArg, const Applied *a, Migration *m){
 /*
 ** The stats of the applied files that were hashed and found unchanged, so
 ** the next call need not read them: one write, only when some stat was
-** missing or stale (a first call, a deploy's new inodes), made inside the
-** call's transaction.  The history gains its file_stat column and index
+** missing or stale (a first call, a deploy's new inodes), made last, in
+** the transaction the call commits when all else succeeded (a call that
+** fails writes none).  The history gains its file_stat column and index
 ** here, the first time (historyStatUpgrade).
 */
-static int planRecordStats(Planning *p){
-  Call *c = p->c;
+static int recordStats(Call *c, const Source *pSrc, const StatDues *pDue){
   sqlite3_stmt *pStmt = 0;
   int i, usable = 0, rc;
-  if( p->nDue==0 ) return SQLITE_OK;
+  if( pDue->n==0 ) return SQLITE_OK;
   rc = historyStatUpgrade(c->db, &usable, &c->zErr);
-  for(i=0; rc==SQLITE_OK && usable && i<p->nDue; i++){
-    const Migration *m = &p->pSrc->a[p->aDue[i].iMig];
+  for(i=0; rc==SQLITE_OK && usable && i<pDue->n; i++){
+    const Migration *m = &pSrc->a[pDue->a[i].iMig];
     char z[STAMP_TEXT_MAX];
-    if( stampText(&m->stamp, p->aDue[i].sum, z) ){
+    if( stampText(&m->stamp, pDue->a[i].sum, z) ){
       rc = historyStatSet(c->db, &pStmt, m->version, z, &c->zErr);
     }
   }
@@ -98,7 +104,8 @@ static int planRecordStats(Planning *p){
 ** than the newest applied.  The history
 ** is read a row at a time, so memory does not grow with it.
 */
-int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
+static int planWithStats(Call *c, Source *pSrc, i64 target, int **paIdx,
+                         int *pnIdx, StatDues *pDue){
   Planning p;
   int i, rc, nPending = 0, n = 0;
   i64 newest;
@@ -111,6 +118,8 @@ int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
   memset(&p, 0, sizeof(p));
   p.c = c;
   p.pSrc = pSrc;
+  p.pDue = pDue;
+  if( pDue ) pDue->n = 0;    /* planned again: what this pass found */
   rc = historyMerge(c->db, pSrc, planVerifyApplied, &p, aIdx, &nPending, &newest,
                     &c->zErr);
   if( rc==SQLITE_OK && nPending>0 && pSrc->a[aIdx[0]].version<newest
@@ -121,8 +130,6 @@ int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
                               "higher version", m->up.label, m->version, newest);
     rc = SQLITE_ERROR;
   }
-  if( rc==SQLITE_OK ) rc = planRecordStats(&p);
-  sqlite3_free(p.aDue);
   if( rc ){
     sqlite3_free(aIdx);
     return rc;
@@ -131,6 +138,10 @@ int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
   *paIdx = aIdx;
   *pnIdx = n;
   return SQLITE_OK;
+}
+
+int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
+  return planWithStats(c, pSrc, target, paIdx, pnIdx, 0);
 }
 
 /* The history row of a migration now applied (ms < 0: recorded, not run):
@@ -205,10 +216,13 @@ static int applyAll(Call *c, const char *zDir, i64 target){
   int rc = sourceOpen(c->db, zDir, &src, &c->zErr);
   int replan = 1;
   int *aDue = 0;
+  StatDues stats;
   if( rc ) return rc;
+  memset(&stats, 0, sizeof(stats));
   callTraceIgnored(c, &src);
   rc = txnBegin(&c->t, &c->zErr);
-  if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
+  /* applyPlan's read of the history checks the table first. */
+  if( rc==SQLITE_OK ) rc = historyEnsureUnchecked(c->db, &c->zErr);
   /* Repeatables are written against the newest schema: a call that stops
   ** below the folder's newest version runs none (doc/formats.md). */
   if( rc==SQLITE_OK && src.nRep>0
@@ -218,7 +232,7 @@ static int applyAll(Call *c, const char *zDir, i64 target){
   while( rc==SQLITE_OK && replan ){
     int *aIdx = 0, nIdx = 0, i;
     replan = 0;
-    rc = applyPlan(c, &src, target, &aIdx, &nIdx);
+    rc = planWithStats(c, &src, target, &aIdx, &nIdx, &stats);
     for(i=0; rc==SQLITE_OK && i<nIdx; i++){
       Migration *m = &src.a[aIdx[i]];
       rc = applyOne(c, m);
@@ -235,11 +249,13 @@ static int applyAll(Call *c, const char *zDir, i64 target){
     sqlite3_free(aIdx);
   }
   if( rc==SQLITE_OK && aDue ) rc = repeatRunDue(c, &src, aDue);
+  if( rc==SQLITE_OK ) rc = recordStats(c, &src, &stats);
   if( rc==SQLITE_OK ){
     c->hasFail = 0;
     rc = callCommit(c);
   }
   sqlite3_free(aDue);
+  sqlite3_free(stats.a);
   sourceFree(&src);
   return rc;
 }

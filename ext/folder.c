@@ -288,7 +288,11 @@ static char *shownName(const char *zFile, int *pBad){
 */
 static int refuseBadName(const char *zFile, char **pzErr){
   int bad;
-  char *zShow = shownName(zFile, &bad);
+  char *zShow;
+  size_t i, n = strlen(zFile);
+  for(i=0; i<n && (unsigned char)zFile[i]>=0x20 && zFile[i]!=0x7F; i++){}
+  if( i==n && utilUtf8Invalid(zFile, n)==n ) return SQLITE_OK;  /* the usual */
+  zShow = shownName(zFile, &bad);
   if( zShow==0 ) return SQLITE_NOMEM;
   if( bad==0 ){
     sqlite3_free(zShow);
@@ -401,10 +405,16 @@ static char *notRegular(const char *zFile, int kind){
 ** Both live in the pool: the label is the tail of the path. */
 static int textAt(StrPool *pPool, const char *zDir, const char *zFile,
                   const char *zTail, MigrationText *t){
-  char *zPath = sqlite3_mprintf("%s/%s", zDir, zFile);
+  char aPath[512];   /* most paths: no allocation (one per file counts) */
+  size_t nDir = strlen(zDir), nFile = strlen(zFile);
+  char *zPath = nDir+nFile+2<=sizeof(aPath) ? aPath
+                : sqlite3_malloc64((sqlite3_uint64)(nDir+nFile+2));
   if( zPath==0 ) return SQLITE_NOMEM;
-  t->path = utilPoolAdd(pPool, zPath, strlen(zPath), zTail);
-  sqlite3_free(zPath);
+  memcpy(zPath, zDir, nDir);
+  zPath[nDir] = '/';
+  memcpy(zPath+nDir+1, zFile, nFile+1);
+  t->path = utilPoolAdd(pPool, zPath, nDir+1+nFile, zTail);
+  if( zPath!=aPath ) sqlite3_free(zPath);
   if( t->path==0 ) return SQLITE_NOMEM;
   t->label = t->path + strlen(zDir) + 1;
   return SQLITE_OK;

@@ -106,40 +106,79 @@ static int historyValidateColumns(sqlite3 *db, char **pzErr){
 ** that is not an integer would be read as 0, two rows of one version would
 ** both be deleted by one rollback.  The first such row is the error.
 */
-static int historyValidateRows(sqlite3 *db, char **pzErr){
-  static const char *const azCheck[] = {
-    "SELECT 'has a row whose version is ' || quote(version) || ', not an "
-      "integer' FROM main.migrate_history WHERE typeof(version)<>'integer' LIMIT 1",
-    "SELECT 'has ' || count(*) || ' rows for version ' || version"
-      " FROM main.migrate_history GROUP BY version HAVING count(*)>1"
-      " ORDER BY version LIMIT 1",
-    "SELECT 'row ' || version || ' has a NULL name or checksum'"
-      " FROM main.migrate_history WHERE name IS NULL OR checksum IS NULL"
-      " ORDER BY version LIMIT 1",
-    /* Names go into messages and the log: a control character (a terminal
-    ** escape, a newline) would let the file write into a user's terminal.
-    ** A file name with one is refused when the folder is read. */
-    "SELECT 'row ' || version || ' has a control character in its name'"
-      " FROM main.migrate_history WHERE name GLOB ('*[' || char(1) || '-'"
-      " || char(31) || char(127) || ']*') OR instr(name, char(0))>0"
-      " ORDER BY version LIMIT 1",
-  };
-  size_t i;
-  for(i=0; i<sizeof(azCheck)/sizeof(azCheck[0]); i++){
-    sqlite3_stmt *p = 0;
-    int rc = setsPrepare(db, azCheck[i], &p);
-    if( rc ){ *pzErr = utilDbErr(db); return rc; }
-    if( sqlite3_step(p)==SQLITE_ROW ){
-      *pzErr = sqlite3_mprintf("migrate_history%s %s; it has been edited by "
-                               "hand", setsSuffix(db),
-                               (const char*)sqlite3_column_text(p, 0));
-      sqlite3_finalize(p);
-      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-    }
-    rc = sqlite3_finalize(p);
-    if( rc ){ *pzErr = utilDbErr(db); return rc; }
+static int historyValidateRows(sqlite3 *db, const char *zIndexed, char **pzErr){
+  /* One pass in version order, the findings ranked after it: a version
+  ** that is not an integer, then two rows of one version, then a NULL name
+  ** or checksum, then a control character in a name.  %s: the index to read
+  ** from (it holds these columns), or "". */
+  char *zSql = sqlite3_mprintf("SELECT version, CASE WHEN typeof(version)"
+      "<>'integer' THEN quote(version) END, name, checksum IS NULL"
+      " FROM main.migrate_history%s ORDER BY version", zIndexed);
+  sqlite3_stmt *p = 0;
+  char *zBadType = 0, *zWhy = 0;
+  i64 prev = 0, vDup = 0, vNull = 0, vCtl = 0;
+  int havePrev = 0, run = 0, nDup = 0, haveNull = 0, haveCtl = 0, rc;
+  rc = zSql ? setsPrepare(db, zSql, &p) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  if( rc ){
+    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+    return rc;
   }
-  return SQLITE_OK;
+  while( sqlite3_step(p)==SQLITE_ROW ){
+    i64 v = sqlite3_column_int64(p, 0);
+    const unsigned char *zName = sqlite3_column_text(p, 2);
+    if( sqlite3_column_type(p, 1)!=SQLITE_NULL ){
+      if( zBadType==0 ){
+        zBadType = sqlite3_mprintf("%s", sqlite3_column_text(p, 1));
+        if( zBadType==0 ){ sqlite3_finalize(p); return SQLITE_NOMEM; }
+      }
+      continue;
+    }
+    if( havePrev && v==prev ){
+      run++;
+    }else{
+      if( run>1 && nDup==0 ){ nDup = run; vDup = prev; }
+      run = 1;
+    }
+    prev = v;
+    havePrev = 1;
+    if( !haveNull && (zName==0 || sqlite3_column_int(p, 3)) ){
+      haveNull = 1;
+      vNull = v;
+    }
+    if( !haveCtl && zName ){
+      /* Names go into messages and the log: a control character (a
+      ** terminal escape, a newline) would let the file write into a
+      ** user's terminal.  A file name with one is refused when the folder
+      ** is read. */
+      int k, n = sqlite3_column_bytes(p, 2);
+      for(k=0; k<n && zName[k]>=0x20 && zName[k]!=0x7f; k++){}
+      if( k<n ){ haveCtl = 1; vCtl = v; }
+    }
+  }
+  if( run>1 && nDup==0 ){ nDup = run; vDup = prev; }
+  rc = sqlite3_finalize(p);
+  if( rc ){
+    sqlite3_free(zBadType);
+    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+    return rc;
+  }
+  if( zBadType ){
+    zWhy = sqlite3_mprintf("has a row whose version is %s, not an integer", zBadType);
+  }else if( nDup ){
+    zWhy = sqlite3_mprintf("has %d rows for version %lld", nDup, vDup);
+  }else if( haveNull ){
+    zWhy = sqlite3_mprintf("row %lld has a NULL name or checksum", vNull);
+  }else if( haveCtl ){
+    zWhy = sqlite3_mprintf("row %lld has a control character in its name", vCtl);
+  }else{
+    return SQLITE_OK;
+  }
+  sqlite3_free(zBadType);
+  if( zWhy==0 ) return SQLITE_NOMEM;
+  *pzErr = sqlite3_mprintf("migrate_history%s %z; it has been edited by hand",
+                           setsSuffix(db), zWhy);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
 /*
@@ -258,16 +297,38 @@ int historyHasDown(sqlite3 *db, sqlite3_stmt **pp, i64 v, int *pHas, char **pzEr
 
 /* The table as migrate made it: its columns, and rows it can trust. */
 static int historyValidate(sqlite3 *db, char **pzErr){
+  int layout = 0;
   int rc = historyValidateColumns(db, pzErr);
-  if( rc==SQLITE_OK ) rc = historyValidateRows(db, pzErr);
+  if( rc==SQLITE_OK ) rc = historyStatLayout(db, &layout, pzErr);
+  if( rc==SQLITE_OK ){
+    /* The index holds what the checks read: the script pages are not. */
+    char *zIndexed = (layout & STAT_INDEXED)
+        ? sqlite3_mprintf(" INDEXED BY " STAT_INDEX "%s", setsSuffix(db))
+        : sqlite3_mprintf("");
+    rc = zIndexed ? historyValidateRows(db, zIndexed, pzErr) : SQLITE_NOMEM;
+    sqlite3_free(zIndexed);
+  }
   return rc;
 }
 
+static int historyEnsureTables(sqlite3 *, int check, char **pzErr);
+
+/* historyEnsure for a caller whose next step reads the history with
+** historyOpen (or historyMerge), which checks the table before the first
+** row: the check is not made twice. */
+int historyEnsureUnchecked(sqlite3 *db, char **pzErr){
+  return historyEnsureTables(db, 0, pzErr);
+}
+
 int historyEnsure(sqlite3 *db, char **pzErr){
+  return historyEnsureTables(db, 1, pzErr);
+}
+
+static int historyEnsureTables(sqlite3 *db, int check, char **pzErr){
   int exists = 0;
   int rc = historyTableExists(db, &exists, pzErr);
   if( rc ) return rc;
-  if( exists ) return historyValidate(db, pzErr);
+  if( exists ) return check ? historyValidate(db, pzErr) : SQLITE_OK;
   {
     char *zSql = setsSql(db, HISTORY_SCHEMA ";" LOG_SCHEMA);
     rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;

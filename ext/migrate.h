@@ -415,6 +415,7 @@ typedef struct HistoryCursor {
 } HistoryCursor;
 int historyTableExists(sqlite3 *, int *pExists, char **pzErr);
 int historyEnsure(sqlite3 *, char **pzErr);
+int historyEnsureUnchecked(sqlite3 *, char **pzErr);  /* historyOpen checks */
 int historyOpen(sqlite3 *, HistoryCursor *, char **pzErr);  /* on row one */
 int historyNext(HistoryCursor *, char **pzErr);
 void historyClose(HistoryCursor *);

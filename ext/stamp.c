@@ -66,11 +66,37 @@ int stampSettled(const FileStamp *p, i64 listedAt){
   return p->ino!=0 && p->mtimeNs<limit && p->ctimeNs<limit;
 }
 
+/* ":<decimal>" at z; returns the end.  Every start-up call makes one text
+** per applied file: by hand, not by printf. */
+static char *putNumber(char *z, sqlite3_uint64 v, int isNeg){
+  char a[24];
+  int n = 0;
+  *z++ = ':';
+  if( isNeg ) *z++ = '-';
+  do{ a[n++] = (char)('0' + v%10); v /= 10; }while( v );
+  while( n ) *z++ = a[--n];
+  return z;
+}
+
+static char *putSigned(char *z, i64 v){
+  return v<0 ? putNumber(z, (sqlite3_uint64)0 - (sqlite3_uint64)v, 1)
+             : putNumber(z, (sqlite3_uint64)v, 0);
+}
+
+/* "1:<size>:<mtime ns>:<ctime ns>:<inode>:<device>:<16 checksum digits>" */
 int stampText(const FileStamp *p, const char *zChecksum, char *zOut){
+  char *z = zOut;
   zOut[0] = 0;
   if( p->ino==0 || zChecksum==0 || strlen(zChecksum)<16 ) return 0;
-  sqlite3_snprintf(STAMP_TEXT_MAX, zOut, "1:%lld:%lld:%lld:%llu:%llu:%.16s",
-                   p->size, p->mtimeNs, p->ctimeNs, p->ino, p->dev, zChecksum);
+  *z++ = '1';
+  z = putSigned(z, p->size);
+  z = putSigned(z, p->mtimeNs);
+  z = putSigned(z, p->ctimeNs);
+  z = putNumber(z, p->ino, 0);
+  z = putNumber(z, p->dev, 0);
+  *z++ = ':';
+  memcpy(z, zChecksum, 16);
+  z[16] = 0;
   return 1;
 }
 
