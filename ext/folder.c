@@ -320,17 +320,17 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
   }
   while( rc==SQLITE_OK && (errno = 0, de = migrateFileOps.xReaddir(d))!=0 ){
     struct stat st;
-    char *zPath;
+    char *zPath = 0;
     int kind, nName = 0, linkToDir = 0;
     i64 v = 0;
     const char *zName = 0;
     if( de->d_name[0]=='.' ) continue;
-    zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
-    if( zPath==0 ){ rc = SQLITE_NOMEM; break; }
-    if( migrateFileOps.xLstat(zPath, &st)!=0 ){
-      *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
+    if( migrateFileOps.xLstatAt(d, zDir, de->d_name, &st)!=0 ){
+      int e = errno;
+      zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
+      *pzErr = zPath ? sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(e)) : 0;
       sqlite3_free(zPath);
-      rc = SQLITE_ERROR;
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
       break;
     }
     if( S_ISLNK(st.st_mode) ){
@@ -338,6 +338,8 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
       ** refused like a linked file instead of passing unseen.  A dangling
       ** link or a loop is still a link, refused below by its name. */
       struct stat stTarget;
+      zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
+      if( zPath==0 ){ rc = SQLITE_NOMEM; break; }
       if( migrateFileOps.xStat(zPath, &stTarget)==0 ){
         linkToDir = S_ISDIR(stTarget.st_mode);
       }else if( errno!=ENOENT && errno!=ELOOP ){
@@ -346,8 +348,8 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
         rc = SQLITE_ERROR;
         break;
       }
+      sqlite3_free(zPath);
     }
-    sqlite3_free(zPath);
     rc = folderClassify(de->d_name, S_ISDIR(st.st_mode) || linkToDir, &kind,
                         &v, &zName, &nName, pzErr);
     if( rc==SQLITE_OK && kind==0 && !S_ISDIR(st.st_mode) && !linkToDir

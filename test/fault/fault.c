@@ -420,6 +420,10 @@ static int fsLstat(const char *z, struct stat *st){
   if( gate(K_FS_STAT) ) return failWith(K_FS_STAT);
   return realFs.xLstat(z, st);
 }
+static int fsLstatAt(DIR *d, const char *zDir, const char *zName, struct stat *st){
+  if( gate(K_FS_STAT) ) return failWith(K_FS_STAT);
+  return realFs.xLstatAt(d, zDir, zName, st);
+}
 static char *fsRealpath(const char *z, char *zOut){
   if( gate(K_FS_REALPATH) ){ failWith(K_FS_REALPATH); return 0; }
   return realFs.xRealpath(z, zOut);
@@ -486,6 +490,7 @@ static void installFileOps(const char *zLib){
   pFs->xRenameNoReplace = fsRename;  pFs->xLink = fsLink;
   pFs->xOpendir = fsOpendir;    pFs->xReaddir = fsReaddir;
   pFs->xClosedir = fsClosedir;
+  pFs->xLstatAt = fsLstatAt;
   dlclose(h);
 }
 
