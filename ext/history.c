@@ -374,13 +374,14 @@ static int dupError(sqlite3 *db, int bad, i64 v, char **pzErr){
 ** checked first (historyValidate), so a row edited into nonsense is an error
 ** before the first row is read, not after some.
 */
-int historyOpen(sqlite3 *db, HistoryCursor *pC, char **pzErr){
+static int historyOpenCursor(sqlite3 *db, HistoryCursor *pC, int check,
+                             char **pzErr){
   int rc, exists = 0;
   memset(pC, 0, sizeof(*pC));
   pC->eof = 1;
   rc = historyTableExists(db, &exists, pzErr);
   if( rc || !exists ) return rc;
-  rc = historyValidate(db, pzErr);
+  if( check ) rc = historyValidate(db, pzErr);
   if( rc ) return rc;
   rc = historyStatLayout(db, &pC->statLayout, pzErr);
   if( rc ) return rc;
@@ -407,6 +408,16 @@ int historyOpen(sqlite3 *db, HistoryCursor *pC, char **pzErr){
   rc = historyNext(pC, pzErr);
   if( rc ) historyClose(pC);
   return rc;
+}
+
+int historyOpen(sqlite3 *db, HistoryCursor *pC, char **pzErr){
+  return historyOpenCursor(db, pC, 1, pzErr);
+}
+
+/* A second cursor over a history that a cursor still open on the same
+** connection (so on the same snapshot) has checked. */
+int historyOpenAgain(sqlite3 *db, HistoryCursor *pC, char **pzErr){
+  return historyOpenCursor(db, pC, 0, pzErr);
 }
 
 /* Step to the next row, or to the end. */

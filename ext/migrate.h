@@ -417,6 +417,7 @@ int historyTableExists(sqlite3 *, int *pExists, char **pzErr);
 int historyEnsure(sqlite3 *, char **pzErr);
 int historyEnsureUnchecked(sqlite3 *, char **pzErr);  /* historyOpen checks */
 int historyOpen(sqlite3 *, HistoryCursor *, char **pzErr);  /* on row one */
+int historyOpenAgain(sqlite3 *, HistoryCursor *, char **pzErr);  /* unchecked */
 int historyNext(HistoryCursor *, char **pzErr);
 void historyClose(HistoryCursor *);
 int historyMerge(sqlite3 *, Source *,

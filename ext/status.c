@@ -237,7 +237,8 @@ static int sumMigrations(const Source *pSrc, const Migration *a, int n,
 /* Every file of the folder, the repeatable ones too. */
 static int sumFiles(StatusCursor *c, char **pzErr){
   HistoryCursor hc;
-  int rc = historyOpen(c->db, &hc, pzErr);
+  /* c->hc, open until the last row, has checked the table. */
+  int rc = historyOpenAgain(c->db, &hc, pzErr);
   if( rc==SQLITE_OK ){
     rc = sumMigrations(&c->src, c->src.a, c->src.n, &hc, &c->aSum, pzErr);
   }
