@@ -34,6 +34,7 @@ typedef struct Planning {
   Call *c;
   const Source *pSrc;
   StatDues *pDue;      /* NULL: none are collected */
+  int nRead;           /* history rows seen */
 } Planning;
 
 /* What apply refuses about one applied migration: no file (m is NULL), or a
@@ -43,6 +44,11 @@ static int planVerifyApplied(void *pArg, const Applied *a, Migration *m){
   Call *c = p->c;
   char zSum[65];
   int rc, record = 0;
+  /* The history is read once, in order: pages already read are never
+  ** asked for again, and kept they would be most of the call's memory (the
+  ** index of 10,000 migrations is 2 MiB).  Given back as it goes; no
+  ** setting of the connection changes. */
+  if( (++p->nRead & 127)==0 ) sqlite3_db_release_memory(c->db);
   if( m==0 ){
     c->zErr = sqlite3_mprintf("migration %lld (%s) is applied but missing from "
                               "'%s': the database is ahead of the code",
@@ -86,6 +92,9 @@ static int recordStats(Call *c, const Source *pSrc, const StatDues *pDue){
   int i, usable = 0, rc;
   if( pDue->n==0 ) return SQLITE_OK;
   rc = historyStatUpgrade(c->db, &usable, &c->zErr);
+  /* An ALTER TABLE expires every statement, the one that gets the call out
+  ** of an interrupted transaction too (txn.c). */
+  if( rc==SQLITE_OK ) rc = utilForceArm(c->db, &c->t.force);
   for(i=0; rc==SQLITE_OK && usable && i<pDue->n; i++){
     const Migration *m = &pSrc->a[pDue->a[i].iMig];
     char z[STAMP_TEXT_MAX];
@@ -104,44 +113,10 @@ static int recordStats(Call *c, const Source *pSrc, const StatDues *pDue){
 ** than the newest applied.  The history
 ** is read a row at a time, so memory does not grow with it.
 */
-/*
-** The history is read once, in order, and read again by nothing: a page
-** cache larger than this would only hold what is never asked for twice,
-** and it would be most of the call's memory (the index of 10,000 migrations
-** is 2 MiB).  The connection's own size is set back after the read (and,
-** whatever happens, by the call's end: doc/guarantees.md "Settings
-** restored").  *pOld: the size to set back, 0 when it was not changed.
-*/
-#define READ_CACHE_KIB 256
-static int smallCache(Call *c, i64 *pOld){
-  i64 v = 0, pageSize = 0;
-  int rc = utilPragmaRead(c->db, "PRAGMA main.cache_size", &v);
-  if( rc==SQLITE_OK ) rc = utilPragmaRead(c->db, "PRAGMA main.page_size", &pageSize);
-  *pOld = 0;
-  if( rc || v==0 ) return rc;
-  if( (v<0 ? -v : v*pageSize/1024) <= READ_CACHE_KIB ) return SQLITE_OK;
-  *pOld = v;
-  { char *zSql = sqlite3_mprintf("PRAGMA main.cache_size=-%d", READ_CACHE_KIB);
-    int rc2 = zSql ? utilExec(c->db, zSql, &c->zErr) : SQLITE_NOMEM;
-    sqlite3_free(zSql);
-    return rc2; }
-}
-
-static int cacheBack(Call *c, i64 old){
-  char *zSql;
-  int rc;
-  if( old==0 ) return SQLITE_OK;
-  zSql = sqlite3_mprintf("PRAGMA main.cache_size=%lld", old);
-  rc = zSql ? utilExec(c->db, zSql, &c->zErr) : SQLITE_NOMEM;
-  sqlite3_free(zSql);
-  return rc;
-}
-
 static int planWithStats(Call *c, Source *pSrc, i64 target, int **paIdx,
                          int *pnIdx, StatDues *pDue){
   Planning p;
   int i, rc, nPending = 0, n = 0;
-  i64 oldCache = 0;
   i64 newest;
   int *aIdx;
 
@@ -154,15 +129,8 @@ static int planWithStats(Call *c, Source *pSrc, i64 target, int **paIdx,
   p.pSrc = pSrc;
   p.pDue = pDue;
   if( pDue ) pDue->n = 0;    /* planned again: what this pass found */
-  rc = smallCache(c, &oldCache);
-  if( rc==SQLITE_OK ){
-    rc = historyMerge(c->db, pSrc, planVerifyApplied, &p, aIdx, &nPending,
-                      &newest, &c->zErr);
-  }
-  {
-    int rcBack = cacheBack(c, oldCache);
-    if( rc==SQLITE_OK ) rc = rcBack;
-  }
+  rc = historyMerge(c->db, pSrc, planVerifyApplied, &p, aIdx, &nPending,
+                    &newest, &c->zErr);
   if( rc==SQLITE_OK && nPending>0 && pSrc->a[aIdx[0]].version<newest
    && !c->mc->outOfOrder ){
     Migration *m = &pSrc->a[aIdx[0]];

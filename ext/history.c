@@ -117,7 +117,7 @@ static int historyValidateRows(sqlite3 *db, const char *zIndexed, char **pzErr){
   sqlite3_stmt *p = 0;
   char *zBadType = 0, *zWhy = 0;
   i64 prev = 0, vDup = 0, vNull = 0, vCtl = 0;
-  int havePrev = 0, run = 0, nDup = 0, haveNull = 0, haveCtl = 0, rc;
+  int havePrev = 0, run = 0, nDup = 0, haveNull = 0, haveCtl = 0, rc, nRow = 0;
   rc = zSql ? setsPrepare(db, zSql, &p) : SQLITE_NOMEM;
   sqlite3_free(zSql);
   if( rc ){
@@ -127,6 +127,9 @@ static int historyValidateRows(sqlite3 *db, const char *zIndexed, char **pzErr){
   while( sqlite3_step(p)==SQLITE_ROW ){
     i64 v = sqlite3_column_int64(p, 0);
     const unsigned char *zName = sqlite3_column_text(p, 2);
+    /* Read once, in order: the pages behind are given back as it goes
+    ** (a history of 10,000 is 2 MiB of index), no setting changed. */
+    if( (++nRow & 127)==0 ) sqlite3_db_release_memory(db);
     if( sqlite3_column_type(p, 1)!=SQLITE_NULL ){
       if( zBadType==0 ){
         zBadType = sqlite3_mprintf("%s", sqlite3_column_text(p, 1));
