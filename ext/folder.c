@@ -325,6 +325,15 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
     i64 v = 0;
     const char *zName = 0;
     if( de->d_name[0]=='.' ) continue;
+#if !defined(_WIN32) && defined(DT_REG)
+    if( de->d_type==DT_REG ){
+      /* A regular file by the listing itself: a down file, or a file that
+      ** is no migration, needs no stat; an up file is stat-ed below, for
+      ** the stat that may vouch for it (stamp.c). */
+      memset(&st, 0, sizeof(st));
+      st.st_mode = S_IFREG;
+    }else
+#endif
     if( migrateFileOps.xLstatAt(d, zDir, de->d_name, &st)!=0 ){
       int e = errno;
       zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
@@ -369,6 +378,29 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
       *pzErr = sqlite3_mprintf("%s: is not a regular file", de->d_name);
       rc = SQLITE_ERROR;
     }else{
+      if( st.st_ino==0 && (kind==ENT_UP_MARKED || kind==ENT_UP_WHOLE) ){
+        /* Classified by the listing alone: its stat now, and what it says
+        ** wins (it may have been replaced since it was listed). */
+        if( migrateFileOps.xLstatAt(d, zDir, de->d_name, &st)!=0 ){
+          int e = errno;
+          zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
+          *pzErr = zPath ? sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(e)) : 0;
+          sqlite3_free(zPath);
+          rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+          break;
+        }
+        if( S_ISLNK(st.st_mode) ){
+          *pzErr = sqlite3_mprintf("%s: is a symbolic link; migrations are read "
+                                   "only from regular files", de->d_name);
+          rc = SQLITE_ERROR;
+          break;
+        }
+        if( !S_ISREG(st.st_mode) ){
+          *pzErr = sqlite3_mprintf("%s: is not a regular file", de->d_name);
+          rc = SQLITE_ERROR;
+          break;
+        }
+      }
       rc = addEntry(pList, v, kind, zName, nName, de->d_name, &st);
     }
   }
