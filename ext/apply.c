@@ -16,33 +16,93 @@ SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 
+/* An applied file whose stat is to be recorded: it was hashed, found to be
+** the applied one, and its stat is settled (stamp.c). */
+typedef struct StatDue {
+  int iMig;            /* in pSrc->a */
+  char sum[17];        /* the checksum's first 16 digits */
+} StatDue;
+
+/* The stats to record when the call has done the rest. */
+typedef struct StatDues {
+  StatDue *a;
+  int n, nAlloc;
+} StatDues;
+
 /* The call and the folder it is planned against. */
 typedef struct Planning {
   Call *c;
   const Source *pSrc;
+  StatDues *pDue;      /* NULL: none are collected */
+  int nRead;           /* history rows seen */
 } Planning;
 
 /* What apply refuses about one applied migration: no file (m is NULL), or a
 ** file that changed since it was applied. */
 static int planVerifyApplied(void *pArg, const Applied *a, Migration *m){
-  Call *c = ((Planning*)pArg)->c;
-  Loaded ld;
-  int rc;
+  Planning *p = (Planning*)pArg;
+  Call *c = p->c;
+  char zSum[65];
+  int rc, record = 0;
+  /* The history is read once, in order: pages already read are never
+  ** asked for again, and kept they would be most of the call's memory (the
+  ** index of 10,000 migrations is 2 MiB).  Given back as it goes; no
+  ** setting of the connection changes. */
+  if( (++p->nRead & 127)==0 ) sqlite3_db_release_memory(c->db);
   if( m==0 ){
     c->zErr = sqlite3_mprintf("migration %lld (%s) is applied but missing from "
                               "'%s': the database is ahead of the code",
                               a->version, a->name, ((Planning*)pArg)->pSrc->origin);
     return SQLITE_ERROR;
   }
-  rc = migrationLoad(m, &ld, &c->zErr);
+  /* Its stat unchanged since its bytes were found to be these: not read. */
+  if( stampVouches(&m->stamp, a->checksum, a->fileStat) ) return SQLITE_OK;
+  rc = migrationHash(p->pSrc, m, zSum, &record, &c->zErr);
   if( rc ) return rc;
-  if( strcmp(ld.checksum, a->checksum)!=0 ){
+  if( strcmp(zSum, a->checksum)!=0 ){
     c->zErr = sqlite3_mprintf("%s: applied migration has changed since it was "
                               "applied (checksum %.12s..., applied %.12s...)",
-                              m->up.label, ld.checksum, a->checksum);
-    rc = SQLITE_ERROR;
+                              m->up.label, zSum, a->checksum);
+    return SQLITE_ERROR;
   }
-  loadedFree(&ld);
+  if( record && p->pDue ){
+    StatDues *pD = p->pDue;
+    StatDue *d;
+    if( utilArrayReserve((void**)&pD->a, &pD->nAlloc, pD->n, sizeof(StatDue)) ){
+      return SQLITE_NOMEM;
+    }
+    d = &pD->a[pD->n++];
+    d->iMig = (int)(m - p->pSrc->a);
+    memcpy(d->sum, zSum, 16);
+    d->sum[16] = 0;
+  }
+  return SQLITE_OK;
+}
+
+/*
+** The stats of the applied files that were hashed and found unchanged, so
+** the next call need not read them: one write, only when some stat was
+** missing or stale (a first call, a deploy's new inodes), made last, in
+** the transaction the call commits when all else succeeded (a call that
+** fails writes none).  The history gains its file_stat column and index
+** here, the first time (historyStatUpgrade).
+*/
+static int recordStats(Call *c, const Source *pSrc, const StatDues *pDue){
+  sqlite3_stmt *pStmt = 0;
+  int i, usable = 0, rc;
+  if( pDue->n==0 ) return SQLITE_OK;
+  rc = historyStatUpgrade(c->db, &usable, &c->zErr);
+  /* An ALTER TABLE expires every statement, the one that gets the call out
+  ** of an interrupted transaction too (txn.c). */
+  if( rc==SQLITE_OK ) rc = utilForceArm(c->db, &c->t.force);
+  for(i=0; rc==SQLITE_OK && usable && i<pDue->n; i++){
+    const Migration *m = &pSrc->a[pDue->a[i].iMig];
+    char z[STAMP_TEXT_MAX];
+    if( stampText(&m->stamp, pDue->a[i].sum, z) ){
+      rc = historyStatSet(c->db, &pStmt, m->version, z, &c->zErr);
+    }
+  }
+  sqlite3_finalize(pStmt);
   return rc;
 }
 
@@ -53,7 +113,8 @@ static int planVerifyApplied(void *pArg, const Applied *a, Migration *m){
 ** than the newest applied.  The history
 ** is read a row at a time, so memory does not grow with it.
 */
-int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
+static int planWithStats(Call *c, Source *pSrc, i64 target, int **paIdx,
+                         int *pnIdx, StatDues *pDue){
   Planning p;
   int i, rc, nPending = 0, n = 0;
   i64 newest;
@@ -63,10 +124,13 @@ int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
   *pnIdx = 0;
   aIdx = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)(pSrc->n+1));
   if( aIdx==0 ) return SQLITE_NOMEM;
+  memset(&p, 0, sizeof(p));
   p.c = c;
   p.pSrc = pSrc;
-  rc = historyMerge(c->db, pSrc, planVerifyApplied, &p, aIdx, &nPending, &newest,
-                    &c->zErr);
+  p.pDue = pDue;
+  if( pDue ) pDue->n = 0;    /* planned again: what this pass found */
+  rc = historyMerge(c->db, pSrc, planVerifyApplied, &p, aIdx, &nPending,
+                    &newest, &c->zErr);
   if( rc==SQLITE_OK && nPending>0 && pSrc->a[aIdx[0]].version<newest
    && !c->mc->outOfOrder ){
     Migration *m = &pSrc->a[aIdx[0]];
@@ -83,6 +147,10 @@ int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
   *paIdx = aIdx;
   *pnIdx = n;
   return SQLITE_OK;
+}
+
+int applyPlan(Call *c, Source *pSrc, i64 target, int **paIdx, int *pnIdx){
+  return planWithStats(c, pSrc, target, paIdx, pnIdx, 0);
 }
 
 /* The history row of a migration now applied (ms < 0: recorded, not run):
@@ -157,10 +225,13 @@ static int applyAll(Call *c, const char *zDir, i64 target){
   int rc = sourceOpen(c->db, zDir, &src, &c->zErr);
   int replan = 1;
   int *aDue = 0;
+  StatDues stats;
   if( rc ) return rc;
+  memset(&stats, 0, sizeof(stats));
   callTraceIgnored(c, &src);
   rc = txnBegin(&c->t, &c->zErr);
-  if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
+  /* applyPlan's read of the history checks the table first. */
+  if( rc==SQLITE_OK ) rc = historyEnsureUnchecked(c->db, &c->zErr);
   /* Repeatables are written against the newest schema: a call that stops
   ** below the folder's newest version runs none (doc/formats.md). */
   if( rc==SQLITE_OK && src.nRep>0
@@ -170,7 +241,7 @@ static int applyAll(Call *c, const char *zDir, i64 target){
   while( rc==SQLITE_OK && replan ){
     int *aIdx = 0, nIdx = 0, i;
     replan = 0;
-    rc = applyPlan(c, &src, target, &aIdx, &nIdx);
+    rc = planWithStats(c, &src, target, &aIdx, &nIdx, &stats);
     for(i=0; rc==SQLITE_OK && i<nIdx; i++){
       Migration *m = &src.a[aIdx[i]];
       rc = applyOne(c, m);
@@ -187,11 +258,13 @@ static int applyAll(Call *c, const char *zDir, i64 target){
     sqlite3_free(aIdx);
   }
   if( rc==SQLITE_OK && aDue ) rc = repeatRunDue(c, &src, aDue);
+  if( rc==SQLITE_OK ) rc = recordStats(c, &src, &stats);
   if( rc==SQLITE_OK ){
     c->hasFail = 0;
     rc = callCommit(c);
   }
   sqlite3_free(aDue);
+  sqlite3_free(stats.a);
   sourceFree(&src);
   return rc;
 }

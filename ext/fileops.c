@@ -29,7 +29,8 @@ const FileOps migrateFileOps = {
 #endif
   winOpen, close, winRead, winPread, winWrite, winPwrite, winFsync, fstat,
   winStat, winLstat, winRealpath, winMkdir, winUnlink, winRmdir, winRename,
-  winRenameNoReplace, winLink, winOpendir, winReaddir, winClosedir, winFlock
+  winRenameNoReplace, winLink, winOpendir, winReaddir, winClosedir, winFlock,
+  winLstatAt
 };
 
 #else /* POSIX */
@@ -60,6 +61,12 @@ static int libcRenameNoReplace(const char *zFrom, const char *zTo){
 #endif
 }
 
+static int libcLstatAt(DIR *d, const char *zDir, const char *zName,
+                       struct stat *st){
+  (void)zDir;
+  return fstatat(dirfd(d), zName, st, AT_SYMLINK_NOFOLLOW);
+}
+
 #ifdef MIGRATE_FAULT_HOOKS
 FileOps migrateFileOps = {
 #else
@@ -67,7 +74,7 @@ const FileOps migrateFileOps = {
 #endif
   libcOpen, close, read, pread, write, pwrite, fsync, fstat, stat, lstat,
   realpath, mkdir, unlink, rmdir, rename, libcRenameNoReplace, link, opendir,
-  readdir, closedir, flock
+  readdir, closedir, flock, libcLstatAt
 };
 
 #endif /* POSIX */

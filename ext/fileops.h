@@ -74,6 +74,10 @@ typedef struct FileOps {
   struct dirent *(*xReaddir)(DIR *);
   int (*xClosedir)(DIR *);
   int (*xFlock)(int fd, int op);   /* flock(): held while a temporary file is written */
+  /* lstat() of an entry of an open folder, zDir its path: relative to the
+  ** folder where the system can (fstatat), so a listing of 10,000 files
+  ** does not walk the folder's path 10,000 times. */
+  int (*xLstatAt)(DIR *, const char *zDir, const char *zName, struct stat *);
 } FileOps;
 
 #ifdef _WIN32
@@ -97,6 +101,7 @@ DIR *winOpendir(const char *zPath);
 struct dirent *winReaddir(DIR *);
 int winClosedir(DIR *);
 int winFlock(int fd, int op);
+int winLstatAt(DIR *, const char *zDir, const char *zName, struct stat *);
 #endif
 
 #ifdef MIGRATE_FAULT_HOOKS

@@ -35,6 +35,7 @@ typedef struct Entry {
   int kind;
   const char *name;   /* migration name */
   const char *file;   /* entry name in the directory */
+  FileStamp stamp;    /* its lstat, as listed (stamp.c) */
 } Entry;
 
 typedef struct EntryList {
@@ -169,12 +170,13 @@ static int endsWith(const char *z, size_t n, const char *zEnd){
 }
 
 static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
-                    const char *zFile){
+                    const char *zFile, const struct stat *st){
   Entry *e;
   if( utilArrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(Entry)) ) return SQLITE_NOMEM;
   e = &p->a[p->n];
   e->version = v;
   e->kind = kind;
+  stampFromStat(st, &e->stamp);
   e->name = utilPoolAdd(p->pPool, zName, (size_t)nName, "");
   e->file = utilPoolAdd(p->pPool, zFile, strlen(zFile), "");
   if( e->name==0 || e->file==0 ) return SQLITE_NOMEM;
@@ -286,7 +288,11 @@ static char *shownName(const char *zFile, int *pBad){
 */
 static int refuseBadName(const char *zFile, char **pzErr){
   int bad;
-  char *zShow = shownName(zFile, &bad);
+  char *zShow;
+  size_t i, n = strlen(zFile);
+  for(i=0; i<n && (unsigned char)zFile[i]>=0x20 && zFile[i]!=0x7F; i++){}
+  if( i==n && utilUtf8Invalid(zFile, n)==n ) return SQLITE_OK;  /* the usual */
+  zShow = shownName(zFile, &bad);
   if( zShow==0 ) return SQLITE_NOMEM;
   if( bad==0 ){
     sqlite3_free(zShow);
@@ -314,17 +320,26 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
   }
   while( rc==SQLITE_OK && (errno = 0, de = migrateFileOps.xReaddir(d))!=0 ){
     struct stat st;
-    char *zPath;
+    char *zPath = 0;
     int kind, nName = 0, linkToDir = 0;
     i64 v = 0;
     const char *zName = 0;
     if( de->d_name[0]=='.' ) continue;
-    zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
-    if( zPath==0 ){ rc = SQLITE_NOMEM; break; }
-    if( migrateFileOps.xLstat(zPath, &st)!=0 ){
-      *pzErr = sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(errno));
+#if !defined(_WIN32) && defined(DT_REG)
+    if( de->d_type==DT_REG ){
+      /* A regular file by the listing itself: a down file, or a file that
+      ** is no migration, needs no stat; an up file is stat-ed below, for
+      ** the stat that may vouch for it (stamp.c). */
+      memset(&st, 0, sizeof(st));
+      st.st_mode = S_IFREG;
+    }else
+#endif
+    if( migrateFileOps.xLstatAt(d, zDir, de->d_name, &st)!=0 ){
+      int e = errno;
+      zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
+      *pzErr = zPath ? sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(e)) : 0;
       sqlite3_free(zPath);
-      rc = SQLITE_ERROR;
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
       break;
     }
     if( S_ISLNK(st.st_mode) ){
@@ -332,6 +347,8 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
       ** refused like a linked file instead of passing unseen.  A dangling
       ** link or a loop is still a link, refused below by its name. */
       struct stat stTarget;
+      zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
+      if( zPath==0 ){ rc = SQLITE_NOMEM; break; }
       if( migrateFileOps.xStat(zPath, &stTarget)==0 ){
         linkToDir = S_ISDIR(stTarget.st_mode);
       }else if( errno!=ENOENT && errno!=ELOOP ){
@@ -340,8 +357,8 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
         rc = SQLITE_ERROR;
         break;
       }
+      sqlite3_free(zPath);
     }
-    sqlite3_free(zPath);
     rc = folderClassify(de->d_name, S_ISDIR(st.st_mode) || linkToDir, &kind,
                         &v, &zName, &nName, pzErr);
     if( rc==SQLITE_OK && kind==0 && !S_ISDIR(st.st_mode) && !linkToDir
@@ -361,7 +378,30 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
       *pzErr = sqlite3_mprintf("%s: is not a regular file", de->d_name);
       rc = SQLITE_ERROR;
     }else{
-      rc = addEntry(pList, v, kind, zName, nName, de->d_name);
+      if( st.st_ino==0 && (kind==ENT_UP_MARKED || kind==ENT_UP_WHOLE) ){
+        /* Classified by the listing alone: its stat now, and what it says
+        ** wins (it may have been replaced since it was listed). */
+        if( migrateFileOps.xLstatAt(d, zDir, de->d_name, &st)!=0 ){
+          int e = errno;
+          zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
+          *pzErr = zPath ? sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(e)) : 0;
+          sqlite3_free(zPath);
+          rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+          break;
+        }
+        if( S_ISLNK(st.st_mode) ){
+          *pzErr = sqlite3_mprintf("%s: is a symbolic link; migrations are read "
+                                   "only from regular files", de->d_name);
+          rc = SQLITE_ERROR;
+          break;
+        }
+        if( !S_ISREG(st.st_mode) ){
+          *pzErr = sqlite3_mprintf("%s: is not a regular file", de->d_name);
+          rc = SQLITE_ERROR;
+          break;
+        }
+      }
+      rc = addEntry(pList, v, kind, zName, nName, de->d_name, &st);
     }
   }
   if( rc==SQLITE_OK && errno!=0 ){
@@ -375,11 +415,16 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
 /* What is at a path: 0 nothing, 1 a regular file, -1 a symbolic link,
 ** -2 something else, -3 it cannot be told (errno says why).  Only "no such
 ** file" is nothing: a down.sql that cannot be looked at is not absent. */
-static int pathKind(const char *zPath){
+static int pathKindStamp(const char *zPath, FileStamp *pStamp){
   struct stat st;
   if( migrateFileOps.xLstat(zPath, &st)!=0 ) return errno==ENOENT ? 0 : -3;
+  if( pStamp ) stampFromStat(&st, pStamp);
   if( S_ISLNK(st.st_mode) ) return -1;
   return S_ISREG(st.st_mode) ? 1 : -2;
+}
+
+static int pathKind(const char *zPath){
+  return pathKindStamp(zPath, 0);
 }
 
 static char *notRegular(const char *zFile, int kind){
@@ -394,10 +439,16 @@ static char *notRegular(const char *zFile, int kind){
 ** Both live in the pool: the label is the tail of the path. */
 static int textAt(StrPool *pPool, const char *zDir, const char *zFile,
                   const char *zTail, MigrationText *t){
-  char *zPath = sqlite3_mprintf("%s/%s", zDir, zFile);
+  char aPath[512];   /* most paths: no allocation (one per file counts) */
+  size_t nDir = strlen(zDir), nFile = strlen(zFile);
+  char *zPath = nDir+nFile+2<=sizeof(aPath) ? aPath
+                : sqlite3_malloc64((sqlite3_uint64)(nDir+nFile+2));
   if( zPath==0 ) return SQLITE_NOMEM;
-  t->path = utilPoolAdd(pPool, zPath, strlen(zPath), zTail);
-  sqlite3_free(zPath);
+  memcpy(zPath, zDir, nDir);
+  zPath[nDir] = '/';
+  memcpy(zPath+nDir+1, zFile, nFile+1);
+  t->path = utilPoolAdd(pPool, zPath, nDir+1+nFile, zTail);
+  if( zPath!=aPath ) sqlite3_free(zPath);
   if( t->path==0 ) return SQLITE_NOMEM;
   t->label = t->path + strlen(zDir) + 1;
   return SQLITE_OK;
@@ -409,6 +460,7 @@ static int textAt(StrPool *pPool, const char *zDir, const char *zFile,
 static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
                        Migration *m, char **pzErr){
   MigrationText down, prisma, verify;
+  FileStamp stPrisma;
   int k, kPrisma;
   memset(&down, 0, sizeof(down));
   memset(&prisma, 0, sizeof(prisma));
@@ -417,14 +469,14 @@ static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
    || textAt(pPool, zDir, e->file, "/migration.sql", &prisma)
    || textAt(pPool, zDir, e->file, "/down.sql", &down)
    || textAt(pPool, zDir, e->file, "/verify.sql", &verify) ) return SQLITE_NOMEM;
-  k = pathKind(m->up.path);
+  k = pathKindStamp(m->up.path, &m->stamp);
   if( k==-3 ){
     /* One that cannot be looked at is an error of its own, reported with
     ** its errno before anything else touches it; never "both" or "none". */
     *pzErr = notRegular(m->up.label, k);
     return SQLITE_ERROR;
   }
-  kPrisma = pathKind(prisma.path);
+  kPrisma = pathKindStamp(prisma.path, &stPrisma);
   if( kPrisma==-3 ){
     *pzErr = notRegular(prisma.label, kPrisma);
     return SQLITE_ERROR;
@@ -436,6 +488,7 @@ static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
   }
   if( k==0 && kPrisma!=0 ){
     m->up = prisma;
+    m->stamp = stPrisma;
     k = kPrisma;
   }
   if( k<=0 ){
@@ -488,6 +541,7 @@ static int buildMigration(Source *pSrc, Entry *a, int n, Migration *m, char **pz
     return folderFiles(&pSrc->pool, pSrc->origin, pUp, m, pzErr);
   }
   m->how = pUp->kind==ENT_UP_MARKED ? FMT_MARKED : FMT_WHOLE_UP;
+  m->stamp = pUp->stamp;
   if( textAt(&pSrc->pool, pSrc->origin, pUp->file, "", &m->up) ) return SQLITE_NOMEM;
   if( pDown && textAt(&pSrc->pool, pSrc->origin, pDown->file, "", &m->down) ){
     return SQLITE_NOMEM;
@@ -497,7 +551,8 @@ static int buildMigration(Source *pSrc, Entry *a, int n, Migration *m, char **pz
 
 /* The migration named by entry k of the journal: version k (drizzle-kit
 ** writes k as the entry's "idx"), its name the tag after its number. */
-static int journalMigration(Source *pSrc, const char *zFile, int k, Migration *m){
+static int journalMigration(Source *pSrc, const char *zFile, int k,
+                            const FileStamp *pStamp, Migration *m){
   const char *zName = zFile;
   size_t nName;
   while( *zName>='0' && *zName<='9' ) zName++;
@@ -506,6 +561,7 @@ static int journalMigration(Source *pSrc, const char *zFile, int k, Migration *m
   memset(m, 0, sizeof(*m));
   m->version = k;
   m->how = FMT_MARKED;
+  if( pStamp ) m->stamp = *pStamp;
   m->name = utilPoolAdd(&pSrc->pool, zName, nName, "");
   if( m->name==0 ) return SQLITE_NOMEM;
   return textAt(&pSrc->pool, pSrc->origin, zFile, "", &m->up);
@@ -545,7 +601,8 @@ static int journalOrder(Source *pSrc, EntryList *pList, const JournalEntry *aJ,
       rc = SQLITE_ERROR;
     }else{
       aUsed[at] = k;
-      rc = journalMigration(pSrc, zFile, k, &pSrc->a[pSrc->n]);
+      rc = journalMigration(pSrc, zFile, k,
+                            at<pList->n ? &pList->a[at].stamp : 0, &pSrc->a[pSrc->n]);
       if( rc==SQLITE_OK ) pSrc->n++;
     }
   }
@@ -652,6 +709,7 @@ int folderRead(const char *zDir, Source *pSrc, char **pzErr){
   pSrc->origin = sqlite3_mprintf("%.*s", (int)nDir, zDir);
   if( pSrc->origin==0 ) return SQLITE_NOMEM;
   list.pPool = &pSrc->pool;
+  pSrc->listedAt = stampClock();
   rc = listDir(pSrc->origin, &list, pzErr);
   if( rc==SQLITE_OK ) rc = journalLoad(pSrc, &aJ, &nJ, pzErr);
   if( rc==SQLITE_OK && nJ<0 ) rc = takeRepeatables(pSrc, &list);

@@ -106,54 +106,232 @@ static int historyValidateColumns(sqlite3 *db, char **pzErr){
 ** that is not an integer would be read as 0, two rows of one version would
 ** both be deleted by one rollback.  The first such row is the error.
 */
-static int historyValidateRows(sqlite3 *db, char **pzErr){
-  static const char *const azCheck[] = {
-    "SELECT 'has a row whose version is ' || quote(version) || ', not an "
-      "integer' FROM main.migrate_history WHERE typeof(version)<>'integer' LIMIT 1",
-    "SELECT 'has ' || count(*) || ' rows for version ' || version"
-      " FROM main.migrate_history GROUP BY version HAVING count(*)>1"
-      " ORDER BY version LIMIT 1",
-    "SELECT 'row ' || version || ' has a NULL name or checksum'"
-      " FROM main.migrate_history WHERE name IS NULL OR checksum IS NULL"
-      " ORDER BY version LIMIT 1",
-    /* Names go into messages and the log: a control character (a terminal
-    ** escape, a newline) would let the file write into a user's terminal.
-    ** A file name with one is refused when the folder is read. */
-    "SELECT 'row ' || version || ' has a control character in its name'"
-      " FROM main.migrate_history WHERE name GLOB ('*[' || char(1) || '-'"
-      " || char(31) || char(127) || ']*') OR instr(name, char(0))>0"
-      " ORDER BY version LIMIT 1",
-  };
-  size_t i;
-  for(i=0; i<sizeof(azCheck)/sizeof(azCheck[0]); i++){
-    sqlite3_stmt *p = 0;
-    int rc = setsPrepare(db, azCheck[i], &p);
-    if( rc ){ *pzErr = utilDbErr(db); return rc; }
-    if( sqlite3_step(p)==SQLITE_ROW ){
-      *pzErr = sqlite3_mprintf("migrate_history%s %s; it has been edited by "
-                               "hand", setsSuffix(db),
-                               (const char*)sqlite3_column_text(p, 0));
-      sqlite3_finalize(p);
-      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+static int historyValidateRows(sqlite3 *db, const char *zIndexed, char **pzErr){
+  /* One pass in version order, the findings ranked after it: a version
+  ** that is not an integer, then two rows of one version, then a NULL name
+  ** or checksum, then a control character in a name.  %s: the index to read
+  ** from (it holds these columns), or "". */
+  char *zSql = sqlite3_mprintf("SELECT version, CASE WHEN typeof(version)"
+      "<>'integer' THEN quote(version) END, name, checksum IS NULL"
+      " FROM main.migrate_history%s ORDER BY version", zIndexed);
+  sqlite3_stmt *p = 0;
+  char *zBadType = 0, *zWhy = 0;
+  i64 prev = 0, vDup = 0, vNull = 0, vCtl = 0;
+  int havePrev = 0, run = 0, nDup = 0, haveNull = 0, haveCtl = 0, rc, nRow = 0;
+  rc = zSql ? setsPrepare(db, zSql, &p) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  if( rc ){
+    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+    return rc;
+  }
+  while( sqlite3_step(p)==SQLITE_ROW ){
+    i64 v = sqlite3_column_int64(p, 0);
+    const unsigned char *zName = sqlite3_column_text(p, 2);
+    /* Read once, in order: the pages behind are given back as it goes
+    ** (a history of 10,000 is 2 MiB of index), no setting changed. */
+    if( (++nRow & 127)==0 ) sqlite3_db_release_memory(db);
+    if( sqlite3_column_type(p, 1)!=SQLITE_NULL ){
+      if( zBadType==0 ){
+        zBadType = sqlite3_mprintf("%s", sqlite3_column_text(p, 1));
+        if( zBadType==0 ){ sqlite3_finalize(p); return SQLITE_NOMEM; }
+      }
+      continue;
     }
-    rc = sqlite3_finalize(p);
+    if( havePrev && v==prev ){
+      run++;
+    }else{
+      if( run>1 && nDup==0 ){ nDup = run; vDup = prev; }
+      run = 1;
+    }
+    prev = v;
+    havePrev = 1;
+    if( !haveNull && (zName==0 || sqlite3_column_int(p, 3)) ){
+      haveNull = 1;
+      vNull = v;
+    }
+    if( !haveCtl && zName ){
+      /* Names go into messages and the log: a control character (a
+      ** terminal escape, a newline) would let the file write into a
+      ** user's terminal.  A file name with one is refused when the folder
+      ** is read. */
+      int k, n = sqlite3_column_bytes(p, 2);
+      for(k=0; k<n && zName[k]>=0x20 && zName[k]!=0x7f; k++){}
+      if( k<n ){ haveCtl = 1; vCtl = v; }
+    }
+  }
+  if( run>1 && nDup==0 ){ nDup = run; vDup = prev; }
+  rc = sqlite3_finalize(p);
+  if( rc ){
+    sqlite3_free(zBadType);
+    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+    return rc;
+  }
+  if( zBadType ){
+    zWhy = sqlite3_mprintf("has a row whose version is %s, not an integer", zBadType);
+  }else if( nDup ){
+    zWhy = sqlite3_mprintf("has %d rows for version %lld", nDup, vDup);
+  }else if( haveNull ){
+    zWhy = sqlite3_mprintf("row %lld has a NULL name or checksum", vNull);
+  }else if( haveCtl ){
+    zWhy = sqlite3_mprintf("row %lld has a control character in its name", vCtl);
+  }else{
+    return SQLITE_OK;
+  }
+  sqlite3_free(zBadType);
+  if( zWhy==0 ) return SQLITE_NOMEM;
+  *pzErr = sqlite3_mprintf("migrate_history%s %z; it has been edited by hand",
+                           setsSuffix(db), zWhy);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+/*
+** The stat cache (stamp.c): a column file_stat, added to the table in place
+** by the first call that records a stat, and an index holding the small
+** columns, so the start-up call reads the history without walking the
+** pages of the up and down scripts.  Either may have been made by someone
+** else: the column is used only when it is a plain column, the index only
+** when its SQL is, byte for byte, the one below, on this table.
+*/
+#define STAT_INDEX "migrate_idx_history"
+#define STAT_INDEX_COLS "(version, name, checksum, applied_at, duration_ms, file_stat)"
+
+static char *statIndexName(sqlite3 *db){
+  return sqlite3_mprintf(STAT_INDEX "%s", setsSuffix(db));
+}
+
+int historyStatLayout(sqlite3 *db, int *pLayout, char **pzErr){
+  sqlite3_stmt *p = 0;
+  char *zIdx = statIndexName(db);
+  char *zTable = sqlite3_mprintf("migrate_history%s", setsSuffix(db));
+  char *zWant = zIdx && zTable ? sqlite3_mprintf("CREATE INDEX %s ON %s"
+                                     STAT_INDEX_COLS, zIdx, zTable) : 0;
+  int rc = zWant ? setsPrepare(db, "SELECT hidden FROM pragma_table_xinfo"
+                        "('migrate_history', 'main') WHERE name='file_stat'"
+                        " COLLATE NOCASE", &p) : SQLITE_NOMEM;
+  *pLayout = 0;
+  if( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
+    *pLayout = sqlite3_column_int(p, 0)==0 ? STAT_COLUMN : STAT_COLUMN_BAD;
+  }
+  if( rc==SQLITE_OK ) rc = sqlite3_finalize(p);
+  p = 0;
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_prepare_v2(db, "SELECT type, tbl_name, sql FROM main.sqlite_schema"
+                                " WHERE name=?1 COLLATE NOCASE", -1, &p, 0);
+  }
+  if( rc==SQLITE_OK ){
+    sqlite3_bind_text(p, 1, zIdx, -1, SQLITE_STATIC);
+    if( sqlite3_step(p)==SQLITE_ROW ){
+      const char *zType = (const char*)sqlite3_column_text(p, 0);
+      const char *zTbl = (const char*)sqlite3_column_text(p, 1);
+      const char *zSql = (const char*)sqlite3_column_text(p, 2);
+      *pLayout |= STAT_NAME_TAKEN;
+      if( *pLayout==(STAT_COLUMN|STAT_NAME_TAKEN) && zType && strcmp(zType, "index")==0
+       && zTbl && strcmp(zTbl, zTable)==0 && zSql && strcmp(zSql, zWant)==0 ){
+        *pLayout |= STAT_INDEXED;
+      }
+    }
+    { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
+  }
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+  sqlite3_free(zIdx);
+  sqlite3_free(zTable);
+  sqlite3_free(zWant);
+  return rc;
+}
+
+/* The column and the index added where they are missing, inside the
+** caller's transaction (so a call that fails leaves the layout it found):
+** *pUsable 0 when file_stat cannot be written, a column of that name that
+** is not a plain one. */
+int historyStatUpgrade(sqlite3 *db, int *pUsable, char **pzErr){
+  int layout, rc = historyStatLayout(db, &layout, pzErr);
+  *pUsable = 0;
+  if( rc || (layout & STAT_COLUMN_BAD) ) return rc;
+  if( (layout & STAT_COLUMN)==0 ){
+    char *zSql = setsSql(db, "ALTER TABLE main.migrate_history ADD COLUMN file_stat TEXT");
+    rc = zSql ? utilExec(db, zSql, pzErr) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }
+  if( rc==SQLITE_OK && (layout & STAT_NAME_TAKEN)==0 ){
+    const char *zSuf = setsSuffix(db);
+    char *zSql = sqlite3_mprintf("CREATE INDEX main." STAT_INDEX "%s ON "
+                                 "migrate_history%s" STAT_INDEX_COLS, zSuf, zSuf);
+    rc = zSql ? utilExec(db, zSql, pzErr) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }
+  *pUsable = rc==SQLITE_OK;
+  return rc;
+}
+
+/* Record the stat that vouches for version v's checksum; *pp: the
+** statement, kept for the next row (the caller finalizes it). */
+int historyStatSet(sqlite3 *db, sqlite3_stmt **pp, i64 v, const char *zStat,
+                   char **pzErr){
+  int rc = SQLITE_OK;
+  if( *pp==0 ){
+    rc = setsPrepare(db, "UPDATE main.migrate_history SET file_stat=?2"
+                         " WHERE version=?1", pp);
     if( rc ){ *pzErr = utilDbErr(db); return rc; }
   }
-  return SQLITE_OK;
+  sqlite3_bind_int64(*pp, 1, v);
+  sqlite3_bind_text(*pp, 2, zStat, -1, SQLITE_STATIC);
+  sqlite3_step(*pp);
+  rc = sqlite3_reset(*pp);
+  if( rc ) *pzErr = utilDbErr(db);
+  return rc;
+}
+
+/* Whether version v has a down script, for a row read through the index
+** (Applied.hasDown -1); *pp as for historyStatSet. */
+int historyHasDown(sqlite3 *db, sqlite3_stmt **pp, i64 v, int *pHas, char **pzErr){
+  int rc = SQLITE_OK;
+  *pHas = 0;
+  if( *pp==0 ){
+    rc = setsPrepare(db, "SELECT down IS NOT NULL FROM main.migrate_history"
+                         " WHERE version=?1", pp);
+    if( rc ){ *pzErr = utilDbErr(db); return rc; }
+  }
+  sqlite3_bind_int64(*pp, 1, v);
+  if( sqlite3_step(*pp)==SQLITE_ROW ) *pHas = sqlite3_column_int(*pp, 0);
+  rc = sqlite3_reset(*pp);
+  if( rc ) *pzErr = utilDbErr(db);
+  return rc;
 }
 
 /* The table as migrate made it: its columns, and rows it can trust. */
 static int historyValidate(sqlite3 *db, char **pzErr){
+  int layout = 0;
   int rc = historyValidateColumns(db, pzErr);
-  if( rc==SQLITE_OK ) rc = historyValidateRows(db, pzErr);
+  if( rc==SQLITE_OK ) rc = historyStatLayout(db, &layout, pzErr);
+  if( rc==SQLITE_OK ){
+    /* The index holds what the checks read: the script pages are not. */
+    char *zIndexed = (layout & STAT_INDEXED)
+        ? sqlite3_mprintf(" INDEXED BY " STAT_INDEX "%s", setsSuffix(db))
+        : sqlite3_mprintf("");
+    rc = zIndexed ? historyValidateRows(db, zIndexed, pzErr) : SQLITE_NOMEM;
+    sqlite3_free(zIndexed);
+  }
   return rc;
 }
 
+static int historyEnsureTables(sqlite3 *, int check, char **pzErr);
+
+/* historyEnsure for a caller whose next step reads the history with
+** historyOpen (or historyMerge), which checks the table before the first
+** row: the check is not made twice. */
+int historyEnsureUnchecked(sqlite3 *db, char **pzErr){
+  return historyEnsureTables(db, 0, pzErr);
+}
+
 int historyEnsure(sqlite3 *db, char **pzErr){
+  return historyEnsureTables(db, 1, pzErr);
+}
+
+static int historyEnsureTables(sqlite3 *db, int check, char **pzErr){
   int exists = 0;
   int rc = historyTableExists(db, &exists, pzErr);
   if( rc ) return rc;
-  if( exists ) return historyValidate(db, pzErr);
+  if( exists ) return check ? historyValidate(db, pzErr) : SQLITE_OK;
   {
     char *zSql = setsSql(db, HISTORY_SCHEMA ";" LOG_SCHEMA);
     rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
@@ -199,22 +377,50 @@ static int dupError(sqlite3 *db, int bad, i64 v, char **pzErr){
 ** checked first (historyValidate), so a row edited into nonsense is an error
 ** before the first row is read, not after some.
 */
-int historyOpen(sqlite3 *db, HistoryCursor *pC, char **pzErr){
+static int historyOpenCursor(sqlite3 *db, HistoryCursor *pC, int check,
+                             char **pzErr){
   int rc, exists = 0;
   memset(pC, 0, sizeof(*pC));
   pC->eof = 1;
   rc = historyTableExists(db, &exists, pzErr);
   if( rc || !exists ) return rc;
-  rc = historyValidate(db, pzErr);
+  if( check ) rc = historyValidate(db, pzErr);
   if( rc ) return rc;
-  rc = setsPrepare(db, "SELECT version, name, checksum, applied_at, "
-                          "duration_ms, down IS NOT NULL FROM main.migrate_history"
-                          " ORDER BY version", &pC->pStmt);
-  if( rc ){ *pzErr = utilDbErr(db); return rc; }
+  rc = historyStatLayout(db, &pC->statLayout, pzErr);
+  if( rc ) return rc;
+  if( pC->statLayout & STAT_INDEXED ){
+    /* The small columns alone, from the index: no script page is read. */
+    char *zSql = sqlite3_mprintf("SELECT version, name, checksum, applied_at,"
+        " duration_ms, -1, file_stat FROM main.migrate_history INDEXED BY "
+        STAT_INDEX "%s ORDER BY version", setsSuffix(db));
+    rc = zSql ? setsPrepare(db, zSql, &pC->pStmt) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }else{
+    rc = setsPrepare(db, (pC->statLayout & STAT_COLUMN)
+        ? "SELECT version, name, checksum, applied_at, duration_ms,"
+          " down IS NOT NULL, file_stat FROM main.migrate_history ORDER BY version"
+        : "SELECT version, name, checksum, applied_at, duration_ms,"
+          " down IS NOT NULL, NULL FROM main.migrate_history ORDER BY version",
+        &pC->pStmt);
+  }
+  if( rc ){
+    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+    return rc;
+  }
   pC->eof = 0;
   rc = historyNext(pC, pzErr);
   if( rc ) historyClose(pC);
   return rc;
+}
+
+int historyOpen(sqlite3 *db, HistoryCursor *pC, char **pzErr){
+  return historyOpenCursor(db, pC, 1, pzErr);
+}
+
+/* A second cursor over a history that a cursor still open on the same
+** connection (so on the same snapshot) has checked. */
+int historyOpenAgain(sqlite3 *db, HistoryCursor *pC, char **pzErr){
+  return historyOpenCursor(db, pC, 0, pzErr);
 }
 
 /* Step to the next row, or to the end. */
@@ -241,6 +447,7 @@ int historyNext(HistoryCursor *pC, char **pzErr){
   a->hasDuration = sqlite3_column_type(p, 4)!=SQLITE_NULL;
   a->durationMs = sqlite3_column_double(p, 4);
   a->hasDown = sqlite3_column_int(p, 5);
+  a->fileStat = (const char*)sqlite3_column_text(p, 6);
   if( a->name==0 || a->checksum==0 ){
     /* historyValidate refused NULLs: only memory can be short here. */
     pC->eof = 1;

@@ -34,6 +34,7 @@
 **   fileops.c   every file-system call, as a table (fileops.h)
 **   winio.c     on Windows, the POSIX calls that table holds (elsewhere empty)
 **   files.c     path safety, reading a file whole, writing files safely
+**   stamp.c     a file's stat as proof it is unchanged since it was hashed
 **   schema.c    the schema as canonical SQL text (and migrate_schema)
 **   scratch.c   a private scratch database, and running a script on it
 **   lint.c      what can be told about a script from its text alone
@@ -63,7 +64,7 @@
 **   layer 0: winio
 **   layer 1: util fileops sha256 crc32 sets logcols
 **   layer 2: files host format rowtab history script txn integrity
-**            repeatable journal adoptfind adoptrow keycopy sqlsame
+**            repeatable journal adoptfind adoptrow keycopy sqlsame stamp
 **            walckpt
 **   layer 3: folder rowsource schema lint scratch config verify rollname
 **            outorder
@@ -282,6 +283,23 @@ int formatStoredScript(const char *zStored, int isDown, const char *zShow,
                        Script *, char **pzErr);
 
 
+/* ---- stamp.c: a file's stat, recorded once its hash was checked --------- */
+/* ino 0: nothing to trust (no file, not a regular file, no inode given). */
+typedef struct FileStamp {
+  i64 size, mtimeNs, ctimeNs;
+  sqlite3_uint64 ino, dev;
+} FileStamp;
+#define STAMP_TEXT_MAX 128
+void stampFromStat(const struct stat *, FileStamp *);
+i64 stampClock(void);                           /* seconds, the wall clock */
+int stampSettled(const FileStamp *, i64 listedAt);
+/* The text migrate_history.file_stat holds for it and that checksum: 0 and
+** "" when the stamp can vouch for nothing. */
+int stampText(const FileStamp *, const char *zChecksum, char *zOut);
+int stampVouches(const FileStamp *, const char *zChecksum, const char *zStored);
+int stampHashFile(const char *zPath, const char *zShow, const FileStamp *pListed,
+                  char zSum[65], int *pSame, char **pzErr);
+
 /* ---- source.c, folder.c, rowsource.c: where migrations come from -------- */
 /* One script of a migration: a label for messages, and where its text is.
 ** The strings live in the Source's pool. */
@@ -299,6 +317,7 @@ typedef struct Migration {
   MigrationText down;    /* a separate down script (pair, folder, Flyway U,
                          ** a row's down column), or all NULL */
   MigrationText verify;  /* a folder's verify.sql, or all NULL */
+  FileStamp stamp;       /* the up file's stat as the folder was listed */
 } Migration;
 /* A .sql file of the folder that is not read as a migration: never in
 ** silence (status rows, the trace, and an error when nothing is read). */
@@ -317,6 +336,7 @@ typedef struct Source {
                          ** order of name; version 0, how FMT_WHOLE_UP */
   int nRep;
   StrPool pool;          /* every string of every migration */
+  i64 listedAt;          /* stampClock() before the folder was listed */
 } Source;
 /* A folder, or a query whose rows are migrations; sourceFree() it.  A folder
 ** whose .sql files are all ignored is an error here... */
@@ -360,6 +380,11 @@ typedef struct Loaded {
   char checksum[65];
 } Loaded;
 int migrationLoad(const Migration *, Loaded *, char **pzErr);
+/* The checksum of an applied migration, as migrationLoad makes it, from its
+** up file's bytes alone (nothing split or checked).  *pRecord: the
+** listing's stat of the file may be recorded to vouch for it. */
+int migrationHash(const Source *, const Migration *, char zSum[65],
+                  int *pRecord, char **pzErr);
 void loadedFree(Loaded *);
 /* The up and down scripts of a loaded migration (Script: format.c). */
 void loadedUp(const Loaded *, Script *);
@@ -376,9 +401,10 @@ int verifyLoaded(sqlite3 *, const Migration *, const Loaded *, char **pzErr);
 typedef struct Applied {
   i64 version;
   const char *name, *checksum, *appliedAt;  /* scripts: historyScripts() */
+  const char *fileStat;  /* the stat that vouches for checksum, or NULL */
   double durationMs;
   int hasDuration;
-  int hasDown;       /* a down script is stored: it can be rolled back */
+  int hasDown;       /* a down script is stored; -1: not read (historyHasDown) */
 } Applied;
 /* The history read one row at a time, in version order, so memory does not
 ** grow with the number of applied migrations.  The row's strings live until
@@ -386,11 +412,14 @@ typedef struct Applied {
 typedef struct HistoryCursor {
   sqlite3_stmt *pStmt;  /* NULL when there is no history table */
   int eof;
+  int statLayout;       /* STAT_*: the stat cache's column and index */
   Applied a;            /* the current row, unless eof */
 } HistoryCursor;
 int historyTableExists(sqlite3 *, int *pExists, char **pzErr);
 int historyEnsure(sqlite3 *, char **pzErr);
+int historyEnsureUnchecked(sqlite3 *, char **pzErr);  /* historyOpen checks */
 int historyOpen(sqlite3 *, HistoryCursor *, char **pzErr);  /* on row one */
+int historyOpenAgain(sqlite3 *, HistoryCursor *, char **pzErr);  /* unchecked */
 int historyNext(HistoryCursor *, char **pzErr);
 void historyClose(HistoryCursor *);
 int historyMerge(sqlite3 *, Source *,
@@ -409,6 +438,18 @@ int historyDelete(sqlite3 *, i64 version, char **pzErr);
 int historyRepair(sqlite3 *, i64 version, const char *zSum, const char *zUp,
                   const char *zDown, char **pzErr);   /* migrate_repair */
 int historyMax(sqlite3 *, i64 *pMax, int *pAny, char **pzErr);
+/* The stat cache's layout (stamp.c): file_stat, and the index of the small
+** columns, each made by migrate or not trusted. */
+#define STAT_COLUMN     0x01  /* file_stat is a plain column */
+#define STAT_COLUMN_BAD 0x02  /* a file_stat that is not: never used */
+#define STAT_INDEXED    0x04  /* the index is migrate's, byte for byte */
+#define STAT_NAME_TAKEN 0x08  /* something has the index's name */
+int historyStatLayout(sqlite3 *, int *pLayout, char **pzErr);
+int historyStatUpgrade(sqlite3 *, int *pUsable, char **pzErr);
+int historyStatSet(sqlite3 *, sqlite3_stmt **, i64 version, const char *zStat,
+                   char **pzErr);
+int historyHasDown(sqlite3 *, sqlite3_stmt **, i64 version, int *pHas,
+                   char **pzErr);
 int historyLog(sqlite3 *, const char *zAction, const i64 *pVersion,
              const char *zName, const char *zOutcome, const char *zMsg,
              double ms);

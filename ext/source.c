@@ -135,6 +135,25 @@ int migrationLoad(const Migration *m, Loaded *p, char **pzErr){
   return rc;
 }
 
+/*
+** What migrationLoad would give as the checksum: the up text's bytes hashed
+** (a file's first st_size bytes, read through a descriptor that follows no
+** link).  An applied migration needs nothing else: its scripts come from
+** the history, so it is not split, and its down file is not read.
+*/
+int migrationHash(const Source *pSrc, const Migration *m, char zSum[65],
+                  int *pRecord, char **pzErr){
+  int same = 0, rc;
+  *pRecord = 0;
+  if( m->up.path==0 ){
+    sha256Hex(m->up.z, m->up.n, zSum);
+    return SQLITE_OK;
+  }
+  rc = stampHashFile(m->up.path, m->up.label, &m->stamp, zSum, &same, pzErr);
+  *pRecord = rc==SQLITE_OK && same && stampSettled(&m->stamp, pSrc->listedAt);
+  return rc;
+}
+
 void loadedFree(Loaded *p){
   sqlite3_free(p->upText);
   sqlite3_free(p->downText);

@@ -93,6 +93,7 @@ typedef struct StatusCursor {
   i64 iRow;            /* its rowid */
   char *zUp, *zDown;   /* scripts of the current row, fetched when asked */
   int scriptsFetched;  /* zUp/zDown belong to the current row */
+  sqlite3_stmt *pHasDown;  /* reversible, for rows read from the index */
 } StatusCursor;
 
 typedef struct StatusVtab {
@@ -146,6 +147,8 @@ static void scriptsFree(StatusCursor *c){
 
 static void cursorReset(StatusCursor *c){
   historyClose(&c->hc);
+  sqlite3_finalize(c->pHasDown);
+  c->pHasDown = 0;
   if( c->hasSrc ) sourceFree(&c->src);
   c->hasSrc = 0;
   sqlite3_free(c->aSum);
@@ -174,33 +177,74 @@ static int hexValue(char c){
   return c<='9' ? c-'0' : c-'a'+10;
 }
 
-/* Read and hash n files, once, before the first row. */
-static int sumMigrations(const Migration *a, int n, FileSum **paSum,
-                         char **pzErr){
-  int i, k;
+/* 64 lowercase hex digits, as sha256Hex writes them? */
+static int isChecksum(const char *z){
+  int k;
+  for(k=0; k<64; k++){
+    if( !((z[k]>='0' && z[k]<='9') || (z[k]>='a' && z[k]<='f')) ) return 0;
+  }
+  return z[64]==0;
+}
+
+static void sumFromHex(FileSum *f, const char *zHex){
+  int k;
+  for(k=0; k<32; k++){
+    f->sum[k] = (unsigned char)(hexValue(zHex[2*k])<<4 | hexValue(zHex[2*k+1]));
+  }
+}
+
+/*
+** Read and hash n files, once, before the first row.  With the history
+** (pHc, or NULL): an applied file whose recorded stat vouches for its
+** checksum takes that checksum unread, and any other applied file is only
+** hashed, as migrate_apply does (its down script shown is the history's).
+*/
+static int sumMigrations(const Source *pSrc, const Migration *a, int n,
+                         HistoryCursor *pHc, FileSum **paSum, char **pzErr){
+  int i, rc = SQLITE_OK;
   FileSum *aSum = sqlite3_malloc64(sizeof(FileSum)*(sqlite3_uint64)(n+1));
   *paSum = aSum;
   if( aSum==0 ) return SQLITE_NOMEM;
-  for(i=0; i<n; i++){
+  for(i=0; rc==SQLITE_OK && i<n; i++){
     Loaded ld;
     Script s;
-    int rc = migrationLoad(&a[i], &ld, pzErr);
-    if( rc ) return rc;
-    for(k=0; k<32; k++){
-      aSum[i].sum[k] = (unsigned char)(hexValue(ld.checksum[2*k])<<4
-                                       | hexValue(ld.checksum[2*k+1]));
+    while( rc==SQLITE_OK && pHc && !pHc->eof && pHc->a.version<a[i].version ){
+      rc = historyNext(pHc, pzErr);
     }
+    if( rc ) break;
+    aSum[i].hasDown = 0;
+    if( pHc && !pHc->eof && pHc->a.version==a[i].version ){
+      char zSum[65];
+      int record;
+      if( isChecksum(pHc->a.checksum)
+       && stampVouches(&a[i].stamp, pHc->a.checksum, pHc->a.fileStat) ){
+        sumFromHex(&aSum[i], pHc->a.checksum);
+      }else{
+        rc = migrationHash(pSrc, &a[i], zSum, &record, pzErr);
+        if( rc==SQLITE_OK ) sumFromHex(&aSum[i], zSum);
+      }
+      continue;
+    }
+    rc = migrationLoad(&a[i], &ld, pzErr);
+    if( rc ) return rc;
+    sumFromHex(&aSum[i], ld.checksum);
     aSum[i].hasDown = (unsigned char)loadedDown(&ld, &s);
     loadedFree(&ld);
   }
-  return SQLITE_OK;
+  return rc;
 }
 
 /* Every file of the folder, the repeatable ones too. */
 static int sumFiles(StatusCursor *c, char **pzErr){
-  int rc = sumMigrations(c->src.a, c->src.n, &c->aSum, pzErr);
+  HistoryCursor hc;
+  /* c->hc, open until the last row, has checked the table. */
+  int rc = historyOpenAgain(c->db, &hc, pzErr);
   if( rc==SQLITE_OK ){
-    rc = sumMigrations(c->src.aRep, c->src.nRep, &c->aRepSum, pzErr);
+    rc = sumMigrations(&c->src, c->src.a, c->src.n, &hc, &c->aSum, pzErr);
+  }
+  historyClose(&hc);
+  if( rc==SQLITE_OK ){
+    rc = sumMigrations(&c->src, c->src.aRep, c->src.nRep, 0, &c->aRepSum, pzErr);
   }
   return rc;
 }
@@ -415,9 +459,22 @@ static int statusColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i){
       sqlite3_result_text(ctx, r->m ? r->checksum : r->rr ? r->rr->checksum
                           : r->a->checksum, -1, SQLITE_TRANSIENT);
       break;
-    case COL_REVERSIBLE:
-      sqlite3_result_int(ctx, r->isRep ? 0 : r->a ? r->a->hasDown : r->fileHasDown);
+    case COL_REVERSIBLE: {
+      int has = r->isRep ? 0 : r->a ? r->a->hasDown : r->fileHasDown;
+      if( has<0 ){
+        /* Read through the index, which has no script: asked of the row. */
+        char *zErr = 0;
+        int rc = historyHasDown(c->db, &c->pHasDown, r->version, &has, &zErr);
+        if( rc ){
+          if( zErr ) ctxErrorMsg(ctx, "%s: %s", ((StatusVtab*)pCur->pVtab)->zName, zErr);
+          else sqlite3_result_error_code(ctx, rc);
+          sqlite3_free(zErr);
+          return rc;
+        }
+      }
+      sqlite3_result_int(ctx, has);
       break;
+    }
     case COL_FILE:
       if( r->m ) sqlite3_result_text(ctx, r->m->up.label, -1, SQLITE_TRANSIENT);
       break;

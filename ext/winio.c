@@ -224,6 +224,17 @@ int winLstat(const char *zPath, struct stat *st){
   return 0;
 }
 
+/* lstat() of a folder's entry: by its path (no fstatat here). */
+int winLstatAt(DIR *d, const char *zDir, const char *zName, struct stat *st){
+  char *zPath = sqlite3_mprintf("%s/%s", zDir, zName);
+  int rc;
+  (void)d;
+  if( zPath==0 ){ errno = ENOMEM; return -1; }
+  rc = winLstat(zPath, st);
+  sqlite3_free(zPath);
+  return rc;
+}
+
 /*
 ** realpath(): the absolute name, with '/' between its parts as the rest of
 ** the extension writes them.  zResolved holds PATH_MAX bytes; every caller

@@ -36,12 +36,19 @@ source [file join [file dirname [info script]] migrations.tcl]
 # length, CRC-32 and Adler-32 of the dump. The result is a readable string;
 # two states are the same when the strings are. migrate_log is left out (an
 # audit trail with times in it; crash_log_check compares it with the
-# history), and so are the history's applied_at and duration_ms.
+# history), and so are the history's applied_at and duration_ms, and its
+# file_stat column and index: a cache of the files' stats that a call with
+# nothing to do may add (doc/guarantees.md "Changed files").
 proc crash_fingerprint {db} {
   set parts [list user_version [$db onecolumn {PRAGMA user_version}]]
   set schema [$db eval {
-    SELECT type, name, tbl_name, sql FROM sqlite_schema
-    WHERE tbl_name <> 'migrate_log' ORDER BY type, name
+    SELECT type, name, tbl_name,
+           CASE WHEN name = 'migrate_history'
+                THEN replace(sql, char(10) || ', file_stat TEXT)', char(10) || ')')
+                ELSE sql END
+    FROM sqlite_schema
+    WHERE tbl_name <> 'migrate_log' AND name <> 'migrate_idx_history'
+    ORDER BY type, name
   }]
   lappend parts schema [crash_digest $schema]
   foreach t [$db eval {

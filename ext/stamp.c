@@ -1,0 +1,164 @@
+/*
+** stamp.c — a file's stat as the proof that it has not changed since it was
+** hashed, and the hash of a file read for nothing else.
+**
+** The start-up call hashes every applied file to refuse one that changed
+** (doc/guarantees.md "Changed files").  Most of the time none did: a file's
+** size, modification and change times (with nanoseconds where the system
+** keeps them), inode and device, the same as when its bytes were last hashed
+** and found to be the applied ones, say so without reading it.  The change
+** time is what a person cannot set: writing the file, `touch -d` putting an
+** old modification time back, a rename over it, all set it to the present;
+** a copy of the folder (a deploy) gives new inodes.
+**
+** As git's index does, a stat is recorded only when it is settled: the
+** modification and change times at least two seconds older than the start
+** of the second in which the folder was listed (two seconds: FAT's steps).
+** A file written in the same tick as it was stat-ed could change again
+** without its times moving; one that is settled cannot, so a later edit
+** always moves its change time.
+**
+** The recorded text (migrate_history.file_stat) holds the stat and the
+** first 16 digits of the checksum it vouches for: it is used only when it
+** is, byte for byte, what would be written now for this file and the row's
+** checksum, so a hand-edited checksum, or a row repaired to another file,
+** never rides on an old stat.  A system that gives no inode (Windows, where
+** winio.c leaves st_ino 0) never records nor trusts one.
+*/
+#include "migrate.h"
+SQLITE_EXTENSION_INIT3
+
+#include <errno.h>
+#include <string.h>
+
+/* Nanoseconds of a stat's times, where the system has them. */
+#if defined(__APPLE__)
+# define ST_MTIME_NS(st) ((i64)(st)->st_mtimespec.tv_nsec)
+# define ST_CTIME_NS(st) ((i64)(st)->st_ctimespec.tv_nsec)
+#elif defined(_WIN32)
+# define ST_MTIME_NS(st) 0
+# define ST_CTIME_NS(st) 0
+#else
+# define ST_MTIME_NS(st) ((i64)(st)->st_mtim.tv_nsec)
+# define ST_CTIME_NS(st) ((i64)(st)->st_ctim.tv_nsec)
+#endif
+
+#define NS 1000000000LL
+/* A recorded time must be this much older than the listing (FAT: 2 s). */
+#define SETTLE_SECONDS 2
+
+void stampFromStat(const struct stat *st, FileStamp *p){
+  memset(p, 0, sizeof(*p));
+  if( !S_ISREG(st->st_mode) || st->st_ino==0 ) return;   /* never trusted */
+  p->size = (i64)st->st_size;
+  p->mtimeNs = (i64)st->st_mtime*NS + ST_MTIME_NS(st);
+  p->ctimeNs = (i64)st->st_ctime*NS + ST_CTIME_NS(st);
+  p->ino = (sqlite3_uint64)st->st_ino;
+  p->dev = (sqlite3_uint64)st->st_dev;
+}
+
+i64 stampClock(void){
+  return (i64)time(0);
+}
+
+int stampSettled(const FileStamp *p, i64 listedAt){
+  i64 limit = (listedAt - SETTLE_SECONDS)*NS;
+  return p->ino!=0 && p->mtimeNs<limit && p->ctimeNs<limit;
+}
+
+/* ":<decimal>" at z; returns the end.  Every start-up call makes one text
+** per applied file: by hand, not by printf. */
+static char *putNumber(char *z, sqlite3_uint64 v, int isNeg){
+  char a[24];
+  int n = 0;
+  *z++ = ':';
+  if( isNeg ) *z++ = '-';
+  do{ a[n++] = (char)('0' + v%10); v /= 10; }while( v );
+  while( n ) *z++ = a[--n];
+  return z;
+}
+
+static char *putSigned(char *z, i64 v){
+  return v<0 ? putNumber(z, (sqlite3_uint64)0 - (sqlite3_uint64)v, 1)
+             : putNumber(z, (sqlite3_uint64)v, 0);
+}
+
+/* "1:<size>:<mtime ns>:<ctime ns>:<inode>:<device>:<16 checksum digits>" */
+int stampText(const FileStamp *p, const char *zChecksum, char *zOut){
+  char *z = zOut;
+  zOut[0] = 0;
+  if( p->ino==0 || zChecksum==0 || strlen(zChecksum)<16 ) return 0;
+  *z++ = '1';
+  z = putSigned(z, p->size);
+  z = putSigned(z, p->mtimeNs);
+  z = putSigned(z, p->ctimeNs);
+  z = putNumber(z, p->ino, 0);
+  z = putNumber(z, p->dev, 0);
+  *z++ = ':';
+  memcpy(z, zChecksum, 16);
+  z[16] = 0;
+  return 1;
+}
+
+int stampVouches(const FileStamp *p, const char *zChecksum, const char *zStored){
+  char z[STAMP_TEXT_MAX];
+  return zStored!=0 && stampText(p, zChecksum, z) && strcmp(z, zStored)==0;
+}
+
+/*
+** Read the file at zPath whole (no link followed, a regular file only) and
+** hash it: the checksum of its bytes as they are, nothing split or checked.
+** *pSame: 1 when the open file is the one pListed describes (the listing's
+** stat, taken before the read), so that stat may vouch for this hash.
+*/
+int stampHashFile(const char *zPath, const char *zShow, const FileStamp *pListed,
+                  char zSum[65], int *pSame, char **pzErr){
+  struct stat st;
+  FileStamp now;
+  char *z;
+  size_t got = 0;
+  int fd = migrateFileOps.xOpen(zPath, O_RDONLY|O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK, 0);
+  *pSame = 0;
+  if( fd<0 ){
+    *pzErr = sqlite3_mprintf("%s: cannot open for reading: %s", zShow, strerror(errno));
+    return SQLITE_ERROR;
+  }
+  if( migrateFileOps.xFstat(fd, &st)!=0 ){
+    int e = errno;
+    migrateFileOps.xClose(fd);
+    *pzErr = sqlite3_mprintf("%s: cannot stat: %s", zShow, strerror(e));
+    return SQLITE_ERROR;
+  }
+  if( !S_ISREG(st.st_mode) ){
+    migrateFileOps.xClose(fd);
+    *pzErr = sqlite3_mprintf("%s: is not a regular file", zShow);
+    return SQLITE_ERROR;
+  }
+  if( st.st_size>MIGRATE_MAX_FILE ){
+    migrateFileOps.xClose(fd);
+    *pzErr = sqlite3_mprintf("%s: file is larger than the %d MiB limit",
+                             zShow, MIGRATE_MAX_FILE/(1024*1024));
+    return SQLITE_ERROR;
+  }
+  z = sqlite3_malloc64((sqlite3_uint64)st.st_size + 1);
+  if( z==0 ){ migrateFileOps.xClose(fd); return SQLITE_NOMEM; }
+  while( got<(size_t)st.st_size ){
+    ssize_t r = migrateFileOps.xRead(fd, z+got, (size_t)st.st_size-got);
+    if( r<0 && errno==EINTR ) continue;
+    if( r<=0 ){
+      int e = errno;
+      migrateFileOps.xClose(fd);
+      sqlite3_free(z);
+      *pzErr = sqlite3_mprintf("%s: read failed: %s", zShow,
+                               r<0 ? strerror(e) : "file shrank while reading");
+      return SQLITE_ERROR;
+    }
+    got += (size_t)r;
+  }
+  migrateFileOps.xClose(fd);
+  sha256Hex(z, got, zSum);
+  sqlite3_free(z);
+  stampFromStat(&st, &now);
+  *pSame = pListed && now.ino!=0 && memcmp(&now, pListed, sizeof(now))==0;
+  return SQLITE_OK;
+}
