@@ -333,9 +333,10 @@ static int fkCmp(const void *a, const void *b){
 static int fkCollect(sqlite3 *db, const char *zTable, FkSet *p){
   sqlite3_stmt *pStmt = 0;
   int n0 = p->n, i;
-  char *zSql = zTable ? sqlite3_mprintf("PRAGMA main.foreign_key_check(\"%w\")", zTable)
-                      : sqlite3_mprintf("PRAGMA main.foreign_key_check");
-  int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0) : SQLITE_NOMEM;
+  char *zSql = zTable ? sqlite3_mprintf("PRAGMA main.foreign_key_check(\"%w\")", zTable) : 0;
+  int rc = zTable && zSql==0 ? SQLITE_NOMEM
+         : sqlite3_prepare_v2(db, zSql ? zSql : "PRAGMA main.foreign_key_check", -1,
+                              &pStmt, 0);
   sqlite3_free(zSql);
   while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
     FkRow *r;
