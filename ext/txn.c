@@ -523,6 +523,7 @@ static int txnFkCheck(Txn *t, char **pzErr){
   rc = fkCollect(t->db, 0, &now);
   if( rc ){
     if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(t->db);
+    fkSetFree(&now);
     return rc;
   }
   if( now.n>1 ) qsort(now.a, (size_t)now.n, sizeof(FkRow), fkCmp);
