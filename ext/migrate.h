@@ -492,6 +492,7 @@ typedef struct Txn {
   int retry;          /* only old violations: run the transaction again */
   int replay;         /* ... and now running it again, up to the mark */
   struct FkNames **ppHint;   /* the connection's tables with violations */
+  int fkCaller;       /* 2: the calling statement reads a table (txn.c) */
   i64 aPragma[MIGRATE_NPRAGMA];  /* pragmas.h's, when the call began */
   struct PerDbPragmas *aPerDb;   /* each database's own PRAGMAs then */
   int nPerDb;

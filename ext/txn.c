@@ -272,6 +272,7 @@ struct FkSet {
   FkRow *a;
   int n, nAlloc;
   FkNames noted;       /* a baseline: the tables whose violations it holds */
+  int all;             /* ... or every table's */
 };
 
 static void fkNamesClear(FkNames *p){
@@ -380,10 +381,14 @@ static void fkBaselineFree(Txn *t){
 ** resolve: "foreign key mismatch") is noted with none, so every violation
 ** it shows later counts.  Other errors (I/O, memory, an interrupt) fail.
 */
+static int fkNoted(const FkSet *pBase, const char *zTable){
+  return pBase && (pBase->all || fkNamesHas(&pBase->noted, zTable));
+}
+
 static int fkNote(Txn *t, const char *zTable){
   FkSet *pBase = t->pBaseline;
   int rc;
-  if( fkNamesHas(&pBase->noted, zTable) ) return SQLITE_OK;
+  if( fkNoted(pBase, zTable) ) return SQLITE_OK;
   rc = fkCollect(t->db, zTable, pBase);
   if( (rc&0xff)==SQLITE_ERROR ) rc = SQLITE_OK;
   if( rc==SQLITE_OK ) rc = fkNamesAdd(&pBase->noted, zTable);
@@ -410,6 +415,32 @@ static void fkHintSet(Txn *t, const FkSet *pFrom){
 }
 
 /*
+** Does the statement that called us read a table of the connection?  A
+** rollback to the mark that undoes a schema change stops every cursor
+** (SQLITE_ABORT_ROLLBACK), the caller's too: asked of its program, as
+** EXPLAIN shows it.  1 when that cannot be told.  (Other statements may
+** not run during a call: callGuard.)
+*/
+static int fkCallerReads(sqlite3 *db){
+  sqlite3_stmt *p = 0, *pEx = 0;
+  int reads = 0;
+  char *zSql;
+  while( (p = sqlite3_next_stmt(db, p))!=0 && !sqlite3_stmt_busy(p) ){}
+  if( p==0 ) return 0;   /* none: a connection of our own (scratch.c) */
+  if( sqlite3_sql(p)==0 ) return 1;
+  zSql = sqlite3_mprintf("EXPLAIN %s", sqlite3_sql(p));
+  if( zSql==0 || sqlite3_prepare_v2(db, zSql, -1, &pEx, 0)!=SQLITE_OK ) reads = 1;
+  while( !reads && sqlite3_step(pEx)==SQLITE_ROW ){
+    const char *zOp = (const char*)sqlite3_column_text(pEx, 1);
+    reads = zOp==0 || strcmp(zOp, "OpenRead")==0 || strcmp(zOp, "OpenWrite")==0
+         || strcmp(zOp, "ReopenIdx")==0 || strcmp(zOp, "OpenDup")==0;
+  }
+  if( pEx && sqlite3_finalize(pEx)!=SQLITE_OK ) reads = 1;
+  sqlite3_free(zSql);
+  return reads;
+}
+
+/*
 ** Before the first script of a transaction: mark the state the scripts
 ** start from (savepoint migrate_fk), and note the violations of the tables
 ** that had some at the connection's last check.  The database as a whole is
@@ -430,6 +461,20 @@ int txnScriptStarting(Txn *t, char **pzErr){
   t->pBaseline = sqlite3_malloc64(sizeof(FkSet));
   if( t->pBaseline==0 ) return SQLITE_NOMEM;
   memset(t->pBaseline, 0, sizeof(FkSet));
+  if( t->fkCaller==0 ) t->fkCaller = fkCallerReads(t->db) ? 2 : 1;
+  if( t->fkCaller==2 ){
+    /* No going back to a mark under the caller's reading: every table's
+    ** violations noted now.  A foreign key that does not resolve ("foreign
+    ** key mismatch") may be what the scripts fix: none noted then, and the
+    ** check before the commit decides. */
+    t->pBaseline->all = 1;
+    rc = fkCollect(t->db, 0, t->pBaseline);
+    if( rc==SQLITE_NOMEM ) return rc;
+    if( t->pBaseline->n>1 ){
+      qsort(t->pBaseline->a, (size_t)t->pBaseline->n, sizeof(FkRow), fkCmp);
+    }
+    return SQLITE_OK;
+  }
   rc = utilExec(t->db, "SAVEPOINT migrate_fk", pzErr);
   if( rc ) return rc;
   t->fkMark = 1;
@@ -528,7 +573,7 @@ static int txnFkCheck(Txn *t, char **pzErr){
   }
   if( now.n>1 ) qsort(now.a, (size_t)now.n, sizeof(FkRow), fkCmp);
   for(i=0; i<now.n && !unnoted; i++){
-    unnoted = t->pBaseline==0 || !fkNamesHas(&t->pBaseline->noted, now.a[i].zTable);
+    unnoted = !fkNoted(t->pBaseline, now.a[i].zTable);
   }
   if( unnoted && t->fkMark ){
     rc = fkLookBack(t, &now, &nNew, &pFirst, pzErr);
