@@ -61,6 +61,15 @@ static void callTraceLockWait(Call *c){
 void callTraceStart(Call *c, const char *zFmt, ...){
   va_list ap;
   if( !c->mc->trace ) return;
+  if( c->quiet ){
+    /* Shown already, before the retry (callRetry): kept, to name it if it
+    ** fails this time. */
+    sqlite3_free(c->zQuietStep);
+    va_start(ap, zFmt);
+    c->zQuietStep = sqlite3_vmprintf(zFmt, ap);
+    va_end(ap);
+    return;
+  }
   callTraceLockWait(c);
   va_start(ap, zFmt);
   fputs("migrate: ", stderr);
@@ -74,7 +83,7 @@ void callTraceStart(Call *c, const char *zFmt, ...){
 ** as a migration is seen (doc/formats.md "Files that are ignored"). */
 void callTraceIgnored(Call *c, const Source *pSrc){
   int i;
-  if( !c->mc->trace ) return;
+  if( !c->mc->trace || c->quiet ) return;
   for(i=0; i<pSrc->nIgnored; i++){
     fprintf(stderr, "migrate: ignored %s: %s\n", pSrc->aIgnored[i].file,
             pSrc->aIgnored[i].why);
@@ -83,6 +92,17 @@ void callTraceIgnored(Call *c, const Source *pSrc){
 
 void callTraceEnd(Call *c, int rc, double ms){
   if( !c->mc->trace ) return;
+  if( c->t.retry || (c->quiet && rc==SQLITE_OK) ){
+    /* A step that ends in a retry, or one shown before it: its line is
+    ** the one the retry completes (or already did). */
+    c->figTrace = 0;
+    sqlite3_free(c->zNotes);
+    c->zNotes = 0;
+    return;
+  }
+  if( c->quiet ){
+    fprintf(stderr, "migrate: %s \xe2\x80\xa6 ", c->zQuietStep ? c->zQuietStep : "");
+  }
   if( rc==SQLITE_OK && c->figTrace ){
     /* A script's step: the rows it changed too (callRunScript). */
     fprintf(stderr, "%.0f ms, %lld row%s\n", ms, c->fig.rows,
@@ -295,13 +315,18 @@ int callCommit(Call *c){
   if( rc==SQLITE_OK ){
     sqlite3_free(c->zBackup);
     c->zBackup = 0;
+    c->quiet = 0;   /* past where the first run stopped (callRetry) */
   }
   return rc;
 }
 
 /* Commit what is done and carry on in a new transaction. */
 int callRecommit(Call *c){
-  int rc = callCommit(c);
+  int rc;
+  /* Running a transaction's migrations again (callRetry): the commit that
+  ** began it is made already. */
+  if( c->t.replay ) return SQLITE_OK;
+  rc = callCommit(c);
   if( rc==SQLITE_OK ) rc = txnBegin(&c->t, &c->zErr);
   return rc;
 }
@@ -318,6 +343,12 @@ static int runScript(Call *c, const Script *pScr, const char *zFile){
     /* Foreign keys are checked before the commit of what ran inside; a
     ** transaction:false script has committed on its own (not atomic). */
     int flags = SCRIPT_IN_TXN | (!c->t.owned && c->t.fkOn ? SCRIPT_FK_LIVE : 0);
+    if( !c->t.changed ){
+      /* The foreign-key mark: where a retry starts again (callRetry). */
+      c->mark.nDone = c->nDone;
+      c->mark.logReady = c->logReady;
+      c->mark.nWaitLogged = c->nWaitLogged;
+    }
     rc = txnScriptStarting(&c->t, &c->zErr);
     if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, flags, zFile, &c->zErr, &c->t.force,
                                      c->mc->trace ? &c->zNotes : 0);
@@ -438,6 +469,34 @@ static int callHostRefuses(sqlite3_context *ctx, const char *zFunc,
 }
 
 /*
+** The foreign-key check before a commit found only violations that were
+** there at the mark, in tables not noted before (txn.c txnFkCheck): the
+** transaction is back at its mark, with the write lock held, and those
+** tables noted.  The call's verb runs again from its start: what it did
+** before the mark is done or committed (the backup taken, its log row
+** written, history read), so it plans the same migrations, skips the
+** commits it made before the mark (callRecommit), and runs the
+** transaction's scripts again from the mark.  Nothing shows but the time:
+** the call's figures are those at the mark, and the trace stays quiet
+** until the commit that asked for the retry.  (doc/guarantees.md
+** "Foreign keys")
+*/
+static void callRetry(Call *c){
+  c->t.retry = 0;
+  c->nDone = c->mark.nDone;
+  c->logReady = c->mark.logReady;
+  c->nWaitLogged = c->mark.nWaitLogged;
+  c->hasFail = 0;
+  sqlite3_free(c->zErr);
+  c->zErr = 0;
+  sqlite3_free(c->zNotes);
+  c->zNotes = 0;
+  memset(&c->fig, 0, sizeof(c->fig));
+  c->figTrace = 0;
+  c->quiet = 1;
+}
+
+/*
 ** Common frame of apply and rollback: refuse unsafe calls, remember the
 ** connection's settings, run, roll back on failure, restore, log, report.
 */
@@ -468,7 +527,13 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
   c.idleAtStart = sqlite3_get_autocommit(c.db) && sqlite3_txn_state(c.db, 0)==SQLITE_TXN_NONE;
   c.atomic = mc->atomic || !c.t.owned;
   mc->busy = 1;
+  c.t.ppHint = &mc->pFkHint;
   rc = xBody(&c, zDir, arg);
+  while( rc && c.t.retry ){
+    callRetry(&c);
+    /* A count of rollbacks counts those committed before the mark. */
+    rc = xBody(&c, zDir, kind==CALL_ROLLBACK && arg!=INT64_MAX ? arg - c.nDone : arg);
+  }
   mc->busy = 0;
   if( rc ) txnRollback(&c.t);
   {
@@ -520,6 +585,7 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
   sqlite3_free(c.failName);
   sqlite3_free(c.zBackup);
   sqlite3_free(c.zNotes);
+  sqlite3_free(c.zQuietStep);
   sqlite3_free(c.zErr);
 }
 

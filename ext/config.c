@@ -28,6 +28,7 @@ void connRelease(void *pArg){
   MigrateConn *p = (MigrateConn*)pArg;
   if( p && --p->nRef<=0 ){
     setsRelease(p);
+    txnFkHintFree(p->pFkHint);
     sqlite3_free(p->backupDir);
     sqlite3_free(p);
   }

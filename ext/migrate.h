@@ -116,6 +116,8 @@ struct MigrateConn {
   int outOfOrder;    /* 1: apply pending migrations older than the newest applied */
   int busy;          /* a migrate call is running: refuse re-entry */
   int integrityCheck;  /* INTEGRITY_*: SQLite's check of main before a commit */
+  struct FkNames *pFkHint;  /* tables that had foreign-key violations at the
+                            ** last check (txn.c): noted first next time */
 };
 MigrateConn *connNew(void);
 void connRelease(void *p);
@@ -518,6 +520,7 @@ int scriptAbsorbed(const char *zStmt, const char *zAfter, int flags,
 
 /* ---- txn.c: who owns the transaction, savepoints, foreign keys ---------- */
 struct FkSet;
+struct FkNames;
 struct PerDbPragmas;
 typedef struct Txn {
   sqlite3 *db;
@@ -526,7 +529,13 @@ typedef struct Txn {
   int fkOn;           /* PRAGMA foreign_keys was on when the call began */
   int deferWasOn;     /* savepoint mode: defer_foreign_keys before the call */
   int changed;        /* a script ran since the transaction began */
-  struct FkSet *pBaseline;   /* foreign-key violations before that script ran */
+  struct FkSet *pBaseline;   /* foreign-key violations before that script ran,
+                             ** of the tables it names (txn.c) */
+  int fkMark;         /* savepoint migrate_fk: the state before that script */
+  int retry;          /* only old violations: run the transaction again */
+  int replay;         /* ... and now running it again, up to the mark */
+  struct FkNames **ppHint;   /* the connection's tables with violations */
+  int fkCaller;       /* 2: the calling statement reads a table (txn.c) */
   i64 aPragma[MIGRATE_NPRAGMA];  /* pragmas.h's, when the call began */
   struct PerDbPragmas *aPerDb;   /* each database's own PRAGMAs then */
   int nPerDb;
@@ -547,6 +556,7 @@ int txnFinish(Txn *, char **pzErr);
 int txnPragmasRestore(Txn *);   /* pragmas.h's and every database's own */
 void txnScriptSets(Txn *, const Script *);  /* note a script that may set PRAGMAs */
 int txnWriteProbe(Txn *, char **pzErr);     /* can the transaction write? */
+void txnFkHintFree(struct FkNames *);       /* MigrateConn.pFkHint */
 
 /* ---- files.c: path safety, reading files, writing them safely ---------- */
 int fileReadWhole(const char *zPath, const char *zShow, char **pz, size_t *pn,
@@ -662,6 +672,12 @@ typedef struct Call {
   int figTrace;        /* fig not yet shown in the trace */
   int nWaitLogged;     /* Txn.nBegun whose lock wait a log row holds */
   int nWaitTraced;     /* ... whose lock wait the trace has shown */
+  /* The state at the foreign-key mark (Txn.fkMark), which a retry of the
+  ** transaction's migrations starts again from; trace lines already shown
+  ** are not shown twice (quiet until the commit that asked for it). */
+  struct { int nDone, logReady, nWaitLogged; } mark;
+  int quiet;
+  char *zQuietStep;    /* the step a quiet trace did not show */
 } Call;
 /* The verb: runs inside the frame, with the transaction not yet begun. */
 typedef int (*CallBody)(Call *, const char *zDir, i64 arg);

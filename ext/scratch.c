@@ -211,9 +211,15 @@ int scratchRun(sqlite3 *s, const Script *pScr, const char *zFile, char **pzErr){
     rc = scriptRun(s, pScr, 0, zFile, pzErr, 0, 0);
   }else{
     rc = txnBegin(&t, pzErr);
-    if( rc==SQLITE_OK ) rc = txnScriptStarting(&t, pzErr);
-    if( rc==SQLITE_OK ) rc = scriptRun(s, pScr, SCRIPT_IN_TXN, zFile, pzErr, &t.force, 0);
-    if( rc==SQLITE_OK ) rc = txnCommit(&t, pzErr);
+    for(;;){
+      if( rc==SQLITE_OK ) rc = txnScriptStarting(&t, pzErr);
+      if( rc==SQLITE_OK ) rc = scriptRun(s, pScr, SCRIPT_IN_TXN, zFile, pzErr, &t.force, 0);
+      if( rc==SQLITE_OK ) rc = txnCommit(&t, pzErr);
+      if( rc==SQLITE_OK || !t.retry ) break;
+      /* Only violations the copy already had: back at the mark, again. */
+      t.retry = 0;
+      rc = SQLITE_OK;
+    }
   }
   if( rc ) txnRollback(&t);
   if( txnFinish(&t, rc ? 0 : pzErr)!=SQLITE_OK && rc==SQLITE_OK ) rc = SQLITE_ERROR;

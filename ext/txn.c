@@ -4,11 +4,15 @@
 ** Called in autocommit mode, a migrate call owns its transaction:
 **   foreign_keys on?  -> PRAGMA foreign_keys=OFF (it is a no-op once inside)
 **   BEGIN IMMEDIATE      (the write lock first, the history read after)
-**   PRAGMA foreign_key_check  (what was already there, before the scripts)
+**   SAVEPOINT migrate_fk (the mark: the state before the scripts)
 **   ... scripts ...
 **   PRAGMA foreign_key_check  (new violations roll the whole call back)
 **   COMMIT, then PRAGMA foreign_keys=ON again
-** That is SQLite's documented procedure for table rebuilds.
+** That is SQLite's documented procedure for table rebuilds.  Violations
+** the database already had do not count: those of a table the connection
+** knows to have some are noted at the mark; one found only at the end is
+** looked up at the mark, and the transaction's migrations run again
+** (txnFkCheck, doc/guarantees.md "Foreign keys").
 **
 ** Called inside the caller's transaction it uses a savepoint and never
 ** commits or rolls back the caller's work; foreign keys are deferred for the
@@ -218,6 +222,8 @@ int txnStart(Txn *t, sqlite3 *db){
 
 int txnBegin(Txn *t, char **pzErr){
   int rc;
+  /* Running a transaction's migrations again: it is open, at the mark. */
+  if( t->replay && t->open ) return SQLITE_OK;
   if( t->owned ){
     if( t->fkOn ){
       /* sqlite3_db_config() is PRAGMA foreign_keys without a statement:
@@ -254,11 +260,53 @@ typedef struct FkRow {
   int iOrder;          /* position in SQLite's report */
 } FkRow;
 
+/* Table names, each once. */
+typedef struct FkNames FkNames;
+struct FkNames {
+  char **az;
+  int n, nAlloc;
+};
+
 typedef struct FkSet FkSet;
 struct FkSet {
   FkRow *a;
   int n, nAlloc;
+  FkNames noted;       /* a baseline: the tables whose violations it holds */
+  int all;             /* ... or every table's */
 };
+
+static void fkNamesClear(FkNames *p){
+  int i;
+  for(i=0; i<p->n; i++) sqlite3_free(p->az[i]);
+  sqlite3_free(p->az);
+  memset(p, 0, sizeof(*p));
+}
+
+void txnFkHintFree(FkNames *p){
+  if( p ){
+    fkNamesClear(p);
+    sqlite3_free(p);
+  }
+}
+
+static int fkNamesHas(const FkNames *p, const char *zName){
+  int i;
+  for(i=0; p && i<p->n; i++){
+    if( strcmp(p->az[i], zName)==0 ) return 1;
+  }
+  return 0;
+}
+
+static int fkNamesAdd(FkNames *p, const char *zName){
+  if( fkNamesHas(p, zName) ) return SQLITE_OK;
+  if( utilArrayReserve((void**)&p->az, &p->nAlloc, p->n, sizeof(char*)) ){
+    return SQLITE_NOMEM;
+  }
+  p->az[p->n] = sqlite3_mprintf("%s", zName);
+  if( p->az[p->n]==0 ) return SQLITE_NOMEM;
+  p->n++;
+  return SQLITE_OK;
+}
 
 static void fkSetFree(FkSet *p){
   int i;
@@ -267,6 +315,7 @@ static void fkSetFree(FkSet *p){
     sqlite3_free(p->a[i].zParent);
   }
   sqlite3_free(p->a);
+  fkNamesClear(&p->noted);
   memset(p, 0, sizeof(*p));
 }
 
@@ -280,11 +329,16 @@ static int fkCmp(const void *a, const void *b){
   return strcmp(x->zParent, y->zParent);
 }
 
-/* Every violation in main, in the order SQLite reports them. */
-static int fkCollect(sqlite3 *db, FkSet *p){
+/* The violations in main (zTable NULL) or in one table of it, added to p
+** in the order SQLite reports them.  On an error p is as it was. */
+static int fkCollect(sqlite3 *db, const char *zTable, FkSet *p){
   sqlite3_stmt *pStmt = 0;
-  int rc = sqlite3_prepare_v2(db, "PRAGMA main.foreign_key_check", -1, &pStmt, 0);
-  memset(p, 0, sizeof(*p));
+  int n0 = p->n, i;
+  char *zSql = zTable ? sqlite3_mprintf("PRAGMA main.foreign_key_check(\"%w\")", zTable) : 0;
+  int rc = zTable && zSql==0 ? SQLITE_NOMEM
+         : sqlite3_prepare_v2(db, zSql ? zSql : "PRAGMA main.foreign_key_check", -1,
+                              &pStmt, 0);
+  sqlite3_free(zSql);
   while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
     FkRow *r;
     if( utilArrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(FkRow)) ){
@@ -302,7 +356,13 @@ static int fkCollect(sqlite3 *db, FkSet *p){
     if( r->zTable==0 || r->zParent==0 ) rc = SQLITE_NOMEM;
   }
   { int rcFin = sqlite3_finalize(pStmt); if( rc==SQLITE_OK ) rc = rcFin; }
-  if( rc ) fkSetFree(p);
+  if( rc ){
+    for(i=n0; i<p->n; i++){
+      sqlite3_free(p->a[i].zTable);
+      sqlite3_free(p->a[i].zParent);
+    }
+    p->n = n0;
+  }
   return rc;
 }
 
@@ -312,60 +372,133 @@ static void fkBaselineFree(Txn *t){
     sqlite3_free(t->pBaseline);
     t->pBaseline = 0;
   }
+  t->fkMark = 0;
 }
 
 /*
-** Before the first script of a transaction: remember the violations the
-** database already has, so that only those the scripts introduce fail the
-** call.  Read on this connection, so it is the exact state the scripts
-** start from, inside the caller's transaction too.
+** Note the violations one table has now, in the baseline.  A table that
+** cannot be checked (it does not exist yet, or a foreign key of it does not
+** resolve: "foreign key mismatch") is noted with none, so every violation
+** it shows later counts.  Other errors (I/O, memory, an interrupt) fail.
+*/
+static int fkNoted(const FkSet *pBase, const char *zTable){
+  return pBase && (pBase->all || fkNamesHas(&pBase->noted, zTable));
+}
+
+static int fkNote(Txn *t, const char *zTable){
+  FkSet *pBase = t->pBaseline;
+  int rc;
+  if( fkNoted(pBase, zTable) ) return SQLITE_OK;
+  rc = fkCollect(t->db, zTable, pBase);
+  if( (rc&0xff)==SQLITE_ERROR ) rc = SQLITE_OK;
+  if( rc==SQLITE_OK ) rc = fkNamesAdd(&pBase->noted, zTable);
+  return rc;
+}
+
+/* The connection's hint: the tables of zFrom's rows (NULL: none). */
+static void fkHintSet(Txn *t, const FkSet *pFrom){
+  FkNames *pHint;
+  int i;
+  if( t->ppHint==0 ) return;
+  if( *t->ppHint==0 ){
+    if( pFrom==0 || pFrom->n==0 ) return;
+    *t->ppHint = sqlite3_malloc64(sizeof(FkNames));
+    if( *t->ppHint==0 ) return;
+    memset(*t->ppHint, 0, sizeof(FkNames));
+  }
+  pHint = *t->ppHint;
+  fkNamesClear(pHint);
+  for(i=0; pFrom && i<pFrom->n; i++){
+    /* Out of memory only makes the hint shorter: it is a hint. */
+    if( fkNamesAdd(pHint, pFrom->a[i].zTable) ) break;
+  }
+}
+
+/*
+** Does the statement that called us read a table of the connection?  A
+** rollback to the mark that undoes a schema change stops every cursor
+** (SQLITE_ABORT_ROLLBACK), the caller's too: asked of its program, as
+** EXPLAIN shows it.  1 when that cannot be told.  (Other statements may
+** not run during a call: callGuard.)
+*/
+static int fkCallerReads(sqlite3 *db){
+  sqlite3_stmt *p = 0, *pEx = 0;
+  int reads = 0;
+  char *zSql;
+  while( (p = sqlite3_next_stmt(db, p))!=0 && !sqlite3_stmt_busy(p) ){}
+  if( p==0 ) return 0;   /* none: a connection of our own (scratch.c) */
+  if( sqlite3_sql(p)==0 ) return 1;
+  zSql = sqlite3_mprintf("EXPLAIN %s", sqlite3_sql(p));
+  if( zSql==0 || sqlite3_prepare_v2(db, zSql, -1, &pEx, 0)!=SQLITE_OK ) reads = 1;
+  while( !reads && sqlite3_step(pEx)==SQLITE_ROW ){
+    const char *zOp = (const char*)sqlite3_column_text(pEx, 1);
+    reads = zOp==0 || strcmp(zOp, "OpenRead")==0 || strcmp(zOp, "OpenWrite")==0
+         || strcmp(zOp, "ReopenIdx")==0 || strcmp(zOp, "OpenDup")==0;
+  }
+  if( pEx && sqlite3_finalize(pEx)!=SQLITE_OK ) reads = 1;
+  sqlite3_free(zSql);
+  return reads;
+}
+
+/*
+** Before the first script of a transaction: mark the state the scripts
+** start from (savepoint migrate_fk), and note the violations of the tables
+** that had some at the connection's last check.  The database as a whole is
+** checked only once, before the commit, as SQLite's documented procedure
+** does; if that check finds violations in a table not noted here, the
+** state at the mark is where they are looked up (txnFkCheck).
 */
 int txnScriptStarting(Txn *t, char **pzErr){
-  FkSet *pBase;
-  int rc;
+  int rc, i;
   if( t->changed ) return SQLITE_OK;
   t->changed = 1;
-  if( !t->fkOn ) return SQLITE_OK;
-  pBase = sqlite3_malloc64(sizeof(*pBase));
-  if( pBase==0 ) return SQLITE_NOMEM;
-  rc = fkCollect(t->db, pBase);
-  if( rc ){
-    /* A schema whose foreign keys do not resolve ("foreign key mismatch")
-    ** may be what the scripts are about to fix: go on without a baseline,
-    ** and let the check after them decide. */
-    sqlite3_free(pBase);
-    (void)pzErr;
-    return rc==SQLITE_NOMEM ? rc : SQLITE_OK;
+  if( t->replay ){
+    /* Run again up to here: the mark and the baseline are as they were. */
+    t->replay = 0;
+    return SQLITE_OK;
   }
-  if( pBase->n>1 ) qsort(pBase->a, (size_t)pBase->n, sizeof(FkRow), fkCmp);
-  t->pBaseline = pBase;
-  return SQLITE_OK;
+  if( !t->fkOn ) return SQLITE_OK;
+  t->pBaseline = sqlite3_malloc64(sizeof(FkSet));
+  if( t->pBaseline==0 ) return SQLITE_NOMEM;
+  memset(t->pBaseline, 0, sizeof(FkSet));
+  if( t->fkCaller==0 ) t->fkCaller = fkCallerReads(t->db) ? 2 : 1;
+  if( t->fkCaller==2 ){
+    /* No going back to a mark under the caller's reading: every table's
+    ** violations noted now.  A foreign key that does not resolve ("foreign
+    ** key mismatch") may be what the scripts fix: none noted then, and the
+    ** check before the commit decides. */
+    t->pBaseline->all = 1;
+    rc = fkCollect(t->db, 0, t->pBaseline);
+    if( rc==SQLITE_NOMEM ) return rc;
+    if( t->pBaseline->n>1 ){
+      qsort(t->pBaseline->a, (size_t)t->pBaseline->n, sizeof(FkRow), fkCmp);
+    }
+    return SQLITE_OK;
+  }
+  rc = utilExec(t->db, "SAVEPOINT migrate_fk", pzErr);
+  if( rc ) return rc;
+  t->fkMark = 1;
+  for(i=0; rc==SQLITE_OK && t->ppHint && *t->ppHint && i<(*t->ppHint)->n; i++){
+    rc = fkNote(t, (*t->ppHint)->az[i]);
+  }
+  if( rc && rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(t->db);
+  return rc;
 }
 
 /*
-** After scripts ran: violations they introduced fail the call; the error
-** names the first and counts them all.  Violations the database already had
-** do not block a migration (they are the application's to fix).
+** The violations of now that the baseline does not hold, compared as
+** multisets: a WITHOUT ROWID table reports no rowid, so equal rows there are
+** told apart only by how many there are.  now is sorted; *ppFirst is the new
+** one SQLite reported first.
 */
-static int txnFkCheck(Txn *t, char **pzErr){
-  FkSet now;
-  FkSet *pBase = t->pBaseline;
-  int rc, i, nNew = 0;
-  FkRow *pFirst = 0;
-  if( !t->fkOn || !t->changed ) return SQLITE_OK;
-  rc = fkCollect(t->db, &now);
-  if( rc ){
-    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(t->db);
-    return rc;
-  }
-  /* Compare as multisets: a WITHOUT ROWID table reports no rowid, so equal
-  ** rows there are told apart only by how many there are. */
-  if( now.n>1 ) qsort(now.a, (size_t)now.n, sizeof(FkRow), fkCmp);
-  for(i=0; i<now.n; ){
+static int fkCountNew(const FkSet *now, const FkSet *pBase, FkRow **ppFirst){
+  int i, nNew = 0;
+  *ppFirst = 0;
+  for(i=0; i<now->n; ){
     int j = i, nOld = 0, k;
-    while( j<now.n && fkCmp(&now.a[i], &now.a[j])==0 ) j++;
+    while( j<now->n && fkCmp(&now->a[i], &now->a[j])==0 ) j++;
     if( pBase && pBase->n ){
-      FkRow *pHit = bsearch(&now.a[i], pBase->a, (size_t)pBase->n,
+      FkRow *pHit = bsearch(&now->a[i], pBase->a, (size_t)pBase->n,
                             sizeof(FkRow), fkCmp);
       if( pHit ){
         FkRow *pLo = pHit, *pHi = pHit;
@@ -376,11 +509,80 @@ static int txnFkCheck(Txn *t, char **pzErr){
     }
     for(k=i+nOld; k<j; k++){
       nNew++;
-      if( pFirst==0 || now.a[k].iOrder<pFirst->iOrder ) pFirst = &now.a[k];
+      if( *ppFirst==0 || now->a[k].iOrder<(*ppFirst)->iOrder ) *ppFirst = &now->a[k];
     }
     i = j;
   }
-  if( nNew ){
+  return nNew;
+}
+
+/*
+** Violations in tables the baseline has not noted: were they there at the
+** mark?  Back to the mark (the savepoint stays), note those tables there.
+** Any violation still new fails the call; if all were there already, the
+** work since the mark is gone and must be done again: t->retry, and the
+** caller runs the transaction's migrations again from the mark (call.c),
+** to a check that now knows those tables.  Each retry notes at least one
+** more table, so they end.
+*/
+static int fkLookBack(Txn *t, const FkSet *now, int *pnNew, FkRow **ppFirst,
+                      char **pzErr){
+  int rc, i;
+  rc = sqlite3_exec(t->db, "ROLLBACK TO migrate_fk", 0, 0, 0);
+  /* A schema the rollback put back expired the statement kept armed. */
+  if( rc==SQLITE_OK ) rc = utilForceArm(t->db, &t->force);
+  for(i=0; rc==SQLITE_OK && i<now->n; i++){
+    rc = fkNote(t, now->a[i].zTable);
+  }
+  if( rc ){
+    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(t->db);
+    return rc;
+  }
+  if( t->pBaseline->n>1 ){
+    qsort(t->pBaseline->a, (size_t)t->pBaseline->n, sizeof(FkRow), fkCmp);
+  }
+  *pnNew = fkCountNew(now, t->pBaseline, ppFirst);
+  /* Failing or not, the violations at the mark are the database's own. */
+  fkHintSet(t, t->pBaseline);
+  if( *pnNew==0 ){
+    t->retry = 1;
+    t->replay = 1;
+    t->changed = 0;
+  }
+  return SQLITE_OK;
+}
+
+/*
+** After scripts ran: violations they introduced fail the call; the error
+** names the first and counts them all.  Violations the database already had
+** do not block a migration (they are the application's to fix).  Only old
+** ones, found in tables not noted before: SQLITE_CONSTRAINT_FOREIGNKEY with
+** t->retry set and no message.
+*/
+static int txnFkCheck(Txn *t, char **pzErr){
+  FkSet now;
+  int rc, i, nNew = 0, unnoted = 0;
+  FkRow *pFirst = 0;
+  if( !t->fkOn || !t->changed ) return SQLITE_OK;
+  memset(&now, 0, sizeof(now));
+  rc = fkCollect(t->db, 0, &now);
+  if( rc ){
+    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(t->db);
+    fkSetFree(&now);
+    return rc;
+  }
+  if( now.n>1 ) qsort(now.a, (size_t)now.n, sizeof(FkRow), fkCmp);
+  for(i=0; i<now.n && !unnoted; i++){
+    unnoted = !fkNoted(t->pBaseline, now.a[i].zTable);
+  }
+  if( unnoted && t->fkMark ){
+    rc = fkLookBack(t, &now, &nNew, &pFirst, pzErr);
+    if( rc==SQLITE_OK && t->retry ) rc = SQLITE_CONSTRAINT_FOREIGNKEY;
+  }else{
+    nNew = fkCountNew(&now, t->pBaseline, &pFirst);
+    if( nNew==0 ) fkHintSet(t, &now);
+  }
+  if( rc==SQLITE_OK && nNew ){
     char zRow[32];
     if( pFirst->hasRowid ) sqlite3_snprintf(sizeof(zRow), zRow, "%lld", pFirst->rowid);
     else sqlite3_snprintf(sizeof(zRow), zRow, "(no rowid)");
@@ -407,6 +609,7 @@ int txnAlive(Txn *t, char **pzErr){
   if( !t->open || !sqlite3_get_autocommit(t->db) ) return SQLITE_OK;
   t->open = 0;
   t->changed = 0;
+  t->retry = t->replay = 0;
   fkBaselineFree(t);
   rc = sqlite3_errcode(t->db);
   if( rc==SQLITE_OK ) rc = SQLITE_ABORT;
@@ -425,6 +628,7 @@ int txnCommit(Txn *t, char **pzErr){
   if( rc==SQLITE_OK ){
     t->open = 0;
     t->changed = 0;
+    t->replay = 0;
     fkBaselineFree(t);
   }
   return rc;
@@ -456,6 +660,7 @@ void txnRollback(Txn *t){
   (void)rc;
   t->open = 0;
   t->changed = 0;
+  t->replay = 0;
 }
 
 /*

@@ -48,6 +48,9 @@
 ** and a scan of the migrations table; apply and rollback with atomic off,
 ** apply with a transaction:false migration, with user_version and trace
 ** on, with integrity_check full, from a query's rows instead of a folder; reset with user_version on;
+** apply (with trace on, with atomic off) and rollback (also inside the
+** application's transaction) of a database with a foreign-key violation
+** already there, which makes the call run its migrations a second time;
 ** apply and rollback inside the application's transaction (which the host
 ** commits after the call, or rolls back after out of memory); apply,
 ** backup and restore of a WAL database, and a restore from a WAL file;
@@ -851,6 +854,15 @@ static void makeTemplates(void){
          "ALTER TABLE migrate_log DROP COLUMN lock_wait_ms;"
          "ALTER TABLE migrate_log DROP COLUMN rows_changed;"
          "ALTER TABLE migrate_log DROP COLUMN set_name;");
+  /* t1x.db, t4x.db: t1.db and t4.db with a task whose user does not exist,
+  ** written with foreign keys off: a violation already there, which the
+  ** call's check finds and looks up at its mark, then runs the
+  ** transaction's migrations again (doc/guarantees.md "Foreign keys") */
+  makeDb("t1x.db", "delete", "SELECT migrate_apply('%s/mig', 1);"
+         "PRAGMA foreign_keys=OFF; INSERT INTO tasks VALUES(9, 99, 'orphan');");
+  makeDb("t4x.db", "delete", "SELECT migrate_apply('%s/mig', 1);"
+         "SELECT migrate_apply('%s/mig', 4);"
+         "PRAGMA foreign_keys=OFF; INSERT INTO tasks VALUES(9, 99, 'orphan');");
   makeDb("tq.db", "delete",
     "CREATE TABLE bundle(version INTEGER PRIMARY KEY, name TEXT, up TEXT,"
     " down TEXT);");
@@ -968,6 +980,17 @@ static const Scenario aScenario[] = {
   /* the same for rollback, foreign keys on: they stay enforced in there */
   { "rollback-txn", "t4.db", "SELECT migrate_rollback(2)", SC_AUTO|SC_IN_TXN,
     0, 0, {0} },
+  /* an old violation: the check before the commit finds it, the call
+  ** goes back to its mark, looks it up, and runs the migrations again */
+  { "apply-old", "t1x.db", "SELECT migrate_apply('%s/mig')", SC_AUTO|SC_TRACE,
+    "SELECT migrate_config('trace', 'on')", 0, {0} },
+  { "rollback-old", "t4x.db", "SELECT migrate_rollback(3)", SC_AUTO, 0, 0, {0} },
+  { "apply-old-off", "t1x.db", "SELECT migrate_apply('%s/mig')",
+    SC_AUTO|SC_UVERSION, SETUP_OFF, 0, { "SELECT migrate_apply('%s/mig', 2)",
+                                         "SELECT migrate_apply('%s/mig', 3)",
+                                         "SELECT migrate_apply('%s/mig')" } },
+  { "rollback-old-txn", "t4x.db", "SELECT migrate_rollback(2)",
+    SC_AUTO|SC_IN_TXN, 0, 0, {0} },
   { "rows",     "tq.db", "SELECT migrate_apply('SELECT version, name, up, down"
                 " FROM bundle')", SC_AUTO, 0, 0, {0} },
   { "baseline", "ta.db", "SELECT migrate_baseline('%s/mig', 2)", 0, 0, 0, {0} },
