@@ -505,7 +505,7 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
   MigrateConn *mc = (MigrateConn*)sqlite3_user_data(ctx);
   Call c;
   struct timespec t0;
-  int rc;
+  int rc, threadsPrev;
   if( callGuard(ctx, zFunc, GUARD_NOT_BUSY|GUARD_ALONE) ) return;
   if( callHostRefuses(ctx, zFunc, mc) ) return;
   memset(&c, 0, sizeof(c));
@@ -515,8 +515,11 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
   c.floor = floor;
   c.kind = kind;
   utilClockNow(&t0);
+  /* Raised first, so the settings txn.c puts back mid-call keep it. */
+  threadsPrev = threadsRaise(c.db, mc->threads);
   rc = txnStart(&c.t, c.db);
   if( rc ){
+    threadsRestore(c.db, threadsPrev);
     /* Settings that cannot be read could not be put back: stop while
     ** nothing has changed. */
     if( rc==SQLITE_NOMEM ) sqlite3_result_error_nomem(ctx);
@@ -542,6 +545,7 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
     int rcFinish = txnFinish(&c.t, rc ? 0 : &c.zErr);
     if( rcFinish && rc==SQLITE_OK ) rc = rcFinish;
   }
+  threadsRestore(c.db, threadsPrev);
   if( rc==SQLITE_NOMEM ){
     sqlite3_result_error_nomem(ctx);
   }else if( rc ){

@@ -438,6 +438,8 @@ static int checkFill(sqlite3 *db, void *pCtx, sqlite3_value *pArg, RowSet *pOut,
     if( utilPragmaValue(db, "PRAGMA foreign_keys", 0, 0) ){
       sqlite3_exec(k.s, "PRAGMA foreign_keys=ON", 0, 0, 0);
     }
+    /* The copy's own connection, closed after: nothing to put back. */
+    threadsRaise(k.s, ((MigrateConn*)pCtx)->threads);
     k.zDir = src.origin;
     rc = historyMerge(db, &src, planVerifyApplied, &k, aPending, &nPending, &newest,
                       pzErr);

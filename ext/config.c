@@ -19,6 +19,7 @@ MigrateConn *connNew(void){
     p->backup = -1;
     p->backupKeep = 5;
     p->atomic = 1;
+    p->threads = 1;
   }
   return p;
 }
@@ -74,7 +75,7 @@ static void resultSwitch(sqlite3_context *ctx, int on){
   sqlite3_result_text(ctx, on ? "on" : "off", -1, SQLITE_STATIC);
 }
 
-#define KNOWN_KEYS "atomic, backup, backup_dir, backup_keep, integrity_check, out_of_order, set, trace, user_version"
+#define KNOWN_KEYS "atomic, backup, backup_dir, backup_keep, integrity_check, out_of_order, set, threads, trace, user_version"
 
 /* The on/off settings, by name. */
 typedef struct Switch {
@@ -87,6 +88,7 @@ static int findSwitch(MigrateConn *p, const char *zKey, Switch *pOut){
     { "atomic",       &p->atomic },
     { "backup",       &p->backup },
     { "out_of_order", &p->outOfOrder },
+    { "threads",      &p->threads },
     { "trace",        &p->trace },
     { "user_version", &p->userVersion },
   };

@@ -18,6 +18,7 @@
 **   crc32.c     CRC-32, as Flyway checksums a script
 **   script.c    run one script statement by statement, with file:line errors
 **   txn.c       who owns the transaction, foreign keys, PRAGMAs restored
+**   threads.c   SQLite's sorter threads, raised for the duration of a call
 **   call.c      the frame of a call that changes the database
 **   apply.c     migrate_apply, migrate_current: plan and run
 **   rollback.c  migrate_rollback, migrate_rollback_to, migrate_reset
@@ -62,7 +63,7 @@
 ** every file, aside).
 **
 **   layer 0: winio
-**   layer 1: util fileops sha256 crc32 sets logcols
+**   layer 1: util fileops sha256 crc32 sets logcols threads
 **   layer 2: files host format rowtab history script txn integrity
 **            repeatable journal adoptfind adoptrow keycopy sqlsame stamp
 **            walckpt
@@ -118,12 +119,17 @@ struct MigrateConn {
   int integrityCheck;  /* INTEGRITY_*: SQLite's check of main before a commit */
   struct FkNames *pFkHint;  /* tables that had foreign-key violations at the
                             ** last check (txn.c): noted first next time */
+  int threads;       /* 1: sorter threads during a call (threads.c) */
 };
 MigrateConn *connNew(void);
 void connRelease(void *p);
 int connBackupOn(MigrateConn *, sqlite3 *);
 char *connBackupDir(MigrateConn *, sqlite3 *); /* sqlite3_free() it */
 void configFunc(sqlite3_context *, int, sqlite3_value **);
+
+/* ---- threads.c: sorter threads during a call ---------------------------- */
+int threadsRaise(sqlite3 *, int on);      /* returns the value to restore */
+void threadsRestore(sqlite3 *, int prev);
 
 /* ---- integrity.c: the integrity_check setting ------------------------------ */
 #define INTEGRITY_OFF   0

@@ -71,7 +71,7 @@ def migrations(folder, interrupting=None):
 
 
 SETTINGS = ["foreign_keys", "recursive_triggers", "cache_size", "synchronous",
-            "busy_timeout", "automatic_index", "defer_foreign_keys"]
+            "busy_timeout", "automatic_index", "defer_foreign_keys", "threads"]
 
 
 def settings(conn):
