@@ -178,6 +178,7 @@ static void sha256Init(Sha256 *p){
 
 static void sha256Update(Sha256 *p, const void *pData, size_t n){
   const unsigned char *z = pData;
+  if( n==0 ) return;   /* pData may be NULL then: memcpy must not see it */
   p->nByte += n;
   if( p->nBuf > 0 ){
     /* Complete the block a previous update left partial. */
