@@ -5,9 +5,9 @@
 **   x86-64, x86   the SHA extensions (SHA256RNDS2, SHA256MSG1, SHA256MSG2)
 **                 with SSSE3 and SSE4.1 shuffles, found with CPUID
 **   AArch64       the ARMv8 SHA2 instructions (SHA256H, SHA256H2,
-**                 SHA256SU0, SHA256SU1), found with getauxval() on Linux,
-**                 always there on Apple silicon and in a build for a CPU
-**                 that has them
+**                 SHA256SU0, SHA256SU1), found with getauxval() in gcc's
+**                 builds for Linux, always there on Apple silicon and in
+**                 a build for a CPU that has them
 **
 ** Everywhere else, and with a compiler that lacks the intrinsics,
 ** sha256HwName() says NULL and sha256.c's portable code hashes alone.
@@ -35,14 +35,13 @@
 # define SHA256HW_ARM 1          /* built for a CPU that has them: no check */
 # define SHA256HW_ARM_TARGET
 #elif defined(__aarch64__) && defined(__linux__) && defined(__GNUC__) \
-    && (defined(__clang__) ? __clang_major__ >= 16 : __GNUC__ >= 6)
-# define SHA256HW_ARM 1          /* Linux, Android: ask the kernel */
+    && !defined(__clang__) && __GNUC__ >= 6
+/* Linux, gcc: ask the kernel. (clang before 16 cannot use the intrinsics
+** in one function alone, and the later ones could not be tried here: a
+** clang build uses them only when built for a CPU that has them.) */
+# define SHA256HW_ARM 1
 # define SHA256HW_ARM_AUXV 1
-# if defined(__clang__)
-#  define SHA256HW_ARM_TARGET __attribute__((target("sha2")))
-# else
-#  define SHA256HW_ARM_TARGET __attribute__((target("+crypto")))
-# endif
+# define SHA256HW_ARM_TARGET __attribute__((target("+crypto")))
 #endif
 
 /* A compiler that says which headers it has, and lacks these, falls back. */
