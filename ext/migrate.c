@@ -60,7 +60,8 @@ static void debugFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_str_appendf(p, "sqlite compiled: %s\n", SQLITE_VERSION);
   sqlite3_str_appendf(p, "sqlite running: %s\n", sqlite3_libversion());
   sqlite3_str_appendf(p, "fault hooks: %s\n", MIGRATE_FAULT_TEXT);
-  sqlite3_str_appendf(p, "sanitizers: %s", MIGRATE_SANITIZERS);
+  sqlite3_str_appendf(p, "sanitizers: %s\n", MIGRATE_SANITIZERS);
+  sqlite3_str_appendf(p, "sha256: %s", sha256ImplName());
   z = sqlite3_str_finish(p);
   if( z==0 ){
     sqlite3_result_error_nomem(ctx);

@@ -8,6 +8,7 @@
 **   logcols.c   migrate_log's columns added after its first layout
 **   host.c      the engine the connection lives in: a libSQL replica, dqlite
 **   sha256.c    checksums (and migrate_sha256)
+**   sha256hw.c  SHA-256 blocks on the CPU's own instructions, where it has them
 **   format.c    one file's text -> up/down sections and options (pure)
 **   source.c    where migrations come from, whatever the backend; reading one
 **   folder.c    a directory -> migrations in version order
@@ -62,7 +63,7 @@
 ** symbols against it (sqlite3_api, the API pointer migrate.c defines for
 ** every file, aside).
 **
-**   layer 0: winio
+**   layer 0: winio sha256hw
 **   layer 1: util fileops sha256 crc32 sets logcols threads
 **   layer 2: files host format rowtab history script txn integrity
 **            repeatable journal adoptfind adoptrow keycopy sqlsame stamp
@@ -247,8 +248,18 @@ int logColumnsAdd(sqlite3 *, char **pzErr);         /* ALTER TABLE the missing i
 int hostIsReplica(sqlite3 *, int *pIs);   /* main is a libSQL replica */
 int hostIsDqlite(sqlite3 *);              /* main is in a dqlite node's VFS */
 
+/* ---- sha256hw.c: SHA-256 on the CPU's own instructions ------------------ */
+/* The instructions this CPU has and this build can use ("x86 SHA
+** extensions", "ARMv8 SHA2"), or NULL: then sha256HwBlocks must not be
+** called.  Asks the CPU each time: sha256.c asks once. */
+const char *sha256HwName(void);
+/* nBlock 64-byte blocks at p into the state h, with the round constants K. */
+void sha256HwBlocks(uint32_t h[8], const uint32_t K[64],
+                    const unsigned char *p, size_t nBlock);
+
 /* ---- sha256.c ----------------------------------------------------------- */
 void sha256Hex(const void *, size_t, char zOut[65]);
+const char *sha256ImplName(void);   /* what hashes: sha256HwName(), "portable" */
 
 /* sha256.c also defines the SQL helper migrate_sha256(x). */
 void sha256Func(sqlite3_context *, int, sqlite3_value **);

@@ -18,9 +18,17 @@ typedef struct Sha256 {
 **   -- ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
 **
 ** Written from the standard; no dependency, no allocation.
+**
+** Whole blocks go to the CPU's SHA-256 instructions when it has them
+** (sha256hw.c), else to the portable code below; the choice is made once
+** per process, at the first hash, and changes the speed, never a digest.
 */
 
+#include <stdlib.h>
 #include <string.h>
+#if !defined(__STDC_NO_ATOMICS__)
+# include <stdatomic.h>
+#endif
 
 /* First 32 bits of the fractional parts of the cube roots of the first
 ** 64 primes (FIPS 180-4, 4.2.2). */
@@ -103,6 +111,59 @@ static void sha256Block(Sha256 *p, const unsigned char *blk){
   p->h[4] += e; p->h[5] += f; p->h[6] += g; p->h[7] += h;
 }
 
+/*
+** Which code hashes whole blocks: 0 until the first hash chooses, then
+** SHA256_PORTABLE or SHA256_HARDWARE for the life of the process.  Threads
+** that race to choose all reach the same answer from the same CPU and the
+** same environment, and either answer gives the same digests, so the race
+** is harmless; the atomic (relaxed: nothing else is published with it)
+** only keeps the race defined C.  MIGRATE_SHA256=portable in the
+** environment forces the portable code, for tests and diagnosis
+** (doc/reference.md "migrate_debug").
+*/
+#define SHA256_PORTABLE 1
+#define SHA256_HARDWARE 2
+#if !defined(__STDC_NO_ATOMICS__)
+static atomic_int sha256Impl;
+# define SHA256_IMPL_GET()  atomic_load_explicit(&sha256Impl, memory_order_relaxed)
+# define SHA256_IMPL_SET(v) atomic_store_explicit(&sha256Impl, (v), memory_order_relaxed)
+#else
+static volatile int sha256Impl;   /* an aligned int: one load, one store */
+# define SHA256_IMPL_GET()  (sha256Impl)
+# define SHA256_IMPL_SET(v) (sha256Impl = (v))
+#endif
+
+static int sha256Choose(void){
+  int impl = SHA256_IMPL_GET();
+  if( impl==0 ){
+    const char *zForce = getenv("MIGRATE_SHA256");
+    if( (zForce==0 || strcmp(zForce, "portable")!=0) && sha256HwName()!=0 ){
+      impl = SHA256_HARDWARE;
+    }else{
+      impl = SHA256_PORTABLE;
+    }
+    SHA256_IMPL_SET(impl);
+  }
+  return impl;
+}
+
+/* What hashes in this process: sha256HwName()'s answer, or "portable". */
+const char *sha256ImplName(void){
+  return sha256Choose()==SHA256_HARDWARE ? sha256HwName() : "portable";
+}
+
+/* nBlock whole 64-byte blocks at z, by the code chosen. */
+static void sha256Blocks(Sha256 *p, const unsigned char *z, size_t nBlock){
+  if( sha256Choose()==SHA256_HARDWARE ){
+    sha256HwBlocks(p->h, sha256K, z, nBlock);
+  }else{
+    while( nBlock-- > 0 ){
+      sha256Block(p, z);
+      z += 64;
+    }
+  }
+}
+
 static void sha256Init(Sha256 *p){
   /* First 32 bits of the fractional parts of the square roots of the
   ** first 8 primes (FIPS 180-4, 5.3.3). */
@@ -117,25 +178,27 @@ static void sha256Init(Sha256 *p){
 
 static void sha256Update(Sha256 *p, const void *pData, size_t n){
   const unsigned char *z = pData;
+  if( n==0 ) return;   /* pData may be NULL then: memcpy must not see it */
   p->nByte += n;
-  while( n > 0 ){
-    if( p->nBuf == 0 && n >= 64 ){
-      sha256Block(p, z);   /* whole blocks straight from the input */
-      z += 64;
-      n -= 64;
-    }else{
-      size_t k = 64 - p->nBuf;
-      if( k > n ) k = n;
-      memcpy(p->buf + p->nBuf, z, k);
-      p->nBuf += (unsigned)k;
-      z += k;
-      n -= k;
-      if( p->nBuf == 64 ){
-        sha256Block(p, p->buf);
-        p->nBuf = 0;
-      }
-    }
+  if( p->nBuf > 0 ){
+    /* Complete the block a previous update left partial. */
+    size_t k = 64 - p->nBuf;
+    if( k > n ) k = n;
+    memcpy(p->buf + p->nBuf, z, k);
+    p->nBuf += (unsigned)k;
+    z += k;
+    n -= k;
+    if( p->nBuf < 64 ) return;
+    sha256Blocks(p, p->buf, 1);
+    p->nBuf = 0;
   }
+  if( n >= 64 ){
+    sha256Blocks(p, z, n / 64);   /* whole blocks straight from the input */
+    z += n / 64 * 64;
+    n %= 64;
+  }
+  memcpy(p->buf, z, n);
+  p->nBuf = (unsigned)n;
 }
 
 /* Pad (a 1 bit, zeros, the 64-bit big-endian bit length; FIPS 180-4, 5.1.1)
@@ -149,14 +212,14 @@ static void sha256FinalHex(Sha256 *p, char zOut[65]){
   if( p->nBuf > 56 ){
     /* No room for the length in this block: pad it out and start another. */
     memset(p->buf + p->nBuf, 0, 64 - p->nBuf);
-    sha256Block(p, p->buf);
+    sha256Blocks(p, p->buf, 1);
     p->nBuf = 0;
   }
   memset(p->buf + p->nBuf, 0, 56 - p->nBuf);
   for(i = 0; i < 8; i++){
     p->buf[56 + i] = (unsigned char)(nBit >> (56 - 8*i));
   }
-  sha256Block(p, p->buf);
+  sha256Blocks(p, p->buf, 1);
 
   for(i = 0; i < 32; i++){
     unsigned char byte = (unsigned char)(p->h[i/4] >> (24 - 8*(i%4)));

@@ -1,6 +1,7 @@
 #!/bin/sh
 # cross.sh — `make cross`: install what the musl and Windows builds need that
-# a fresh Debian lacks (musl-gcc, the mingw-w64 compiler, wine, npm), fetch
+# a fresh Debian lacks (musl-gcc, the mingw-w64 compiler, wine, npm; for
+# SHA-256's other CPUs gcc for AArch64 and 32-bit x86, qemu, clang), fetch
 # SQLite's amalgamation, then run test/cross/cross.test. Kept out of `make
 # test` so that one stays light on a minimal Debian. As root it installs;
 # otherwise it prints the command to run and fails.
@@ -20,6 +21,13 @@ check() {
   have wine || need wine
   [ -x /usr/lib/wine/wine64 ] || need wine64
   have npm || need npm
+  # SHA-256's code for other CPUs (cross.test, section 3): compilers for
+  # AArch64 and 32-bit x86 (not gcc-multilib, which Debian will not
+  # install beside the AArch64 one), qemu to run their programs, clang.
+  have aarch64-linux-gnu-gcc || need gcc-aarch64-linux-gnu
+  have i686-linux-gnu-gcc || need gcc-i686-linux-gnu
+  have qemu-aarch64 || need qemu-user
+  have clang || need clang
 }
 
 install_missing "cross deps" || exit 1
