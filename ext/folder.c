@@ -34,7 +34,8 @@ typedef struct Entry {
   i64 version;
   int kind;
   const char *name;   /* migration name */
-  const char *file;   /* entry name in the directory */
+  const char *file;   /* entry name in the directory: the tail of its path
+                      ** "<folder>/<file>", one string in the pool */
   FileStamp stamp;    /* its lstat, as listed (stamp.c) */
 } Entry;
 
@@ -44,6 +45,7 @@ typedef struct EntryList {
   Ignored *aIgn;      /* .sql files that are not migrations */
   int nIgn, nIgnAlloc;
   StrPool *pPool;     /* the Source's */
+  const char *zDir;   /* the folder, as the paths of entries start */
 } EntryList;
 
 static void entriesFree(EntryList *p){
@@ -169,17 +171,41 @@ static int endsWith(const char *z, size_t n, const char *zEnd){
   return n>m && memcmp(z+n-m, zEnd, m)==0;
 }
 
+/* "<zDir>/<zFile><zTail>" in the pool: the path a file is opened by. */
+static char *poolPath(StrPool *pPool, const char *zDir, const char *zFile,
+                      const char *zTail){
+  char aPath[512];   /* most paths: no allocation (one per file counts) */
+  size_t nDir = strlen(zDir), nFile = strlen(zFile);
+  char *zPath = nDir+nFile+2<=sizeof(aPath) ? aPath
+                : sqlite3_malloc64((sqlite3_uint64)(nDir+nFile+2));
+  char *zOut;
+  if( zPath==0 ) return 0;
+  memcpy(zPath, zDir, nDir);
+  zPath[nDir] = '/';
+  memcpy(zPath+nDir+1, zFile, nFile+1);
+  zOut = utilPoolAdd(pPool, zPath, nDir+1+nFile, zTail);
+  if( zPath!=aPath ) sqlite3_free(zPath);
+  return zOut;
+}
+
+/* The path of an entry's file: its name is the tail of it (addEntry). */
+static const char *entryPath(const char *zDir, const char *zFile){
+  return zFile - strlen(zDir) - 1;
+}
+
 static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
                     const char *zFile, const struct stat *st){
   Entry *e;
+  char *zPath;
   if( utilArrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(Entry)) ) return SQLITE_NOMEM;
   e = &p->a[p->n];
   e->version = v;
   e->kind = kind;
   stampFromStat(st, &e->stamp);
   e->name = utilPoolAdd(p->pPool, zName, (size_t)nName, "");
-  e->file = utilPoolAdd(p->pPool, zFile, strlen(zFile), "");
-  if( e->name==0 || e->file==0 ) return SQLITE_NOMEM;
+  zPath = poolPath(p->pPool, p->zDir, zFile, "");
+  if( e->name==0 || zPath==0 ) return SQLITE_NOMEM;
+  e->file = zPath + strlen(p->zDir) + 1;
   p->n++;
   return SQLITE_OK;
 }
@@ -439,19 +465,16 @@ static char *notRegular(const char *zFile, int kind){
 ** Both live in the pool: the label is the tail of the path. */
 static int textAt(StrPool *pPool, const char *zDir, const char *zFile,
                   const char *zTail, MigrationText *t){
-  char aPath[512];   /* most paths: no allocation (one per file counts) */
-  size_t nDir = strlen(zDir), nFile = strlen(zFile);
-  char *zPath = nDir+nFile+2<=sizeof(aPath) ? aPath
-                : sqlite3_malloc64((sqlite3_uint64)(nDir+nFile+2));
-  if( zPath==0 ) return SQLITE_NOMEM;
-  memcpy(zPath, zDir, nDir);
-  zPath[nDir] = '/';
-  memcpy(zPath+nDir+1, zFile, nFile+1);
-  t->path = utilPoolAdd(pPool, zPath, nDir+1+nFile, zTail);
-  if( zPath!=aPath ) sqlite3_free(zPath);
+  t->path = poolPath(pPool, zDir, zFile, zTail);
   if( t->path==0 ) return SQLITE_NOMEM;
   t->label = t->path + strlen(zDir) + 1;
   return SQLITE_OK;
+}
+
+/* An entry's own file: its path is in the pool already. */
+static void textOf(const char *zDir, const char *zFile, MigrationText *t){
+  t->path = entryPath(zDir, zFile);
+  t->label = zFile;
 }
 
 /* A diesel folder (up.sql) or a Prisma one (migration.sql): one of the two
@@ -542,17 +565,15 @@ static int buildMigration(Source *pSrc, Entry *a, int n, Migration *m, char **pz
   }
   m->how = pUp->kind==ENT_UP_MARKED ? FMT_MARKED : FMT_WHOLE_UP;
   m->stamp = pUp->stamp;
-  if( textAt(&pSrc->pool, pSrc->origin, pUp->file, "", &m->up) ) return SQLITE_NOMEM;
-  if( pDown && textAt(&pSrc->pool, pSrc->origin, pDown->file, "", &m->down) ){
-    return SQLITE_NOMEM;
-  }
+  textOf(pSrc->origin, pUp->file, &m->up);
+  if( pDown ) textOf(pSrc->origin, pDown->file, &m->down);
   return SQLITE_OK;
 }
 
 /* The migration named by entry k of the journal: version k (drizzle-kit
 ** writes k as the entry's "idx"), its name the tag after its number. */
 static int journalMigration(Source *pSrc, const char *zFile, int k,
-                            const FileStamp *pStamp, Migration *m){
+                            const Entry *e, Migration *m){
   const char *zName = zFile;
   size_t nName;
   while( *zName>='0' && *zName<='9' ) zName++;
@@ -561,9 +582,13 @@ static int journalMigration(Source *pSrc, const char *zFile, int k,
   memset(m, 0, sizeof(*m));
   m->version = k;
   m->how = FMT_MARKED;
-  if( pStamp ) m->stamp = *pStamp;
   m->name = utilPoolAdd(&pSrc->pool, zName, nName, "");
   if( m->name==0 ) return SQLITE_NOMEM;
+  if( e ){
+    m->stamp = e->stamp;
+    textOf(pSrc->origin, e->file, &m->up);
+    return SQLITE_OK;
+  }
   return textAt(&pSrc->pool, pSrc->origin, zFile, "", &m->up);
 }
 
@@ -602,7 +627,7 @@ static int journalOrder(Source *pSrc, EntryList *pList, const JournalEntry *aJ,
     }else{
       aUsed[at] = k;
       rc = journalMigration(pSrc, zFile, k,
-                            at<pList->n ? &pList->a[at].stamp : 0, &pSrc->a[pSrc->n]);
+                            at<pList->n ? &pList->a[at] : 0, &pSrc->a[pSrc->n]);
       if( rc==SQLITE_OK ) pSrc->n++;
     }
   }
@@ -687,7 +712,7 @@ static int takeRepeatables(Source *pSrc, EntryList *pList){
     memset(m, 0, sizeof(*m));
     m->name = e->name;
     m->how = FMT_WHOLE_UP;
-    if( textAt(&pSrc->pool, pSrc->origin, e->file, "", &m->up) ) return SQLITE_NOMEM;
+    textOf(pSrc->origin, e->file, &m->up);
   }
   pList->n = n;
   if( pSrc->nRep>1 ){
@@ -709,6 +734,7 @@ int folderRead(const char *zDir, Source *pSrc, char **pzErr){
   pSrc->origin = sqlite3_mprintf("%.*s", (int)nDir, zDir);
   if( pSrc->origin==0 ) return SQLITE_NOMEM;
   list.pPool = &pSrc->pool;
+  list.zDir = pSrc->origin;
   pSrc->listedAt = stampClock();
   rc = listDir(pSrc->origin, &list, pzErr);
   if( rc==SQLITE_OK ) rc = journalLoad(pSrc, &aJ, &nJ, pzErr);
