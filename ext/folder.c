@@ -28,20 +28,25 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 #include <sys/stat.h>
 
-/* One directory entry that is a migration file or folder.  Its strings are
-** in the Source's pool, where the migration made from it points too. */
-typedef struct Entry {
+/*
+** The listing is made in the array the migrations end in (one slot per up
+** file or folder, made into its migration in place once sorted), so ten
+** thousand migrations cost one array, not a listing and then a copy.  While
+** listed, a slot holds its version, its name, its kind (ENT_*) in `how`, its
+** file as up.label (the tail of up.path, "<folder>/<file>", one string in
+** the pool) and its lstat in `stamp`.  A down file, which needs neither a
+** name nor a stat, is a Down: a sixth of a slot.
+*/
+typedef struct Down {
   i64 version;
-  int kind;
-  const char *name;   /* migration name */
-  const char *file;   /* entry name in the directory: the tail of its path
-                      ** "<folder>/<file>", one string in the pool */
-  FileStamp stamp;    /* its lstat, as listed (stamp.c) */
-} Entry;
+  const char *file;   /* as up.label: the tail of its path in the pool */
+} Down;
 
 typedef struct EntryList {
-  Entry *a;
+  Migration *a;       /* up files, folders and repeatables: listed slots */
   int n, nAlloc;
+  Down *aDown;        /* down files */
+  int nDown, nDownAlloc;
   Ignored *aIgn;      /* .sql files that are not migrations */
   int nIgn, nIgnAlloc;
   StrPool *pPool;     /* the Source's */
@@ -50,6 +55,7 @@ typedef struct EntryList {
 
 static void entriesFree(EntryList *p){
   sqlite3_free(p->a);
+  sqlite3_free(p->aDown);
   sqlite3_free(p->aIgn);
   memset(p, 0, sizeof(*p));
 }
@@ -193,19 +199,38 @@ static const char *entryPath(const char *zDir, const char *zFile){
   return zFile - strlen(zDir) - 1;
 }
 
+static int addDown(EntryList *p, i64 v, const char *zFile){
+  Down *d;
+  char *zPath;
+  if( utilArrayReserve((void**)&p->aDown, &p->nDownAlloc, p->nDown, sizeof(Down)) ){
+    return SQLITE_NOMEM;
+  }
+  zPath = poolPath(p->pPool, p->zDir, zFile, "");
+  if( zPath==0 ) return SQLITE_NOMEM;
+  d = &p->aDown[p->nDown++];
+  d->version = v;
+  d->file = zPath + strlen(p->zDir) + 1;
+  return SQLITE_OK;
+}
+
 static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
                     const char *zFile, const struct stat *st){
-  Entry *e;
+  Migration *e;
   char *zPath;
-  if( utilArrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(Entry)) ) return SQLITE_NOMEM;
+  if( kind==ENT_DOWN_WHOLE ) return addDown(p, v, zFile);
+  if( utilArrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(Migration)) ){
+    return SQLITE_NOMEM;
+  }
   e = &p->a[p->n];
+  memset(e, 0, sizeof(*e));
   e->version = v;
-  e->kind = kind;
+  e->how = kind;
   stampFromStat(st, &e->stamp);
   e->name = utilPoolAdd(p->pPool, zName, (size_t)nName, "");
   zPath = poolPath(p->pPool, p->zDir, zFile, "");
   if( e->name==0 || zPath==0 ) return SQLITE_NOMEM;
-  e->file = zPath + strlen(p->zDir) + 1;
+  e->up.path = zPath;
+  e->up.label = zPath + strlen(p->zDir) + 1;
   p->n++;
   return SQLITE_OK;
 }
@@ -331,7 +356,13 @@ static int refuseBadName(const char *zFile, char **pzErr){
 }
 
 static int cmpEntry(const void *a, const void *b){
-  const Entry *x = (const Entry*)a, *y = (const Entry*)b;
+  const Migration *x = (const Migration*)a, *y = (const Migration*)b;
+  if( x->version!=y->version ) return x->version<y->version ? -1 : 1;
+  return strcmp(x->up.label, y->up.label);
+}
+
+static int cmpDown(const void *a, const void *b){
+  const Down *x = (const Down*)a, *y = (const Down*)b;
   if( x->version!=y->version ) return x->version<y->version ? -1 : 1;
   return strcmp(x->file, y->file);
 }
@@ -480,7 +511,7 @@ static void textOf(const char *zDir, const char *zFile, MigrationText *t){
 /* A diesel folder (up.sql) or a Prisma one (migration.sql): one of the two
 ** is required, and both would leave the up script in doubt; down.sql and
 ** verify.sql (doc/formats.md "Verify") are optional. */
-static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
+static int folderFiles(StrPool *pPool, const char *zDir, const char *zFolder,
                        Migration *m, char **pzErr){
   MigrationText down, prisma, verify;
   FileStamp stPrisma;
@@ -488,10 +519,10 @@ static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
   memset(&down, 0, sizeof(down));
   memset(&prisma, 0, sizeof(prisma));
   memset(&verify, 0, sizeof(verify));
-  if( textAt(pPool, zDir, e->file, "/up.sql", &m->up)
-   || textAt(pPool, zDir, e->file, "/migration.sql", &prisma)
-   || textAt(pPool, zDir, e->file, "/down.sql", &down)
-   || textAt(pPool, zDir, e->file, "/verify.sql", &verify) ) return SQLITE_NOMEM;
+  if( textAt(pPool, zDir, zFolder, "/up.sql", &m->up)
+   || textAt(pPool, zDir, zFolder, "/migration.sql", &prisma)
+   || textAt(pPool, zDir, zFolder, "/down.sql", &down)
+   || textAt(pPool, zDir, zFolder, "/verify.sql", &verify) ) return SQLITE_NOMEM;
   k = pathKindStamp(m->up.path, &m->stamp);
   if( k==-3 ){
     /* One that cannot be looked at is an error of its own, reported with
@@ -506,7 +537,7 @@ static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
   }
   if( k!=0 && kPrisma!=0 ){
     *pzErr = sqlite3_mprintf("%s: folder has both up.sql and migration.sql",
-                             e->file);
+                             zFolder);
     return SQLITE_ERROR;
   }
   if( k==0 && kPrisma!=0 ){
@@ -516,7 +547,7 @@ static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
   }
   if( k<=0 ){
     *pzErr = k==0 ? sqlite3_mprintf("%s: folder has no up.sql or migration.sql",
-                                    e->file)
+                                    zFolder)
                   : notRegular(m->up.label, k);
     return SQLITE_ERROR;
   }
@@ -535,45 +566,57 @@ static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
   return SQLITE_OK;
 }
 
-/* Entries sharing one version -> one migration, or an error naming both. */
-static int buildMigration(Source *pSrc, Entry *a, int n, Migration *m, char **pzErr){
-  Entry *pUp = 0, *pDown = 0;
-  int i;
-  for(i=0; i<n; i++){
-    Entry **pp = a[i].kind==ENT_DOWN_WHOLE ? &pDown : &pUp;
-    if( *pp ){
-      *pzErr = sqlite3_mprintf("two migrations have version %lld: %s and %s",
-                               a[i].version, (*pp)->file, a[i].file);
-      return SQLITE_ERROR;
-    }
-    *pp = &a[i];
+/*
+** The listed slots a[0..nUp) and down files aDown[0..nDown) of one version
+** -> the migration *m, or an error naming two files.  The errors are those
+** of a walk of all of them in byte order of file name: the first file whose
+** kind (up or down) was met already is named with the one met before it.
+** m may be a[0] itself: a[0] is copied before m is written.
+*/
+static int buildMigration(Source *pSrc, const Migration *a, int nUp,
+                          const Down *aDown, int nDown, Migration *m,
+                          char **pzErr){
+  Migration up;
+  const char *zFirst = 0, *zSecond = 0;
+  if( nUp>1 ){ zFirst = a[0].up.label; zSecond = a[1].up.label; }
+  if( nDown>1 && (zSecond==0 || strcmp(aDown[1].file, zSecond)<0) ){
+    zFirst = aDown[0].file;
+    zSecond = aDown[1].file;
   }
-  if( pUp==0 ){
-    *pzErr = sqlite3_mprintf("%s: down file without an up file", pDown->file);
-    return SQLITE_ERROR;
-  }
-  if( pDown && pUp->kind!=ENT_UP_WHOLE ){
+  if( zSecond ){
     *pzErr = sqlite3_mprintf("two migrations have version %lld: %s and %s",
-                             pUp->version, pUp->file, pDown->file);
+                             nUp ? a[0].version : aDown[0].version, zFirst, zSecond);
     return SQLITE_ERROR;
   }
-  m->version = pUp->version;
-  m->name = pUp->name;
-  if( pUp->kind==ENT_FOLDER ){
-    m->how = FMT_WHOLE_UP;
-    return folderFiles(&pSrc->pool, pSrc->origin, pUp, m, pzErr);
+  if( nUp==0 ){
+    *pzErr = sqlite3_mprintf("%s: down file without an up file", aDown[0].file);
+    return SQLITE_ERROR;
   }
-  m->how = pUp->kind==ENT_UP_MARKED ? FMT_MARKED : FMT_WHOLE_UP;
-  m->stamp = pUp->stamp;
-  textOf(pSrc->origin, pUp->file, &m->up);
-  if( pDown ) textOf(pSrc->origin, pDown->file, &m->down);
+  if( nDown && a[0].how!=ENT_UP_WHOLE ){
+    *pzErr = sqlite3_mprintf("two migrations have version %lld: %s and %s",
+                             a[0].version, a[0].up.label, aDown[0].file);
+    return SQLITE_ERROR;
+  }
+  up = a[0];
+  memset(m, 0, sizeof(*m));
+  m->version = up.version;
+  m->name = up.name;
+  if( up.how==ENT_FOLDER ){
+    m->how = FMT_WHOLE_UP;
+    return folderFiles(&pSrc->pool, pSrc->origin, up.up.label, m, pzErr);
+  }
+  m->how = up.how==ENT_UP_MARKED ? FMT_MARKED : FMT_WHOLE_UP;
+  m->stamp = up.stamp;
+  m->up = up.up;
+  if( nDown ) textOf(pSrc->origin, aDown[0].file, &m->down);
   return SQLITE_OK;
 }
 
 /* The migration named by entry k of the journal: version k (drizzle-kit
 ** writes k as the entry's "idx"), its name the tag after its number. */
 static int journalMigration(Source *pSrc, const char *zFile, int k,
-                            const Entry *e, Migration *m){
+                            const char *zListed, const FileStamp *pStamp,
+                            Migration *m){
   const char *zName = zFile;
   size_t nName;
   while( *zName>='0' && *zName<='9' ) zName++;
@@ -584,9 +627,9 @@ static int journalMigration(Source *pSrc, const char *zFile, int k,
   m->how = FMT_MARKED;
   m->name = utilPoolAdd(&pSrc->pool, zName, nName, "");
   if( m->name==0 ) return SQLITE_NOMEM;
-  if( e ){
-    m->stamp = e->stamp;
-    textOf(pSrc->origin, e->file, &m->up);
+  if( pStamp ) m->stamp = *pStamp;
+  if( zListed ){
+    textOf(pSrc->origin, zListed, &m->up);
     return SQLITE_OK;
   }
   return textAt(&pSrc->pool, pSrc->origin, zFile, "", &m->up);
@@ -600,7 +643,8 @@ static int journalMigration(Source *pSrc, const char *zFile, int k,
 static int journalOrder(Source *pSrc, EntryList *pList, const JournalEntry *aJ,
                         int nJ, char **pzErr){
   int k, i, rc = SQLITE_OK;
-  int nAll = pList->n + pList->nIgn;
+  int nList = pList->n + pList->nDown;   /* listed files: slots, then downs */
+  int nAll = nList + pList->nIgn;
   int *aUsed = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)(nAll+1));
   pSrc->a = sqlite3_malloc64(sizeof(Migration)*(sqlite3_uint64)(nJ+1));
   if( aUsed==0 || pSrc->a==0 ){
@@ -612,8 +656,10 @@ static int journalOrder(Source *pSrc, EntryList *pList, const JournalEntry *aJ,
     const char *zFile = aJ[k].file;
     int at = -1;
     for(i=0; at<0 && i<nAll; i++){
-      const char *zHave = i<pList->n ? pList->a[i].file : pList->aIgn[i-pList->n].file;
-      int isDir = i<pList->n && pList->a[i].kind==ENT_FOLDER;
+      const char *zHave = i<pList->n ? pList->a[i].up.label
+                        : i<nList ? pList->aDown[i-pList->n].file
+                        : pList->aIgn[i-nList].file;
+      int isDir = i<pList->n && pList->a[i].how==ENT_FOLDER;
       if( !isDir && strcmp(zHave, zFile)==0 ) at = i;
     }
     if( at<0 ){
@@ -627,18 +673,25 @@ static int journalOrder(Source *pSrc, EntryList *pList, const JournalEntry *aJ,
     }else{
       aUsed[at] = k;
       rc = journalMigration(pSrc, zFile, k,
-                            at<pList->n ? &pList->a[at] : 0, &pSrc->a[pSrc->n]);
+                            at<pList->n ? pList->a[at].up.label
+                            : at<nList ? pList->aDown[at-pList->n].file : 0,
+                            at<pList->n ? &pList->a[at].stamp : 0,
+                            &pSrc->a[pSrc->n]);
       if( rc==SQLITE_OK ) pSrc->n++;
     }
   }
   /* What it does not list: migrations to other tools, ignored to Drizzle. */
-  for(i=0; rc==SQLITE_OK && i<pList->n; i++){
-    if( aUsed[i]<0 ) rc = addIgnored(pList, pList->a[i].file, WHY_NOT_IN_JOURNAL);
+  for(i=0; rc==SQLITE_OK && i<nList; i++){
+    if( aUsed[i]<0 ){
+      rc = addIgnored(pList, i<pList->n ? pList->a[i].up.label
+                                        : pList->aDown[i-pList->n].file,
+                      WHY_NOT_IN_JOURNAL);
+    }
   }
   if( rc==SQLITE_OK ){
     int nKept = 0;
     for(i=0; i<pList->nIgn; i++){
-      int used = i < nAll-pList->n && aUsed[pList->n+i]>=0;
+      int used = i < nAll-nList && aUsed[nList+i]>=0;
       if( !used ) pList->aIgn[nKept++] = pList->aIgn[i];
     }
     pList->nIgn = nKept;
@@ -672,19 +725,32 @@ static int cmpIgnored(const void *a, const void *b){
   return strcmp(((const Ignored*)a)->file, ((const Ignored*)b)->file);
 }
 
-/* Entries in version order -> migrations, one per version. */
+/* The listing in version order -> migrations, one per version, made in
+** place: the slots become pSrc->a. */
 static int versionOrder(Source *pSrc, EntryList *pList, char **pzErr){
-  int i, j, rc = SQLITE_OK;
-  if( pList->n==0 ) return SQLITE_OK;
-  qsort(pList->a, (size_t)pList->n, sizeof(Entry), cmpEntry);
-  pSrc->a = sqlite3_malloc64((sqlite3_uint64)pList->n*sizeof(Migration));
-  if( pSrc->a==0 ) return SQLITE_NOMEM;
-  for(i=0; rc==SQLITE_OK && i<pList->n; i=j){
-    Migration *m = &pSrc->a[pSrc->n];
-    for(j=i+1; j<pList->n && pList->a[j].version==pList->a[i].version; j++){}
-    memset(m, 0, sizeof(*m));
+  int i = 0, d = 0, rc = SQLITE_OK;
+  Migration *a = pList->a;
+  if( pList->n + pList->nDown==0 ) return SQLITE_OK;
+  qsort(a, (size_t)pList->n, sizeof(Migration), cmpEntry);
+  qsort(pList->aDown, (size_t)pList->nDown, sizeof(Down), cmpDown);
+  pSrc->a = a;
+  pList->a = 0;
+  while( rc==SQLITE_OK && (i<pList->n || d<pList->nDown) ){
+    int j = i, e = d;
+    i64 v;
+    if( i<pList->n && (d>=pList->nDown || a[i].version<=pList->aDown[d].version) ){
+      v = a[i].version;
+    }else{
+      v = pList->aDown[d].version;
+    }
+    while( j<pList->n && a[j].version==v ) j++;
+    while( e<pList->nDown && pList->aDown[e].version==v ) e++;
+    /* pSrc->n <= i: every migration made took a slot of its own. */
+    rc = buildMigration(pSrc, a ? &a[i] : 0, j-i, &pList->aDown[d], e-d,
+                        a ? &a[pSrc->n] : 0, pzErr);
     pSrc->n++;
-    rc = buildMigration(pSrc, &pList->a[i], j-i, m, pzErr);
+    i = j;
+    d = e;
   }
   return rc;
 }
@@ -698,9 +764,9 @@ static int cmpRepeatable(const void *a, const void *b){
 static int takeRepeatables(Source *pSrc, EntryList *pList){
   int i, n = 0;
   for(i=0; i<pList->n; i++){
-    Entry *e = &pList->a[i];
+    Migration *e = &pList->a[i];
     Migration *m;
-    if( e->kind!=ENT_REPEATABLE ){
+    if( e->how!=ENT_REPEATABLE ){
       pList->a[n++] = *e;
       continue;
     }
@@ -712,7 +778,7 @@ static int takeRepeatables(Source *pSrc, EntryList *pList){
     memset(m, 0, sizeof(*m));
     m->name = e->name;
     m->how = FMT_WHOLE_UP;
-    textOf(pSrc->origin, e->file, &m->up);
+    m->up = e->up;
   }
   pList->n = n;
   if( pSrc->nRep>1 ){
