@@ -762,16 +762,19 @@ static int cmpRepeatable(const void *a, const void *b){
 /* The repeatable entries of the list -> pSrc->aRep, in byte order of name;
 ** the versioned ones stay in the list. */
 static int takeRepeatables(Source *pSrc, EntryList *pList){
-  int i, n = 0;
+  int i, n = 0, nRep = 0;
+  for(i=0; i<pList->n; i++) nRep += pList->a[i].how==ENT_REPEATABLE;
+  if( nRep==0 ) return SQLITE_OK;
   for(i=0; i<pList->n; i++){
     Migration *e = &pList->a[i];
     Migration *m;
     if( e->how!=ENT_REPEATABLE ){
-      pList->a[n++] = *e;
+      if( n<i ) pList->a[n] = *e;   /* most folders have none: no copy */
+      n++;
       continue;
     }
     if( pSrc->aRep==0 ){
-      pSrc->aRep = sqlite3_malloc64((sqlite3_uint64)pList->n*sizeof(Migration));
+      pSrc->aRep = sqlite3_malloc64((sqlite3_uint64)nRep*sizeof(Migration));
       if( pSrc->aRep==0 ) return SQLITE_NOMEM;
     }
     m = &pSrc->aRep[pSrc->nRep++];
