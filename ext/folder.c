@@ -50,7 +50,6 @@ typedef struct EntryList {
   Ignored *aIgn;      /* .sql files that are not migrations */
   int nIgn, nIgnAlloc;
   StrPool *pPool;     /* the Source's */
-  const char *zDir;   /* the folder, as the paths of entries start */
 } EntryList;
 
 static void entriesFree(EntryList *p){
@@ -177,39 +176,17 @@ static int endsWith(const char *z, size_t n, const char *zEnd){
   return n>m && memcmp(z+n-m, zEnd, m)==0;
 }
 
-/* "<zDir>/<zFile><zTail>" in the pool: the path a file is opened by. */
-static char *poolPath(StrPool *pPool, const char *zDir, const char *zFile,
-                      const char *zTail){
-  char aPath[512];   /* most paths: no allocation (one per file counts) */
-  size_t nDir = strlen(zDir), nFile = strlen(zFile);
-  char *zPath = nDir+nFile+2<=sizeof(aPath) ? aPath
-                : sqlite3_malloc64((sqlite3_uint64)(nDir+nFile+2));
-  char *zOut;
-  if( zPath==0 ) return 0;
-  memcpy(zPath, zDir, nDir);
-  zPath[nDir] = '/';
-  memcpy(zPath+nDir+1, zFile, nFile+1);
-  zOut = utilPoolAdd(pPool, zPath, nDir+1+nFile, zTail);
-  if( zPath!=aPath ) sqlite3_free(zPath);
-  return zOut;
-}
-
-/* The path of an entry's file: its name is the tail of it (addEntry). */
-static const char *entryPath(const char *zDir, const char *zFile){
-  return zFile - strlen(zDir) - 1;
-}
-
 static int addDown(EntryList *p, i64 v, const char *zFile){
   Down *d;
   char *zPath;
   if( utilArrayReserve((void**)&p->aDown, &p->nDownAlloc, p->nDown, sizeof(Down)) ){
     return SQLITE_NOMEM;
   }
-  zPath = poolPath(p->pPool, p->zDir, zFile, "");
+  zPath = utilPoolAdd(p->pPool, zFile, strlen(zFile), "");
   if( zPath==0 ) return SQLITE_NOMEM;
   d = &p->aDown[p->nDown++];
   d->version = v;
-  d->file = zPath + strlen(p->zDir) + 1;
+  d->file = zPath;
   return SQLITE_OK;
 }
 
@@ -227,10 +204,10 @@ static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
   e->how = kind;
   stampFromStat(st, &e->stamp);
   e->name = utilPoolAdd(p->pPool, zName, (size_t)nName, "");
-  zPath = poolPath(p->pPool, p->zDir, zFile, "");
+  zPath = utilPoolAdd(p->pPool, zFile, strlen(zFile), "");
   if( e->name==0 || zPath==0 ) return SQLITE_NOMEM;
   e->up.path = zPath;
-  e->up.label = zPath + strlen(p->zDir) + 1;
+  e->up.label = zPath;
   p->n++;
   return SQLITE_OK;
 }
@@ -484,6 +461,24 @@ static int pathKind(const char *zPath){
   return pathKindStamp(zPath, 0);
 }
 
+/* pathKindStamp of a file of the folder zDir (errno kept for -3). */
+static int fileKindStamp(const char *zDir, const char *zFile, FileStamp *pStamp){
+  char aPath[512];
+  size_t nDir = strlen(zDir), nFile = strlen(zFile);
+  char *zPath = nDir+nFile+2<=sizeof(aPath) ? aPath
+                : sqlite3_malloc64((sqlite3_uint64)(nDir+nFile+2));
+  int k, e;
+  if( zPath==0 ){ errno = ENOMEM; return -3; }
+  memcpy(zPath, zDir, nDir);
+  zPath[nDir] = '/';
+  memcpy(zPath+nDir+1, zFile, nFile+1);
+  k = pathKindStamp(zPath, pStamp);
+  e = errno;
+  if( zPath!=aPath ) sqlite3_free(zPath);
+  errno = e;
+  return k;
+}
+
 static char *notRegular(const char *zFile, int kind){
   if( kind==-3 ) return sqlite3_mprintf("%s: cannot stat: %s", zFile, strerror(errno));
   return kind==-1
@@ -492,19 +487,19 @@ static char *notRegular(const char *zFile, int kind){
     : sqlite3_mprintf("%s: is not a regular file", zFile);
 }
 
-/* A file of the folder: its path, and its name in the folder as its label.
-** Both live in the pool: the label is the tail of the path. */
-static int textAt(StrPool *pPool, const char *zDir, const char *zFile,
-                  const char *zTail, MigrationText *t){
-  t->path = poolPath(pPool, zDir, zFile, zTail);
+/* A file of the folder: its path in the folder, which is also its label,
+** in the pool (the folder itself is kept once, as Migration.folder). */
+static int textAt(StrPool *pPool, const char *zFile, const char *zTail,
+                  MigrationText *t){
+  t->path = utilPoolAdd(pPool, zFile, strlen(zFile), zTail);
   if( t->path==0 ) return SQLITE_NOMEM;
-  t->label = t->path + strlen(zDir) + 1;
+  t->label = t->path;
   return SQLITE_OK;
 }
 
-/* An entry's own file: its path is in the pool already. */
-static void textOf(const char *zDir, const char *zFile, MigrationText *t){
-  t->path = entryPath(zDir, zFile);
+/* A listed file: its name is in the pool already. */
+static void textOf(const char *zFile, MigrationText *t){
+  t->path = zFile;
   t->label = zFile;
 }
 
@@ -519,18 +514,18 @@ static int folderFiles(StrPool *pPool, const char *zDir, const char *zFolder,
   memset(&down, 0, sizeof(down));
   memset(&prisma, 0, sizeof(prisma));
   memset(&verify, 0, sizeof(verify));
-  if( textAt(pPool, zDir, zFolder, "/up.sql", &m->up)
-   || textAt(pPool, zDir, zFolder, "/migration.sql", &prisma)
-   || textAt(pPool, zDir, zFolder, "/down.sql", &down)
-   || textAt(pPool, zDir, zFolder, "/verify.sql", &verify) ) return SQLITE_NOMEM;
-  k = pathKindStamp(m->up.path, &m->stamp);
+  if( textAt(pPool, zFolder, "/up.sql", &m->up)
+   || textAt(pPool, zFolder, "/migration.sql", &prisma)
+   || textAt(pPool, zFolder, "/down.sql", &down)
+   || textAt(pPool, zFolder, "/verify.sql", &verify) ) return SQLITE_NOMEM;
+  k = fileKindStamp(zDir, m->up.path, &m->stamp);
   if( k==-3 ){
     /* One that cannot be looked at is an error of its own, reported with
     ** its errno before anything else touches it; never "both" or "none". */
     *pzErr = notRegular(m->up.label, k);
     return SQLITE_ERROR;
   }
-  kPrisma = pathKindStamp(prisma.path, &stPrisma);
+  kPrisma = fileKindStamp(zDir, prisma.path, &stPrisma);
   if( kPrisma==-3 ){
     *pzErr = notRegular(prisma.label, kPrisma);
     return SQLITE_ERROR;
@@ -551,13 +546,13 @@ static int folderFiles(StrPool *pPool, const char *zDir, const char *zFolder,
                   : notRegular(m->up.label, k);
     return SQLITE_ERROR;
   }
-  k = pathKind(down.path);
+  k = fileKindStamp(zDir, down.path, 0);
   if( k<0 ){
     *pzErr = notRegular(down.label, k);
     return SQLITE_ERROR;
   }
   if( k>0 ) m->down = down;
-  k = pathKind(verify.path);
+  k = fileKindStamp(zDir, verify.path, 0);
   if( k<0 ){
     *pzErr = notRegular(verify.label, k);
     return SQLITE_ERROR;
@@ -599,6 +594,7 @@ static int buildMigration(Source *pSrc, const Migration *a, int nUp,
   }
   up = a[0];
   memset(m, 0, sizeof(*m));
+  m->folder = pSrc->origin;
   m->version = up.version;
   m->name = up.name;
   if( up.how==ENT_FOLDER ){
@@ -608,7 +604,7 @@ static int buildMigration(Source *pSrc, const Migration *a, int nUp,
   m->how = up.how==ENT_UP_MARKED ? FMT_MARKED : FMT_WHOLE_UP;
   m->stamp = up.stamp;
   m->up = up.up;
-  if( nDown ) textOf(pSrc->origin, aDown[0].file, &m->down);
+  if( nDown ) textOf(aDown[0].file, &m->down);
   return SQLITE_OK;
 }
 
@@ -624,15 +620,16 @@ static int journalMigration(Source *pSrc, const char *zFile, int k,
   nName = strlen(zName) - 4;
   memset(m, 0, sizeof(*m));
   m->version = k;
+  m->folder = pSrc->origin;
   m->how = FMT_MARKED;
   m->name = utilPoolAdd(&pSrc->pool, zName, nName, "");
   if( m->name==0 ) return SQLITE_NOMEM;
   if( pStamp ) m->stamp = *pStamp;
   if( zListed ){
-    textOf(pSrc->origin, zListed, &m->up);
+    textOf(zListed, &m->up);
     return SQLITE_OK;
   }
-  return textAt(&pSrc->pool, pSrc->origin, zFile, "", &m->up);
+  return textAt(&pSrc->pool, zFile, "", &m->up);
 }
 
 /*
@@ -780,6 +777,7 @@ static int takeRepeatables(Source *pSrc, EntryList *pList){
     m = &pSrc->aRep[pSrc->nRep++];
     memset(m, 0, sizeof(*m));
     m->name = e->name;
+    m->folder = pSrc->origin;
     m->how = FMT_WHOLE_UP;
     m->up = e->up;
   }
@@ -803,7 +801,6 @@ int folderRead(const char *zDir, Source *pSrc, char **pzErr){
   pSrc->origin = sqlite3_mprintf("%.*s", (int)nDir, zDir);
   if( pSrc->origin==0 ) return SQLITE_NOMEM;
   list.pPool = &pSrc->pool;
-  list.zDir = pSrc->origin;
   pSrc->listedAt = stampClock();
   rc = listDir(pSrc->origin, &list, pzErr);
   if( rc==SQLITE_OK ) rc = journalLoad(pSrc, &aJ, &nJ, pzErr);
