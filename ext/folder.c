@@ -47,6 +47,7 @@ typedef struct EntryList {
   int n, nAlloc;
   Down *aDown;        /* down files */
   int nDown, nDownAlloc;
+  int nRep;           /* slots that are repeatables */
   Ignored *aIgn;      /* .sql files that are not migrations */
   int nIgn, nIgnAlloc;
   StrPool *pPool;     /* the Source's */
@@ -202,6 +203,7 @@ static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
   memset(e, 0, sizeof(*e));
   e->version = v;
   e->how = kind;
+  p->nRep += kind==ENT_REPEATABLE;
   stampFromStat(st, &e->stamp);
   e->name = utilPoolAdd(p->pPool, zName, (size_t)nName, "");
   zPath = utilPoolAdd(p->pPool, zFile, strlen(zFile), "");
@@ -759,9 +761,8 @@ static int cmpRepeatable(const void *a, const void *b){
 /* The repeatable entries of the list -> pSrc->aRep, in byte order of name;
 ** the versioned ones stay in the list. */
 static int takeRepeatables(Source *pSrc, EntryList *pList){
-  int i, n = 0, nRep = 0;
-  for(i=0; i<pList->n; i++) nRep += pList->a[i].how==ENT_REPEATABLE;
-  if( nRep==0 ) return SQLITE_OK;
+  int i, n = 0, nRep = pList->nRep;
+  if( nRep==0 ) return SQLITE_OK;   /* no second walk of the listing */
   for(i=0; i<pList->n; i++){
     Migration *e = &pList->a[i];
     Migration *m;
