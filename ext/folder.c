@@ -724,14 +724,65 @@ static int cmpIgnored(const void *a, const void *b){
   return strcmp(((const Ignored*)a)->file, ((const Ignored*)b)->file);
 }
 
+/*
+** a[0..n) (elements of sz bytes, at most a Migration's) in the order of
+** xCmp, sorted in place: an index of ints sorted by heapsort, then the
+** elements moved along its cycles, each once.  qsort would take a second
+** array outside SQLite's allocators, a tenth of the listing, just when the
+** call's memory peaks.
+*/
+static void siftDown(const char *a, size_t sz, int (*xCmp)(const void*, const void*),
+                     int *x, int i, int n){
+  while( 1 ){
+    int c = 2*i+1, t;
+    if( c>=n ) return;
+    if( c+1<n && xCmp(a+sz*(size_t)x[c], a+sz*(size_t)x[c+1])<0 ) c++;
+    if( xCmp(a+sz*(size_t)x[i], a+sz*(size_t)x[c])>=0 ) return;
+    t = x[i]; x[i] = x[c]; x[c] = t;
+    i = c;
+  }
+}
+static int sortInPlace(void *pArray, int n, size_t sz,
+                       int (*xCmp)(const void*, const void*)){
+  char *a = (char*)pArray;
+  union { Migration m; Down d; } tmp;
+  int *x, i;
+  if( n<2 ) return SQLITE_OK;
+  x = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)n);
+  if( x==0 ) return SQLITE_NOMEM;
+  for(i=0; i<n; i++) x[i] = i;
+  for(i=n/2-1; i>=0; i--) siftDown(a, sz, xCmp, x, i, n);
+  for(i=n-1; i>0; i--){
+    int t = x[0]; x[0] = x[i]; x[i] = t;
+    siftDown(a, sz, xCmp, x, 0, i);
+  }
+  /* x[k] is the element that belongs at k. */
+  for(i=0; i<n; i++){
+    int k = i, j;
+    if( x[i]==i ) continue;
+    memcpy(&tmp, a+sz*(size_t)i, sz);
+    while( (j = x[k])!=i ){
+      memcpy(a+sz*(size_t)k, a+sz*(size_t)j, sz);
+      x[k] = k;
+      k = j;
+    }
+    memcpy(a+sz*(size_t)k, &tmp, sz);
+    x[k] = k;
+  }
+  sqlite3_free(x);
+  return SQLITE_OK;
+}
+
 /* The listing in version order -> migrations, one per version, made in
 ** place: the slots become pSrc->a. */
 static int versionOrder(Source *pSrc, EntryList *pList, char **pzErr){
   int i = 0, d = 0, rc = SQLITE_OK;
   Migration *a = pList->a;
   if( pList->n + pList->nDown==0 ) return SQLITE_OK;
-  qsort(a, (size_t)pList->n, sizeof(Migration), cmpEntry);
-  qsort(pList->aDown, (size_t)pList->nDown, sizeof(Down), cmpDown);
+  if( sortInPlace(a, pList->n, sizeof(Migration), cmpEntry)
+   || sortInPlace(pList->aDown, pList->nDown, sizeof(Down), cmpDown) ){
+    return SQLITE_NOMEM;
+  }
   pSrc->a = a;
   pList->a = 0;
   while( rc==SQLITE_OK && (i<pList->n || d<pList->nDown) ){
