@@ -16,8 +16,8 @@
 ** Up and down files are paired by version, so their names may differ.  A
 ** folder with a Drizzle journal (meta/_journal.json) is read in its order
 ** instead (journal.c).  Other .sql files are kept as ignored, to be shown.
-** Only names are read here: each migration gets the paths of its files, read
-** when it is needed (source.c).
+** Only names are read here: each migration gets the paths of its files in
+** the folder, read when it is needed (source.c).
 */
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3
@@ -33,13 +33,14 @@ SQLITE_EXTENSION_INIT3
 ** file or folder, made into its migration in place once sorted), so ten
 ** thousand migrations cost one array, not a listing and then a copy.  While
 ** listed, a slot holds its version, its name, its kind (ENT_*) in `how`, its
-** file as up.label (the tail of up.path, "<folder>/<file>", one string in
-** the pool) and its lstat in `stamp`.  A down file, which needs neither a
-** name nor a stat, is a Down: a sixth of a slot.
+** file's name as up.label and up.path (one string in the pool: a path in the
+** folder, which is kept once, as Migration.folder) and its lstat in `stamp`.
+** A down file, which needs neither a name nor a stat, is a Down: a tenth of
+** a slot.
 */
 typedef struct Down {
   i64 version;
-  const char *file;   /* as up.label: the tail of its path in the pool */
+  const char *file;   /* its name in the folder, in the pool */
 } Down;
 
 typedef struct EntryList {
