@@ -16,8 +16,8 @@
 ** Up and down files are paired by version, so their names may differ.  A
 ** folder with a Drizzle journal (meta/_journal.json) is read in its order
 ** instead (journal.c).  Other .sql files are kept as ignored, to be shown.
-** Only names are read here: each migration gets the paths of its files, read
-** when it is needed (source.c).
+** Only names are read here: each migration gets the paths of its files in
+** the folder, read when it is needed (source.c).
 */
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3
@@ -28,19 +28,27 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 #include <sys/stat.h>
 
-/* One directory entry that is a migration file or folder.  Its strings are
-** in the Source's pool, where the migration made from it points too. */
-typedef struct Entry {
+/*
+** The listing is made in the array the migrations end in (one slot per up
+** file or folder, made into its migration in place once sorted), so ten
+** thousand migrations cost one array, not a listing and then a copy.  While
+** listed, a slot holds its version, its name, its kind (ENT_*) in `how`, its
+** file's name as up.label and up.path (one string in the pool: a path in the
+** folder, which is kept once, as Migration.folder) and its lstat in `stamp`.
+** A down file, which needs neither a name nor a stat, is a Down: a tenth of
+** a slot.
+*/
+typedef struct Down {
   i64 version;
-  int kind;
-  const char *name;   /* migration name */
-  const char *file;   /* entry name in the directory */
-  FileStamp stamp;    /* its lstat, as listed (stamp.c) */
-} Entry;
+  const char *file;   /* its name in the folder, in the pool */
+} Down;
 
 typedef struct EntryList {
-  Entry *a;
+  Migration *a;       /* up files, folders and repeatables: listed slots */
   int n, nAlloc;
+  Down *aDown;        /* down files */
+  int nDown, nDownAlloc;
+  int nRep;           /* slots that are repeatables */
   Ignored *aIgn;      /* .sql files that are not migrations */
   int nIgn, nIgnAlloc;
   StrPool *pPool;     /* the Source's */
@@ -48,6 +56,7 @@ typedef struct EntryList {
 
 static void entriesFree(EntryList *p){
   sqlite3_free(p->a);
+  sqlite3_free(p->aDown);
   sqlite3_free(p->aIgn);
   memset(p, 0, sizeof(*p));
 }
@@ -169,17 +178,39 @@ static int endsWith(const char *z, size_t n, const char *zEnd){
   return n>m && memcmp(z+n-m, zEnd, m)==0;
 }
 
+static int addDown(EntryList *p, i64 v, const char *zFile){
+  Down *d;
+  char *zPath;
+  if( utilArrayReserve((void**)&p->aDown, &p->nDownAlloc, p->nDown, sizeof(Down)) ){
+    return SQLITE_NOMEM;
+  }
+  zPath = utilPoolAdd(p->pPool, zFile, strlen(zFile), "");
+  if( zPath==0 ) return SQLITE_NOMEM;
+  d = &p->aDown[p->nDown++];
+  d->version = v;
+  d->file = zPath;
+  return SQLITE_OK;
+}
+
 static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
                     const char *zFile, const struct stat *st){
-  Entry *e;
-  if( utilArrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(Entry)) ) return SQLITE_NOMEM;
+  Migration *e;
+  char *zPath;
+  if( kind==ENT_DOWN_WHOLE ) return addDown(p, v, zFile);
+  if( utilArrayReserve((void**)&p->a, &p->nAlloc, p->n, sizeof(Migration)) ){
+    return SQLITE_NOMEM;
+  }
   e = &p->a[p->n];
+  memset(e, 0, sizeof(*e));
   e->version = v;
-  e->kind = kind;
+  e->how = kind;
+  p->nRep += kind==ENT_REPEATABLE;
   stampFromStat(st, &e->stamp);
   e->name = utilPoolAdd(p->pPool, zName, (size_t)nName, "");
-  e->file = utilPoolAdd(p->pPool, zFile, strlen(zFile), "");
-  if( e->name==0 || e->file==0 ) return SQLITE_NOMEM;
+  zPath = utilPoolAdd(p->pPool, zFile, strlen(zFile), "");
+  if( e->name==0 || zPath==0 ) return SQLITE_NOMEM;
+  e->up.path = zPath;
+  e->up.label = zPath;
   p->n++;
   return SQLITE_OK;
 }
@@ -305,7 +336,13 @@ static int refuseBadName(const char *zFile, char **pzErr){
 }
 
 static int cmpEntry(const void *a, const void *b){
-  const Entry *x = (const Entry*)a, *y = (const Entry*)b;
+  const Migration *x = (const Migration*)a, *y = (const Migration*)b;
+  if( x->version!=y->version ) return x->version<y->version ? -1 : 1;
+  return strcmp(x->up.label, y->up.label);
+}
+
+static int cmpDown(const void *a, const void *b){
+  const Down *x = (const Down*)a, *y = (const Down*)b;
   if( x->version!=y->version ) return x->version<y->version ? -1 : 1;
   return strcmp(x->file, y->file);
 }
@@ -427,6 +464,24 @@ static int pathKind(const char *zPath){
   return pathKindStamp(zPath, 0);
 }
 
+/* pathKindStamp of a file of the folder zDir (errno kept for -3). */
+static int fileKindStamp(const char *zDir, const char *zFile, FileStamp *pStamp){
+  char aPath[512];
+  size_t nDir = strlen(zDir), nFile = strlen(zFile);
+  char *zPath = nDir+nFile+2<=sizeof(aPath) ? aPath
+                : sqlite3_malloc64((sqlite3_uint64)(nDir+nFile+2));
+  int k, e;
+  if( zPath==0 ){ errno = ENOMEM; return -3; }
+  memcpy(zPath, zDir, nDir);
+  zPath[nDir] = '/';
+  memcpy(zPath+nDir+1, zFile, nFile+1);
+  k = pathKindStamp(zPath, pStamp);
+  e = errno;
+  if( zPath!=aPath ) sqlite3_free(zPath);
+  errno = e;
+  return k;
+}
+
 static char *notRegular(const char *zFile, int kind){
   if( kind==-3 ) return sqlite3_mprintf("%s: cannot stat: %s", zFile, strerror(errno));
   return kind==-1
@@ -435,29 +490,26 @@ static char *notRegular(const char *zFile, int kind){
     : sqlite3_mprintf("%s: is not a regular file", zFile);
 }
 
-/* A file of the folder: its path, and its name in the folder as its label.
-** Both live in the pool: the label is the tail of the path. */
-static int textAt(StrPool *pPool, const char *zDir, const char *zFile,
-                  const char *zTail, MigrationText *t){
-  char aPath[512];   /* most paths: no allocation (one per file counts) */
-  size_t nDir = strlen(zDir), nFile = strlen(zFile);
-  char *zPath = nDir+nFile+2<=sizeof(aPath) ? aPath
-                : sqlite3_malloc64((sqlite3_uint64)(nDir+nFile+2));
-  if( zPath==0 ) return SQLITE_NOMEM;
-  memcpy(zPath, zDir, nDir);
-  zPath[nDir] = '/';
-  memcpy(zPath+nDir+1, zFile, nFile+1);
-  t->path = utilPoolAdd(pPool, zPath, nDir+1+nFile, zTail);
-  if( zPath!=aPath ) sqlite3_free(zPath);
+/* A file of the folder: its path in the folder, which is also its label,
+** in the pool (the folder itself is kept once, as Migration.folder). */
+static int textAt(StrPool *pPool, const char *zFile, const char *zTail,
+                  MigrationText *t){
+  t->path = utilPoolAdd(pPool, zFile, strlen(zFile), zTail);
   if( t->path==0 ) return SQLITE_NOMEM;
-  t->label = t->path + strlen(zDir) + 1;
+  t->label = t->path;
   return SQLITE_OK;
+}
+
+/* A listed file: its name is in the pool already. */
+static void textOf(const char *zFile, MigrationText *t){
+  t->path = zFile;
+  t->label = zFile;
 }
 
 /* A diesel folder (up.sql) or a Prisma one (migration.sql): one of the two
 ** is required, and both would leave the up script in doubt; down.sql and
 ** verify.sql (doc/formats.md "Verify") are optional. */
-static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
+static int folderFiles(StrPool *pPool, const char *zDir, const char *zFolder,
                        Migration *m, char **pzErr){
   MigrationText down, prisma, verify;
   FileStamp stPrisma;
@@ -465,25 +517,25 @@ static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
   memset(&down, 0, sizeof(down));
   memset(&prisma, 0, sizeof(prisma));
   memset(&verify, 0, sizeof(verify));
-  if( textAt(pPool, zDir, e->file, "/up.sql", &m->up)
-   || textAt(pPool, zDir, e->file, "/migration.sql", &prisma)
-   || textAt(pPool, zDir, e->file, "/down.sql", &down)
-   || textAt(pPool, zDir, e->file, "/verify.sql", &verify) ) return SQLITE_NOMEM;
-  k = pathKindStamp(m->up.path, &m->stamp);
+  if( textAt(pPool, zFolder, "/up.sql", &m->up)
+   || textAt(pPool, zFolder, "/migration.sql", &prisma)
+   || textAt(pPool, zFolder, "/down.sql", &down)
+   || textAt(pPool, zFolder, "/verify.sql", &verify) ) return SQLITE_NOMEM;
+  k = fileKindStamp(zDir, m->up.path, &m->stamp);
   if( k==-3 ){
     /* One that cannot be looked at is an error of its own, reported with
     ** its errno before anything else touches it; never "both" or "none". */
     *pzErr = notRegular(m->up.label, k);
     return SQLITE_ERROR;
   }
-  kPrisma = pathKindStamp(prisma.path, &stPrisma);
+  kPrisma = fileKindStamp(zDir, prisma.path, &stPrisma);
   if( kPrisma==-3 ){
     *pzErr = notRegular(prisma.label, kPrisma);
     return SQLITE_ERROR;
   }
   if( k!=0 && kPrisma!=0 ){
     *pzErr = sqlite3_mprintf("%s: folder has both up.sql and migration.sql",
-                             e->file);
+                             zFolder);
     return SQLITE_ERROR;
   }
   if( k==0 && kPrisma!=0 ){
@@ -493,17 +545,17 @@ static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
   }
   if( k<=0 ){
     *pzErr = k==0 ? sqlite3_mprintf("%s: folder has no up.sql or migration.sql",
-                                    e->file)
+                                    zFolder)
                   : notRegular(m->up.label, k);
     return SQLITE_ERROR;
   }
-  k = pathKind(down.path);
+  k = fileKindStamp(zDir, down.path, 0);
   if( k<0 ){
     *pzErr = notRegular(down.label, k);
     return SQLITE_ERROR;
   }
   if( k>0 ) m->down = down;
-  k = pathKind(verify.path);
+  k = fileKindStamp(zDir, verify.path, 0);
   if( k<0 ){
     *pzErr = notRegular(verify.label, k);
     return SQLITE_ERROR;
@@ -512,47 +564,58 @@ static int folderFiles(StrPool *pPool, const char *zDir, const Entry *e,
   return SQLITE_OK;
 }
 
-/* Entries sharing one version -> one migration, or an error naming both. */
-static int buildMigration(Source *pSrc, Entry *a, int n, Migration *m, char **pzErr){
-  Entry *pUp = 0, *pDown = 0;
-  int i;
-  for(i=0; i<n; i++){
-    Entry **pp = a[i].kind==ENT_DOWN_WHOLE ? &pDown : &pUp;
-    if( *pp ){
-      *pzErr = sqlite3_mprintf("two migrations have version %lld: %s and %s",
-                               a[i].version, (*pp)->file, a[i].file);
-      return SQLITE_ERROR;
-    }
-    *pp = &a[i];
+/*
+** The listed slots a[0..nUp) and down files aDown[0..nDown) of one version
+** -> the migration *m, or an error naming two files.  The errors are those
+** of a walk of all of them in byte order of file name: the first file whose
+** kind (up or down) was met already is named with the one met before it.
+** m may be a[0] itself: a[0] is copied before m is written.
+*/
+static int buildMigration(Source *pSrc, const Migration *a, int nUp,
+                          const Down *aDown, int nDown, Migration *m,
+                          char **pzErr){
+  Migration up;
+  const char *zFirst = 0, *zSecond = 0;
+  if( nUp>1 ){ zFirst = a[0].up.label; zSecond = a[1].up.label; }
+  if( nDown>1 && (zSecond==0 || strcmp(aDown[1].file, zSecond)<0) ){
+    zFirst = aDown[0].file;
+    zSecond = aDown[1].file;
   }
-  if( pUp==0 ){
-    *pzErr = sqlite3_mprintf("%s: down file without an up file", pDown->file);
-    return SQLITE_ERROR;
-  }
-  if( pDown && pUp->kind!=ENT_UP_WHOLE ){
+  if( zSecond ){
     *pzErr = sqlite3_mprintf("two migrations have version %lld: %s and %s",
-                             pUp->version, pUp->file, pDown->file);
+                             nUp ? a[0].version : aDown[0].version, zFirst, zSecond);
     return SQLITE_ERROR;
   }
-  m->version = pUp->version;
-  m->name = pUp->name;
-  if( pUp->kind==ENT_FOLDER ){
+  if( nUp==0 ){
+    *pzErr = sqlite3_mprintf("%s: down file without an up file", aDown[0].file);
+    return SQLITE_ERROR;
+  }
+  if( nDown && a[0].how!=ENT_UP_WHOLE ){
+    *pzErr = sqlite3_mprintf("two migrations have version %lld: %s and %s",
+                             a[0].version, a[0].up.label, aDown[0].file);
+    return SQLITE_ERROR;
+  }
+  up = a[0];
+  memset(m, 0, sizeof(*m));
+  m->folder = pSrc->origin;
+  m->version = up.version;
+  m->name = up.name;
+  if( up.how==ENT_FOLDER ){
     m->how = FMT_WHOLE_UP;
-    return folderFiles(&pSrc->pool, pSrc->origin, pUp, m, pzErr);
+    return folderFiles(&pSrc->pool, pSrc->origin, up.up.label, m, pzErr);
   }
-  m->how = pUp->kind==ENT_UP_MARKED ? FMT_MARKED : FMT_WHOLE_UP;
-  m->stamp = pUp->stamp;
-  if( textAt(&pSrc->pool, pSrc->origin, pUp->file, "", &m->up) ) return SQLITE_NOMEM;
-  if( pDown && textAt(&pSrc->pool, pSrc->origin, pDown->file, "", &m->down) ){
-    return SQLITE_NOMEM;
-  }
+  m->how = up.how==ENT_UP_MARKED ? FMT_MARKED : FMT_WHOLE_UP;
+  m->stamp = up.stamp;
+  m->up = up.up;
+  if( nDown ) textOf(aDown[0].file, &m->down);
   return SQLITE_OK;
 }
 
 /* The migration named by entry k of the journal: version k (drizzle-kit
 ** writes k as the entry's "idx"), its name the tag after its number. */
 static int journalMigration(Source *pSrc, const char *zFile, int k,
-                            const FileStamp *pStamp, Migration *m){
+                            const char *zListed, const FileStamp *pStamp,
+                            Migration *m){
   const char *zName = zFile;
   size_t nName;
   while( *zName>='0' && *zName<='9' ) zName++;
@@ -560,11 +623,16 @@ static int journalMigration(Source *pSrc, const char *zFile, int k,
   nName = strlen(zName) - 4;
   memset(m, 0, sizeof(*m));
   m->version = k;
+  m->folder = pSrc->origin;
   m->how = FMT_MARKED;
-  if( pStamp ) m->stamp = *pStamp;
   m->name = utilPoolAdd(&pSrc->pool, zName, nName, "");
   if( m->name==0 ) return SQLITE_NOMEM;
-  return textAt(&pSrc->pool, pSrc->origin, zFile, "", &m->up);
+  if( pStamp ) m->stamp = *pStamp;
+  if( zListed ){
+    textOf(zListed, &m->up);
+    return SQLITE_OK;
+  }
+  return textAt(&pSrc->pool, zFile, "", &m->up);
 }
 
 /*
@@ -575,7 +643,8 @@ static int journalMigration(Source *pSrc, const char *zFile, int k,
 static int journalOrder(Source *pSrc, EntryList *pList, const JournalEntry *aJ,
                         int nJ, char **pzErr){
   int k, i, rc = SQLITE_OK;
-  int nAll = pList->n + pList->nIgn;
+  int nList = pList->n + pList->nDown;   /* listed files: slots, then downs */
+  int nAll = nList + pList->nIgn;
   int *aUsed = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)(nAll+1));
   pSrc->a = sqlite3_malloc64(sizeof(Migration)*(sqlite3_uint64)(nJ+1));
   if( aUsed==0 || pSrc->a==0 ){
@@ -587,8 +656,10 @@ static int journalOrder(Source *pSrc, EntryList *pList, const JournalEntry *aJ,
     const char *zFile = aJ[k].file;
     int at = -1;
     for(i=0; at<0 && i<nAll; i++){
-      const char *zHave = i<pList->n ? pList->a[i].file : pList->aIgn[i-pList->n].file;
-      int isDir = i<pList->n && pList->a[i].kind==ENT_FOLDER;
+      const char *zHave = i<pList->n ? pList->a[i].up.label
+                        : i<nList ? pList->aDown[i-pList->n].file
+                        : pList->aIgn[i-nList].file;
+      int isDir = i<pList->n && pList->a[i].how==ENT_FOLDER;
       if( !isDir && strcmp(zHave, zFile)==0 ) at = i;
     }
     if( at<0 ){
@@ -602,18 +673,25 @@ static int journalOrder(Source *pSrc, EntryList *pList, const JournalEntry *aJ,
     }else{
       aUsed[at] = k;
       rc = journalMigration(pSrc, zFile, k,
-                            at<pList->n ? &pList->a[at].stamp : 0, &pSrc->a[pSrc->n]);
+                            at<pList->n ? pList->a[at].up.label
+                            : at<nList ? pList->aDown[at-pList->n].file : 0,
+                            at<pList->n ? &pList->a[at].stamp : 0,
+                            &pSrc->a[pSrc->n]);
       if( rc==SQLITE_OK ) pSrc->n++;
     }
   }
   /* What it does not list: migrations to other tools, ignored to Drizzle. */
-  for(i=0; rc==SQLITE_OK && i<pList->n; i++){
-    if( aUsed[i]<0 ) rc = addIgnored(pList, pList->a[i].file, WHY_NOT_IN_JOURNAL);
+  for(i=0; rc==SQLITE_OK && i<nList; i++){
+    if( aUsed[i]<0 ){
+      rc = addIgnored(pList, i<pList->n ? pList->a[i].up.label
+                                        : pList->aDown[i-pList->n].file,
+                      WHY_NOT_IN_JOURNAL);
+    }
   }
   if( rc==SQLITE_OK ){
     int nKept = 0;
     for(i=0; i<pList->nIgn; i++){
-      int used = i < nAll-pList->n && aUsed[pList->n+i]>=0;
+      int used = i < nAll-nList && aUsed[nList+i]>=0;
       if( !used ) pList->aIgn[nKept++] = pList->aIgn[i];
     }
     pList->nIgn = nKept;
@@ -647,19 +725,83 @@ static int cmpIgnored(const void *a, const void *b){
   return strcmp(((const Ignored*)a)->file, ((const Ignored*)b)->file);
 }
 
-/* Entries in version order -> migrations, one per version. */
+/*
+** a[0..n) (elements of sz bytes, at most a Migration's) in the order of
+** xCmp, sorted in place: an index of ints sorted by heapsort, then the
+** elements moved along its cycles, each once.  qsort would take a second
+** array outside SQLite's allocators, a tenth of the listing, just when the
+** call's memory peaks.
+*/
+static void siftDown(const char *a, size_t sz, int (*xCmp)(const void*, const void*),
+                     int *x, int i, int n){
+  while( 1 ){
+    int c = 2*i+1, t;
+    if( c>=n ) return;
+    if( c+1<n && xCmp(a+sz*(size_t)x[c], a+sz*(size_t)x[c+1])<0 ) c++;
+    if( xCmp(a+sz*(size_t)x[i], a+sz*(size_t)x[c])>=0 ) return;
+    t = x[i]; x[i] = x[c]; x[c] = t;
+    i = c;
+  }
+}
+static int sortInPlace(void *pArray, int n, size_t sz,
+                       int (*xCmp)(const void*, const void*)){
+  char *a = (char*)pArray;
+  union { Migration m; Down d; } tmp;
+  int *x, i;
+  if( n<2 ) return SQLITE_OK;
+  x = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)n);
+  if( x==0 ) return SQLITE_NOMEM;
+  for(i=0; i<n; i++) x[i] = i;
+  for(i=n/2-1; i>=0; i--) siftDown(a, sz, xCmp, x, i, n);
+  for(i=n-1; i>0; i--){
+    int t = x[0]; x[0] = x[i]; x[i] = t;
+    siftDown(a, sz, xCmp, x, 0, i);
+  }
+  /* x[k] is the element that belongs at k. */
+  for(i=0; i<n; i++){
+    int k = i, j;
+    if( x[i]==i ) continue;
+    memcpy(&tmp, a+sz*(size_t)i, sz);
+    while( (j = x[k])!=i ){
+      memcpy(a+sz*(size_t)k, a+sz*(size_t)j, sz);
+      x[k] = k;
+      k = j;
+    }
+    memcpy(a+sz*(size_t)k, &tmp, sz);
+    x[k] = k;
+  }
+  sqlite3_free(x);
+  return SQLITE_OK;
+}
+
+/* The listing in version order -> migrations, one per version, made in
+** place: the slots become pSrc->a. */
 static int versionOrder(Source *pSrc, EntryList *pList, char **pzErr){
-  int i, j, rc = SQLITE_OK;
-  if( pList->n==0 ) return SQLITE_OK;
-  qsort(pList->a, (size_t)pList->n, sizeof(Entry), cmpEntry);
-  pSrc->a = sqlite3_malloc64((sqlite3_uint64)pList->n*sizeof(Migration));
-  if( pSrc->a==0 ) return SQLITE_NOMEM;
-  for(i=0; rc==SQLITE_OK && i<pList->n; i=j){
-    Migration *m = &pSrc->a[pSrc->n];
-    for(j=i+1; j<pList->n && pList->a[j].version==pList->a[i].version; j++){}
-    memset(m, 0, sizeof(*m));
+  int i = 0, d = 0, rc = SQLITE_OK;
+  Migration *a = pList->a;
+  if( pList->n + pList->nDown==0 ) return SQLITE_OK;
+  if( sortInPlace(a, pList->n, sizeof(Migration), cmpEntry)
+   || sortInPlace(pList->aDown, pList->nDown, sizeof(Down), cmpDown) ){
+    return SQLITE_NOMEM;
+  }
+  pSrc->a = a;
+  pList->a = 0;
+  while( rc==SQLITE_OK && (i<pList->n || d<pList->nDown) ){
+    int j = i, e = d;
+    i64 v;
+    if( i<pList->n && (d>=pList->nDown || a[i].version<=pList->aDown[d].version) ){
+      v = a[i].version;
+    }else{
+      v = pList->aDown[d].version;
+    }
+    while( j<pList->n && a[j].version==v ) j++;
+    while( e<pList->nDown && pList->aDown[e].version==v ) e++;
+    /* pSrc->n <= i: every migration made took a slot of its own. */
+    rc = buildMigration(pSrc, a ? &a[i] : 0, j-i, &pList->aDown[d], e-d,
+                        a ? &a[pSrc->n] : 0, pzErr);
     pSrc->n++;
-    rc = buildMigration(pSrc, &pList->a[i], j-i, m, pzErr);
+    i = j;
+    d = e;
   }
   return rc;
 }
@@ -671,23 +813,26 @@ static int cmpRepeatable(const void *a, const void *b){
 /* The repeatable entries of the list -> pSrc->aRep, in byte order of name;
 ** the versioned ones stay in the list. */
 static int takeRepeatables(Source *pSrc, EntryList *pList){
-  int i, n = 0;
+  int i, n = 0, nRep = pList->nRep;
+  if( nRep==0 ) return SQLITE_OK;   /* no second walk of the listing */
   for(i=0; i<pList->n; i++){
-    Entry *e = &pList->a[i];
+    Migration *e = &pList->a[i];
     Migration *m;
-    if( e->kind!=ENT_REPEATABLE ){
-      pList->a[n++] = *e;
+    if( e->how!=ENT_REPEATABLE ){
+      if( n<i ) pList->a[n] = *e;   /* most folders have none: no copy */
+      n++;
       continue;
     }
     if( pSrc->aRep==0 ){
-      pSrc->aRep = sqlite3_malloc64((sqlite3_uint64)pList->n*sizeof(Migration));
+      pSrc->aRep = sqlite3_malloc64((sqlite3_uint64)nRep*sizeof(Migration));
       if( pSrc->aRep==0 ) return SQLITE_NOMEM;
     }
     m = &pSrc->aRep[pSrc->nRep++];
     memset(m, 0, sizeof(*m));
     m->name = e->name;
+    m->folder = pSrc->origin;
     m->how = FMT_WHOLE_UP;
-    if( textAt(&pSrc->pool, pSrc->origin, e->file, "", &m->up) ) return SQLITE_NOMEM;
+    m->up = e->up;
   }
   pList->n = n;
   if( pSrc->nRep>1 ){

@@ -324,7 +324,8 @@ int stampHashFile(const char *zPath, const char *zShow, const FileStamp *pListed
 ** The strings live in the Source's pool. */
 typedef struct MigrationText {
   const char *label;  /* "003_add_users.sql", "3_init (down)"; NULL: none */
-  const char *path;   /* the file to read it from, or NULL: z holds it */
+  const char *path;   /* the file to read it from, in the migration's folder
+                      ** (the label itself), or NULL: z holds it */
   const char *z;      /* the text itself (a query's row), NUL-terminated */
   size_t n;
 } MigrationText;
@@ -337,6 +338,8 @@ typedef struct Migration {
                          ** a row's down column), or all NULL */
   MigrationText verify;  /* a folder's verify.sql, or all NULL */
   FileStamp stamp;       /* the up file's stat as the folder was listed */
+  const char *folder;    /* the folder its paths are in (the Source's
+                         ** origin: one copy, not one per file), or NULL */
 } Migration;
 /* A .sql file of the folder that is not read as a migration: never in
 ** silence (status rows, the trace, and an error when nothing is read). */

@@ -94,8 +94,14 @@ Migration *sourceFind(Source *pSrc, i64 v){
 
 /* One text of a migration: its file read whole, or its row's text copied,
 ** so a Loaded owns its buffers either way. */
-static int loadText(const MigrationText *t, char **pz, size_t *pn, char **pzErr){
-  if( t->path ) return fileReadWhole(t->path, t->label, pz, pn, pzErr);
+static int loadText(const Migration *m, const MigrationText *t, char **pz,
+                    size_t *pn, char **pzErr){
+  if( t->path ){
+    char *zPath = sqlite3_mprintf("%s/%s", m->folder, t->path);
+    int rc = zPath ? fileReadWhole(zPath, t->label, pz, pn, pzErr) : SQLITE_NOMEM;
+    sqlite3_free(zPath);
+    return rc;
+  }
   *pz = utilTextDup(t->z, t->n);
   *pn = t->n;
   return *pz ? SQLITE_OK : SQLITE_NOMEM;
@@ -104,19 +110,19 @@ static int loadText(const MigrationText *t, char **pz, size_t *pn, char **pzErr)
 int migrationLoad(const Migration *m, Loaded *p, char **pzErr){
   int rc;
   memset(p, 0, sizeof(*p));
-  rc = loadText(&m->up, &p->upText, &p->nUp, pzErr);
+  rc = loadText(m, &m->up, &p->upText, &p->nUp, pzErr);
   if( rc==SQLITE_OK ){
     rc = formatSplitNamed(m->up.label, p->upText, p->nUp, m->how, &p->up, pzErr);
   }
   if( rc==SQLITE_OK && m->down.label ){
-    rc = loadText(&m->down, &p->downText, &p->nDown, pzErr);
+    rc = loadText(m, &m->down, &p->downText, &p->nDown, pzErr);
     if( rc==SQLITE_OK ){
       rc = formatSplitNamed(m->down.label, p->downText, p->nDown, FMT_WHOLE_DOWN,
                           &p->down, pzErr);
     }
   }
   if( rc==SQLITE_OK && m->verify.label ){
-    rc = loadText(&m->verify, &p->verifyText, &p->nVerify, pzErr);
+    rc = loadText(m, &m->verify, &p->verifyText, &p->nVerify, pzErr);
     if( rc==SQLITE_OK ){
       rc = formatSplitNamed(m->verify.label, p->verifyText, p->nVerify,
                             FMT_WHOLE_VERIFY, &p->verify, pzErr);
@@ -144,12 +150,16 @@ int migrationLoad(const Migration *m, Loaded *p, char **pzErr){
 int migrationHash(const Source *pSrc, const Migration *m, char zSum[65],
                   int *pRecord, char **pzErr){
   int same = 0, rc;
+  char *zPath;
   *pRecord = 0;
   if( m->up.path==0 ){
     sha256Hex(m->up.z, m->up.n, zSum);
     return SQLITE_OK;
   }
-  rc = stampHashFile(m->up.path, m->up.label, &m->stamp, zSum, &same, pzErr);
+  zPath = sqlite3_mprintf("%s/%s", m->folder, m->up.path);
+  if( zPath==0 ) return SQLITE_NOMEM;
+  rc = stampHashFile(zPath, m->up.label, &m->stamp, zSum, &same, pzErr);
+  sqlite3_free(zPath);
   *pRecord = rc==SQLITE_OK && same && stampSettled(&m->stamp, pSrc->listedAt);
   return rc;
 }
