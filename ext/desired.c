@@ -131,7 +131,7 @@ int desiredLoad(sqlite3 *pCaller, const char *zArg, Desired *pOut, char **pzErr)
   }else{
     zShow = zArg;
     pOut->zShow = zArg;
-    rc = fileReadWhole(zArg, zArg, &zText, &n, pzErr);
+    rc = fileReadWhole(zArg, zArg, &zText, &n, 0, pzErr);
     if( rc ) return rc;
   }
   rc = readHints(zText, zShow, pOut, pzErr);

@@ -27,9 +27,10 @@ SQLITE_EXTENSION_INIT3
 ** Read one file whole through a descriptor that does not follow a symbolic
 ** link, so what is hashed is exactly what is run, and refuse anything that
 ** is not a regular file of a sane size.  zShow names the file in errors.
+** pSt, if not NULL, gets the open file's stat (what was read is that file).
 */
 int fileReadWhole(const char *zPath, const char *zShow, char **pz, size_t *pn,
-                  char **pzErr){
+                  struct stat *pSt, char **pzErr){
   struct stat st;
   char *z;
   size_t got = 0;
@@ -74,6 +75,7 @@ int fileReadWhole(const char *zPath, const char *zShow, char **pz, size_t *pn,
   z[got] = 0;
   *pz = z;
   *pn = got;
+  if( pSt ) *pSt = st;
   return SQLITE_OK;
 }
 

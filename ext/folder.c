@@ -347,6 +347,33 @@ static int cmpDown(const void *a, const void *b){
   return strcmp(x->file, y->file);
 }
 
+/* The lstat of zName in the folder d (zDir); the error names its path. */
+static int lstatEntry(DIR *d, const char *zDir, const char *zName,
+                      struct stat *pSt, char **pzErr){
+  char *zPath;
+  int e;
+  if( migrateFileOps.xLstatAt(d, zDir, zName, pSt)==0 ) return SQLITE_OK;
+  e = errno;
+  zPath = sqlite3_mprintf("%s/%s", zDir, zName);
+  *pzErr = zPath ? sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(e)) : 0;
+  sqlite3_free(zPath);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+/* A migration is read from a regular file (or a folder, where dirOk). */
+static int refuseNotRegular(const char *zName, const struct stat *pSt, int dirOk,
+                            char **pzErr){
+  if( S_ISLNK(pSt->st_mode) ){
+    *pzErr = sqlite3_mprintf("%s: is a symbolic link; migrations are read "
+                             "only from regular files", zName);
+  }else if( !S_ISREG(pSt->st_mode) && !(dirOk && S_ISDIR(pSt->st_mode)) ){
+    *pzErr = sqlite3_mprintf("%s: is not a regular file", zName);
+  }else{
+    return SQLITE_OK;
+  }
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
 static int listDir(const char *zDir, EntryList *pList, char **pzErr){
   DIR *d = migrateFileOps.xOpendir(zDir);
   struct dirent *de;
@@ -371,14 +398,7 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
       st.st_mode = S_IFREG;
     }else
 #endif
-    if( migrateFileOps.xLstatAt(d, zDir, de->d_name, &st)!=0 ){
-      int e = errno;
-      zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
-      *pzErr = zPath ? sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(e)) : 0;
-      sqlite3_free(zPath);
-      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-      break;
-    }
+    if( (rc = lstatEntry(d, zDir, de->d_name, &st, pzErr))!=SQLITE_OK ) break;
     if( S_ISLNK(st.st_mode) ){
       /* Classify a link by what it points at, so a linked folder is
       ** refused like a linked file instead of passing unseen.  A dangling
@@ -407,39 +427,15 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
     if( rc || kind==0 ) continue;
     rc = refuseBadName(de->d_name, pzErr);
     if( rc ) break;
-    if( S_ISLNK(st.st_mode) ){
-      *pzErr = sqlite3_mprintf("%s: is a symbolic link; migrations are read "
-                               "only from regular files", de->d_name);
-      rc = SQLITE_ERROR;
-    }else if( !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) ){
-      *pzErr = sqlite3_mprintf("%s: is not a regular file", de->d_name);
-      rc = SQLITE_ERROR;
-    }else{
-      if( st.st_ino==0 && (kind==ENT_UP_MARKED || kind==ENT_UP_WHOLE) ){
-        /* Classified by the listing alone: its stat now, and what it says
-        ** wins (it may have been replaced since it was listed). */
-        if( migrateFileOps.xLstatAt(d, zDir, de->d_name, &st)!=0 ){
-          int e = errno;
-          zPath = sqlite3_mprintf("%s/%s", zDir, de->d_name);
-          *pzErr = zPath ? sqlite3_mprintf("cannot stat '%s': %s", zPath, strerror(e)) : 0;
-          sqlite3_free(zPath);
-          rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-          break;
-        }
-        if( S_ISLNK(st.st_mode) ){
-          *pzErr = sqlite3_mprintf("%s: is a symbolic link; migrations are read "
-                                   "only from regular files", de->d_name);
-          rc = SQLITE_ERROR;
-          break;
-        }
-        if( !S_ISREG(st.st_mode) ){
-          *pzErr = sqlite3_mprintf("%s: is not a regular file", de->d_name);
-          rc = SQLITE_ERROR;
-          break;
-        }
-      }
-      rc = addEntry(pList, v, kind, zName, nName, de->d_name, &st);
+    rc = refuseNotRegular(de->d_name, &st, 1, pzErr);
+    if( rc==SQLITE_OK && st.st_ino==0 && (kind==ENT_UP_MARKED || kind==ENT_UP_WHOLE) ){
+      /* Classified by the listing alone: its stat now, and what it says
+      ** wins (it may have been replaced since it was listed). */
+      rc = lstatEntry(d, zDir, de->d_name, &st, pzErr);
+      if( rc==SQLITE_OK ) rc = refuseNotRegular(de->d_name, &st, 0, pzErr);
     }
+    if( rc ) break;
+    rc = addEntry(pList, v, kind, zName, nName, de->d_name, &st);
   }
   if( rc==SQLITE_OK && errno!=0 ){
     *pzErr = sqlite3_mprintf("cannot read directory '%s': %s", zDir, strerror(errno));
@@ -713,7 +709,7 @@ static int journalLoad(Source *pSrc, JournalEntry **paJ, int *pnJ, char **pzErr)
     *pzErr = notRegular(JOURNAL, kind);
     rc = SQLITE_ERROR;
   }else if( kind>0 ){
-    rc = fileReadWhole(zPath, JOURNAL, &z, &n, pzErr);
+    rc = fileReadWhole(zPath, JOURNAL, &z, &n, 0, pzErr);
     if( rc==SQLITE_OK ) rc = journalRead(z, n, JOURNAL, &pSrc->pool, paJ, pnJ, pzErr);
   }
   sqlite3_free(z);

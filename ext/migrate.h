@@ -316,8 +316,6 @@ int stampSettled(const FileStamp *, i64 listedAt);
 ** "" when the stamp can vouch for nothing. */
 int stampText(const FileStamp *, const char *zChecksum, char *zOut);
 int stampVouches(const FileStamp *, const char *zChecksum, const char *zStored);
-int stampHashFile(const char *zPath, const char *zShow, const FileStamp *pListed,
-                  char zSum[65], int *pSame, char **pzErr);
 
 /* ---- source.c, folder.c, rowsource.c: where migrations come from -------- */
 /* One script of a migration: a label for messages, and where its text is.
@@ -580,7 +578,7 @@ void txnFkHintFree(struct FkNames *);       /* MigrateConn.pFkHint */
 
 /* ---- files.c: path safety, reading files, writing them safely ---------- */
 int fileReadWhole(const char *zPath, const char *zShow, char **pz, size_t *pn,
-                  char **pzErr);
+                  struct stat *pSt, char **pzErr);
 int fileIsDir(const char *zPath);     /* 1, 0, or -1 with errno */
 int filePathIsLive(sqlite3 *, const char *zPath);  /* the db, -wal, -shm, -journal */
 char *fileCanonical(const char *zPath);  /* its folder resolved; sqlite3_free */

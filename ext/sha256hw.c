@@ -58,6 +58,29 @@
 # endif
 #endif
 
+/* One block's 64 rounds, the same on both architectures: four rounds per
+** message vector (SHA256HW_ROUNDS4), the schedule's next four words made
+** from the last sixteen (SHA256HW_SCHEDULE); each architecture defines
+** those two. */
+#define SHA256HW_64ROUNDS(m0, m1, m2, m3) do{ \
+    SHA256HW_ROUNDS4(m0, 0); \
+    SHA256HW_ROUNDS4(m1, 1); \
+    SHA256HW_ROUNDS4(m2, 2); \
+    SHA256HW_ROUNDS4(m3, 3); \
+    SHA256HW_SCHEDULE(m0, m1, m2, m3); SHA256HW_ROUNDS4(m0, 4); \
+    SHA256HW_SCHEDULE(m1, m2, m3, m0); SHA256HW_ROUNDS4(m1, 5); \
+    SHA256HW_SCHEDULE(m2, m3, m0, m1); SHA256HW_ROUNDS4(m2, 6); \
+    SHA256HW_SCHEDULE(m3, m0, m1, m2); SHA256HW_ROUNDS4(m3, 7); \
+    SHA256HW_SCHEDULE(m0, m1, m2, m3); SHA256HW_ROUNDS4(m0, 8); \
+    SHA256HW_SCHEDULE(m1, m2, m3, m0); SHA256HW_ROUNDS4(m1, 9); \
+    SHA256HW_SCHEDULE(m2, m3, m0, m1); SHA256HW_ROUNDS4(m2, 10); \
+    SHA256HW_SCHEDULE(m3, m0, m1, m2); SHA256HW_ROUNDS4(m3, 11); \
+    SHA256HW_SCHEDULE(m0, m1, m2, m3); SHA256HW_ROUNDS4(m0, 12); \
+    SHA256HW_SCHEDULE(m1, m2, m3, m0); SHA256HW_ROUNDS4(m1, 13); \
+    SHA256HW_SCHEDULE(m2, m3, m0, m1); SHA256HW_ROUNDS4(m2, 14); \
+    SHA256HW_SCHEDULE(m3, m0, m1, m2); SHA256HW_ROUNDS4(m3, 15); \
+  }while(0)
+
 /* ---- x86: the SHA extensions --------------------------------------------- */
 #if defined(SHA256HW_X86)
 
@@ -134,22 +157,7 @@ static void sha256HwX86(uint32_t h[8], const uint32_t K[64],
     __m128i m2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i*)(p+32)), bswap);
     __m128i m3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i*)(p+48)), bswap);
 
-    SHA256HW_ROUNDS4(m0, 0);
-    SHA256HW_ROUNDS4(m1, 1);
-    SHA256HW_ROUNDS4(m2, 2);
-    SHA256HW_ROUNDS4(m3, 3);
-    SHA256HW_SCHEDULE(m0, m1, m2, m3); SHA256HW_ROUNDS4(m0, 4);
-    SHA256HW_SCHEDULE(m1, m2, m3, m0); SHA256HW_ROUNDS4(m1, 5);
-    SHA256HW_SCHEDULE(m2, m3, m0, m1); SHA256HW_ROUNDS4(m2, 6);
-    SHA256HW_SCHEDULE(m3, m0, m1, m2); SHA256HW_ROUNDS4(m3, 7);
-    SHA256HW_SCHEDULE(m0, m1, m2, m3); SHA256HW_ROUNDS4(m0, 8);
-    SHA256HW_SCHEDULE(m1, m2, m3, m0); SHA256HW_ROUNDS4(m1, 9);
-    SHA256HW_SCHEDULE(m2, m3, m0, m1); SHA256HW_ROUNDS4(m2, 10);
-    SHA256HW_SCHEDULE(m3, m0, m1, m2); SHA256HW_ROUNDS4(m3, 11);
-    SHA256HW_SCHEDULE(m0, m1, m2, m3); SHA256HW_ROUNDS4(m0, 12);
-    SHA256HW_SCHEDULE(m1, m2, m3, m0); SHA256HW_ROUNDS4(m1, 13);
-    SHA256HW_SCHEDULE(m2, m3, m0, m1); SHA256HW_ROUNDS4(m2, 14);
-    SHA256HW_SCHEDULE(m3, m0, m1, m2); SHA256HW_ROUNDS4(m3, 15);
+    SHA256HW_64ROUNDS(m0, m1, m2, m3);
 
     abef = _mm_add_epi32(abef, abef0);
     cdgh = _mm_add_epi32(cdgh, cdgh0);
@@ -213,22 +221,7 @@ static void sha256HwArm(uint32_t h[8], const uint32_t K[64],
     uint32x4_t m2 = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p+32)));
     uint32x4_t m3 = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p+48)));
 
-    SHA256HW_ROUNDS4(m0, 0);
-    SHA256HW_ROUNDS4(m1, 1);
-    SHA256HW_ROUNDS4(m2, 2);
-    SHA256HW_ROUNDS4(m3, 3);
-    SHA256HW_SCHEDULE(m0, m1, m2, m3); SHA256HW_ROUNDS4(m0, 4);
-    SHA256HW_SCHEDULE(m1, m2, m3, m0); SHA256HW_ROUNDS4(m1, 5);
-    SHA256HW_SCHEDULE(m2, m3, m0, m1); SHA256HW_ROUNDS4(m2, 6);
-    SHA256HW_SCHEDULE(m3, m0, m1, m2); SHA256HW_ROUNDS4(m3, 7);
-    SHA256HW_SCHEDULE(m0, m1, m2, m3); SHA256HW_ROUNDS4(m0, 8);
-    SHA256HW_SCHEDULE(m1, m2, m3, m0); SHA256HW_ROUNDS4(m1, 9);
-    SHA256HW_SCHEDULE(m2, m3, m0, m1); SHA256HW_ROUNDS4(m2, 10);
-    SHA256HW_SCHEDULE(m3, m0, m1, m2); SHA256HW_ROUNDS4(m3, 11);
-    SHA256HW_SCHEDULE(m0, m1, m2, m3); SHA256HW_ROUNDS4(m0, 12);
-    SHA256HW_SCHEDULE(m1, m2, m3, m0); SHA256HW_ROUNDS4(m1, 13);
-    SHA256HW_SCHEDULE(m2, m3, m0, m1); SHA256HW_ROUNDS4(m2, 14);
-    SHA256HW_SCHEDULE(m3, m0, m1, m2); SHA256HW_ROUNDS4(m3, 15);
+    SHA256HW_64ROUNDS(m0, m1, m2, m3);
 
     abcd = vaddq_u32(abcd, abcd0);
     efgh = vaddq_u32(efgh, efgh0);

@@ -1,6 +1,6 @@
 /*
 ** stamp.c — a file's stat as the proof that it has not changed since it was
-** hashed, and the hash of a file read for nothing else.
+** hashed (source.c's migrationHash reads and hashes the others).
 **
 ** The start-up call hashes every applied file to refuse one that changed
 ** (doc/guarantees.md "Changed files").  Most of the time none did: a file's
@@ -28,7 +28,6 @@
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3
 
-#include <errno.h>
 #include <string.h>
 
 /* Nanoseconds of a stat's times, where the system has them. */
@@ -103,62 +102,4 @@ int stampText(const FileStamp *p, const char *zChecksum, char *zOut){
 int stampVouches(const FileStamp *p, const char *zChecksum, const char *zStored){
   char z[STAMP_TEXT_MAX];
   return zStored!=0 && stampText(p, zChecksum, z) && strcmp(z, zStored)==0;
-}
-
-/*
-** Read the file at zPath whole (no link followed, a regular file only) and
-** hash it: the checksum of its bytes as they are, nothing split or checked.
-** *pSame: 1 when the open file is the one pListed describes (the listing's
-** stat, taken before the read), so that stat may vouch for this hash.
-*/
-int stampHashFile(const char *zPath, const char *zShow, const FileStamp *pListed,
-                  char zSum[65], int *pSame, char **pzErr){
-  struct stat st;
-  FileStamp now;
-  char *z;
-  size_t got = 0;
-  int fd = migrateFileOps.xOpen(zPath, O_RDONLY|O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK, 0);
-  *pSame = 0;
-  if( fd<0 ){
-    *pzErr = sqlite3_mprintf("%s: cannot open for reading: %s", zShow, strerror(errno));
-    return SQLITE_ERROR;
-  }
-  if( migrateFileOps.xFstat(fd, &st)!=0 ){
-    int e = errno;
-    migrateFileOps.xClose(fd);
-    *pzErr = sqlite3_mprintf("%s: cannot stat: %s", zShow, strerror(e));
-    return SQLITE_ERROR;
-  }
-  if( !S_ISREG(st.st_mode) ){
-    migrateFileOps.xClose(fd);
-    *pzErr = sqlite3_mprintf("%s: is not a regular file", zShow);
-    return SQLITE_ERROR;
-  }
-  if( st.st_size>MIGRATE_MAX_FILE ){
-    migrateFileOps.xClose(fd);
-    *pzErr = sqlite3_mprintf("%s: file is larger than the %d MiB limit",
-                             zShow, MIGRATE_MAX_FILE/(1024*1024));
-    return SQLITE_ERROR;
-  }
-  z = sqlite3_malloc64((sqlite3_uint64)st.st_size + 1);
-  if( z==0 ){ migrateFileOps.xClose(fd); return SQLITE_NOMEM; }
-  while( got<(size_t)st.st_size ){
-    ssize_t r = migrateFileOps.xRead(fd, z+got, (size_t)st.st_size-got);
-    if( r<0 && errno==EINTR ) continue;
-    if( r<=0 ){
-      int e = errno;
-      migrateFileOps.xClose(fd);
-      sqlite3_free(z);
-      *pzErr = sqlite3_mprintf("%s: read failed: %s", zShow,
-                               r<0 ? strerror(e) : "file shrank while reading");
-      return SQLITE_ERROR;
-    }
-    got += (size_t)r;
-  }
-  migrateFileOps.xClose(fd);
-  sha256Hex(z, got, zSum);
-  sqlite3_free(z);
-  stampFromStat(&st, &now);
-  *pSame = pListed && now.ino!=0 && memcmp(&now, pListed, sizeof(now))==0;
-  return SQLITE_OK;
 }
