@@ -793,7 +793,9 @@ static int versionOrder(Source *pSrc, EntryList *pList, char **pzErr){
     while( j<pList->n && a[j].version==v ) j++;
     while( e<pList->nDown && pList->aDown[e].version==v ) e++;
     /* pSrc->n <= i: every migration made took a slot of its own. */
-    rc = buildMigration(pSrc, a ? &a[i] : 0, j-i, &pList->aDown[d], e-d,
+    /* No pointer arithmetic on an empty (null) array: undefined in C. */
+    rc = buildMigration(pSrc, a ? &a[i] : 0, j-i,
+                        pList->aDown ? &pList->aDown[d] : 0, e-d,
                         a ? &a[pSrc->n] : 0, pzErr);
     pSrc->n++;
     i = j;
