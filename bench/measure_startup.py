@@ -7,6 +7,9 @@ SELECT count(*) FROM migrations(dir), against
 
     floor   the sqlite3 shell opening the same database and running
             SELECT max(version) FROM migrate_history
+    stat    `find` listing the folder with a stat of every entry (the least
+            any check that a file did not change must do: one system call
+            per file), printing nothing
     dbmate  `dbmate up` with nothing pending, on the same migrations
 
 at N = 100, 1,000 and 10,000, for the single-file format (gen.py's folder) and
@@ -82,6 +85,7 @@ def measure(R):
     sect_s = "start-up: SELECT count(*) FROM migrations(dir) vs the floor"
     sect_d = "start-up: migrate_apply(dir) vs dbmate up, nothing pending"
     sect_c = "start-up, cold: first call after a copy of the folder (new inodes) vs the floor"
+    sect_f = "start-up: the stat floor (find, a stat per file) vs the floor, and the call vs it"
     db = os.path.join(R.TMP, "startup.db")
     floor_sql = "SELECT max(version) FROM migrate_history"
     for n in sizes:
@@ -100,6 +104,12 @@ def measure(R):
             rb, rs, rst = R.compare(base, subj, reps, stat)
             R.ratio_row(sect, label, rb, rs, 2.0 if n == 10000 else None, "wall")
             R.ratio_row(sect_s, label, rb, rst, 2.0 if n == 10000 else None, "wall")
+            # -size needs each entry's stat: find makes one fstatat per file.
+            find = (None, lambda: R.timed(["find", folder, "-maxdepth", "1",
+                                            "-size", "-2G", "-printf", ""]))
+            rb2, rf, rs2 = R.compare(base, find, reps, subj)
+            R.ratio_row(sect_f, label + ": find / floor", rb2, rf, None, "wall")
+            R.ratio_row(sect_f, label + ": call / find", rf, rs2, None, "wall")
             if os.path.exists(R.DBMATE):
                 dbm_db = os.path.join(R.TMP, "startup-dbmate.db")
                 single = folders["single"]

@@ -33,8 +33,8 @@ SQLITE_EXTENSION_INIT3
 ** file or folder, made into its migration in place once sorted), so ten
 ** thousand migrations cost one array, not a listing and then a copy.  While
 ** listed, a slot holds its version, its name, its kind (ENT_*) in `how`, its
-** file's name as up.label and up.path (one string in the pool: a path in the
-** folder, which is kept once, as Migration.folder) and its lstat in `stamp`.
+** file's name as up.label (one string in the pool: a path in the folder,
+** which is kept once, as Migration.folder) and its lstat in `stamp`.
 ** A down file, which needs neither a name nor a stat, is a Down: a tenth of
 ** a slot.
 */
@@ -209,7 +209,6 @@ static int addEntry(EntryList *p, i64 v, int kind, const char *zName, int nName,
   e->name = utilPoolAdd(p->pPool, zName, (size_t)nName, "");
   zPath = utilPoolAdd(p->pPool, zFile, strlen(zFile), "");
   if( e->name==0 || zPath==0 ) return SQLITE_NOMEM;
-  e->up.path = zPath;
   e->up.label = zPath;
   p->n++;
   return SQLITE_OK;
@@ -490,15 +489,12 @@ static char *notRegular(const char *zFile, int kind){
 ** in the pool (the folder itself is kept once, as Migration.folder). */
 static int textAt(StrPool *pPool, const char *zFile, const char *zTail,
                   MigrationText *t){
-  t->path = utilPoolAdd(pPool, zFile, strlen(zFile), zTail);
-  if( t->path==0 ) return SQLITE_NOMEM;
-  t->label = t->path;
-  return SQLITE_OK;
+  t->label = utilPoolAdd(pPool, zFile, strlen(zFile), zTail);
+  return t->label ? SQLITE_OK : SQLITE_NOMEM;
 }
 
 /* A listed file: its name is in the pool already. */
 static void textOf(const char *zFile, MigrationText *t){
-  t->path = zFile;
   t->label = zFile;
 }
 
@@ -517,14 +513,14 @@ static int folderFiles(StrPool *pPool, const char *zDir, const char *zFolder,
    || textAt(pPool, zFolder, "/migration.sql", &prisma)
    || textAt(pPool, zFolder, "/down.sql", &down)
    || textAt(pPool, zFolder, "/verify.sql", &verify) ) return SQLITE_NOMEM;
-  k = fileKindStamp(zDir, m->up.path, &m->stamp);
+  k = fileKindStamp(zDir, m->up.label, &m->stamp);
   if( k==-3 ){
     /* One that cannot be looked at is an error of its own, reported with
     ** its errno before anything else touches it; never "both" or "none". */
     *pzErr = notRegular(m->up.label, k);
     return SQLITE_ERROR;
   }
-  kPrisma = fileKindStamp(zDir, prisma.path, &stPrisma);
+  kPrisma = fileKindStamp(zDir, prisma.label, &stPrisma);
   if( kPrisma==-3 ){
     *pzErr = notRegular(prisma.label, kPrisma);
     return SQLITE_ERROR;
@@ -545,18 +541,18 @@ static int folderFiles(StrPool *pPool, const char *zDir, const char *zFolder,
                   : notRegular(m->up.label, k);
     return SQLITE_ERROR;
   }
-  k = fileKindStamp(zDir, down.path, 0);
+  k = fileKindStamp(zDir, down.label, 0);
   if( k<0 ){
     *pzErr = notRegular(down.label, k);
     return SQLITE_ERROR;
   }
   if( k>0 ) m->down = down;
-  k = fileKindStamp(zDir, verify.path, 0);
+  k = fileKindStamp(zDir, verify.label, 0);
   if( k<0 ){
     *pzErr = notRegular(verify.label, k);
     return SQLITE_ERROR;
   }
-  if( k>0 ) m->verify = verify;
+  if( k>0 ) m->verify = verify.label;
   return SQLITE_OK;
 }
 

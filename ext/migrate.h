@@ -319,25 +319,28 @@ int stampVouches(const FileStamp *, const char *zChecksum, const char *zStored);
 
 /* ---- source.c, folder.c, rowsource.c: where migrations come from -------- */
 /* One script of a migration: a label for messages, and where its text is.
-** The strings live in the Source's pool. */
+** The strings live in the Source's pool.  A migration of a folder
+** (Migration.folder set) reads each script from the file the label names, a
+** path in that folder; one from a query's row has its text in z.  (A folder
+** of ten thousand migrations holds ten thousand of these: no field that
+** another can stand for.) */
 typedef struct MigrationText {
   const char *label;  /* "003_add_users.sql", "3_init (down)"; NULL: none */
-  const char *path;   /* the file to read it from, in the migration's folder
-                      ** (the label itself), or NULL: z holds it */
   const char *z;      /* the text itself (a query's row), NUL-terminated */
   size_t n;
 } MigrationText;
 typedef struct Migration {
   i64 version;
   const char *name;      /* "add_users" */
-  int how;               /* FMT_MARKED or FMT_WHOLE_UP */
   MigrationText up;
   MigrationText down;    /* a separate down script (pair, folder, Flyway U,
                          ** a row's down column), or all NULL */
-  MigrationText verify;  /* a folder's verify.sql, or all NULL */
+  const char *verify;    /* a folder's verify.sql: its path in the folder,
+                         ** which is also its label; or NULL */
   FileStamp stamp;       /* the up file's stat as the folder was listed */
   const char *folder;    /* the folder its paths are in (the Source's
                          ** origin: one copy, not one per file), or NULL */
+  int how;               /* FMT_MARKED or FMT_WHOLE_UP */
 } Migration;
 /* A .sql file of the folder that is not read as a migration: never in
 ** silence (status rows, the trace, and an error when nothing is read). */

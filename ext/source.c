@@ -96,8 +96,8 @@ Migration *sourceFind(Source *pSrc, i64 v){
 ** so a Loaded owns its buffers either way. */
 static int loadText(const Migration *m, const MigrationText *t, char **pz,
                     size_t *pn, char **pzErr){
-  if( t->path ){
-    char *zPath = sqlite3_mprintf("%s/%s", m->folder, t->path);
+  if( m->folder ){
+    char *zPath = sqlite3_mprintf("%s/%s", m->folder, t->label);
     int rc = zPath ? fileReadWhole(zPath, t->label, pz, pn, 0, pzErr) : SQLITE_NOMEM;
     sqlite3_free(zPath);
     return rc;
@@ -121,10 +121,11 @@ int migrationLoad(const Migration *m, Loaded *p, char **pzErr){
                           &p->down, pzErr);
     }
   }
-  if( rc==SQLITE_OK && m->verify.label ){
-    rc = loadText(m, &m->verify, &p->verifyText, &p->nVerify, pzErr);
+  if( rc==SQLITE_OK && m->verify ){
+    MigrationText verify = { m->verify, 0, 0 };
+    rc = loadText(m, &verify, &p->verifyText, &p->nVerify, pzErr);
     if( rc==SQLITE_OK ){
-      rc = formatSplitNamed(m->verify.label, p->verifyText, p->nVerify,
+      rc = formatSplitNamed(m->verify, p->verifyText, p->nVerify,
                             FMT_WHOLE_VERIFY, &p->verify, pzErr);
     }
     if( rc==SQLITE_OK && p->up.up.noTxn ){
@@ -132,7 +133,7 @@ int migrationLoad(const Migration *m, Loaded *p, char **pzErr){
       *pzErr = sqlite3_mprintf("%s: a verify section cannot check a "
                                "transaction:false migration: its up commits "
                                "as it runs, so a failed verify could not undo it",
-                               m->verify.label);
+                               m->verify);
       rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
   }
@@ -155,11 +156,11 @@ int migrationHash(const Source *pSrc, const Migration *m, char zSum[65],
   size_t n;
   int rc;
   *pRecord = 0;
-  if( m->up.path==0 ){
+  if( m->folder==0 ){
     sha256Hex(m->up.z, m->up.n, zSum);
     return SQLITE_OK;
   }
-  zPath = sqlite3_mprintf("%s/%s", m->folder, m->up.path);
+  zPath = sqlite3_mprintf("%s/%s", m->folder, m->up.label);
   if( zPath==0 ) return SQLITE_NOMEM;
   rc = fileReadWhole(zPath, m->up.label, &z, &n, &st, pzErr);
   sqlite3_free(zPath);

@@ -101,7 +101,7 @@ int verifyLoaded(sqlite3 *db, const Migration *m, const Loaded *pLd,
   Script v;
   if( pLd->verifyText ){
     formatScript(pLd->verifyText, &pLd->verify.verify, &v);
-    return verifyRun(db, &v, m->verify.label, pzErr);
+    return verifyRun(db, &v, m->verify, pzErr);
   }
   if( !pLd->up.verify.present ) return SQLITE_OK;
   formatScript(pLd->upText, &pLd->up.verify, &v);
