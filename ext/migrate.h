@@ -213,6 +213,7 @@ int sqlSameTokens(const char *zA, const char *zB, size_t *pOffA, size_t *pOffB);
 /* Strings that never move until utilPoolFree (zero-initialise the StrPool). */
 typedef struct StrPool { struct PoolChunk *pHead; } StrPool;
 char *utilPoolAdd(StrPool *, const char *z, size_t n, const char *zTail);
+void *utilPoolAlloc(StrPool *, size_t n);   /* word-aligned */
 void utilPoolFree(StrPool *);
 
 /* ---- sets.c: the migration set of each connection (doc/reference.md) ---- */
@@ -318,25 +319,28 @@ int stampText(const FileStamp *, const char *zChecksum, char *zOut);
 int stampVouches(const FileStamp *, const char *zChecksum, const char *zStored);
 
 /* ---- source.c, folder.c, rowsource.c: where migrations come from -------- */
-/* One script of a migration: a label for messages, and where its text is.
-** The strings live in the Source's pool.  A migration of a folder
-** (Migration.folder set) reads each script from the file the label names, a
-** path in that folder; one from a query's row has its text in z.  (A folder
-** of ten thousand migrations holds ten thousand of these: no field that
-** another can stand for.) */
+/* One script of a migration: the label messages name it by.  A migration of
+** a folder (Migration.folder set) reads it from the file the label names, a
+** path in that folder; one from a query's row has its text in the row's
+** RowTexts.  The strings live in the Source's pool.  (A folder of ten
+** thousand migrations holds ten thousand Migrations: no field in them that
+** only a query's rows use.) */
 typedef struct MigrationText {
   const char *label;  /* "003_add_users.sql", "3_init (down)"; NULL: none */
-  const char *z;      /* the text itself (a query's row), NUL-terminated */
-  size_t n;
 } MigrationText;
+typedef struct RowTexts {
+  const char *zUp, *zDown;  /* NUL-terminated; zDown NULL: no down */
+  size_t nUp, nDown;        /* their lengths: a row's text may hold a NUL */
+} RowTexts;
 typedef struct Migration {
   i64 version;
   const char *name;      /* "add_users" */
   MigrationText up;
   MigrationText down;    /* a separate down script (pair, folder, Flyway U,
-                         ** a row's down column), or all NULL */
+                         ** a row's down column), or NULL */
   const char *verify;    /* a folder's verify.sql: its path in the folder,
                          ** which is also its label; or NULL */
+  const RowTexts *row;   /* a query's row: the texts (in the pool); or NULL */
   FileStamp stamp;       /* the up file's stat as the folder was listed */
   const char *folder;    /* the folder its paths are in (the Source's
                          ** origin: one copy, not one per file), or NULL */

@@ -55,6 +55,7 @@ static int rowToMigration(StrPool *pPool, sqlite3_stmt *p, int nCol, i64 iRow,
                           Migration *m, char **pzErr){
   const char *zName = (const char*)sqlite3_column_text(p, 1);
   int hasDown = nCol>3 && sqlite3_column_type(p, 3)!=SQLITE_NULL;
+  RowTexts *pRow;
   if( sqlite3_column_type(p, 0)!=SQLITE_INTEGER || sqlite3_column_int64(p, 0)<0 ){
     *pzErr = sqlite3_mprintf("migrations query: row %lld: version must be a whole number >= 0, "
                              "not %Q", iRow, sqlite3_column_text(p, 0));
@@ -71,15 +72,19 @@ static int rowToMigration(StrPool *pPool, sqlite3_stmt *p, int nCol, i64 iRow,
                              iRow, m->version);
     return SQLITE_ERROR;
   }
+  pRow = utilPoolAlloc(pPool, sizeof(RowTexts));
+  if( pRow==0 ) return SQLITE_NOMEM;
+  memset(pRow, 0, sizeof(*pRow));
+  m->row = pRow;
   m->name = utilPoolAdd(pPool, zName, strlen(zName), "");
   m->up.label = rowLabel(pPool, m->version, zName, "");
-  m->up.z = columnCopy(pPool, p, 2, &m->up.n);
-  if( m->name==0 || m->up.label==0 || m->up.z==0 ) return SQLITE_NOMEM;
+  pRow->zUp = columnCopy(pPool, p, 2, &pRow->nUp);
+  if( m->name==0 || m->up.label==0 || pRow->zUp==0 ) return SQLITE_NOMEM;
   m->how = hasDown ? FMT_WHOLE_UP : FMT_MARKED;
   if( hasDown ){
     m->down.label = rowLabel(pPool, m->version, zName, " (down)");
-    m->down.z = columnCopy(pPool, p, 3, &m->down.n);
-    if( m->down.label==0 || m->down.z==0 ) return SQLITE_NOMEM;
+    pRow->zDown = columnCopy(pPool, p, 3, &pRow->nDown);
+    if( m->down.label==0 || pRow->zDown==0 ) return SQLITE_NOMEM;
   }
   return SQLITE_OK;
 }

@@ -102,8 +102,13 @@ static int loadText(const Migration *m, const MigrationText *t, char **pz,
     sqlite3_free(zPath);
     return rc;
   }
-  *pz = utilTextDup(t->z, t->n);
-  *pn = t->n;
+  if( t==&m->up ){
+    *pz = utilTextDup(m->row->zUp, m->row->nUp);
+    *pn = m->row->nUp;
+  }else{
+    *pz = utilTextDup(m->row->zDown, m->row->nDown);
+    *pn = m->row->nDown;
+  }
   return *pz ? SQLITE_OK : SQLITE_NOMEM;
 }
 
@@ -122,7 +127,7 @@ int migrationLoad(const Migration *m, Loaded *p, char **pzErr){
     }
   }
   if( rc==SQLITE_OK && m->verify ){
-    MigrationText verify = { m->verify, 0, 0 };
+    MigrationText verify = { m->verify };
     rc = loadText(m, &verify, &p->verifyText, &p->nVerify, pzErr);
     if( rc==SQLITE_OK ){
       rc = formatSplitNamed(m->verify, p->verifyText, p->nVerify,
@@ -157,7 +162,7 @@ int migrationHash(const Source *pSrc, const Migration *m, char zSum[65],
   int rc;
   *pRecord = 0;
   if( m->folder==0 ){
-    sha256Hex(m->up.z, m->up.n, zSum);
+    sha256Hex(m->row->zUp, m->row->nUp, zSum);
     return SQLITE_OK;
   }
   zPath = sqlite3_mprintf("%s/%s", m->folder, m->up.label);

@@ -553,19 +553,26 @@ struct PoolChunk {
 };
 #define POOL_CHUNK 16384
 
-/* A copy of z[0..n) followed by zTail and a NUL; NULL when out of memory. */
-char *utilPoolAdd(StrPool *p, const char *z, size_t n, const char *zTail){
-  size_t nTail = strlen(zTail), need = n + nTail + 1;
+/* need bytes of the pool at an address that is a multiple of align: 1, or
+** a word (a chunk's a[] follows three words, so a new chunk's is aligned). */
+static char *poolTake(StrPool *p, size_t need, size_t align){
   struct PoolChunk *pChunk = p->pHead;
-  char *zOut;
-  if( pChunk==0 || pChunk->nSize - pChunk->nUsed < need ){
+  size_t at;
+  if( pChunk ){
+    uintptr_t next = (uintptr_t)(pChunk->a + pChunk->nUsed);
+    at = pChunk->nUsed + (size_t)((align - (next & (align - 1))) & (align - 1));
+    if( at<=pChunk->nSize && pChunk->nSize - at>=need ){
+      pChunk->nUsed = at + need;
+      return pChunk->a + at;
+    }
+  }
+  {
     /* A string larger than a quarter chunk gets a chunk of its own, put
     ** behind the current one so the space left there is not lost. */
     int own = need > POOL_CHUNK/4;
     size_t nSize = own ? need : POOL_CHUNK;
     struct PoolChunk *pNew = sqlite3_malloc64(sizeof(*pNew) + nSize);
     if( pNew==0 ) return 0;
-    pNew->nUsed = 0;
     pNew->nSize = nSize;
     if( own && pChunk ){
       pNew->pNext = pChunk->pNext;
@@ -574,13 +581,25 @@ char *utilPoolAdd(StrPool *p, const char *z, size_t n, const char *zTail){
       pNew->pNext = pChunk;
       p->pHead = pNew;
     }
-    pChunk = pNew;
+    pNew->nUsed = need;
+    return pNew->a;
   }
-  zOut = pChunk->a + pChunk->nUsed;
-  memcpy(zOut, z, n);
-  memcpy(zOut + n, zTail, nTail + 1);
-  pChunk->nUsed += need;
+}
+
+/* A copy of z[0..n) followed by zTail and a NUL; NULL when out of memory. */
+char *utilPoolAdd(StrPool *p, const char *z, size_t n, const char *zTail){
+  size_t nTail = strlen(zTail);
+  char *zOut = poolTake(p, n + nTail + 1, 1);
+  if( zOut ){
+    memcpy(zOut, z, n);
+    memcpy(zOut + n, zTail, nTail + 1);
+  }
   return zOut;
+}
+
+/* Room for a struct of pointers and sizes (RowTexts). */
+void *utilPoolAlloc(StrPool *p, size_t n){
+  return poolTake(p, n, sizeof(void*));
 }
 
 void utilPoolFree(StrPool *p){
