@@ -788,8 +788,8 @@ static int versionOrder(Source *pSrc, EntryList *pList, char **pzErr){
     }
     while( j<pList->n && a[j].version==v ) j++;
     while( e<pList->nDown && pList->aDown[e].version==v ) e++;
-    /* pSrc->n <= i: every migration made took a slot of its own. */
-    /* No pointer arithmetic on an empty (null) array: undefined in C. */
+    /* pSrc->n <= i: every migration made took a slot of its own.  An empty
+    ** array is NULL, and no address may be taken inside it (undefined C). */
     rc = buildMigration(pSrc, a ? &a[i] : 0, j-i,
                         pList->aDown ? &pList->aDown[d] : 0, e-d,
                         a ? &a[pSrc->n] : 0, pzErr);
