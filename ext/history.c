@@ -263,16 +263,22 @@ int historyStatUpgrade(sqlite3 *db, int *pUsable, char **pzErr){
   return rc;
 }
 
+/* *pp prepared from zSql unless it is already: a statement kept for the
+** next row, which the caller finalizes. */
+static int keptPrepare(sqlite3 *db, const char *zSql, sqlite3_stmt **pp,
+                       char **pzErr){
+  int rc = *pp ? SQLITE_OK : setsPrepare(db, zSql, pp);
+  if( rc ) *pzErr = utilDbErr(db);
+  return rc;
+}
+
 /* Record the stat that vouches for version v's checksum; *pp: the
 ** statement, kept for the next row (the caller finalizes it). */
 int historyStatSet(sqlite3 *db, sqlite3_stmt **pp, i64 v, const char *zStat,
                    char **pzErr){
-  int rc = SQLITE_OK;
-  if( *pp==0 ){
-    rc = setsPrepare(db, "UPDATE main.migrate_history SET file_stat=?2"
-                         " WHERE version=?1", pp);
-    if( rc ){ *pzErr = utilDbErr(db); return rc; }
-  }
+  int rc = keptPrepare(db, "UPDATE main.migrate_history SET file_stat=?2"
+                           " WHERE version=?1", pp, pzErr);
+  if( rc ) return rc;
   sqlite3_bind_int64(*pp, 1, v);
   sqlite3_bind_text(*pp, 2, zStat, -1, SQLITE_STATIC);
   sqlite3_step(*pp);
@@ -284,13 +290,10 @@ int historyStatSet(sqlite3 *db, sqlite3_stmt **pp, i64 v, const char *zStat,
 /* Whether version v has a down script, for a row read through the index
 ** (Applied.hasDown -1); *pp as for historyStatSet. */
 int historyHasDown(sqlite3 *db, sqlite3_stmt **pp, i64 v, int *pHas, char **pzErr){
-  int rc = SQLITE_OK;
+  int rc = keptPrepare(db, "SELECT down IS NOT NULL FROM main.migrate_history"
+                           " WHERE version=?1", pp, pzErr);
   *pHas = 0;
-  if( *pp==0 ){
-    rc = setsPrepare(db, "SELECT down IS NOT NULL FROM main.migrate_history"
-                         " WHERE version=?1", pp);
-    if( rc ){ *pzErr = utilDbErr(db); return rc; }
-  }
+  if( rc ) return rc;
   sqlite3_bind_int64(*pp, 1, v);
   if( sqlite3_step(*pp)==SQLITE_ROW ) *pHas = sqlite3_column_int(*pp, 0);
   rc = sqlite3_reset(*pp);
