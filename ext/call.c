@@ -177,13 +177,49 @@ static int lockForBackup(Call *c){
   return rc;
 }
 
+/* The kept rows dropped: their work was rolled back, or they are written. */
+static void logQueueClear(Call *c){
+  int i;
+  for(i=0; i<c->nLogQ; i++){
+    sqlite3_free(c->aLogQ[i].zAt);
+    sqlite3_free(c->aLogQ[i].zName);
+    sqlite3_free(c->aLogQ[i].zMsg);
+  }
+  c->nLogQ = 0;
+}
+
 /*
-** A migrate_log row inside the call's transaction: it records the work and
-** commits with it, so a row that cannot be written fails the call.
+** The kept rows written, in the call's transaction: they record its work
+** and commit with it, so a row that cannot be written fails the call.
+*/
+int callLogFlush(Call *c){
+  int rcLog, rc;
+  if( c->nLogQ==0 ) return SQLITE_OK;
+  rcLog = historyLogRows(c->db, c->aLogQ, c->nLogQ);
+  logQueueClear(c);
+  rc = txnAlive(&c->t, &c->zErr);
+  if( rcLog==SQLITE_NOMEM ) return SQLITE_NOMEM;
+  if( rc==SQLITE_OK && rcLog!=SQLITE_OK ){
+    rc = rcLog;
+    if( c->zErr==0 ){
+      c->zErr = sqlite3_mprintf("cannot write migrate_log: %s", sqlite3_errmsg(c->db));
+    }
+  }
+  return rc;
+}
+
+/*
+** A migrate_log row of the call's work.  It is kept, and written with the
+** others in one statement, before the commit (callCommit), the foreign-key
+** mark (runScript) or when CALL_LOG_BATCH are kept: a statement prepared
+** for each row would be prepared again after every script that changes the
+** schema, which costs as much as a small migration's own statements
+** (doc/performance.md).
 */
 int callLog(Call *c, const char *zAction, const i64 *pVersion,
                     const char *zName, const char *zMsg, double ms){
-  int rcLog, rc;
+  LogRow *r;
+  int rc;
   if( !c->logReady ){
     /* An older migrate_log gains its later columns with the call's first
     ** row, in the call's transaction (logcols.c). */
@@ -192,19 +228,25 @@ int callLog(Call *c, const char *zAction, const i64 *pVersion,
     if( rc ) return rc;
     c->logReady = 1;
   }
-  c->fig.zSet = setsName(c->db);
-  c->fig.cols = LOGCOL_ALL;   /* made so above, in this transaction */
-  rcLog = historyLogExtra(c->db, zAction, pVersion, zName, "ok", zMsg, ms, &c->fig);
+  if( c->nLogQ==CALL_LOG_BATCH && (rc = callLogFlush(c))!=SQLITE_OK ) return rc;
+  r = &c->aLogQ[c->nLogQ];
+  memset(r, 0, sizeof(*r));
+  r->zAction = zAction;
+  r->zAt = utilUtcNow();
+  r->zName = zName ? sqlite3_mprintf("%s", zName) : 0;
+  r->zMsg = zMsg ? sqlite3_mprintf("%s", zMsg) : 0;
+  r->hasVersion = pVersion!=0;
+  r->version = pVersion ? *pVersion : 0;
+  r->ms = ms;
+  r->x = c->fig;
+  r->x.zSet = setsName(c->db);
+  r->x.cols = LOGCOL_ALL;   /* made so above, in this transaction */
+  c->nLogQ++;
   memset(&c->fig, 0, sizeof(c->fig));
-  rc = txnAlive(&c->t, &c->zErr);
-  if( rcLog==SQLITE_NOMEM ) return SQLITE_NOMEM;
-  if( rc==SQLITE_OK && rcLog!=SQLITE_OK ){
-    rc = rcLog;
-    if( rc!=SQLITE_NOMEM && c->zErr==0 ){
-      c->zErr = sqlite3_mprintf("cannot write migrate_log: %s", sqlite3_errmsg(c->db));
-    }
+  if( r->zAt==0 || (zName && r->zName==0) || (zMsg && r->zMsg==0) ){
+    return SQLITE_NOMEM;
   }
-  return rc;
+  return SQLITE_OK;
 }
 
 /*
@@ -305,7 +347,10 @@ int callBackupOnce(Call *c){
 
 /* Commit, noting that the backup's log row is now safely written. */
 int callCommit(Call *c){
-  int rc = syncUserVersion(c);
+  /* The kept log rows first: before the foreign-key check, whose retry
+  ** rolls them back with the work they record (callRetry). */
+  int rc = callLogFlush(c);
+  if( rc==SQLITE_OK ) rc = syncUserVersion(c);
   /* Only a transaction a script ran in: a call with nothing to do reads
   ** no more than it did. */
   if( rc==SQLITE_OK && c->t.changed ){
@@ -338,11 +383,14 @@ int callRecommit(Call *c){
 */
 static int runScript(Call *c, const Script *pScr, const char *zFile){
   int rc;
-  txnScriptSets(&c->t, pScr);
+  unsigned mentions = scriptMentions(pScr);
+  int clear = (mentions & SCRIPT_MENTIONS_REFUSED) ? 0 : SCRIPT_CLEAR;
+  txnScriptSets(&c->t, mentions);
   if( !pScr->noTxn ){
     /* Foreign keys are checked before the commit of what ran inside; a
     ** transaction:false script has committed on its own (not atomic). */
-    int flags = SCRIPT_IN_TXN | (!c->t.owned && c->t.fkOn ? SCRIPT_FK_LIVE : 0);
+    int flags = SCRIPT_IN_TXN | clear
+              | (!c->t.owned && c->t.fkOn ? SCRIPT_FK_LIVE : 0);
     if( !c->t.changed ){
       /* The foreign-key mark: where a retry starts again (callRetry). */
       c->mark.nDone = c->nDone;
@@ -369,7 +417,7 @@ static int runScript(Call *c, const Script *pScr, const char *zFile){
     return SQLITE_ERROR;
   }
   rc = callCommit(c);
-  if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, 0, zFile, &c->zErr, 0, 0);
+  if( rc==SQLITE_OK ) rc = scriptRun(c->db, pScr, clear, zFile, &c->zErr, 0, 0);
   if( rc==SQLITE_OK ){
     rc = txnPragmasRestore(&c->t);
     if( rc && rc!=SQLITE_NOMEM ){
@@ -390,8 +438,17 @@ static int runScript(Call *c, const Script *pScr, const char *zFile){
 ** NULL when the transaction is the caller's or the script runs outside one.
 */
 int callRunScript(Call *c, const Script *pScr, const char *zFile){
-  i64 nBefore = sqlite3_total_changes64(c->db);
-  int rc = runScript(c, pScr, zFile);
+  i64 nBefore;
+  int rc = SQLITE_OK;
+  if( pScr->noTxn || !c->t.changed ){
+    /* The kept log rows are written before the script commits what came
+    ** before it, or sets the foreign-key mark (so a retry keeps them), and
+    ** outside its count of rows. */
+    rc = callLogFlush(c);
+    if( rc ) return rc;
+  }
+  nBefore = sqlite3_total_changes64(c->db);
+  rc = runScript(c, pScr, zFile);
   memset(&c->fig, 0, sizeof(c->fig));
   c->fig.hasRows = 1;
   c->fig.rows = sqlite3_total_changes64(c->db) - nBefore;
@@ -538,6 +595,7 @@ void callRun(sqlite3_context *ctx, const char *zFunc, int kind, CallBody xBody,
     rc = xBody(&c, zDir, kind==CALL_ROLLBACK && arg!=INT64_MAX ? arg - c.nDone : arg);
   }
   mc->busy = 0;
+  logQueueClear(&c);   /* written by the commit, or rolled back with the work */
   if( rc ) txnRollback(&c.t);
   {
     /* Settings not put back fail a call that did its work: out of memory

@@ -548,15 +548,17 @@ int historyNewest(sqlite3 *db, i64 floor, i64 *pV, char **pzName,
 
 /*
 ** Of the newest n applied migrations above floor, the newest that has no
-** down script: *pFound = 1 with its version and name, else 0.
+** down script: *pFound = 1 with its version and name, else 0.  typeof()
+** reads the type from the row's header: the scripts' texts, which can run
+** to pages of their own, are not read.
 */
 int historyIrreversible(sqlite3 *db, i64 floor, i64 n, i64 *pV, char **pzName,
                         int *pFound, char **pzErr){
   sqlite3_stmt *p = 0;
   int rc = setsPrepare(db,
-      "SELECT version, name FROM (SELECT version, name, down FROM "
-      "main.migrate_history WHERE version>?2 ORDER BY version DESC LIMIT ?1) "
-      "WHERE down IS NULL ORDER BY version DESC LIMIT 1", &p);
+      "SELECT version, name FROM (SELECT version, name, typeof(down) AS t"
+      " FROM main.migrate_history WHERE version>?2 ORDER BY version DESC"
+      " LIMIT ?1) WHERE t='null' ORDER BY version DESC LIMIT 1", &p);
   *pFound = 0;
   *pzName = 0;
   if( rc ){
@@ -629,11 +631,8 @@ int historyMax(sqlite3 *db, i64 *pMax, int *pAny, char **pzErr){
   return rc;
 }
 
-static int logInsert(sqlite3 *db, const char *zAt, const char *zAction,
-                     const i64 *pVersion, const char *zName,
-                     const char *zOutcome, const char *zMsg, double ms,
-                     const LogExtra *pX, unsigned has){
-  sqlite3_stmt *p = 0;
+/* The INSERT of a migrate_log row, with the later columns has names. */
+static int logPrepare(sqlite3 *db, unsigned has, sqlite3_stmt **pp){
   char *zSql = sqlite3_mprintf("INSERT INTO main.migrate_log(at, action, version,"
                               " name, outcome, message, duration_ms%s%s%s)"
                               " VALUES(?1,?2,?3,?4,?5,?6,?7%s%s%s)",
@@ -643,9 +642,17 @@ static int logInsert(sqlite3 *db, const char *zAt, const char *zAction,
                               has & LOGCOL_SET ? ",?8" : "",
                               has & LOGCOL_ROWS ? ",?9" : "",
                               has & LOGCOL_WAIT ? ",?10" : "");
-  int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &p, 0) : SQLITE_NOMEM;
+  int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, pp, 0) : SQLITE_NOMEM;
   sqlite3_free(zSql);
-  if( rc ) return rc;
+  return rc;
+}
+
+/* One row through p (from logPrepare(has)), which is reset for the next. */
+static int logWrite(sqlite3_stmt *p, const char *zAt, const char *zAction,
+                    const i64 *pVersion, const char *zName,
+                    const char *zOutcome, const char *zMsg, double ms,
+                    const LogExtra *pX, unsigned has){
+  sqlite3_clear_bindings(p);
   sqlite3_bind_text(p, 1, zAt, -1, SQLITE_STATIC);
   sqlite3_bind_text(p, 2, zAction, -1, SQLITE_STATIC);
   if( pVersion ) sqlite3_bind_int64(p, 3, *pVersion);
@@ -659,7 +666,20 @@ static int logInsert(sqlite3 *db, const char *zAt, const char *zAction,
   if( pX && pX->hasRows && (has & LOGCOL_ROWS) ) sqlite3_bind_int64(p, 9, pX->rows);
   if( pX && pX->hasWait && (has & LOGCOL_WAIT) ) sqlite3_bind_double(p, 10, pX->waitMs);
   sqlite3_step(p);
-  return sqlite3_finalize(p);
+  return sqlite3_reset(p);
+}
+
+static int logInsert(sqlite3 *db, const char *zAt, const char *zAction,
+                     const i64 *pVersion, const char *zName,
+                     const char *zOutcome, const char *zMsg, double ms,
+                     const LogExtra *pX, unsigned has){
+  sqlite3_stmt *p = 0;
+  int rc = logPrepare(db, has, &p);
+  if( rc==SQLITE_OK ){
+    rc = logWrite(p, zAt, zAction, pVersion, zName, zOutcome, zMsg, ms, pX, has);
+  }
+  sqlite3_finalize(p);
+  return rc;
 }
 
 int historyLog(sqlite3 *db, const char *zAction, const i64 *pVersion,
@@ -711,6 +731,26 @@ int historyLogExtra(sqlite3 *db, const char *zAction, const i64 *pVersion,
     }
   }
   sqlite3_free(zAt);
+  return rc;
+}
+
+/*
+** The ok rows of a call, in order, through one statement: inside the call's
+** transaction, in a table that has every later column (callLog made sure).
+** Like a single row, a table a script dropped is made again.
+*/
+int historyLogRows(sqlite3 *db, const LogRow *a, int n){
+  sqlite3_stmt *p = 0;
+  int i, rc = logPrepare(db, LOGCOL_ALL, &p);
+  if( rc!=SQLITE_OK && rc!=SQLITE_NOMEM && !sqlite3_get_autocommit(db) ){
+    rc = sqlite3_exec(db, LOG_SCHEMA, 0, 0, 0);
+    if( rc==SQLITE_OK ) rc = logPrepare(db, LOGCOL_ALL, &p);
+  }
+  for(i=0; rc==SQLITE_OK && i<n; i++){
+    rc = logWrite(p, a[i].zAt, a[i].zAction, a[i].hasVersion ? &a[i].version : 0,
+                  a[i].zName, "ok", a[i].zMsg, a[i].ms, &a[i].x, LOGCOL_ALL);
+  }
+  sqlite3_finalize(p);
   return rc;
 }
 

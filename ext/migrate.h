@@ -206,6 +206,14 @@ const char *sqlNextTok(const char *z, const char *zEnd, SqlTok *t);
 int sqlTokIs(const SqlTok *, const char *zWord);   /* that keyword or bare name */
 int sqlTokPunct(const SqlTok *, char c);
 void sqlTokName(const SqlTok *, char *zOut, int nOut);  /* a name, unquoted */
+/* Which names of az (at most 16, of 3 bytes or more) occur in z..zEnd,
+** ASCII case ignored: bit i for az[i].  Exact, and quick where none does. */
+typedef struct NameSet {
+  const char *const *az;
+  unsigned short aByte[3][256];   /* [k][c]: bit i when az[i][k] is c */
+} NameSet;
+void utilNameSetInit(NameSet *, const char *const *az);
+unsigned utilNameSetFind(const NameSet *, const char *z, const char *zEnd);
 /* sqlsame.c: 1 when two SQL texts differ in comments and blanks only (a
 ** blank that parts two tokens SQLite would read otherwise written together
 ** counts); else 0.  *pOffA, *pOffB: where the first difference is. */
@@ -502,6 +510,16 @@ typedef struct LogExtra {
 int historyLogExtra(sqlite3 *, const char *zAction, const i64 *pVersion,
                     const char *zName, const char *zOutcome, const char *zMsg,
                     double ms, const LogExtra *);
+/* An ok row of a call, kept until the call writes its rows (call.c). */
+typedef struct LogRow {
+  const char *zAction;   /* static text */
+  char *zAt, *zName, *zMsg;
+  int hasVersion;
+  i64 version;
+  double ms;             /* < 0: NULL */
+  LogExtra x;            /* x.zSet: the set's name, kept for the call */
+} LogRow;
+int historyLogRows(sqlite3 *, const LogRow *, int n);
 
 /* ---- repeatable.c: the migrate_repeatable table ------------------------ */
 /* One row: a repeatable migration as it last ran (or was recorded). */
@@ -533,6 +551,13 @@ i64 crc32Flyway(const char *z, size_t n);
 /* ---- script.c: run one script statement by statement -------------------- */
 #define SCRIPT_IN_TXN  0x01  /* inside the call's transaction or savepoint */
 #define SCRIPT_FK_LIVE 0x02  /* foreign keys enforced and cannot be turned off */
+#define SCRIPT_CLEAR   0x04  /* scriptMentions found no refused name in it */
+/* What a script's text mentions anywhere, comments and strings included:
+** SCRIPT_MENTIONS_PRAGMA, SCRIPT_MENTIONS_REFUSED (a name of code or files
+** refused in migrations).  One pass, for the caller of scriptRun. */
+#define SCRIPT_MENTIONS_PRAGMA  0x01
+#define SCRIPT_MENTIONS_REFUSED 0x02
+unsigned scriptMentions(const Script *);
 /* pzNotes (or NULL): a line per statement skipped, for the trace. */
 int scriptRun(sqlite3 *, const Script *, int flags, const char *zFile,
               char **pzErr, ForceRollback *pForce, char **pzNotes);
@@ -579,7 +604,7 @@ int txnAlive(Txn *, char **pzErr);   /* SQLite has not rolled it back */
 void txnRollback(Txn *);
 int txnFinish(Txn *, char **pzErr);
 int txnPragmasRestore(Txn *);   /* pragmas.h's and every database's own */
-void txnScriptSets(Txn *, const Script *);  /* note a script that may set PRAGMAs */
+void txnScriptSets(Txn *, unsigned mentions);  /* from scriptMentions */
 int txnWriteProbe(Txn *, char **pzErr);     /* can the transaction write? */
 void txnFkHintFree(struct FkNames *);       /* MigrateConn.pFkHint */
 
@@ -672,6 +697,7 @@ int flywayRepeatables(sqlite3 *, Source *, int *aAdopt, char **pzErr);
 #define CALL_BASELINE 2   /* record as applied, run nothing */
 #define CALL_ADOPT    3   /* record what another tool's history lists */
 #define CALL_REPAIR   4   /* accept the current files of applied migrations */
+#define CALL_LOG_BATCH 32   /* migrate_log rows written by one statement */
 typedef struct Call {
   sqlite3 *db;
   MigrateConn *mc;
@@ -697,6 +723,8 @@ typedef struct Call {
   int figTrace;        /* fig not yet shown in the trace */
   int nWaitLogged;     /* Txn.nBegun whose lock wait a log row holds */
   int nWaitTraced;     /* ... whose lock wait the trace has shown */
+  LogRow aLogQ[CALL_LOG_BATCH];  /* ok rows not yet written (callLog) */
+  int nLogQ;
   /* The state at the foreign-key mark (Txn.fkMark), which a retry of the
   ** transaction's migrations starts again from; trace lines already shown
   ** are not shown twice (quiet until the commit that asked for it). */
@@ -717,6 +745,7 @@ void callTraceEnd(Call *, int rc, double ms);
 void callTraceIgnored(Call *, const Source *);
 int callLog(Call *, const char *zAction, const i64 *pVersion,
             const char *zName, const char *zMsg, double ms);
+int callLogFlush(Call *);             /* the rows callLog kept, written */
 int callBackupOnce(Call *);
 int callCommit(Call *);
 int callRecommit(Call *);              /* commit, and begin the next one */

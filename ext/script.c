@@ -430,10 +430,13 @@ static int tokIsWordOf(const SqlTok *t, const char *const *az){
 ** Why the statement zStmt..zEnd (already prepared: SQLite has said where it
 ** ends, and preparing runs nothing) may not run, or NULL; *pzAt is where.
 */
-static char *uncontained(const char *zStmt, const char *zEnd, const char **pzAt){
+static char *uncontained(const NameSet *pRefused, const char *zStmt,
+                         const char *zEnd, const char **pzAt){
   SqlTok t, prev, before;
   const char *z = zStmt;
   prev.kind = before.kind = SQLTOK_END;
+  /* Most statements name none of them anywhere: no token can be one. */
+  if( utilNameSetFind(pRefused, zStmt, zEnd)==0 ) return 0;
   while( (z = sqlNextTok(z, zEnd, &t)), t.kind!=SQLTOK_END ){
     if( (t.kind==SQLTOK_WORD || t.kind==SQLTOK_QUOTED)
      && tokIsWordOf(&t, azCodeOrFiles) ){
@@ -487,6 +490,27 @@ static char *tempObject(const char *zStmt, const char *zEnd, const char **pzAt){
       "would stay on the connection after the call", kind.n, kind.z);
 }
 
+/*
+** The refused names and "pragma", looked for once in the whole text: a
+** script that holds no refused name anywhere runs with SCRIPT_CLEAR, and
+** none of its statements is read token by token for them.
+*/
+#define N_REFUSED (sizeof(azCodeOrFiles)/sizeof(azCodeOrFiles[0]) - 1)
+_Static_assert(N_REFUSED + 1 <= 16, "a NameSet holds 16 names");
+
+unsigned scriptMentions(const Script *pScr){
+  const char *azLooked[N_REFUSED + 2];   /* the refused names, then "pragma" */
+  NameSet set;
+  unsigned found;
+  memcpy(azLooked, azCodeOrFiles, N_REFUSED * sizeof(azLooked[0]));
+  azLooked[N_REFUSED] = "pragma";
+  azLooked[N_REFUSED + 1] = 0;
+  utilNameSetInit(&set, azLooked);
+  found = utilNameSetFind(&set, pScr->z, pScr->z + pScr->n);
+  return ((found >> N_REFUSED) & 1 ? SCRIPT_MENTIONS_PRAGMA : 0)
+       | (found & ((1u<<N_REFUSED) - 1) ? SCRIPT_MENTIONS_REFUSED : 0);
+}
+
 /* The same judgement, for a check that reads a script without running it. */
 char *scriptRefusal(sqlite3 *db, const char *zStmt, int flags){
   int rc = SQLITE_OK;   /* a judging that could not finish reports nothing */
@@ -504,8 +528,10 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
   int line = pScr->line;
   int rc = SQLITE_OK;
   int leading = 1, seen = 0;   /* see scriptAbsorbed() */
+  NameSet refused;
 
   if( zSql==0 ) return SQLITE_NOMEM;
+  if( (flags & SCRIPT_CLEAR)==0 ) utilNameSetInit(&refused, azCodeOrFiles);
   {
     /* SQLite reads text up to its first NUL: the rest would be skipped
     ** without a word.  A file holding one is refused when it is read; a
@@ -574,7 +600,7 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     if( pStmt==0 ) break;  /* only blanks and comments were left */
     {
       const char *zAt = 0;
-      zWhy = uncontained(zStart, zNext, &zAt);
+      zWhy = (flags & SCRIPT_CLEAR) ? 0 : uncontained(&refused, zStart, zNext, &zAt);
       if( zWhy==0 ) zWhy = tempObject(zStart, zNext, &zAt);
       if( zWhy ){
         sqlite3_finalize(pStmt);

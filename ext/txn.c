@@ -685,16 +685,8 @@ int txnWriteProbe(Txn *t, char **pzErr){
 ** is on the text ("pragma", any case): a mention in a comment only costs
 ** the reading.
 */
-void txnScriptSets(Txn *t, const Script *pScr){
-  size_t i;
-  if( t->settingsTouched ) return;
-  for(i=0; i+6<=pScr->n; i++){
-    char c = pScr->z[i];
-    if( (c=='p' || c=='P') && sqlite3_strnicmp(pScr->z+i, "pragma", 6)==0 ){
-      t->settingsTouched = 1;
-      return;
-    }
-  }
+void txnScriptSets(Txn *t, unsigned mentions){
+  if( mentions & SCRIPT_MENTIONS_PRAGMA ) t->settingsTouched = 1;
 }
 
 /* Out of the transaction: every setting back to what it was. */

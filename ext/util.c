@@ -196,6 +196,47 @@ void sqlTokName(const SqlTok *t, char *zOut, int nOut){
   zOut[n] = 0;
 }
 
+/*
+** Which of up to 16 names occur in a text, ASCII case ignored, the way
+** SQLite compares names.  A quick look before reading the text token by
+** token: a bare or quoted name is its own bytes, so a text that holds none
+** of them anywhere holds no token naming one.  Three bytes are tested per
+** position through the tables (bit i: name i), so the common byte costs a
+** few instructions and only a position that begins like a name is compared.
+*/
+void utilNameSetInit(NameSet *p, const char *const *az){
+  int i, k;
+  memset(p, 0, sizeof(*p));
+  p->az = az;
+  for(i=0; i<16 && az[i]; i++){
+    for(k=0; k<3; k++){
+      unsigned char c = (unsigned char)az[i][k];
+      p->aByte[k][c] |= (unsigned short)(1<<i);
+      p->aByte[k][c ^ 0x20] |= (unsigned short)(1<<i);   /* the other case */
+    }
+  }
+}
+
+unsigned utilNameSetFind(const NameSet *p, const char *z, const char *zEnd){
+  const unsigned char *s = (const unsigned char*)z;
+  const unsigned char *e = (const unsigned char*)zEnd;
+  unsigned found = 0;
+  for(; s+2<e; s++){
+    unsigned bits = p->aByte[0][s[0]] & p->aByte[1][s[1]] & p->aByte[2][s[2]];
+    while( bits ){
+      int i = 0;
+      size_t n;
+      while( (bits & (1u<<i))==0 ) i++;
+      bits &= ~(1u<<i);
+      n = strlen(p->az[i]);
+      if( (size_t)(e - s)>=n && sqlite3_strnicmp((const char*)s, p->az[i], (int)n)==0 ){
+        found |= 1u<<i;
+      }
+    }
+  }
+  return found;
+}
+
 /* The first column of the first row of a query (a PRAGMA), as an integer,
 ** and as text into zText when it is given; 0 and "" when there is none. */
 i64 utilPragmaValue(sqlite3 *db, const char *zSql, char *zText, int nText){
