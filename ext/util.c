@@ -565,7 +565,17 @@ size_t utilUtf8Invalid(const char *zIn, size_t n){
     unsigned c = z[i];
     size_t len, k;
     unsigned cp, min;
-    if( c<0x80 ){ i++; continue; }
+    if( c<0x80 ){
+      /* Mostly ASCII: eight bytes at a time while none has its top bit. */
+      i++;
+      while( n-i>=8 ){
+        uint64_t w;
+        memcpy(&w, z+i, 8);
+        if( w & 0x8080808080808080ull ) break;
+        i += 8;
+      }
+      continue;
+    }
     if( c>=0xC2 && c<=0xDF ){ len = 2; cp = c & 0x1F; min = 0x80; }
     else if( c>=0xE0 && c<=0xEF ){ len = 3; cp = c & 0x0F; min = 0x800; }
     else if( c>=0xF0 && c<=0xF4 ){ len = 4; cp = c & 0x07; min = 0x10000; }
