@@ -519,31 +519,48 @@ int historyScripts(sqlite3 *db, i64 v, char **pzUp, char **pzDown, char **pzErr)
 }
 
 /*
-** The newest applied migration above floor, its name and its stored down
-** script (NULL when it has none), or *pAny = 0 if none.  One statement per
-** migration rolled back; the up text is never read.
+** The newest applied migrations above floor and at most below, newest
+** first: up to n of them (n >= 1), fewer once their down scripts add up to
+** HISTORY_DOWN_BATCH bytes; *pn = 0 when there are none.  Each has its name
+** and its stored down script (NULL when it has none).  The caller frees
+** them with historyDownsFree.
 */
-int historyNewest(sqlite3 *db, i64 floor, i64 *pV, char **pzName,
-                  char **pzDown, int *pAny, char **pzErr){
+#define HISTORY_DOWN_BATCH (1024*1024)
+int historyNewestDowns(sqlite3 *db, i64 floor, i64 below, int n, HistoryDown *a,
+                       int *pn, char **pzErr){
   sqlite3_stmt *p = 0;
   int rc, nomem = 0;
-  *pAny = 0;
-  *pzName = *pzDown = 0;
-  rc = setsPrepare(db, "SELECT version, name, down FROM "
-                          "main.migrate_history WHERE version>?1"
-                          " ORDER BY version DESC LIMIT 1", &p);
-  if( rc==SQLITE_OK ) sqlite3_bind_int64(p, 1, floor);
-  if( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
-    *pAny = 1;
-    *pV = sqlite3_column_int64(p, 0);
-    *pzName = sqlite3_mprintf("%s", sqlite3_column_text(p, 1));
-    if( *pzName==0 ) nomem = 1;
-    *pzDown = columnDup(p, 2, &nomem);
+  sqlite3_int64 nBytes = 0;
+  *pn = 0;
+  rc = setsPrepare(db, "SELECT version, name, down FROM main.migrate_history"
+                       " WHERE version>?1 AND version<=?2"
+                       " ORDER BY version DESC LIMIT ?3", &p);
+  if( rc==SQLITE_OK ){
+    sqlite3_bind_int64(p, 1, floor);
+    sqlite3_bind_int64(p, 2, below);
+    sqlite3_bind_int(p, 3, n);
+  }
+  while( rc==SQLITE_OK && !nomem && nBytes<HISTORY_DOWN_BATCH
+      && sqlite3_step(p)==SQLITE_ROW ){
+    HistoryDown *d = &a[(*pn)++];
+    d->version = sqlite3_column_int64(p, 0);
+    d->zName = sqlite3_mprintf("%s", sqlite3_column_text(p, 1));
+    if( d->zName==0 ) nomem = 1;
+    d->zDown = columnDup(p, 2, &nomem);
+    nBytes += sqlite3_column_bytes(p, 2);
   }
   { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
-  if( rc==SQLITE_OK && nomem ) rc = dupError(db, nomem, *pV, pzErr);
+  if( rc==SQLITE_OK && nomem ) rc = dupError(db, nomem, a[*pn-1].version, pzErr);
   if( rc && rc!=SQLITE_NOMEM && *pzErr==0 ) *pzErr = utilDbErr(db);
   return rc;
+}
+
+void historyDownsFree(HistoryDown *a, int n){
+  int i;
+  for(i=0; i<n; i++){
+    sqlite3_free(a[i].zName);
+    sqlite3_free(a[i].zDown);
+  }
 }
 
 /*
@@ -602,6 +619,8 @@ int historyInsert(sqlite3 *db, i64 v, const char *zName, const char *zSum,
   return rc;
 }
 
+/* Version v's row, which must be there: a script that removed it has
+** changed the history the call read (doc/reference.md "migrate_rollback"). */
 int historyDelete(sqlite3 *db, i64 v, char **pzErr){
   sqlite3_stmt *p = 0;
   int rc = setsPrepare(db, "DELETE FROM main.migrate_history WHERE version=?1", &p);
@@ -609,7 +628,13 @@ int historyDelete(sqlite3 *db, i64 v, char **pzErr){
   sqlite3_bind_int64(p, 1, v);
   sqlite3_step(p);
   rc = sqlite3_finalize(p);
-  if( rc ) *pzErr = utilDbErr(db);
+  if( rc ){
+    *pzErr = utilDbErr(db);
+  }else if( sqlite3_changes(db)!=1 ){
+    *pzErr = sqlite3_mprintf("the row of version %lld is no longer in "
+                             "migrate_history: a down script removed it", v);
+    rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
   return rc;
 }
 

@@ -462,8 +462,14 @@ int historyMerge(sqlite3 *, Source *,
                  int *aPending, int *pnPending, i64 *pNewest, char **pzErr);
 int historyScripts(sqlite3 *, i64 version, char **pzUp, char **pzDown,
                    char **pzErr);
-int historyNewest(sqlite3 *, i64 floor, i64 *pV, char **pzName,
-                  char **pzDown, int *pAny, char **pzErr);
+typedef struct HistoryDown {
+  i64 version;
+  char *zName;
+  char *zDown;          /* NULL: it has none */
+} HistoryDown;
+int historyNewestDowns(sqlite3 *, i64 floor, i64 below, int n, HistoryDown *a,
+                       int *pn, char **pzErr);
+void historyDownsFree(HistoryDown *, int n);
 int historyIrreversible(sqlite3 *, i64 floor, i64 n, i64 *pV, char **pzName,
                         int *pFound, char **pzErr);
 int historyInsert(sqlite3 *, i64 version, const char *zName, const char *zSum,

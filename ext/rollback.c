@@ -70,27 +70,39 @@ static int allReversible(Call *c, i64 n){
   return rc;
 }
 
+/* Down scripts read from the history by one statement, with atomic on. */
+#define ROLLBACK_BATCH 32
+
 static int rollbackAll(Call *c, const char *zDir, i64 n){
   (void)zDir;
   int rc = txnBegin(&c->t, &c->zErr), exists = 0;
-  i64 i;
+  HistoryDown aRow[ROLLBACK_BATCH];
+  int nRow = 0, iRow = 0;
+  i64 i, below = INT64_MAX;
   if( rc==SQLITE_OK ) rc = historyTableExists(c->db, &exists, &c->zErr);
   if( rc==SQLITE_OK && !exists ) return callCommit(c);
   if( rc==SQLITE_OK ) rc = historyEnsure(c->db, &c->zErr);
   if( rc==SQLITE_OK ) rc = allReversible(c, n);
   for(i=0; rc==SQLITE_OK && i<n; i++){
-    i64 v = 0;
-    char *zName = 0, *zDown = 0;
-    int any = 0;
-    /* The newest row each time, read under the lock: with atomic off
-    ** another process may have moved the history between two commits. */
-    rc = historyNewest(c->db, c->floor, &v, &zName, &zDown, &any, &c->zErr);
-    if( rc==SQLITE_OK && any ) rc = rollbackOne(c, v, zName, zDown);
-    sqlite3_free(zName);
-    sqlite3_free(zDown);
-    if( !any ) break;
+    const HistoryDown *d;
+    if( iRow==nRow ){
+      /* With atomic on the call holds the write lock throughout: the next
+      ** rows are read together, each below the one rolled back before.
+      ** With it off, the newest row each time, read under the lock: another
+      ** process may have moved the history between two commits. */
+      int want = c->atomic ? (int)(n-i<ROLLBACK_BATCH ? n-i : ROLLBACK_BATCH) : 1;
+      historyDownsFree(aRow, nRow);
+      nRow = iRow = 0;
+      rc = historyNewestDowns(c->db, c->floor, c->atomic ? below : INT64_MAX,
+                              want, aRow, &nRow, &c->zErr);
+      if( rc || nRow==0 ) break;
+    }
+    d = &aRow[iRow++];
+    below = d->version - 1;   /* > floor >= INT64_MIN: no overflow */
+    rc = rollbackOne(c, d->version, d->zName, d->zDown);
     if( rc==SQLITE_OK && !c->atomic && i+1<n ) rc = callRecommit(c);
   }
+  historyDownsFree(aRow, nRow);
   if( rc==SQLITE_OK ){
     c->hasFail = 0;
     rc = callCommit(c);
@@ -101,31 +113,32 @@ static int rollbackAll(Call *c, const char *zDir, i64 n){
 /* migrate_rollback('<name>'): the applied migration it names (rollname.c),
 ** if it is the newest applied one; never one below a newer one. */
 static int rollbackNamed(Call *c, const char *zArg, i64 n){
-  i64 v = 0, vNewest = 0;
-  char *zName = 0, *zNewest = 0, *zDown = 0;
+  i64 v = 0;
+  char *zName = 0;
+  HistoryDown newest;
   int any = 0;
   int rc = txnBegin(&c->t, &c->zErr);
   (void)n;
+  memset(&newest, 0, sizeof(newest));
   if( rc==SQLITE_OK ) rc = rollnameFind(c->db, zArg, &v, &zName, &c->zErr);
   if( rc==SQLITE_OK ){
-    rc = historyNewest(c->db, INT64_MIN, &vNewest, &zNewest, &zDown, &any,
-                       &c->zErr);
+    rc = historyNewestDowns(c->db, INT64_MIN, INT64_MAX, 1, &newest, &any,
+                            &c->zErr);
   }
-  if( rc==SQLITE_OK && any && vNewest!=v ){
+  if( rc==SQLITE_OK && any && newest.version!=v ){
     callFailAt(c, v, zName);
     c->zErr = sqlite3_mprintf("%lld_%s is not the newest applied migration "
                               "(%lld_%s is); roll back the newer ones first",
-                              v, zName, vNewest, zNewest);
+                              v, zName, newest.version, newest.zName);
     rc = c->zErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
-  if( rc==SQLITE_OK ) rc = rollbackOne(c, v, zName, zDown);
+  if( rc==SQLITE_OK ) rc = rollbackOne(c, v, zName, newest.zDown);
   if( rc==SQLITE_OK ){
     c->hasFail = 0;
     rc = callCommit(c);
   }
   sqlite3_free(zName);
-  sqlite3_free(zNewest);
-  sqlite3_free(zDown);
+  historyDownsFree(&newest, any);
   return rc;
 }
 
