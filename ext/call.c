@@ -211,7 +211,7 @@ int callLogFlush(Call *c){
 /*
 ** A migrate_log row of the call's work.  It is kept, and written with the
 ** others in one statement, before the commit (callCommit), the foreign-key
-** mark (runScript) or when CALL_LOG_BATCH are kept: a statement prepared
+** mark (callRunScript) or when CALL_LOG_BATCH are kept: a statement prepared
 ** for each row would be prepared again after every script that changes the
 ** schema, which costs as much as a small migration's own statements
 ** (doc/performance.md).

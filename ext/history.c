@@ -656,7 +656,7 @@ int historyMax(sqlite3 *db, i64 *pMax, int *pAny, char **pzErr){
   return rc;
 }
 
-/* The INSERT of a migrate_log row, with the later columns has names. */
+/* The INSERT of a migrate_log row, with the later columns that has names. */
 static int logPrepare(sqlite3 *db, unsigned has, sqlite3_stmt **pp){
   char *zSql = sqlite3_mprintf("INSERT INTO main.migrate_log(at, action, version,"
                               " name, outcome, message, duration_ms%s%s%s)"
