@@ -430,13 +430,10 @@ static int tokIsWordOf(const SqlTok *t, const char *const *az){
 ** Why the statement zStmt..zEnd (already prepared: SQLite has said where it
 ** ends, and preparing runs nothing) may not run, or NULL; *pzAt is where.
 */
-static char *uncontained(const NameSet *pRefused, const char *zStmt,
-                         const char *zEnd, const char **pzAt){
+static char *uncontained(const char *zStmt, const char *zEnd, const char **pzAt){
   SqlTok t, prev, before;
   const char *z = zStmt;
   prev.kind = before.kind = SQLTOK_END;
-  /* Most statements name none of them anywhere: no token can be one. */
-  if( utilNameSetFind(pRefused, zStmt, zEnd)==0 ) return 0;
   while( (z = sqlNextTok(z, zEnd, &t)), t.kind!=SQLTOK_END ){
     if( (t.kind==SQLTOK_WORD || t.kind==SQLTOK_QUOTED)
      && tokIsWordOf(&t, azCodeOrFiles) ){
@@ -528,10 +525,14 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
   int line = pScr->line;
   int rc = SQLITE_OK;
   int leading = 1, seen = 0;   /* see scriptAbsorbed() */
-  NameSet refused;
 
   if( zSql==0 ) return SQLITE_NOMEM;
-  if( (flags & SCRIPT_CLEAR)==0 ) utilNameSetInit(&refused, azCodeOrFiles);
+  /* Most scripts name none of the refused names anywhere: then no token
+  ** can be one, and no statement is read token by token for them. */
+  if( (flags & SCRIPT_CLEAR)==0
+   && (scriptMentions(pScr) & SCRIPT_MENTIONS_REFUSED)==0 ){
+    flags |= SCRIPT_CLEAR;
+  }
   {
     /* SQLite reads text up to its first NUL: the rest would be skipped
     ** without a word.  A file holding one is refused when it is read; a
@@ -600,7 +601,7 @@ int scriptRun(sqlite3 *db, const Script *pScr, int flags, const char *zFile,
     if( pStmt==0 ) break;  /* only blanks and comments were left */
     {
       const char *zAt = 0;
-      zWhy = (flags & SCRIPT_CLEAR) ? 0 : uncontained(&refused, zStart, zNext, &zAt);
+      zWhy = (flags & SCRIPT_CLEAR) ? 0 : uncontained(zStart, zNext, &zAt);
       if( zWhy==0 ) zWhy = tempObject(zStart, zNext, &zAt);
       if( zWhy ){
         sqlite3_finalize(pStmt);
