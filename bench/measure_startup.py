@@ -21,6 +21,13 @@ NNN_x.down.sql; dbmate reads the single files, its only format).  Two cases:
     cold  the first call after a copy of the folder (new inodes, as a deploy
           makes): every applied file is read and hashed
 
+With repeatables: at N = 100 and 1,000, the single-file folder plus 50
+repeatable migrations (R__view_k.sql, about 1 KB each), all applied and their
+stats recorded; on copies of that one database, the start-up call on that
+folder against the same call on a twin of the folder without the R__ files
+(the same versioned files, hard-linked), whose rows it then reads as missing
+files: what checking 50 repeatables costs when they are not read.
+
 Each figure is the median of per-round ratios, floor and subject run in turn
 (R.compare).  Peak memory at 10,000: the shell's peak RSS alone (the floor
 query) and with the start-up call.
@@ -55,6 +62,35 @@ def pair_folder(R, w):
     return dst
 
 
+REPEATABLES = 50
+
+
+def rep_folder(R, w):
+    """gen.py's folder w/m plus REPEATABLES repeatable migrations, w/rep,
+    and w/rep-none: the same versioned files (hard links: the same inodes
+    and times, so the stats recorded from one vouch for the other) without
+    the repeatables.  Made once."""
+    src = os.path.join(w, "m")
+    dst = os.path.join(w, "rep")
+    none = os.path.join(w, "rep-none")
+    stamp = os.path.join(none, ".from")
+    if os.path.exists(stamp):
+        return dst, none
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.rmtree(none, ignore_errors=True)
+    shutil.copytree(src, dst)
+    os.makedirs(none)
+    for name in os.listdir(dst):
+        os.link(os.path.join(dst, name), os.path.join(none, name))
+    note = "x" * 900
+    for k in range(REPEATABLES):
+        with open(os.path.join(dst, "R__view_%02d.sql" % k), "w", encoding="utf-8") as f:
+            f.write("DROP VIEW IF EXISTS rv_%d;\nCREATE VIEW rv_%d AS SELECT %d AS n, "
+                    "'%s' AS note;\n" % (k, k, k, note))
+    open(stamp, "w").close()
+    return dst, none
+
+
 def settle(paths):
     """Stats are recorded only for files whose times are 2 s in the past
     (stamp.c): a folder made this second waits for that."""
@@ -86,13 +122,23 @@ def measure(R):
     sect_d = "start-up: migrate_apply(dir) vs dbmate up, nothing pending"
     sect_c = "start-up, cold: first call after a copy of the folder (new inodes) vs the floor"
     sect_f = "start-up: the stat floor (find, a stat per file) vs the floor, and the call vs it"
+    sect_r = ("start-up with %d repeatables, stats recorded, vs the same database and "
+              "folder without their files" % REPEATABLES)
     db = os.path.join(R.TMP, "startup.db")
     floor_sql = "SELECT max(version) FROM migrate_history"
     for n in sizes:
         w = R.workload(n)
         reps = R.REPS_BIG if n >= 10000 else R.REPS
         folders = {"single": os.path.join(w, "m"), "pair": pair_folder(R, w)}
-        settle(folders.values())
+        rep, rep_none = rep_folder(R, w) if n < 10000 else (None, None)
+        settle(list(folders.values()) + ([rep, rep_none] if rep else []))
+        if rep:
+            rep_db = applied_db(R, n, rep, "rep")
+            copy = R.copier(rep_db, db)
+            base = (copy, lambda: R.timed(R.shell(db, "SELECT migrate_apply('%s')" % rep_none)))
+            subj = (copy, lambda: R.timed(R.shell(db, "SELECT migrate_apply('%s')" % rep)))
+            rb, rs = R.compare(base, subj, reps)
+            R.ratio_row(sect_r, "N = %s" % "{:,}".format(n), rb, rs, None, "wall")
         for fmt, folder in folders.items():
             tmpl = applied_db(R, n, folder, fmt)
             label = "%s, N = %s" % (fmt, "{:,}".format(n))

@@ -224,7 +224,7 @@ static int applyAll(Call *c, const char *zDir, i64 target){
   Source src;
   int rc = sourceOpen(c->db, zDir, &src, &c->zErr);
   int replan = 1;
-  int *aDue = 0;
+  RepeatDue *aDue = 0;
   StatDues stats;
   if( rc ) return rc;
   memset(&stats, 0, sizeof(stats));
@@ -259,6 +259,7 @@ static int applyAll(Call *c, const char *zDir, i64 target){
   }
   if( rc==SQLITE_OK && aDue ) rc = repeatRunDue(c, &src, aDue);
   if( rc==SQLITE_OK ) rc = recordStats(c, &src, &stats);
+  if( rc==SQLITE_OK && aDue ) rc = repeatRecordStats(c, &src, aDue);
   if( rc==SQLITE_OK ){
     c->hasFail = 0;
     rc = callCommit(c);

@@ -391,8 +391,8 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
 #if !defined(_WIN32) && defined(DT_REG)
     if( de->d_type==DT_REG ){
       /* A regular file by the listing itself: a down file, or a file that
-      ** is no migration, needs no stat; an up file is stat-ed below, for
-      ** the stat that may vouch for it (stamp.c). */
+      ** is no migration, needs no stat; an up file, or a repeatable one, is
+      ** stat-ed below, for the stat that may vouch for it (stamp.c). */
       memset(&st, 0, sizeof(st));
       st.st_mode = S_IFREG;
     }else
@@ -427,7 +427,8 @@ static int listDir(const char *zDir, EntryList *pList, char **pzErr){
     rc = refuseBadName(de->d_name, pzErr);
     if( rc ) break;
     rc = refuseNotRegular(de->d_name, &st, 1, pzErr);
-    if( rc==SQLITE_OK && st.st_ino==0 && (kind==ENT_UP_MARKED || kind==ENT_UP_WHOLE) ){
+    if( rc==SQLITE_OK && st.st_ino==0
+     && (kind==ENT_UP_MARKED || kind==ENT_UP_WHOLE || kind==ENT_REPEATABLE) ){
       /* Classified by the listing alone: its stat now, and what it says
       ** wins (it may have been replaced since it was listed). */
       rc = lstatEntry(d, zDir, de->d_name, &st, pzErr);
@@ -827,6 +828,7 @@ static int takeRepeatables(Source *pSrc, EntryList *pList){
     m->folder = pSrc->origin;
     m->how = FMT_WHOLE_UP;
     m->up = e->up;
+    m->stamp = e->stamp;
   }
   pList->n = n;
   if( pSrc->nRep>1 ){

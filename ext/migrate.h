@@ -532,6 +532,9 @@ int historyLogRows(sqlite3 *, const LogRow *, int n);
 typedef struct RepeatRecord {
   char *name, *checksum, *appliedAt;
   char *up;            /* NULL unless read with scripts */
+  char *fileStat;      /* the stat that vouches for checksum (stamp.c), or
+                       ** NULL: none, or a file_stat column migrate did
+                       ** not make */
   double durationMs;
   int hasDuration;
 } RepeatRecord;
@@ -548,6 +551,12 @@ int repeatScript(sqlite3 *, const char *zName, char **pzUp, char **pzErr);
 int repeatUpsert(sqlite3 *, const char *zName, const char *zSum,
                  const char *zUp, const char *zAt, const double *pMs,
                  char **pzErr);   /* pMs NULL: recorded, not run */
+/* The stat cache, as migrate_history's: file_stat added in place by the
+** first call that records a stat (*pUsable 0: a column of that name that
+** is not a plain one), then set row by row (*pp kept for the next). */
+int repeatStatUpgrade(sqlite3 *, int *pUsable, char **pzErr);
+int repeatStatSet(sqlite3 *, sqlite3_stmt **pp, const char *zName,
+                  const char *zStat, char **pzErr);
 
 /* ---- crc32.c ------------------------------------------------------------ */
 /* Flyway's checksum of a script: CRC-32 over its lines without their line
@@ -760,10 +769,16 @@ int callApplyStep(Call *, const Script *pUp, const char *zLabel, double *pMs);
 int callRecord(Call *, const Migration *, const Loaded *, const double *pMs);
 
 /* ---- repeatrun.c: repeatable migrations inside migrate_apply ------------ */
-/* Which repeatables of pSrc are due (never run, or changed since): flags,
-** one per pSrc->aRep, read before anything runs. */
-int repeatPlan(Call *, Source *, int **paDue);
-int repeatRunDue(Call *, Source *, const int *aDue);
+/* Which repeatables of pSrc are due (never run, or changed since), one
+** per pSrc->aRep, found before anything runs. */
+typedef struct RepeatDue {
+  unsigned char due;     /* it runs in this call */
+  unsigned char record;  /* not due, hashed, its settled stat to record */
+  char sum[17];          /* for record: the checksum's first 16 digits */
+} RepeatDue;
+int repeatPlan(Call *, Source *, RepeatDue **paDue);
+int repeatRunDue(Call *, Source *, const RepeatDue *aDue);
+int repeatRecordStats(Call *, const Source *, const RepeatDue *aDue);
 
 /* ---- apply.c, rollback.c, record.c: the verbs ---------------------------- */
 int applyPlan(Call *, Source *, i64 target, int **paIdx, int *pnIdx);

@@ -10,6 +10,11 @@
 ** written, and so are columns or rows migrate would misread
 ** (doc/guarantees.md "Hostile database files").  Every statement names
 ** main., so a TEMP table of the same name never stands in for it.
+**
+** Like migrate_history it keeps, in a file_stat column added in place by
+** the first call that records one, the stat of the file whose bytes were
+** last found to be the row's (stamp.c): the start-up call then need not
+** read an unchanged repeatable to know it is not due.
 */
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3
@@ -45,30 +50,44 @@ static int firstFinding(sqlite3 *db, const char *zSql, char **pzFound,
   return rc;
 }
 
+/* The rows the code would misread, ranked: a name that is not text, two
+** rows of one name, a NULL checksum or up script, a control character in
+** a name; the first found of the first kind.  One statement, run on every
+** call that reads the table: typeof(up) reads the row's header, not the
+** script. */
+#define REPEAT_BAD_ROWS \
+  "SELECT w FROM (" \
+  "SELECT 1 AS k, name AS n, 'has a row whose name is ' || quote(name)" \
+  " || ', not text' AS w FROM main.migrate_repeatable WHERE typeof(name)<>'text'" \
+  " UNION ALL SELECT 2, name, 'has ' || count(*) || ' rows for ' || quote(name)" \
+  " FROM main.migrate_repeatable GROUP BY name HAVING count(*)>1" \
+  " UNION ALL SELECT 3, name, 'row ' || quote(name) || ' has a NULL checksum or" \
+  " up script' FROM main.migrate_repeatable" \
+  " WHERE checksum IS NULL OR typeof(up)='null'" \
+  " UNION ALL SELECT 4, name, 'has a row with a control character in its name'" \
+  " FROM main.migrate_repeatable WHERE name GLOB ('*[' || char(1) || '-'" \
+  " || char(31) || char(127) || ']*') OR instr(name, char(0))>0" \
+  ") ORDER BY k, n LIMIT 1"
+
 /* A table edited by hand must not be trusted blindly: every column there,
-** and no row the code would misread. */
-static int validate(sqlite3 *db, char **pzErr){
-  static const char *const azRows[] = {
-    "SELECT 'has a row whose name is ' || quote(name) || ', not text'"
-      " FROM main.migrate_repeatable WHERE typeof(name)<>'text' LIMIT 1",
-    "SELECT 'has ' || count(*) || ' rows for ' || quote(name)"
-      " FROM main.migrate_repeatable GROUP BY name HAVING count(*)>1 LIMIT 1",
-    "SELECT 'row ' || quote(name) || ' has a NULL checksum or up script'"
-      " FROM main.migrate_repeatable WHERE checksum IS NULL OR up IS NULL"
-      " LIMIT 1",
-    "SELECT 'has a row with a control character in its name'"
-      " FROM main.migrate_repeatable WHERE name GLOB ('*[' || char(1) || '-'"
-      " || char(31) || char(127) || ']*') OR instr(name, char(0))>0 LIMIT 1",
-  };
+** and no row the code would misread.  *pStat: file_stat's state, from the
+** same read of the columns (STAT_COLUMN, STAT_COLUMN_BAD, or 0: none). */
+static int validate(sqlite3 *db, int *pStat, char **pzErr){
   sqlite3_stmt *p = 0;
   unsigned seen = 0;
   size_t i, nCol = sizeof(azRepeatCols)/sizeof(azRepeatCols[0]);
-  int rc = setsPrepare(db, "SELECT name FROM pragma_table_info"
+  char *z = 0;
+  int rc = setsPrepare(db, "SELECT name, hidden FROM pragma_table_xinfo"
                               "('migrate_repeatable', 'main')", &p);
+  *pStat = 0;
   if( rc ){ *pzErr = utilDbErr(db); return rc; }
   while( sqlite3_step(p)==SQLITE_ROW ){
     const char *zCol = (const char*)sqlite3_column_text(p, 0);
-    for(i=0; zCol && i<nCol; i++){
+    int plain = sqlite3_column_int(p, 1)==0;
+    if( zCol && sqlite3_stricmp(zCol, "file_stat")==0 ){
+      *pStat = plain ? STAT_COLUMN : STAT_COLUMN_BAD;
+    }
+    for(i=0; plain && zCol && i<nCol; i++){
       if( sqlite3_stricmp(zCol, azRepeatCols[i])==0 ) seen |= 1u<<i;
     }
   }
@@ -82,35 +101,38 @@ static int validate(sqlite3 *db, char **pzErr){
       return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
   }
-  for(i=0; i<sizeof(azRows)/sizeof(azRows[0]); i++){
-    char *z = 0;
-    rc = firstFinding(db, azRows[i], &z, pzErr);
-    if( rc ) return rc;
-    if( z ){
-      *pzErr = sqlite3_mprintf("migrate_repeatable%s %s; it has been edited "
-                               "by hand", setsSuffix(db), z);
-      sqlite3_free(z);
-      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-    }
+  rc = firstFinding(db, REPEAT_BAD_ROWS, &z, pzErr);
+  if( rc ) return rc;
+  if( z ){
+    *pzErr = sqlite3_mprintf("migrate_repeatable%s %s; it has been edited "
+                             "by hand", setsSuffix(db), z);
+    sqlite3_free(z);
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
   return SQLITE_OK;
 }
 
 /* Is there a migrate_repeatable table that can be trusted?  An error when
-** there is one that cannot. */
-int repeatTableExists(sqlite3 *db, int *pExists, char **pzErr){
+** there is one that cannot.  *pStat as for validate(). */
+static int tableCheck(sqlite3 *db, int *pExists, int *pStat, char **pzErr){
   char *z = 0;
   char *zNames = setsSql(db, "'migrate_repeatable'");
   int rc = zNames ? utilPlainTables(db, zNames, pzErr) : SQLITE_NOMEM;
   sqlite3_free(zNames);
   *pExists = 0;
+  *pStat = 0;
   if( rc ) return rc;
   rc = firstFinding(db, "SELECT 1 FROM main.sqlite_schema WHERE type='table' "
                     "AND name='migrate_repeatable'", &z, pzErr);
   if( rc ) return rc;
   *pExists = z!=0;
   sqlite3_free(z);
-  return *pExists ? validate(db, pzErr) : SQLITE_OK;
+  return *pExists ? validate(db, pStat, pzErr) : SQLITE_OK;
+}
+
+int repeatTableExists(sqlite3 *db, int *pExists, char **pzErr){
+  int stat;
+  return tableCheck(db, pExists, &stat, pzErr);
 }
 
 /* Made the first time a repeatable is recorded, inside that transaction. */
@@ -134,6 +156,7 @@ void repeatRecordsFree(RepeatRecords *p){
     sqlite3_free(p->a[i].checksum);
     sqlite3_free(p->a[i].appliedAt);
     sqlite3_free(p->a[i].up);
+    sqlite3_free(p->a[i].fileStat);
   }
   sqlite3_free(p->a);
   memset(p, 0, sizeof(*p));
@@ -158,6 +181,21 @@ static char *textCopy(sqlite3_stmt *p, int i, int *pBad){
   return zCopy;
 }
 
+/* A stored stat as it was written, or NULL: a value that is not text
+** migrate could have written is never used (it vouches for nothing). */
+static char *statCopy(sqlite3_stmt *p, int i, int *pNomem){
+  const char *z = (const char*)sqlite3_column_text(p, i);
+  char *zCopy;
+  if( sqlite3_column_type(p, i)!=SQLITE_TEXT || z==0
+   || (size_t)sqlite3_column_bytes(p, i)!=strlen(z)
+   || strlen(z)>=STAMP_TEXT_MAX ){
+    return 0;
+  }
+  zCopy = sqlite3_mprintf("%s", z);
+  if( zCopy==0 ) *pNomem = 1;
+  return zCopy;
+}
+
 /*
 ** Every row, in byte order of name (sorted here: the column's collation is
 ** whatever the file says).  No table: no rows.  Repeatables are few, and
@@ -165,13 +203,15 @@ static char *textCopy(sqlite3_stmt *p, int i, int *pBad){
 */
 int repeatRead(sqlite3 *db, int withScripts, RepeatRecords *pOut, char **pzErr){
   sqlite3_stmt *p = 0;
-  int rc, exists = 0, nAlloc = 0, bad = 0;
+  int rc, exists = 0, nAlloc = 0, bad = 0, stat = 0, nomem = 0;
   memset(pOut, 0, sizeof(*pOut));
-  rc = repeatTableExists(db, &exists, pzErr);
+  rc = tableCheck(db, &exists, &stat, pzErr);
   if( rc || !exists ) return rc;
-  rc = setsPrepare(db, withScripts ?
-      "SELECT name, checksum, applied_at, duration_ms, up FROM main.migrate_repeatable" :
-      "SELECT name, checksum, applied_at, duration_ms FROM main.migrate_repeatable", &p);
+  rc = setsPrepare(db, stat==STAT_COLUMN ?
+      "SELECT name, checksum, applied_at, duration_ms, file_stat, up"
+      " FROM main.migrate_repeatable" :
+      "SELECT name, checksum, applied_at, duration_ms, NULL, up"
+      " FROM main.migrate_repeatable", &p);
   if( rc ){ *pzErr = utilDbErr(db); return rc; }
   while( rc==SQLITE_OK && sqlite3_step(p)==SQLITE_ROW ){
     RepeatRecord *r;
@@ -184,8 +224,10 @@ int repeatRead(sqlite3 *db, int withScripts, RepeatRecords *pOut, char **pzErr){
     r->appliedAt = textCopy(p, 2, &bad);
     r->hasDuration = sqlite3_column_type(p, 3)!=SQLITE_NULL;
     r->durationMs = sqlite3_column_double(p, 3);
-    if( withScripts ) r->up = textCopy(p, 4, &bad);
-    if( bad==2 || r->name==0 || r->checksum==0 || (withScripts && r->up==0 && !bad) ){
+    r->fileStat = statCopy(p, 4, &nomem);
+    if( withScripts ) r->up = textCopy(p, 5, &bad);
+    if( bad==2 || nomem || r->name==0 || r->checksum==0
+     || (withScripts && r->up==0 && !bad) ){
       rc = SQLITE_NOMEM;
     }else if( bad ){
       *pzErr = sqlite3_mprintf("migrate_repeatable%s: the row of %s holds a "
@@ -242,6 +284,36 @@ int repeatUpsert(sqlite3 *db, const char *zName, const char *zSum,
     if( pMs ) sqlite3_bind_double(p, 5, *pMs);
     sqlite3_step(p);
     rc = sqlite3_finalize(p);
+  }
+  if( rc ) *pzErr = utilDbErr(db);
+  return rc;
+}
+
+/* The column added where it is missing, inside the caller's transaction
+** (a call that fails leaves the layout it found). */
+int repeatStatUpgrade(sqlite3 *db, int *pUsable, char **pzErr){
+  int exists, state, rc = tableCheck(db, &exists, &state, pzErr);
+  *pUsable = 0;
+  if( rc || !exists || state==STAT_COLUMN_BAD ) return rc;
+  if( state==0 ){
+    char *zSql = setsSql(db, "ALTER TABLE main.migrate_repeatable"
+                             " ADD COLUMN file_stat TEXT");
+    rc = zSql ? utilExec(db, zSql, pzErr) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }
+  *pUsable = rc==SQLITE_OK;
+  return rc;
+}
+
+int repeatStatSet(sqlite3 *db, sqlite3_stmt **pp, const char *zName,
+                  const char *zStat, char **pzErr){
+  int rc = *pp ? SQLITE_OK : setsPrepare(db, "UPDATE main.migrate_repeatable"
+                                " SET file_stat=?2 WHERE name=?1", pp);
+  if( rc==SQLITE_OK ){
+    sqlite3_bind_text(*pp, 1, zName, -1, SQLITE_STATIC);
+    sqlite3_bind_text(*pp, 2, zStat, -1, SQLITE_STATIC);
+    sqlite3_step(*pp);
+    rc = sqlite3_reset(*pp);
   }
   if( rc ) *pzErr = utilDbErr(db);
   return rc;

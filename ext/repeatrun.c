@@ -14,21 +14,42 @@ SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 
-/* aDue[i] for pSrc->aRep[i]: 1 when it is to run. */
-int repeatPlan(Call *c, Source *pSrc, int **paDue){
+/*
+** aDue[i] for pSrc->aRep[i].  A repeatable whose row has a stat that vouches
+** for the row's checksum (stamp.c) is not due and its file is not read;
+** one whose file hashes to the row's checksum is not due either, and its
+** stat is recorded when the call ends if it is settled; any other is due,
+** and is read and split now, so a file that cannot be stops the call before
+** the first script.
+*/
+int repeatPlan(Call *c, Source *pSrc, RepeatDue **paDue){
   RepeatRecords rec;
-  int i, rc, *aDue;
+  int i, rc;
+  RepeatDue *aDue;
   *paDue = 0;
-  aDue = sqlite3_malloc64(sizeof(int)*(sqlite3_uint64)(pSrc->nRep+1));
+  aDue = sqlite3_malloc64(sizeof(RepeatDue)*(sqlite3_uint64)(pSrc->nRep+1));
   if( aDue==0 ) return SQLITE_NOMEM;
+  memset(aDue, 0, sizeof(RepeatDue)*(size_t)(pSrc->nRep+1));
   rc = repeatRead(c->db, 0, &rec, &c->zErr);
   for(i=0; rc==SQLITE_OK && i<pSrc->nRep; i++){
     Migration *m = &pSrc->aRep[i];
     const RepeatRecord *r = repeatFind(&rec, m->name);
     Loaded ld;
+    if( r && stampVouches(&m->stamp, r->checksum, r->fileStat) ) continue;
+    if( r ){
+      char zSum[65];
+      int record = 0;
+      rc = migrationHash(pSrc, m, zSum, &record, &c->zErr);
+      if( rc ) break;
+      if( strcmp(r->checksum, zSum)==0 ){
+        aDue[i].record = (unsigned char)record;
+        memcpy(aDue[i].sum, zSum, 16);
+        continue;
+      }
+    }
     rc = migrationLoad(m, &ld, &c->zErr);
     if( rc ) break;
-    aDue[i] = r==0 || strcmp(r->checksum, ld.checksum)!=0;
+    aDue[i].due = r==0 || strcmp(r->checksum, ld.checksum)!=0;
     loadedFree(&ld);
   }
   repeatRecordsFree(&rec);
@@ -38,6 +59,31 @@ int repeatPlan(Call *c, Source *pSrc, int **paDue){
   }
   *paDue = aDue;
   return SQLITE_OK;
+}
+
+/*
+** The stats of the repeatables found unchanged and settled, written last,
+** in the transaction the call commits when all else succeeded, as
+** migrate_history's are (apply.c); the column is added the first time.
+*/
+int repeatRecordStats(Call *c, const Source *pSrc, const RepeatDue *aDue){
+  sqlite3_stmt *pStmt = 0;
+  int i, usable = 0, any = 0, rc = SQLITE_OK;
+  for(i=0; i<pSrc->nRep; i++) any |= aDue[i].record;
+  if( !any ) return SQLITE_OK;
+  rc = repeatStatUpgrade(c->db, &usable, &c->zErr);
+  /* An ALTER TABLE expires every statement, the one that gets the call out
+  ** of an interrupted transaction too (txn.c). */
+  if( rc==SQLITE_OK ) rc = utilForceArm(c->db, &c->t.force);
+  for(i=0; rc==SQLITE_OK && usable && i<pSrc->nRep; i++){
+    const Migration *m = &pSrc->aRep[i];
+    char z[STAMP_TEXT_MAX];
+    if( aDue[i].record && stampText(&m->stamp, aDue[i].sum, z) ){
+      rc = repeatStatSet(c->db, &pStmt, m->name, z, &c->zErr);
+    }
+  }
+  sqlite3_finalize(pStmt);
+  return rc;
 }
 
 /* Its row: the checksum of the bytes that ran, and the script as stored
@@ -97,10 +143,10 @@ static int runOne(Call *c, const Migration *m){
 
 /* Run the due ones, in order of name.  With atomic off each commits on its
 ** own, as a versioned migration does. */
-int repeatRunDue(Call *c, Source *pSrc, const int *aDue){
+int repeatRunDue(Call *c, Source *pSrc, const RepeatDue *aDue){
   int i, rc = SQLITE_OK;
   for(i=0; rc==SQLITE_OK && i<pSrc->nRep; i++){
-    if( !aDue[i] ) continue;
+    if( !aDue[i].due ) continue;
     if( !c->atomic && c->nDone>0 ) rc = callRecommit(c);
     if( rc==SQLITE_OK ) rc = runOne(c, &pSrc->aRep[i]);
   }

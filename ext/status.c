@@ -198,9 +198,12 @@ static void sumFromHex(FileSum *f, const char *zHex){
 ** (pHc, or NULL): an applied file whose recorded stat vouches for its
 ** checksum takes that checksum unread, and any other applied file is only
 ** hashed, as migrate_apply does (its down script shown is the history's).
+** With migrate_repeatable's rows (pRec, or NULL), a repeatable whose row's
+** stat vouches for the row's checksum likewise.
 */
 static int sumMigrations(const Source *pSrc, const Migration *a, int n,
-                         HistoryCursor *pHc, FileSum **paSum, char **pzErr){
+                         HistoryCursor *pHc, const RepeatRecords *pRec,
+                         FileSum **paSum, char **pzErr){
   int i, rc = SQLITE_OK;
   FileSum *aSum = sqlite3_malloc64(sizeof(FileSum)*(sqlite3_uint64)(n+1));
   *paSum = aSum;
@@ -225,6 +228,14 @@ static int sumMigrations(const Source *pSrc, const Migration *a, int n,
       }
       continue;
     }
+    if( pRec ){
+      const RepeatRecord *rr = repeatFind(pRec, a[i].name);
+      if( rr && isChecksum(rr->checksum)
+       && stampVouches(&a[i].stamp, rr->checksum, rr->fileStat) ){
+        sumFromHex(&aSum[i], rr->checksum);
+        continue;
+      }
+    }
     rc = migrationLoad(&a[i], &ld, pzErr);
     if( rc ) return rc;
     sumFromHex(&aSum[i], ld.checksum);
@@ -240,11 +251,12 @@ static int sumFiles(StatusCursor *c, char **pzErr){
   /* c->hc, open until the last row, has checked the table. */
   int rc = historyOpenAgain(c->db, &hc, pzErr);
   if( rc==SQLITE_OK ){
-    rc = sumMigrations(&c->src, c->src.a, c->src.n, &hc, &c->aSum, pzErr);
+    rc = sumMigrations(&c->src, c->src.a, c->src.n, &hc, 0, &c->aSum, pzErr);
   }
   historyClose(&hc);
   if( rc==SQLITE_OK ){
-    rc = sumMigrations(&c->src, c->src.aRep, c->src.nRep, 0, &c->aRepSum, pzErr);
+    rc = sumMigrations(&c->src, c->src.aRep, c->src.nRep, 0, &c->rec,
+                       &c->aRepSum, pzErr);
   }
   return rc;
 }

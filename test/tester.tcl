@@ -205,6 +205,18 @@ proc load_migrate {{db db}} {
   $db eval {SELECT load_extension($lib, 'sqlite3_migrate_init')}
 }
 
+# statof PATH: a file's stat as migrate records it (stamp.c): size,
+# modification and change time in nanoseconds, inode, device (GNU stat).
+# file_stamp PATH SUM: the text migrate records for it and that checksum.
+proc statof {path} {
+  lassign [exec stat -c "%s %.9Y %.9Z %i %d" $path] size m c ino dev
+  return [list $size [string map {. ""} $m] [string map {. ""} $c] $ino $dev]
+}
+proc file_stamp {path sum} {
+  lassign [statof $path] size m c ino dev
+  return "1:$size:$m:$c:$ino:$dev:[string range $sum 0 15]"
+}
+
 # reset_db ?FILE?: a fresh database `db` with the extension loaded.
 proc reset_db {{file test/tmp/test.db}} {
   catch {db close}
