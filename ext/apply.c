@@ -20,7 +20,7 @@ SQLITE_EXTENSION_INIT3
 ** the applied one, and its stat is settled (stamp.c). */
 typedef struct StatDue {
   int iMig;            /* in pSrc->a */
-  char sum[17];        /* the checksum's first 16 digits */
+  char sum[17];        /* the checksum folded (stampFold) */
 } StatDue;
 
 /* The stats to record when the call has done the rest. */
@@ -73,8 +73,7 @@ static int planVerifyApplied(void *pArg, const Applied *a, Migration *m){
     }
     d = &pD->a[pD->n++];
     d->iMig = (int)(m - p->pSrc->a);
-    memcpy(d->sum, zSum, 16);
-    d->sum[16] = 0;
+    if( !stampFold(zSum, d->sum) ) pD->n--;
   }
   return SQLITE_OK;
 }
@@ -90,7 +89,7 @@ static int planVerifyApplied(void *pArg, const Applied *a, Migration *m){
 static int recordStats(Call *c, const Source *pSrc, const StatDues *pDue){
   sqlite3_stmt *pStmt = 0;
   int i, usable = 0, rc;
-  if( pDue->n==0 ) return SQLITE_OK;
+  if( pDue->n==0 || !stampWritable(c->db) ) return SQLITE_OK;
   rc = historyStatUpgrade(c->db, &usable, &c->zErr);
   /* An ALTER TABLE expires every statement, the one that gets the call out
   ** of an interrupted transaction too (txn.c). */
@@ -100,6 +99,7 @@ static int recordStats(Call *c, const Source *pSrc, const StatDues *pDue){
     char z[STAMP_TEXT_MAX];
     if( stampText(&m->stamp, pDue->a[i].sum, z) ){
       rc = historyStatSet(c->db, &pStmt, m->version, z, &c->zErr);
+      if( stampRefused(rc, &c->zErr) ){ rc = SQLITE_OK; break; }
     }
   }
   sqlite3_finalize(pStmt);
@@ -129,7 +129,7 @@ static int planWithStats(Call *c, Source *pSrc, i64 target, int **paIdx,
   p.pSrc = pSrc;
   p.pDue = pDue;
   if( pDue ) pDue->n = 0;    /* planned again: what this pass found */
-  rc = historyMerge(c->db, pSrc, planVerifyApplied, &p, aIdx, &nPending,
+  rc = historyMerge(c->db, pSrc, planVerifyApplied, &p, 0, aIdx, &nPending,
                     &newest, &c->zErr);
   if( rc==SQLITE_OK && nPending>0 && pSrc->a[aIdx[0]].version<newest
    && !c->mc->outOfOrder ){

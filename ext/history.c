@@ -104,20 +104,92 @@ static int historyValidateColumns(sqlite3 *db, char **pzErr){
 /*
 ** Rows a hand edit can leave that the code would otherwise misread: a version
 ** that is not an integer would be read as 0, two rows of one version would
-** both be deleted by one rollback.  The first such row is the error.
+** both be deleted by one rollback.  The first such row is the error.  The
+** rows come in version order, from historyValidateRows' own pass or from a
+** cursor that reads them for its caller too (historyMerge); the findings
+** are ranked after the last: a version that is not an integer, then two
+** rows of one version, then a NULL name or checksum, then a control
+** character in a name.
 */
+
+/* The columns a checked row is read with: iV the version, iType quote() of
+** it when it is no integer (else NULL), iName the name, iNull whether the
+** name or the checksum is NULL.  Returns 1 when the row is to be skipped
+** (its version or name cannot be read as migrate wrote them), -1 when
+** memory ran out. */
+static int findingsAdd(HistoryFindings *f, sqlite3_stmt *p, int iV, int iType,
+                       int iName, int iNull){
+  i64 v = sqlite3_column_int64(p, iV);
+  const unsigned char *zName = sqlite3_column_text(p, iName);
+  if( sqlite3_column_type(p, iType)!=SQLITE_NULL ){
+    if( f->zBadType==0 ){
+      f->zBadType = sqlite3_mprintf("%s", sqlite3_column_text(p, iType));
+      if( f->zBadType==0 ) return -1;
+    }
+    return 1;
+  }
+  if( f->havePrev && v==f->prev ){
+    f->run++;
+  }else{
+    if( f->run>1 && f->nDup==0 ){ f->nDup = f->run; f->vDup = f->prev; }
+    f->run = 1;
+  }
+  f->prev = v;
+  f->havePrev = 1;
+  if( sqlite3_column_int(p, iNull) ){
+    if( !f->haveNull ){ f->haveNull = 1; f->vNull = v; }
+    return 1;
+  }
+  if( !f->haveCtl && zName ){
+    /* Names go into messages and the log: a control character (a terminal
+    ** escape, a newline) would let the file write into a user's terminal.
+    ** A file name with one is refused when the folder is read. */
+    int k, n = sqlite3_column_bytes(p, iName);
+    for(k=0; k<n && zName[k]>=0x20 && zName[k]!=0x7f; k++){}
+    if( k<n ){ f->haveCtl = 1; f->vCtl = v; }
+  }
+  return 0;
+}
+
+/* After the last row: the first finding as the error (SQLITE_ERROR and
+** *pzErr), or SQLITE_OK.  Frees what f holds either way. */
+static int findingsEnd(sqlite3 *db, HistoryFindings *f, char **pzErr){
+  char *zWhy = 0;
+  if( f->run>1 && f->nDup==0 ){ f->nDup = f->run; f->vDup = f->prev; }
+  if( f->zBadType ){
+    zWhy = sqlite3_mprintf("has a row whose version is %s, not an integer", f->zBadType);
+  }else if( f->nDup ){
+    zWhy = sqlite3_mprintf("has %d rows for version %lld", f->nDup, f->vDup);
+  }else if( f->haveNull ){
+    zWhy = sqlite3_mprintf("row %lld has a NULL name or checksum", f->vNull);
+  }else if( f->haveCtl ){
+    zWhy = sqlite3_mprintf("row %lld has a control character in its name", f->vCtl);
+  }else{
+    return SQLITE_OK;
+  }
+  sqlite3_free(f->zBadType);
+  memset(f, 0, sizeof(*f));
+  if( zWhy==0 ) return SQLITE_NOMEM;
+  *pzErr = sqlite3_mprintf("migrate_history%s %z; it has been edited by hand",
+                           setsSuffix(db), zWhy);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+static void findingsFree(HistoryFindings *f){
+  sqlite3_free(f->zBadType);
+  memset(f, 0, sizeof(*f));
+}
+
+/* The row checks as a pass of their own.  %s: the index to read from (it
+** holds these columns), or "". */
 static int historyValidateRows(sqlite3 *db, const char *zIndexed, char **pzErr){
-  /* One pass in version order, the findings ranked after it: a version
-  ** that is not an integer, then two rows of one version, then a NULL name
-  ** or checksum, then a control character in a name.  %s: the index to read
-  ** from (it holds these columns), or "". */
   char *zSql = sqlite3_mprintf("SELECT version, CASE WHEN typeof(version)"
-      "<>'integer' THEN quote(version) END, name, checksum IS NULL"
+      "<>'integer' THEN quote(version) END, name, name IS NULL OR checksum IS NULL"
       " FROM main.migrate_history%s ORDER BY version", zIndexed);
   sqlite3_stmt *p = 0;
-  char *zBadType = 0, *zWhy = 0;
-  i64 prev = 0, vDup = 0, vNull = 0, vCtl = 0;
-  int havePrev = 0, run = 0, nDup = 0, haveNull = 0, haveCtl = 0, rc, nRow = 0;
+  HistoryFindings f;
+  int rc, nRow = 0;
+  memset(&f, 0, sizeof(f));
   rc = zSql ? setsPrepare(db, zSql, &p) : SQLITE_NOMEM;
   sqlite3_free(zSql);
   if( rc ){
@@ -125,63 +197,22 @@ static int historyValidateRows(sqlite3 *db, const char *zIndexed, char **pzErr){
     return rc;
   }
   while( sqlite3_step(p)==SQLITE_ROW ){
-    i64 v = sqlite3_column_int64(p, 0);
-    const unsigned char *zName = sqlite3_column_text(p, 2);
     /* Read once, in order: the pages behind are given back as it goes
     ** (a history of 10,000 is 2 MiB of index), no setting changed. */
     if( (++nRow & 127)==0 ) sqlite3_db_release_memory(db);
-    if( sqlite3_column_type(p, 1)!=SQLITE_NULL ){
-      if( zBadType==0 ){
-        zBadType = sqlite3_mprintf("%s", sqlite3_column_text(p, 1));
-        if( zBadType==0 ){ sqlite3_finalize(p); return SQLITE_NOMEM; }
-      }
-      continue;
-    }
-    if( havePrev && v==prev ){
-      run++;
-    }else{
-      if( run>1 && nDup==0 ){ nDup = run; vDup = prev; }
-      run = 1;
-    }
-    prev = v;
-    havePrev = 1;
-    if( !haveNull && (zName==0 || sqlite3_column_int(p, 3)) ){
-      haveNull = 1;
-      vNull = v;
-    }
-    if( !haveCtl && zName ){
-      /* Names go into messages and the log: a control character (a
-      ** terminal escape, a newline) would let the file write into a
-      ** user's terminal.  A file name with one is refused when the folder
-      ** is read. */
-      int k, n = sqlite3_column_bytes(p, 2);
-      for(k=0; k<n && zName[k]>=0x20 && zName[k]!=0x7f; k++){}
-      if( k<n ){ haveCtl = 1; vCtl = v; }
+    if( findingsAdd(&f, p, 0, 1, 2, 3)<0 ){
+      sqlite3_finalize(p);
+      findingsFree(&f);
+      return SQLITE_NOMEM;
     }
   }
-  if( run>1 && nDup==0 ){ nDup = run; vDup = prev; }
   rc = sqlite3_finalize(p);
   if( rc ){
-    sqlite3_free(zBadType);
+    findingsFree(&f);
     if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
     return rc;
   }
-  if( zBadType ){
-    zWhy = sqlite3_mprintf("has a row whose version is %s, not an integer", zBadType);
-  }else if( nDup ){
-    zWhy = sqlite3_mprintf("has %d rows for version %lld", nDup, vDup);
-  }else if( haveNull ){
-    zWhy = sqlite3_mprintf("row %lld has a NULL name or checksum", vNull);
-  }else if( haveCtl ){
-    zWhy = sqlite3_mprintf("row %lld has a control character in its name", vCtl);
-  }else{
-    return SQLITE_OK;
-  }
-  sqlite3_free(zBadType);
-  if( zWhy==0 ) return SQLITE_NOMEM;
-  *pzErr = sqlite3_mprintf("migrate_history%s %z; it has been edited by hand",
-                           setsSuffix(db), zWhy);
-  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  return findingsEnd(db, &f, pzErr);
 }
 
 /*
@@ -377,39 +408,53 @@ static int dupError(sqlite3 *db, int bad, i64 v, char **pzErr){
 /*
 ** Versions, names, checksums and times, in version order; no scripts.  A
 ** database without a history table has an empty history.  The table is
-** checked first (historyValidate), so a row edited into nonsense is an error
-** before the first row is read, not after some.
+** checked (historyValidate) first (CHECK_FIRST), so a row edited into
+** nonsense is an error before the first row is read, not after some; or
+** as the rows are read (CHECK_INLINE: historyFindingsEnd after the last,
+** and a row that cannot be read as migrate wrote it is not shown); or not
+** at all (CHECK_NONE: a second cursor over a table a first has checked).
 */
+#define CHECK_NONE   0
+#define CHECK_FIRST  1
+#define CHECK_INLINE 2
+
+/* The columns of the cursor's statement; the last two only when checking
+** inline. */
+#define HC_COLS "version, name, checksum, applied_at, duration_ms"
+#define HC_CHECK_COLS ", CASE WHEN typeof(version)<>'integer' THEN quote(version)" \
+                      " END, name IS NULL OR checksum IS NULL"
+
 static int historyOpenCursor(sqlite3 *db, HistoryCursor *pC, int check,
                              char **pzErr){
   int rc, exists = 0;
+  const char *zCheck = check==CHECK_INLINE ? HC_CHECK_COLS : "";
+  char *zSql;
   memset(pC, 0, sizeof(*pC));
   pC->eof = 1;
   rc = historyTableExists(db, &exists, pzErr);
   if( rc || !exists ) return rc;
-  if( check ) rc = historyValidate(db, pzErr);
+  if( check==CHECK_FIRST ) rc = historyValidate(db, pzErr);
+  if( check==CHECK_INLINE ) rc = historyValidateColumns(db, pzErr);
   if( rc ) return rc;
   rc = historyStatLayout(db, &pC->statLayout, pzErr);
   if( rc ) return rc;
   if( pC->statLayout & STAT_INDEXED ){
     /* The small columns alone, from the index: no script page is read. */
-    char *zSql = sqlite3_mprintf("SELECT version, name, checksum, applied_at,"
-        " duration_ms, -1, file_stat FROM main.migrate_history INDEXED BY "
-        STAT_INDEX "%s ORDER BY version", setsSuffix(db));
-    rc = zSql ? setsPrepare(db, zSql, &pC->pStmt) : SQLITE_NOMEM;
-    sqlite3_free(zSql);
+    zSql = sqlite3_mprintf("SELECT " HC_COLS ", -1, file_stat%s FROM"
+        " main.migrate_history INDEXED BY " STAT_INDEX "%s ORDER BY version",
+        zCheck, setsSuffix(db));
   }else{
-    rc = setsPrepare(db, (pC->statLayout & STAT_COLUMN)
-        ? "SELECT version, name, checksum, applied_at, duration_ms,"
-          " down IS NOT NULL, file_stat FROM main.migrate_history ORDER BY version"
-        : "SELECT version, name, checksum, applied_at, duration_ms,"
-          " down IS NOT NULL, NULL FROM main.migrate_history ORDER BY version",
-        &pC->pStmt);
+    zSql = sqlite3_mprintf("SELECT " HC_COLS ", down IS NOT NULL, %s%s FROM"
+        " main.migrate_history ORDER BY version",
+        (pC->statLayout & STAT_COLUMN) ? "file_stat" : "NULL", zCheck);
   }
+  rc = zSql ? setsPrepare(db, zSql, &pC->pStmt) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
   if( rc ){
     if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
     return rc;
   }
+  pC->checking = check==CHECK_INLINE;
   pC->eof = 0;
   rc = historyNext(pC, pzErr);
   if( rc ) historyClose(pC);
@@ -417,13 +462,13 @@ static int historyOpenCursor(sqlite3 *db, HistoryCursor *pC, int check,
 }
 
 int historyOpen(sqlite3 *db, HistoryCursor *pC, char **pzErr){
-  return historyOpenCursor(db, pC, 1, pzErr);
+  return historyOpenCursor(db, pC, CHECK_FIRST, pzErr);
 }
 
 /* A second cursor over a history that a cursor still open on the same
 ** connection (so on the same snapshot) has checked. */
 int historyOpenAgain(sqlite3 *db, HistoryCursor *pC, char **pzErr){
-  return historyOpenCursor(db, pC, 0, pzErr);
+  return historyOpenCursor(db, pC, CHECK_NONE, pzErr);
 }
 
 /* Step to the next row, or to the end. */
@@ -433,15 +478,24 @@ int historyNext(HistoryCursor *pC, char **pzErr){
   int rc;
   memset(a, 0, sizeof(*a));
   if( pC->eof ) return SQLITE_OK;
-  rc = sqlite3_step(p);
-  if( rc==SQLITE_DONE ){
-    pC->eof = 1;
-    return SQLITE_OK;
-  }
-  if( rc!=SQLITE_ROW ){
-    pC->eof = 1;
-    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(sqlite3_db_handle(p));
-    return rc;
+  for(;;){
+    int skip = 0;
+    rc = sqlite3_step(p);
+    if( rc==SQLITE_DONE ){
+      pC->eof = 1;
+      return SQLITE_OK;
+    }
+    if( rc!=SQLITE_ROW ){
+      pC->eof = 1;
+      if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(sqlite3_db_handle(p));
+      return rc;
+    }
+    if( pC->checking ) skip = findingsAdd(&pC->find, p, 0, 7, 1, 8);
+    if( skip<0 ){
+      pC->eof = 1;
+      return SQLITE_NOMEM;
+    }
+    if( skip==0 ) break;
   }
   a->version = sqlite3_column_int64(p, 0);
   a->name = (const char*)sqlite3_column_text(p, 1);
@@ -452,7 +506,7 @@ int historyNext(HistoryCursor *pC, char **pzErr){
   a->hasDown = sqlite3_column_int(p, 5);
   a->fileStat = (const char*)sqlite3_column_text(p, 6);
   if( a->name==0 || a->checksum==0 ){
-    /* historyValidate refused NULLs: only memory can be short here. */
+    /* The checks refused NULLs: only memory can be short here. */
     pC->eof = 1;
     return SQLITE_NOMEM;
   }
@@ -461,6 +515,7 @@ int historyNext(HistoryCursor *pC, char **pzErr){
 
 void historyClose(HistoryCursor *pC){
   sqlite3_finalize(pC->pStmt);
+  findingsFree(&pC->find);
   memset(pC, 0, sizeof(*pC));
   pC->eof = 1;
 }
@@ -474,10 +529,12 @@ void historyClose(HistoryCursor *pC){
 */
 int historyMerge(sqlite3 *db, Source *pSrc,
                  int (*xApplied)(void*, const Applied*, Migration*), void *pArg,
-                 int *aPending, int *pnPending, i64 *pNewest, char **pzErr){
+                 int checkFirst, int *aPending, int *pnPending, i64 *pNewest,
+                 char **pzErr){
   HistoryCursor hc;
-  int j = 0, n = 0;
-  int rc = historyOpen(db, &hc, pzErr);
+  int j = 0, n = 0, rcCursor = SQLITE_OK;
+  int rc = historyOpenCursor(db, &hc, checkFirst ? CHECK_FIRST : CHECK_INLINE,
+                             pzErr);
   *pNewest = -1;
   while( rc==SQLITE_OK && !hc.eof ){
     const Applied *a = &hc.a;
@@ -486,7 +543,20 @@ int historyMerge(sqlite3 *db, Source *pSrc,
     if( j<pSrc->n && pSrc->a[j].version==a->version ) m = &pSrc->a[j++];
     *pNewest = a->version;
     rc = xApplied(pArg, a, m);
-    if( rc==SQLITE_OK ) rc = historyNext(&hc, pzErr);
+    if( rc==SQLITE_OK ) rc = rcCursor = historyNext(&hc, pzErr);
+  }
+  if( hc.checking && rcCursor==SQLITE_OK ){
+    /* The checks see every row: a row edited into nonsense is the error,
+    ** whatever stopped the pass before the end. */
+    char *zFound = 0;
+    int rcFind = SQLITE_OK;
+    while( rcFind==SQLITE_OK && !hc.eof ) rcFind = historyNext(&hc, &zFound);
+    if( rcFind==SQLITE_OK ) rcFind = findingsEnd(db, &hc.find, &zFound);
+    if( rcFind ){
+      sqlite3_free(*pzErr);
+      *pzErr = zFound;
+      rc = rcFind;
+    }
   }
   historyClose(&hc);
   while( j<pSrc->n ) aPending[n++] = j++;

@@ -166,7 +166,7 @@ int utilDbKeyed(sqlite3 *, int *pKeyed);  /* main is encrypted with a key (PRAGM
 #define GUARD_NOT_BUSY 0x02  /* not from inside a migrate call */
 #define GUARD_ALONE    0x04  /* no other statement of the connection running */
 int callGuard(sqlite3_context *, const char *zFunc, int flags);
-char *utilDbErr(sqlite3 *);          /* a copy of sqlite3_errmsg(); sqlite3_free */
+char *utilDbErr(sqlite3 *);   /* sqlite3_errmsg() copied; NULL: none (sqlite3_free) */
 int utilExec(sqlite3 *, const char *zSql, char **pzErr);  /* *pzErr if not set */
 int utilCountLines(const char *zFrom, const char *zTo);
 size_t utilUtf8Invalid(const char *z, size_t n);  /* offset of the first bad byte, or n */
@@ -321,10 +321,21 @@ typedef struct FileStamp {
 void stampFromStat(const struct stat *, FileStamp *);
 i64 stampClock(void);                           /* seconds, the wall clock */
 int stampSettled(const FileStamp *, i64 listedAt);
-/* The text migrate_history.file_stat holds for it and that checksum: 0 and
-** "" when the stamp can vouch for nothing. */
-int stampText(const FileStamp *, const char *zChecksum, char *zOut);
+/* A checksum as migrate writes it (64 lowercase hex digits) folded to 16:
+** its four quarters XORed, so an edit of any digit changes the result.  0
+** when zChecksum is not one: no stat vouches for it. */
+int stampFold(const char *zChecksum, char zOut[17]);
+/* The text migrate_history.file_stat holds for it and a checksum folded
+** (stampFold): 0 and "" when the stamp can vouch for nothing. */
+int stampText(const FileStamp *, const char *zFold, char *zOut);
 int stampVouches(const FileStamp *, const char *zChecksum, const char *zStored);
+/* Stats are written only where the connection may write: a read-only one
+** checks as any other and writes nothing. */
+int stampWritable(sqlite3 *);
+/* rc of a stat's write is a constraint that a file_stat column made by
+** someone else puts on it (a CHECK, a STRICT type): the cache is optional,
+** the call goes on without it.  1, and *pzErr freed, when it is. */
+int stampRefused(int rc, char **pzErr);
 
 /* ---- source.c, folder.c, rowsource.c: where migrations come from -------- */
 /* One script of a migration: the label messages name it by.  A migration of
@@ -441,6 +452,13 @@ typedef struct Applied {
   int hasDuration;
   int hasDown;       /* a down script is stored; -1: not read (historyHasDown) */
 } Applied;
+/* What the table's row checks have found so far (history.c): rows a hand
+** edit can leave that the code would otherwise misread. */
+typedef struct HistoryFindings {
+  char *zBadType;       /* quote() of the first version that is no integer */
+  i64 prev, vDup, vNull, vCtl;
+  int havePrev, run, nDup, haveNull, haveCtl;
+} HistoryFindings;
 /* The history read one row at a time, in version order, so memory does not
 ** grow with the number of applied migrations.  The row's strings live until
 ** the next historyNext() or historyClose(). */
@@ -448,6 +466,8 @@ typedef struct HistoryCursor {
   sqlite3_stmt *pStmt;  /* NULL when there is no history table */
   int eof;
   int statLayout;       /* STAT_*: the stat cache's column and index */
+  int checking;         /* the row checks are made as it reads (find) */
+  HistoryFindings find;
   Applied a;            /* the current row, unless eof */
 } HistoryCursor;
 int historyTableExists(sqlite3 *, int *pExists, char **pzErr);
@@ -457,9 +477,14 @@ int historyOpen(sqlite3 *, HistoryCursor *, char **pzErr);  /* on row one */
 int historyOpenAgain(sqlite3 *, HistoryCursor *, char **pzErr);  /* unchecked */
 int historyNext(HistoryCursor *, char **pzErr);
 void historyClose(HistoryCursor *);
+/* The history merged with the folder.  checkFirst: the table's row checks
+** are a pass of their own before the first row; else they are made in the
+** same pass, and what they find replaces xApplied's error, if any (so
+** xApplied must change nothing a later refusal would leave behind). */
 int historyMerge(sqlite3 *, Source *,
                  int (*xApplied)(void*, const Applied*, Migration*), void *,
-                 int *aPending, int *pnPending, i64 *pNewest, char **pzErr);
+                 int checkFirst, int *aPending, int *pnPending, i64 *pNewest,
+                 char **pzErr);
 int historyScripts(sqlite3 *, i64 version, char **pzUp, char **pzDown,
                    char **pzErr);
 typedef struct HistoryDown {
@@ -774,7 +799,7 @@ int callRecord(Call *, const Migration *, const Loaded *, const double *pMs);
 typedef struct RepeatDue {
   unsigned char due;     /* it runs in this call */
   unsigned char record;  /* not due, hashed, its settled stat to record */
-  char sum[17];          /* for record: the checksum's first 16 digits */
+  char sum[17];          /* for record: the checksum folded (stampFold) */
 } RepeatDue;
 int repeatPlan(Call *, Source *, RepeatDue **paDue);
 int repeatRunDue(Call *, Source *, const RepeatDue *aDue);

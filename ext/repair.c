@@ -194,7 +194,8 @@ static int repairPlan(Repair *r, Source *pSrc){
   int rc;
   if( aPending==0 ) return SQLITE_NOMEM;
   repairFree(r);
-  rc = historyMerge(r->c->db, pSrc, repairVisit, r, aPending, &nPending,
+  /* Checked first: repairVisit names the migration a failure is about. */
+  rc = historyMerge(r->c->db, pSrc, repairVisit, r, 1, aPending, &nPending,
                     &newest, &r->c->zErr);
   sqlite3_free(aPending);
   return rc;

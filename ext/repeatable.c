@@ -46,7 +46,13 @@ static int firstFinding(sqlite3 *db, const char *zSql, char **pzFound,
     if( *pzFound==0 ) rc = SQLITE_NOMEM;
   }
   { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
-  if( rc && rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+  if( rc ){
+    /* A row, then an error (out of memory as the statement ended): the
+    ** error is the answer. */
+    sqlite3_free(*pzFound);
+    *pzFound = 0;
+    if( rc!=SQLITE_NOMEM ) *pzErr = utilDbErr(db);
+  }
   return rc;
 }
 
@@ -60,7 +66,7 @@ static int firstFinding(sqlite3 *db, const char *zSql, char **pzFound,
   "SELECT 1 AS k, name AS n, 'has a row whose name is ' || quote(name)" \
   " || ', not text' AS w FROM main.migrate_repeatable WHERE typeof(name)<>'text'" \
   " UNION ALL SELECT 2, name, 'has ' || count(*) || ' rows for ' || quote(name)" \
-  " FROM main.migrate_repeatable GROUP BY name HAVING count(*)>1" \
+  " FROM main.migrate_repeatable GROUP BY name COLLATE BINARY HAVING count(*)>1" \
   " UNION ALL SELECT 3, name, 'row ' || quote(name) || ' has a NULL checksum or" \
   " up script' FROM main.migrate_repeatable" \
   " WHERE checksum IS NULL OR typeof(up)='null'" \
@@ -226,14 +232,16 @@ int repeatRead(sqlite3 *db, int withScripts, RepeatRecords *pOut, char **pzErr){
     r->durationMs = sqlite3_column_double(p, 3);
     r->fileStat = statCopy(p, 4, &nomem);
     if( withScripts ) r->up = textCopy(p, 5, &bad);
-    if( bad==2 || nomem || r->name==0 || r->checksum==0
-     || (withScripts && r->up==0 && !bad) ){
+    if( bad==2 || nomem ){
       rc = SQLITE_NOMEM;
     }else if( bad ){
       *pzErr = sqlite3_mprintf("migrate_repeatable%s: the row of %s holds a "
                                "NUL byte", setsSuffix(db),
                                r->name ? r->name : "a repeatable");
       rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }else if( r->name==0 || r->checksum==0 || (withScripts && r->up==0) ){
+      /* The checks refused NULLs: only memory can be short here. */
+      rc = SQLITE_NOMEM;
     }
   }
   { int rcFin = sqlite3_finalize(p); if( rc==SQLITE_OK ) rc = rcFin; }
@@ -264,7 +272,7 @@ int repeatUpsert(sqlite3 *db, const char *zName, const char *zSum,
                  char **pzErr){
   sqlite3_stmt *p = 0;
   int rc = setsPrepare(db, "DELETE FROM main.migrate_repeatable WHERE "
-                              "name=?1", &p);
+                              "name=?1 COLLATE BINARY", &p);
   if( rc==SQLITE_OK ){
     sqlite3_bind_text(p, 1, zName, -1, SQLITE_STATIC);
     sqlite3_step(p);
@@ -308,7 +316,7 @@ int repeatStatUpgrade(sqlite3 *db, int *pUsable, char **pzErr){
 int repeatStatSet(sqlite3 *db, sqlite3_stmt **pp, const char *zName,
                   const char *zStat, char **pzErr){
   int rc = *pp ? SQLITE_OK : setsPrepare(db, "UPDATE main.migrate_repeatable"
-                                " SET file_stat=?2 WHERE name=?1", pp);
+                                " SET file_stat=?2 WHERE name=?1 COLLATE BINARY", pp);
   if( rc==SQLITE_OK ){
     sqlite3_bind_text(*pp, 1, zName, -1, SQLITE_STATIC);
     sqlite3_bind_text(*pp, 2, zStat, -1, SQLITE_STATIC);
@@ -323,7 +331,7 @@ int repeatStatSet(sqlite3 *db, sqlite3_stmt **pp, const char *zName,
 int repeatScript(sqlite3 *db, const char *zName, char **pzUp, char **pzErr){
   sqlite3_stmt *p = 0;
   int rc = setsPrepare(db, "SELECT up FROM main.migrate_repeatable "
-                              "WHERE name=?1", &p);
+                              "WHERE name=?1 COLLATE BINARY", &p);
   int bad = 0;
   *pzUp = 0;
   if( rc==SQLITE_OK ){

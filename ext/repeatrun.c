@@ -42,8 +42,7 @@ int repeatPlan(Call *c, Source *pSrc, RepeatDue **paDue){
       rc = migrationHash(pSrc, m, zSum, &record, &c->zErr);
       if( rc ) break;
       if( strcmp(r->checksum, zSum)==0 ){
-        aDue[i].record = (unsigned char)record;
-        memcpy(aDue[i].sum, zSum, 16);
+        aDue[i].record = (unsigned char)(record && stampFold(zSum, aDue[i].sum));
         continue;
       }
     }
@@ -70,7 +69,7 @@ int repeatRecordStats(Call *c, const Source *pSrc, const RepeatDue *aDue){
   sqlite3_stmt *pStmt = 0;
   int i, usable = 0, any = 0, rc = SQLITE_OK;
   for(i=0; i<pSrc->nRep; i++) any |= aDue[i].record;
-  if( !any ) return SQLITE_OK;
+  if( !any || !stampWritable(c->db) ) return SQLITE_OK;
   rc = repeatStatUpgrade(c->db, &usable, &c->zErr);
   /* An ALTER TABLE expires every statement, the one that gets the call out
   ** of an interrupted transaction too (txn.c). */
@@ -80,6 +79,7 @@ int repeatRecordStats(Call *c, const Source *pSrc, const RepeatDue *aDue){
     char z[STAMP_TEXT_MAX];
     if( aDue[i].record && stampText(&m->stamp, aDue[i].sum, z) ){
       rc = repeatStatSet(c->db, &pStmt, m->name, z, &c->zErr);
+      if( stampRefused(rc, &c->zErr) ){ rc = SQLITE_OK; break; }
     }
   }
   sqlite3_finalize(pStmt);

@@ -18,11 +18,11 @@
 ** without its times moving; one that is settled cannot, so a later edit
 ** always moves its change time.
 **
-** The recorded text (migrate_history.file_stat) holds the stat and the
-** first 16 digits of the checksum it vouches for: it is used only when it
-** is, byte for byte, what would be written now for this file and the row's
-** checksum, so a hand-edited checksum, or a row repaired to another file,
-** never rides on an old stat.  A system that gives no inode (Windows, where
+** The recorded text (migrate_history.file_stat, migrate_repeatable's) holds
+** the stat and the checksum it vouches for, folded to 16 digits: it is used
+** only when it is, byte for byte, what would be written now for this file
+** and the row's checksum, so a hand-edited checksum, or a row repaired to
+** another file, never rides on an old stat.  A system that gives no inode (Windows, where
 ** winio.c leaves st_ino 0) never records nor trusts one.
 */
 #include "migrate.h"
@@ -49,6 +49,12 @@ SQLITE_EXTENSION_INIT3
 void stampFromStat(const struct stat *st, FileStamp *p){
   memset(p, 0, sizeof(*p));
   if( !S_ISREG(st->st_mode) || st->st_ino==0 ) return;   /* never trusted */
+  /* A change time with no sub-second part is not a change time this can
+  ** trust: FAT keeps none (its times are two seconds apart), and the
+  ** read-only images (squashfs, erofs, ISO 9660) show one fixed time for
+  ** every file and number inodes alike in every build, so two builds of a
+  ** folder can give a changed file the very stat of the old one. */
+  if( ST_CTIME_NS(st)==0 ) return;
   p->size = (i64)st->st_size;
   p->mtimeNs = (i64)st->st_mtime*NS + ST_MTIME_NS(st);
   p->ctimeNs = (i64)st->st_ctime*NS + ST_CTIME_NS(st);
@@ -82,24 +88,63 @@ static char *putSigned(char *z, i64 v){
              : putNumber(z, (sqlite3_uint64)v, 0);
 }
 
-/* "1:<size>:<mtime ns>:<ctime ns>:<inode>:<device>:<16 checksum digits>" */
-int stampText(const FileStamp *p, const char *zChecksum, char *zOut){
+/* The value of hex digit c, or -1. */
+static int hexDigit(char c){
+  if( c>='0' && c<='9' ) return c - '0';
+  if( c>='a' && c<='f' ) return c - 'a' + 10;
+  return -1;
+}
+
+int stampFold(const char *zChecksum, char zOut[17]){
+  static const char hex[] = "0123456789abcdef";
+  sqlite3_uint64 x = 0;
+  int i, k;
+  if( zChecksum==0 || strlen(zChecksum)!=64 ) return 0;
+  for(k=0; k<4; k++){
+    sqlite3_uint64 q = 0;
+    for(i=0; i<16; i++){
+      int d = hexDigit(zChecksum[16*k+i]);
+      if( d<0 ) return 0;
+      q = q<<4 | (sqlite3_uint64)d;
+    }
+    x ^= q;
+  }
+  for(i=15; i>=0; i--){ zOut[i] = hex[x & 15]; x >>= 4; }
+  zOut[16] = 0;
+  return 1;
+}
+
+/* "2:<size>:<mtime ns>:<ctime ns>:<inode>:<device>:<checksum folded>" (the
+** 1: texts of earlier releases held the checksum's first 16 digits, so an
+** edit further on went unseen: they vouch for nothing now). */
+int stampText(const FileStamp *p, const char *zFold, char *zOut){
   char *z = zOut;
   zOut[0] = 0;
-  if( p->ino==0 || zChecksum==0 || strlen(zChecksum)<16 ) return 0;
-  *z++ = '1';
+  if( p->ino==0 || zFold==0 || strlen(zFold)!=16 ) return 0;
+  *z++ = '2';
   z = putSigned(z, p->size);
   z = putSigned(z, p->mtimeNs);
   z = putSigned(z, p->ctimeNs);
   z = putNumber(z, p->ino, 0);
   z = putNumber(z, p->dev, 0);
   *z++ = ':';
-  memcpy(z, zChecksum, 16);
-  z[16] = 0;
+  memcpy(z, zFold, 17);
   return 1;
 }
 
 int stampVouches(const FileStamp *p, const char *zChecksum, const char *zStored){
-  char z[STAMP_TEXT_MAX];
-  return zStored!=0 && stampText(p, zChecksum, z) && strcmp(z, zStored)==0;
+  char z[STAMP_TEXT_MAX], zFold[17];
+  return zStored!=0 && stampFold(zChecksum, zFold) && stampText(p, zFold, z)
+      && strcmp(z, zStored)==0;
+}
+
+int stampWritable(sqlite3 *db){
+  return sqlite3_db_readonly(db, "main")!=1;
+}
+
+int stampRefused(int rc, char **pzErr){
+  if( (rc & 0xff)!=SQLITE_CONSTRAINT ) return 0;
+  sqlite3_free(*pzErr);
+  *pzErr = 0;
+  return 1;
 }

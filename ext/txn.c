@@ -625,6 +625,15 @@ int txnCommit(Txn *t, char **pzErr){
   if( rc==SQLITE_OK ) rc = txnFkCheck(t, pzErr);
   if( rc ) return rc;
   rc = utilExec(t->db, t->owned ? "COMMIT" : "RELEASE migrate", pzErr);
+  if( t->owned && rc==SQLITE_INTERRUPT && sqlite3_get_autocommit(t->db) ){
+    /* A progress handler that asks to stop as COMMIT returns: SQLite asks
+    ** it once more after the commit is made, and reports an interrupt for
+    ** a statement that did its work (one that did not leaves the
+    ** transaction open).  Made, so done. */
+    sqlite3_free(*pzErr);
+    *pzErr = 0;
+    rc = SQLITE_OK;
+  }
   if( rc==SQLITE_OK ){
     t->open = 0;
     t->changed = 0;

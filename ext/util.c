@@ -661,8 +661,12 @@ void utilPoolFree(StrPool *p){
   }
 }
 
-/* One place copies SQLite's error text into an error of ours. */
+/* One place copies SQLite's error text into an error of ours.  NULL when
+** the connection holds no error: the failure was ours, before SQLite was
+** reached (no memory for a statement's text), and a message of "not an
+** error" would hide that; the caller reports the code. */
 char *utilDbErr(sqlite3 *db){
+  if( sqlite3_errcode(db)==SQLITE_OK ) return 0;
   return sqlite3_mprintf("%s", sqlite3_errmsg(db));
 }
 

@@ -207,14 +207,22 @@ proc load_migrate {{db db}} {
 
 # statof PATH: a file's stat as migrate records it (stamp.c): size,
 # modification and change time in nanoseconds, inode, device (GNU stat).
+# checksum_fold SUM: a checksum's four quarters XORed, as 16 hex digits.
 # file_stamp PATH SUM: the text migrate records for it and that checksum.
 proc statof {path} {
   lassign [exec stat -c "%s %.9Y %.9Z %i %d" $path] size m c ino dev
   return [list $size [string map {. ""} $m] [string map {. ""} $c] $ino $dev]
 }
+proc checksum_fold {sum} {
+  set x 0
+  foreach k {0 1 2 3} {
+    set x [expr {$x ^ [expr "0x[string range $sum [expr {16*$k}] [expr {16*$k + 15}]]"]}]
+  }
+  return [format %016llx $x]
+}
 proc file_stamp {path sum} {
   lassign [statof $path] size m c ino dev
-  return "1:$size:$m:$c:$ino:$dev:[string range $sum 0 15]"
+  return "2:$size:$m:$c:$ino:$dev:[checksum_fold $sum]"
 }
 
 # reset_db ?FILE?: a fresh database `db` with the extension loaded.

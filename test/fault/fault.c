@@ -96,6 +96,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "fileops.h"
 #include "pragmas.h"
@@ -626,11 +627,13 @@ static char *fingerprint(sqlite3 *db, char **pzNoLog){
   sqlite3_str_appendall(s, z);
   sqlite3_str_appendall(sNoLog, z);
   sqlite3_free(z);
-  /* The history's file_stat column and index are a cache of the files'
-  ** stats that any call may add once the files are old enough
+  /* The file_stat columns (of the history and migrate_repeatable) and the
+  ** history's index are a cache of the files' stats that any call may add
+  ** once the files are old enough
   ** (doc/guarantees.md "Changed files"): not part of the state. */
   z = queryText(db, "SELECT type, name, tbl_name, CASE WHEN name GLOB "
-                    "'migrate_history*' THEN replace(sql, char(10) || "
+                    "'migrate_history*' OR name GLOB 'migrate_repeatable*'"
+                    " THEN replace(sql, char(10) || "
                     "', file_stat TEXT)', char(10) || ')') ELSE sql END "
                     "FROM sqlite_schema WHERE tbl_name<>'migrate_log' AND "
                     "name NOT GLOB 'migrate_idx_history*' ORDER BY type, name");
@@ -820,6 +823,7 @@ static void makeTemplates(void){
   makeDb("tw1.db", "wal", zT1);
   makeDb("tw4.db", "wal", zT4);
   makeDb("t0.db", "delete", "SELECT 1;");
+  makeDb("t0r.db", "delete", "SELECT migrate_apply('%s/rep');");
   makeDb("t4u.db", "delete", "SELECT migrate_config('user_version', 'on');"
          "SELECT migrate_apply('%s/mig', 1); SELECT migrate_apply('%s/mig', 4);");
   makeDb("t1v.db", "delete", "SELECT migrate_apply('%s/mig', 1);"
@@ -903,6 +907,9 @@ static void makeTemplates(void){
 #define SC_UNIX      0x80  /* through SQLite's own unix VFS, not the shim: the
                            ** backup's byte copy runs only there (vfs.* kinds
                            ** are not reached) */
+#define SC_SETTLED  0x100  /* run once the files are old enough for their
+                           ** stats to be recorded (stamp.c): the call writes
+                           ** them */
 #define MAX_STEP 6
 
 typedef struct Scenario {
@@ -1004,6 +1011,10 @@ static const Scenario aScenario[] = {
     {0} },
   { "scan-repeat", "t0.db", "SELECT version, name, status, checksum, file, up"
                 " FROM migrations('%s/rep')", 0, 0, 0, {0} },
+  /* nothing due: the stats of the versioned file and the repeatable are
+  ** recorded, migrate_repeatable gaining its file_stat column */
+  { "apply-repeat-stat", "t0r.db", "SELECT migrate_apply('%s/rep')",
+    SC_SETTLED, 0, 0, {0} },
   /* migration sets: a set's own history written, rolled back, and every
   ** set's replayed; an older migrate_log upgraded by the call */
   { "apply-set", "t0.db", "SELECT migrate_apply('%s/mig')", SC_AUTO,
@@ -1849,6 +1860,7 @@ int main(int argc, char **argv){
   const char *zScenario = 0, *zKind = 0;
   int stride = 1, ioStride = 1, i;
   sqlite3 *keeper;
+  time_t tWritten;
   char *zErr = 0, *zSrc, *zT1, *z;
 
   if( argc<3 ){
@@ -1894,6 +1906,7 @@ int main(int argc, char **argv){
   installFileOps(zLib);
 
   writeMigrations();
+  tWritten = time(0);
   makeTemplates();
   /* restore puts t1's content back into a copy of t4 (or tw4); srcw.db
   ** is the same content in WAL mode. */
@@ -1910,6 +1923,11 @@ int main(int argc, char **argv){
 
   for(i=0; i<N_SCENARIO; i++){
     if( zScenario && strcmp(zScenario, aScenario[i].zName)!=0 ) continue;
+    if( aScenario[i].flags & SC_SETTLED ){
+      /* Two seconds past the second the files were written, and one more:
+      ** the margin stamp.c asks before it records a stat. */
+      while( time(0) < tWritten + 4 ) sleep(1);
+    }
     runScenario(&aScenario[i], zKind, stride, ioStride);
   }
   sqlite3_close(keeper);
