@@ -321,9 +321,9 @@ typedef struct FileStamp {
 void stampFromStat(const struct stat *, FileStamp *);
 i64 stampClock(void);                           /* seconds, the wall clock */
 int stampSettled(const FileStamp *, i64 listedAt);
-/* A checksum as migrate writes it (64 lowercase hex digits) folded to 16:
-** its four quarters XORed, so an edit of any digit changes the result.  0
-** when zChecksum is not one: no stat vouches for it. */
+/* A checksum's text (64 hex digits) folded to 16 hex digits: its eight
+** 8-byte pieces XORed, so an edit of any one character changes the result.
+** 0 when zChecksum is not 64 bytes long: no stat vouches for it. */
 int stampFold(const char *zChecksum, char zOut[17]);
 /* The text migrate_history.file_stat holds for it and a checksum folded
 ** (stampFold): 0 and "" when the stamp can vouch for nothing. */

@@ -22,8 +22,9 @@
 ** the stat and the checksum it vouches for, folded to 16 digits: it is used
 ** only when it is, byte for byte, what would be written now for this file
 ** and the row's checksum, so a hand-edited checksum, or a row repaired to
-** another file, never rides on an old stat.  A system that gives no inode (Windows, where
-** winio.c leaves st_ino 0) never records nor trusts one.
+** another file, never rides on an old stat.  A system that gives no inode
+** (Windows, where winio.c leaves st_ino 0) never records nor trusts one, nor
+** does a file system whose change times have no part below the second.
 */
 #include "migrate.h"
 SQLITE_EXTENSION_INIT3
@@ -88,28 +89,23 @@ static char *putSigned(char *z, i64 v){
              : putNumber(z, (sqlite3_uint64)v, 0);
 }
 
-/* The value of hex digit c, or -1. */
-static int hexDigit(char c){
-  if( c>='0' && c<='9' ) return c - '0';
-  if( c>='a' && c<='f' ) return c - 'a' + 10;
-  return -1;
-}
-
 int stampFold(const char *zChecksum, char zOut[17]){
   static const char hex[] = "0123456789abcdef";
-  sqlite3_uint64 x = 0;
-  int i, k;
+  sqlite3_uint64 x = 0, w;
+  unsigned char a[8];
+  int k;
   if( zChecksum==0 || strlen(zChecksum)!=64 ) return 0;
-  for(k=0; k<4; k++){
-    sqlite3_uint64 q = 0;
-    for(i=0; i<16; i++){
-      int d = hexDigit(zChecksum[16*k+i]);
-      if( d<0 ) return 0;
-      q = q<<4 | (sqlite3_uint64)d;
-    }
-    x ^= q;
+  for(k=0; k<8; k++){
+    memcpy(&w, zChecksum + 8*k, 8);
+    x ^= w;
   }
-  for(i=15; i>=0; i--){ zOut[i] = hex[x & 15]; x >>= 4; }
+  /* Back to bytes: the text's byte k of every piece XORed, in any byte
+  ** order the machine has. */
+  memcpy(a, &x, 8);
+  for(k=0; k<8; k++){
+    zOut[2*k] = hex[a[k]>>4];
+    zOut[2*k+1] = hex[a[k]&15];
+  }
   zOut[16] = 0;
   return 1;
 }
@@ -132,10 +128,48 @@ int stampText(const FileStamp *p, const char *zFold, char *zOut){
   return 1;
 }
 
+/* ":<decimal>" at z, the one putNumber writes for v (and isNeg): no
+** leading zero, no "-0", no value past 64 bits.  The end, or NULL. */
+static const char *readNumber(const char *z, sqlite3_uint64 v, int isNeg){
+  sqlite3_uint64 got = 0;
+  const char *zStart;
+  long n;
+  if( *z++!=':' ) return 0;
+  if( isNeg && *z++!='-' ) return 0;
+  zStart = z;
+  while( (unsigned)(*z - '0')<=9 ){
+    got = got*10 + (unsigned)(*z - '0');
+    z++;
+  }
+  n = (long)(z - zStart);
+  /* 20 digits may have wrapped past 64 bits: only up to the largest. */
+  if( n==0 || n>20 || (n==20 && memcmp(zStart, "18446744073709551615", 20)>0) ){
+    return 0;
+  }
+  if( (*zStart=='0' && n>1) || got!=v || (isNeg && got==0) ) return 0;
+  return z;
+}
+
+static const char *readSigned(const char *z, i64 v){
+  return v<0 ? readNumber(z, (sqlite3_uint64)0 - (sqlite3_uint64)v, 1)
+             : readNumber(z, (sqlite3_uint64)v, 0);
+}
+
+/*
+** Is zStored, byte for byte, what stampText writes for p and zChecksum?
+** Read against p rather than written out and compared: every start-up call
+** asks this once per applied file.
+*/
 int stampVouches(const FileStamp *p, const char *zChecksum, const char *zStored){
-  char z[STAMP_TEXT_MAX], zFold[17];
-  return zStored!=0 && stampFold(zChecksum, zFold) && stampText(p, zFold, z)
-      && strcmp(z, zStored)==0;
+  const char *z = zStored;
+  char zFold[17];
+  if( z==0 || p->ino==0 || z[0]!='2' || !stampFold(zChecksum, zFold) ) return 0;
+  z = readSigned(z+1, p->size);
+  if( z ) z = readSigned(z, p->mtimeNs);
+  if( z ) z = readSigned(z, p->ctimeNs);
+  if( z ) z = readNumber(z, p->ino, 0);
+  if( z ) z = readNumber(z, p->dev, 0);
+  return z && z[0]==':' && strcmp(z+1, zFold)==0;
 }
 
 int stampWritable(sqlite3 *db){

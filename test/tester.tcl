@@ -207,18 +207,22 @@ proc load_migrate {{db db}} {
 
 # statof PATH: a file's stat as migrate records it (stamp.c): size,
 # modification and change time in nanoseconds, inode, device (GNU stat).
-# checksum_fold SUM: a checksum's four quarters XORed, as 16 hex digits.
+# checksum_fold SUM: a checksum's text in eight 8-byte pieces XORed, as 16
+# hex digits.
 # file_stamp PATH SUM: the text migrate records for it and that checksum.
 proc statof {path} {
   lassign [exec stat -c "%s %.9Y %.9Z %i %d" $path] size m c ino dev
   return [list $size [string map {. ""} $m] [string map {. ""} $c] $ino $dev]
 }
 proc checksum_fold {sum} {
-  set x 0
-  foreach k {0 1 2 3} {
-    set x [expr {$x ^ [expr "0x[string range $sum [expr {16*$k}] [expr {16*$k + 15}]]"]}]
+  binary scan $sum cu* b
+  set out ""
+  for {set i 0} {$i < 8} {incr i} {
+    set x 0
+    for {set k 0} {$k < 8} {incr k} { set x [expr {$x ^ [lindex $b [expr {8*$k + $i}]]}] }
+    append out [format %02x $x]
   }
-  return [format %016llx $x]
+  return $out
 }
 proc file_stamp {path sum} {
   lassign [statof $path] size m c ino dev
