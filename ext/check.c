@@ -441,8 +441,8 @@ static int checkFill(sqlite3 *db, void *pCtx, sqlite3_value *pArg, RowSet *pOut,
     /* The copy's own connection, closed after: nothing to put back. */
     threadsRaise(k.s, ((MigrateConn*)pCtx)->threads);
     k.zDir = src.origin;
-    rc = historyMerge(db, &src, planVerifyApplied, &k, 0, aPending, &nPending, &newest,
-                      pzErr);
+    rc = historyMerge(db, &src, planVerifyApplied, &k, 0, aPending, &nPending,
+                      &newest, pzErr);
   }
   for(i=0; rc==SQLITE_OK && i<nPending; i++){
     /* With out_of_order on, an older one is applied, not refused. */

@@ -157,7 +157,8 @@ static int findingsEnd(sqlite3 *db, HistoryFindings *f, char **pzErr){
   char *zWhy = 0;
   if( f->run>1 && f->nDup==0 ){ f->nDup = f->run; f->vDup = f->prev; }
   if( f->zBadType ){
-    zWhy = sqlite3_mprintf("has a row whose version is %s, not an integer", f->zBadType);
+    zWhy = sqlite3_mprintf("has a row whose version is %s, not an integer",
+                           f->zBadType);
   }else if( f->nDup ){
     zWhy = sqlite3_mprintf("has %d rows for version %lld", f->nDup, f->vDup);
   }else if( f->haveNull ){
@@ -410,7 +411,7 @@ static int dupError(sqlite3 *db, int bad, i64 v, char **pzErr){
 ** database without a history table has an empty history.  The table is
 ** checked (historyValidate) first (CHECK_FIRST), so a row edited into
 ** nonsense is an error before the first row is read, not after some; or
-** as the rows are read (CHECK_INLINE: historyFindingsEnd after the last,
+** as the rows are read (CHECK_INLINE: findingsEnd after the last,
 ** and a row that cannot be read as migrate wrote it is not shown); or not
 ** at all (CHECK_NONE: a second cursor over a table a first has checked).
 */

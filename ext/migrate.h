@@ -166,7 +166,7 @@ int utilDbKeyed(sqlite3 *, int *pKeyed);  /* main is encrypted with a key (PRAGM
 #define GUARD_NOT_BUSY 0x02  /* not from inside a migrate call */
 #define GUARD_ALONE    0x04  /* no other statement of the connection running */
 int callGuard(sqlite3_context *, const char *zFunc, int flags);
-char *utilDbErr(sqlite3 *);   /* sqlite3_errmsg() copied; NULL: none (sqlite3_free) */
+char *utilDbErr(sqlite3 *);   /* sqlite3_errmsg() copied, NULL: none */
 int utilExec(sqlite3 *, const char *zSql, char **pzErr);  /* *pzErr if not set */
 int utilCountLines(const char *zFrom, const char *zTo);
 size_t utilUtf8Invalid(const char *z, size_t n);  /* offset of the first bad byte, or n */

@@ -315,8 +315,9 @@ int repeatStatUpgrade(sqlite3 *db, int *pUsable, char **pzErr){
 
 int repeatStatSet(sqlite3 *db, sqlite3_stmt **pp, const char *zName,
                   const char *zStat, char **pzErr){
-  int rc = *pp ? SQLITE_OK : setsPrepare(db, "UPDATE main.migrate_repeatable"
-                                " SET file_stat=?2 WHERE name=?1 COLLATE BINARY", pp);
+  int rc = *pp ? SQLITE_OK
+         : setsPrepare(db, "UPDATE main.migrate_repeatable SET file_stat=?2"
+                           " WHERE name=?1 COLLATE BINARY", pp);
   if( rc==SQLITE_OK ){
     sqlite3_bind_text(*pp, 1, zName, -1, SQLITE_STATIC);
     sqlite3_bind_text(*pp, 2, zStat, -1, SQLITE_STATIC);
