@@ -26,38 +26,32 @@ static void *next(const char *zName){
   return dlsym(RTLD_NEXT, zName);
 }
 
-int fstatat(int fd, const char *zPath, struct stat *st, int flags){
-  static StatAtFn real = 0;
-  int rc;
-  if( real==0 ) *(void**)&real = next("fstatat");
-  rc = real(fd, zPath, st, flags);
+/* rc, with st made coarse when the call succeeded. */
+static int coarsened(int rc, struct stat *st){
   if( rc==0 ) coarse(st);
   return rc;
+}
+
+int fstatat(int fd, const char *zPath, struct stat *st, int flags){
+  static StatAtFn real = 0;
+  if( real==0 ) *(void**)&real = next("fstatat");
+  return coarsened(real(fd, zPath, st, flags), st);
 }
 
 int fstat(int fd, struct stat *st){
   static FstatFn real = 0;
-  int rc;
   if( real==0 ) *(void**)&real = next("fstat");
-  rc = real(fd, st);
-  if( rc==0 ) coarse(st);
-  return rc;
+  return coarsened(real(fd, st), st);
 }
 
 int stat(const char *zPath, struct stat *st){
   static StatFn real = 0;
-  int rc;
   if( real==0 ) *(void**)&real = next("stat");
-  rc = real(zPath, st);
-  if( rc==0 ) coarse(st);
-  return rc;
+  return coarsened(real(zPath, st), st);
 }
 
 int lstat(const char *zPath, struct stat *st){
   static StatFn real = 0;
-  int rc;
   if( real==0 ) *(void**)&real = next("lstat");
-  rc = real(zPath, st);
-  if( rc==0 ) coarse(st);
-  return rc;
+  return coarsened(real(zPath, st), st);
 }
